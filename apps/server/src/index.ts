@@ -1,0 +1,3 @@
+export { type AppOptions, buildApp, LOG_REDACT } from './app.ts';
+export { closeOnSignals, databaseOptions, type RunningServer, startServer } from './server.ts';
+export { VERSION } from './version.ts';

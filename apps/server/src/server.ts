@@ -1,0 +1,77 @@
+import type { Config } from '@aiops/config';
+import { type Database, type OpenDbOptions, openDb } from '@aiops/db';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.ts';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  db: Database;
+  /** The URL the server listens on, e.g. http://127.0.0.1:3000 */
+  url: string;
+  /** Stops accepting, finishes in-flight requests, closes the database. */
+  close(): Promise<void>;
+}
+
+export function databaseOptions(config: Config): OpenDbOptions {
+  return config.database.kind === 'postgres'
+    ? { kind: 'postgres', url: config.database.url, poolSize: config.database.poolSize }
+    : { kind: 'pglite', dataDir: config.database.dataDir };
+}
+
+/** Opens the database (migrating it), builds the app and listens. */
+export async function startServer(config: Config): Promise<RunningServer> {
+  const db = await openDb(databaseOptions(config));
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({
+      db,
+      logLevel: config.logLevel,
+      bodyLimitBytes: config.bodyLimitBytes,
+      trustProxy: config.trustProxy,
+    });
+    app.addHook('onClose', async () => db.close());
+    await app.listen({ host: config.host, port: config.port });
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  return {
+    app,
+    db,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close: () => app.close(),
+  };
+}
+
+/**
+ * Graceful shutdown on SIGTERM/SIGINT: stop accepting (new requests get 503), let in-flight requests
+ * finish, close the database, exit 0. If that takes longer than `timeoutMs`, exit 1.
+ */
+export function closeOnSignals(server: RunningServer, timeoutMs: number): void {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    server.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const timer = setTimeout(() => {
+      server.app.log.error({ timeoutMs }, 'shutdown timed out; exiting');
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+    server
+      .close()
+      .then(() => {
+        server.app.log.info('shutdown complete');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        server.app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}

@@ -1,0 +1,10 @@
+export type { EmbeddingInput, EmbeddingMatch, TextMatch, VectorMode } from './embeddings.ts';
+export { EmbeddingStore } from './embeddings.ts';
+export { DataDirLockedError, lockDataDir } from './lock.ts';
+export { expectedMigrations, type MigrationStatus, migratePostgres, migrationsFolder } from './migrate.ts';
+export { APP_ROLE, type Database, type DatabaseStatus, type OpenDbOptions, openDb } from './open.ts';
+export { currentOrgId } from './schema/columns.ts';
+export * from './schema/index.ts';
+export { dumpMigratedPglite, migrationsHash } from './template.ts';
+export type { AppDb, BackendKind, Executor, Schema, Tx } from './types.ts';
+export { queryRows } from './types.ts';

@@ -1,0 +1,147 @@
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+import { detectVectorMode, EmbeddingStore } from './embeddings.ts';
+import { type DataDirLock, lockDataDir } from './lock.ts';
+import { expectedMigrations, type MigrationStatus, migratePgliteClient, migratePostgres } from './migrate.ts';
+import * as schema from './schema/index.ts';
+import { type AppDb, type BackendKind, queryRows, type Tx } from './types.ts';
+
+/** The role the application works as (created by migration 0000). Row-level security applies to it. */
+export const APP_ROLE = 'aiops_app';
+
+export type OpenDbOptions =
+  | {
+      kind: 'pglite';
+      /** A directory, or 'memory' for an in-memory database (tests). */
+      dataDir: string;
+      /** Start from this dump of a data directory instead of running initdb (fast test setup). */
+      loadDataDir?: Blob | File;
+      /** Apply pending migrations at open (default true). */
+      migrate?: boolean;
+    }
+  | {
+      kind: 'postgres';
+      url: string;
+      poolSize?: number;
+      migrate?: boolean;
+    };
+
+export interface DatabaseStatus {
+  reachable: boolean;
+  migrations: MigrationStatus;
+}
+
+/**
+ * The database handle the rest of the product uses. It cannot tell PGlite from PostgreSQL.
+ *
+ * - `db`: Drizzle, as the application role with no tenant set: global tables only.
+ * - `withTenant(orgId, fn)`: a transaction in which the tenant tables show and accept only that org's rows.
+ * - `system(fn)`: a transaction as the owner role, which row-level security does not filter. Only for
+ *   work that must cross tenants (sign-in lookups, the engine's queue, migrations status); keep it rare.
+ *
+ * Inside `fn`, run every query on the `tx` it receives: on PGlite a query on `db` while a transaction
+ * is open would wait for that transaction forever.
+ */
+export interface Database {
+  readonly kind: BackendKind;
+  readonly db: AppDb;
+  readonly embeddings: EmbeddingStore;
+  withTenant<T>(orgId: string, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  system<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  status(): Promise<DatabaseStatus>;
+  close(): Promise<void>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function openDb(options: OpenDbOptions): Promise<Database> {
+  return options.kind === 'pglite' ? openPglite(options) : openPostgres(options);
+}
+
+async function openPglite(options: Extract<OpenDbOptions, { kind: 'pglite' }>): Promise<Database> {
+  const inMemory = options.dataDir === 'memory';
+  const lock: DataDirLock | undefined = inMemory ? undefined : lockDataDir(options.dataDir);
+  let client: PGlite;
+  try {
+    client = await PGlite.create({
+      ...(inMemory ? {} : { dataDir: options.dataDir }),
+      ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+      extensions: { vector, pg_trgm },
+    });
+    if (options.migrate !== false) await migratePgliteClient(client);
+    await client.query(`SET ROLE ${APP_ROLE}`);
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
+  const db = drizzlePglite({ client, schema }) as unknown as AppDb;
+  return makeDatabase('pglite', db, async () => {
+    await client.close();
+    lock?.release();
+  });
+}
+
+async function openPostgres(options: Extract<OpenDbOptions, { kind: 'postgres' }>): Promise<Database> {
+  if (options.migrate !== false) await migratePostgres(options.url);
+  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+  pool.on('connect', (client) => {
+    client.query(`SET ROLE ${APP_ROLE}`).catch((e: Error) => client.emit('error', e));
+  });
+  // An idle client that errors (server restart) is dropped by the pool; do not crash the process.
+  pool.on('error', () => {});
+  const db = drizzlePg({ client: pool, schema }) as unknown as AppDb;
+  return makeDatabase('postgres', db, () => pool.end());
+}
+
+async function makeDatabase(kind: BackendKind, db: AppDb, close: () => Promise<void>): Promise<Database> {
+  const system = <T>(fn: (tx: Tx) => Promise<T>) =>
+    db.transaction(async (tx) => {
+      await tx.execute(sql`SET LOCAL ROLE NONE`);
+      return fn(tx);
+    });
+  const embeddings = new EmbeddingStore(await system((tx) => detectVectorMode(tx)));
+  let closed = false;
+  return {
+    kind,
+    db,
+    embeddings,
+    system,
+    withTenant(orgId, fn) {
+      if (!UUID.test(orgId)) throw new TypeError(`withTenant: organization id must be a UUID, got ${orgId}`);
+      return db.transaction(async (tx) => {
+        await tx.execute(sql`SELECT set_config('app.org_id', ${orgId}, true)`);
+        return fn(tx);
+      });
+    },
+    async status() {
+      const expected = expectedMigrations();
+      try {
+        const applied = await system(async (tx) => {
+          const [t] = await queryRows<{ exists: boolean }>(
+            tx,
+            sql`SELECT to_regclass('drizzle.__drizzle_migrations') IS NOT NULL AS exists`,
+          );
+          if (!t?.exists) return 0;
+          const [row] = await queryRows<{ n: number }>(
+            tx,
+            sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`,
+          );
+          return row?.n ?? 0;
+        });
+        return { reachable: true, migrations: { applied, expected } };
+      } catch {
+        return { reachable: false, migrations: { applied: 0, expected } };
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await close();
+    },
+  };
+}
