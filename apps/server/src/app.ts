@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { SecretBox } from '@aiops/core';
 import type { Database } from '@aiops/db';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -10,6 +11,8 @@ import { VERSION } from './version.ts';
 
 export interface AppOptions {
   db: Database;
+  /** Encrypts and decrypts secrets at rest (provider keys, MFA seeds, webhook secrets). */
+  secrets: SecretBox;
   logLevel?: string;
   /** Where JSON log lines go (default stdout); tests pass a stream to read them. */
   logStream?: DestinationStream;

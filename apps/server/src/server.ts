@@ -1,7 +1,9 @@
 import type { Config } from '@aiops/config';
+import { SecretBox } from '@aiops/core';
 import { type Database, type OpenDbOptions, openDb } from '@aiops/db';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
+import { loadKeyring } from './keyring.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -20,11 +22,13 @@ export function databaseOptions(config: Config): OpenDbOptions {
 
 /** Opens the database (migrating it), builds the app and listens. */
 export async function startServer(config: Config): Promise<RunningServer> {
+  const secrets = new SecretBox(loadKeyring(config));
   const db = await openDb(databaseOptions(config));
   let app: FastifyInstance;
   try {
     app = await buildApp({
       db,
+      secrets,
       logLevel: config.logLevel,
       bodyLimitBytes: config.bodyLimitBytes,
       trustProxy: config.trustProxy,

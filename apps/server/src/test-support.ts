@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { generateKey, parseKeyring, SecretBox } from '@aiops/core';
 import { createTestDatabase, type TestDatabase } from '@aiops/testing';
 import type { FastifyInstance } from 'fastify';
 import { type AppOptions, buildApp } from './app.ts';
@@ -24,7 +25,8 @@ export async function startTestServer(
       cb();
     },
   });
-  const app = await buildApp({ logLevel: 'info', ...options, db: database.db, logStream });
+  const secrets = new SecretBox(parseKeyring(`test:${generateKey()}`));
+  const app = await buildApp({ logLevel: 'info', secrets, ...options, db: database.db, logStream });
   await options.beforeListen?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

@@ -13,6 +13,12 @@ export interface Config {
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
   trustProxy: boolean;
+  encryption: {
+    /** `id:base64key,…` from AIOPS_ENCRYPTION_KEYS; unset: keys come from `keyFile` (created if missing). */
+    keys: string | undefined;
+    currentKeyId: string | undefined;
+    keyFile: string;
+  };
 }
 
 /** A configuration value is missing or wrong. The message names the variable and what to fix. */
@@ -24,6 +30,7 @@ export interface ConfigOverrides {
   port?: number;
   host?: string;
   dataDir?: string;
+  keyFile?: string;
   databaseUrl?: string;
   logLevel?: Config['logLevel'];
 }
@@ -40,6 +47,7 @@ export function loadConfig(
   if (overrides.port !== undefined) merged.PORT = String(overrides.port);
   if (overrides.host !== undefined) merged.HOST = overrides.host;
   if (overrides.dataDir !== undefined) merged.AIOPS_DATA_DIR = overrides.dataDir;
+  if (overrides.keyFile !== undefined) merged.AIOPS_KEY_FILE = overrides.keyFile;
   if (overrides.databaseUrl !== undefined) merged.DATABASE_URL = overrides.databaseUrl;
   if (overrides.logLevel !== undefined) merged.LOG_LEVEL = overrides.logLevel;
 
@@ -64,6 +72,11 @@ export function loadConfig(
     bodyLimitBytes: e.AIOPS_BODY_LIMIT_BYTES,
     shutdownTimeoutMs: e.AIOPS_SHUTDOWN_TIMEOUT_MS,
     trustProxy: e.AIOPS_TRUST_PROXY,
+    encryption: {
+      keys: e.AIOPS_ENCRYPTION_KEYS,
+      currentKeyId: e.AIOPS_ENCRYPTION_KEY_ID,
+      keyFile: e.AIOPS_KEY_FILE,
+    },
   };
 }
 

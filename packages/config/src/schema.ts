@@ -32,6 +32,18 @@ export const envSchema = z.object({
   AIOPS_DB_POOL_SIZE: optional(z.coerce.number().int().min(1).max(200)).default(10),
   AIOPS_BODY_LIMIT_BYTES: optional(z.coerce.number().int().min(1024)).default(1_048_576),
   AIOPS_SHUTDOWN_TIMEOUT_MS: optional(z.coerce.number().int().min(0)).default(10_000),
+  AIOPS_ENCRYPTION_KEYS: optional(
+    z
+      .string()
+      .regex(
+        /^\s*[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=\s*(,\s*[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=\s*)*$/,
+        'must be <keyId>:<32-byte base64 key>[,<keyId>:<key>…], e.g. k1:$(openssl rand -base64 32)',
+      ),
+  ),
+  AIOPS_ENCRYPTION_KEY_ID: optional(
+    z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be a key id of AIOPS_ENCRYPTION_KEYS'),
+  ),
+  AIOPS_KEY_FILE: optional(z.string().min(1)).default('./.aiops/keys'),
   AIOPS_TRUST_PROXY: optional(z.enum(['true', 'false']))
     .default('false')
     .transform((v) => v === 'true'),

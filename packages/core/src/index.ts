@@ -1,1 +1,4 @@
 export * from './errors.ts';
+export * from './model-port.ts';
+export * from './permissions.ts';
+export * from './secrets.ts';

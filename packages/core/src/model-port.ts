@@ -1,0 +1,116 @@
+/**
+ * The port through which the engine calls a language model. The simulator provider (packages/engine) and
+ * the real providers on the Vercel AI SDK (packages/providers) implement it; the engine knows nothing else
+ * about providers.
+ *
+ * Glossary:
+ * - model id: `provider:model`, e.g. `openai:gpt-4o-mini`, `simulator:echo`.
+ * - usage: token counts as the provider reported them; `estimated` when none were reported and a
+ *   tokenizer counted instead.
+ */
+import type { AppError } from './errors.ts';
+
+export type JsonSchema = Record<string, unknown>;
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string;
+  /** For role `tool`: the id of the call this message answers. */
+  toolCallId?: string;
+  /** For role `tool`: the tool's name. */
+  toolName?: string;
+}
+
+/** A tool offered to the model. `execute` runs it; its result goes back to the model. */
+export interface ModelTool {
+  name: string;
+  description: string;
+  inputSchema: JsonSchema;
+  execute(input: unknown, signal: AbortSignal): Promise<unknown>;
+}
+
+export interface ModelUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  reasoningTokens: number;
+  totalTokens: number;
+  /** True when the provider reported no usage and a tokenizer estimated it. */
+  estimated: boolean;
+}
+
+export interface SimulateSettings {
+  latencyMs?: number;
+  failTimes?: number;
+  failWith?: 'retryable' | 'fatal';
+  output?: unknown;
+}
+
+export interface ModelRequest {
+  /** `provider:model`. */
+  model: string;
+  system?: string;
+  /** The rendered prompt; appended as the last user message. */
+  prompt?: string;
+  messages?: ChatMessage[];
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
+  /** JSON Schema the answer must satisfy (structured output); the parsed object is `ModelResult.output`. */
+  outputSchema?: JsonSchema;
+  tools?: ModelTool[];
+  /** Cap on model ↔ tool round trips. */
+  maxSteps?: number;
+  /** Settings of the simulator provider; ignored by real providers. */
+  simulate?: SimulateSettings;
+  /** Which attempt of the step this is (1-based); the simulator's failTimes counts these. */
+  attempt: number;
+  /** run id + step id + attempt: lets a provider or cache recognise a repeat of the same call. */
+  idempotencyKey: string;
+  /** Integration to use (credentials); absent for the simulator. */
+  integrationId?: string;
+  organizationId: string;
+  signal: AbortSignal;
+  /** Streamed text deltas, as they arrive. */
+  onToken?: (delta: string) => void;
+}
+
+export interface ModelToolCall {
+  id: string;
+  name: string;
+  input: unknown;
+  output?: unknown;
+  error?: string;
+}
+
+export interface ModelResult {
+  text: string;
+  /** The parsed structured output when `outputSchema` was given. */
+  output?: unknown;
+  model: string;
+  usage: ModelUsage;
+  /** Cost in USD from the price catalog (0 for the simulator unless the catalog prices it). */
+  costUsd: number;
+  finishReason: string;
+  toolCalls: ModelToolCall[];
+  /** Served from the response cache: no provider call was made, cost 0. */
+  cached: boolean;
+}
+
+/**
+ * Failures a provider raises are `AppError`s with these codes; `retryable` and, for rate limits,
+ * `details.retryAfterMs` tell the engine what to do.
+ */
+export type ModelErrorCode =
+  | 'provider_rate_limited'
+  | 'provider_auth_failed'
+  | 'provider_invalid_request'
+  | 'provider_unavailable'
+  | 'budget_exceeded'
+  | 'model_not_found';
+
+export interface ModelPort {
+  call(request: ModelRequest): Promise<ModelResult>;
+}
+
+export type ModelError = AppError & { code: ModelErrorCode };
