@@ -2,3 +2,4 @@ export * from './errors.ts';
 export * from './model-port.ts';
 export * from './permissions.ts';
 export * from './secrets.ts';
+export * from './workflow/index.ts';

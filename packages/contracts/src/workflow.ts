@@ -1,0 +1,150 @@
+import { z } from 'zod';
+
+/**
+ * The workflow definition format of API.md: nodes and connections with optional conditions, variables,
+ * an input JSON Schema. This schema checks shape; `validateDefinition` in packages/core checks meaning
+ * (unknown node types, dangling connections, cycles, unreachable nodes, templates, conditions).
+ */
+
+/** Node ids appear in templates and conditions (`nodes.<id>.output`), so they are identifiers. */
+export const nodeIdSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]{0,63}$/,
+    'must be an identifier: a letter or _, then letters, digits or _ (max 64)',
+  );
+
+export const jsonSchemaObject = z.record(z.string(), z.unknown()).meta({ description: 'A JSON Schema' });
+
+export const retryPolicySchema = z
+  .object({
+    maxAttempts: z.number().int().min(1).max(20).default(1).describe('attempts in all, including the first'),
+    backoff: z.enum(['exponential', 'fixed']).default('exponential'),
+    initialDelayMs: z.number().int().min(0).max(3_600_000).default(500),
+    maxDelayMs: z.number().int().min(0).max(86_400_000).default(60_000),
+    jitter: z.boolean().default(true).describe('randomize each delay between half and all of it'),
+  })
+  .meta({ id: 'RetryPolicy' });
+export type RetryPolicy = z.infer<typeof retryPolicySchema>;
+
+export const simulateSchema = z
+  .object({
+    latencyMs: z.number().int().min(0).max(600_000).optional(),
+    failTimes: z.number().int().min(0).max(100).optional(),
+    failWith: z.enum(['retryable', 'fatal']).optional(),
+    output: z.unknown().optional(),
+  })
+  .meta({ id: 'SimulateSettings' });
+
+export const modelIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*:.+$/, 'must be provider:model, e.g. openai:gpt-4o-mini or simulator:echo');
+
+/** An agent defined inside a node (API.md), or the model part of an org-level agent. */
+export const inlineAgentSchema = z
+  .object({
+    model: modelIdSchema,
+    system: z.string().max(100_000).optional(),
+    prompt: z.string().max(100_000),
+    output: jsonSchemaObject.optional().describe('JSON Schema of a structured answer'),
+    temperature: z.number().min(0).max(2).optional(),
+    topP: z.number().min(0).max(1).optional(),
+    maxTokens: z.number().int().min(1).max(1_000_000).optional(),
+    integrationId: z.uuid().optional(),
+    simulate: simulateSchema.optional(),
+  })
+  .meta({ id: 'InlineAgent' });
+export type InlineAgent = z.infer<typeof inlineAgentSchema>;
+
+const positionSchema = z.object({ x: z.number(), y: z.number() });
+
+const nodeBase = {
+  id: nodeIdSchema,
+  name: z.string().max(255).optional(),
+  description: z.string().max(10_000).optional(),
+  retry: retryPolicySchema.partial().optional(),
+  timeoutMs: z.number().int().min(1).max(86_400_000).optional(),
+  position: positionSchema.optional(),
+};
+
+export const agentNodeSchema = z
+  .object({
+    ...nodeBase,
+    type: z.literal('agent'),
+    agent: inlineAgentSchema.optional(),
+    agentId: z.uuid().optional(),
+    agentVersion: z.number().int().min(1).optional(),
+    /** Extra template variables for the agent's prompt, rendered first: `{{vars.<name>}}`. */
+    vars: z.record(z.string(), z.unknown()).optional(),
+  })
+  .meta({ id: 'AgentNode' });
+
+export const outputNodeSchema = z
+  .object({
+    ...nodeBase,
+    type: z.literal('output'),
+    value: z.unknown().describe('any JSON; strings are templates'),
+  })
+  .meta({ id: 'OutputNode' });
+
+export const NODE_TYPES = ['agent', 'output'] as const;
+export type NodeType = (typeof NODE_TYPES)[number];
+
+export const workflowNodeSchema = z.discriminatedUnion('type', [agentNodeSchema, outputNodeSchema]);
+export type WorkflowNode = z.infer<typeof workflowNodeSchema>;
+export type AgentNode = z.infer<typeof agentNodeSchema>;
+export type OutputNode = z.infer<typeof outputNodeSchema>;
+
+export const connectionSchema = z
+  .object({
+    from: nodeIdSchema,
+    to: nodeIdSchema,
+    condition: z.string().max(10_000).optional().describe('CEL expression; false skips the target branch'),
+  })
+  .meta({ id: 'Connection' });
+export type Connection = z.infer<typeof connectionSchema>;
+
+export const workflowSettingsSchema = z
+  .object({
+    timeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 86_400_000)
+      .optional()
+      .describe('whole-run timeout'),
+    retry: retryPolicySchema.partial().optional().describe('default retry policy of every node'),
+  })
+  .meta({ id: 'WorkflowSettings' });
+
+const definitionFields = {
+  name: z.string().min(1).max(255),
+  description: z.string().max(10_000).optional(),
+  input: jsonSchemaObject.optional().describe('JSON Schema of the run input'),
+  variables: z.record(z.string(), z.unknown()).optional(),
+  connections: z.array(connectionSchema).max(20_000).default([]),
+  settings: workflowSettingsSchema.optional(),
+};
+
+/** The definition format (for documentation and types). */
+export const workflowDefinitionSchema = z
+  .object({ ...definitionFields, nodes: z.array(workflowNodeSchema).min(1).max(5000) })
+  .meta({ id: 'WorkflowDefinition' });
+export type WorkflowDefinition = z.infer<typeof workflowDefinitionSchema>;
+
+/**
+ * The same with nodes left unchecked: core `parseDefinition` checks each node itself so that problems
+ * are reported by node id ("node classify: agent.model …") rather than by array index.
+ */
+export const definitionEnvelopeSchema = z.object({
+  ...definitionFields,
+  nodes: z.array(z.unknown()).min(1).max(5000),
+});
+
+/** One problem with a definition: where (node id and field path) and what to fix. */
+export const definitionIssueSchema = z.object({
+  nodeId: z.string().optional(),
+  path: z.string(),
+  message: z.string(),
+});
+export type DefinitionIssue = z.infer<typeof definitionIssueSchema>;

@@ -1,0 +1,213 @@
+import {
+  type DefinitionIssue,
+  definitionEnvelopeSchema,
+  NODE_TYPES,
+  type WorkflowDefinition,
+  type WorkflowNode,
+  workflowNodeSchema,
+} from '@aiops/contracts';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { ConditionError, compileCondition, conditionNodeRefs } from './condition.ts';
+import { ancestors, buildGraph } from './graph.ts';
+import { collectTemplates, parseTemplate, TemplateError, templateNodeRefs } from './template.ts';
+
+export type ParseResult =
+  | { ok: true; definition: WorkflowDefinition }
+  | { ok: false; issues: DefinitionIssue[] };
+
+const zodPath = (path: PropertyKey[]) =>
+  path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
+
+/**
+ * Checks a workflow definition, shape and meaning, and reports every problem with the node id and the
+ * field: unknown node types, duplicate ids, dangling connections, cycles, unconnected nodes, bad
+ * templates, templates or conditions reading nodes that are not upstream, bad conditions, a bad input
+ * JSON Schema.
+ */
+export function parseDefinition(raw: unknown): ParseResult {
+  const envelope = definitionEnvelopeSchema.safeParse(raw);
+  if (!envelope.success) {
+    return {
+      ok: false,
+      issues: envelope.error.issues.map((i) => ({
+        path: zodPath(i.path) || '(definition)',
+        message: i.message,
+      })),
+    };
+  }
+  const issues: DefinitionIssue[] = [];
+  const nodes: WorkflowNode[] = [];
+  const seen = new Set<string>();
+  envelope.data.nodes.forEach((rawNode, index) => {
+    const id = rawNode && typeof rawNode === 'object' ? (rawNode as { id?: unknown }).id : undefined;
+    const nodeId = typeof id === 'string' ? id : undefined;
+    const where = nodeId ? `nodes.${nodeId}` : `nodes[${index}]`;
+    const type = rawNode && typeof rawNode === 'object' ? (rawNode as { type?: unknown }).type : undefined;
+    if (typeof type !== 'string' || !(NODE_TYPES as readonly string[]).includes(type)) {
+      issues.push({
+        ...(nodeId ? { nodeId } : {}),
+        path: `${where}.type`,
+        message: `unknown node type ${JSON.stringify(type)}: use one of ${NODE_TYPES.join(', ')}`,
+      });
+      return;
+    }
+    const parsed = workflowNodeSchema.safeParse(rawNode);
+    if (!parsed.success) {
+      for (const i of parsed.error.issues) {
+        issues.push({
+          ...(nodeId ? { nodeId } : {}),
+          path: `${where}.${zodPath(i.path)}`,
+          message: i.message,
+        });
+      }
+      return;
+    }
+    if (seen.has(parsed.data.id)) {
+      issues.push({
+        nodeId: parsed.data.id,
+        path: `${where}.id`,
+        message: `duplicate node id "${parsed.data.id}"`,
+      });
+      return;
+    }
+    seen.add(parsed.data.id);
+    nodes.push(parsed.data);
+  });
+  if (issues.length) return { ok: false, issues };
+
+  const definition: WorkflowDefinition = { ...envelope.data, nodes };
+  issues.push(...checkConnections(definition));
+  if (issues.length) return { ok: false, issues };
+  const graph = buildGraph(definition, false);
+  issues.push(...checkCycles(definition, graph.order), ...checkUnconnected(definition, graph));
+  if (issues.length) return { ok: false, issues };
+  issues.push(...checkNodes(graph), ...checkConditions(graph), ...checkInputSchema(definition));
+  return issues.length ? { ok: false, issues } : { ok: true, definition };
+}
+
+function checkConnections(def: WorkflowDefinition): DefinitionIssue[] {
+  const ids = new Set(def.nodes.map((n) => n.id));
+  const issues: DefinitionIssue[] = [];
+  const pairs = new Set<string>();
+  def.connections.forEach((c, i) => {
+    const path = `connections[${i}]`;
+    if (!ids.has(c.from))
+      issues.push({ path: `${path}.from`, message: `connection from unknown node "${c.from}"` });
+    if (!ids.has(c.to)) issues.push({ path: `${path}.to`, message: `connection to unknown node "${c.to}"` });
+    if (c.from === c.to)
+      issues.push({ nodeId: c.from, path, message: `node "${c.from}" is connected to itself` });
+    const key = `${c.from}->${c.to}`;
+    if (pairs.has(key))
+      issues.push({ nodeId: c.from, path, message: `duplicate connection ${c.from} → ${c.to}` });
+    pairs.add(key);
+    const from = def.nodes.find((n) => n.id === c.from);
+    if (from?.type === 'output') {
+      issues.push({
+        nodeId: c.from,
+        path,
+        message: `output node "${c.from}" cannot have outgoing connections`,
+      });
+    }
+  });
+  return issues;
+}
+
+function checkCycles(def: WorkflowDefinition, order: string[]): DefinitionIssue[] {
+  if (order.length === def.nodes.length) return [];
+  const inOrder = new Set(order);
+  const stuck = def.nodes.filter((n) => !inOrder.has(n.id)).map((n) => n.id);
+  return stuck.map((id) => ({
+    nodeId: id,
+    path: `nodes.${id}`,
+    message: `node "${id}" is on a cycle or downstream of one (${stuck.join(', ')}): workflows must be acyclic`,
+  }));
+}
+
+function checkUnconnected(def: WorkflowDefinition, graph: ReturnType<typeof buildGraph>): DefinitionIssue[] {
+  if (def.nodes.length < 2) return [];
+  return def.nodes
+    .filter((n) => graph.incoming.get(n.id)!.length === 0 && graph.outgoing.get(n.id)!.length === 0)
+    .map((n) => ({
+      nodeId: n.id,
+      path: `nodes.${n.id}`,
+      message: `node "${n.id}" is not connected to the rest of the workflow, so it is unreachable from the other nodes: connect it or remove it`,
+    }));
+}
+
+function checkNodes(graph: ReturnType<typeof buildGraph>): DefinitionIssue[] {
+  const issues: DefinitionIssue[] = [];
+  for (const node of graph.definition.nodes) {
+    const where = `nodes.${node.id}`;
+    let fields: unknown = {};
+    if (node.type === 'agent') {
+      if (!node.agent === !node.agentId) {
+        issues.push({
+          nodeId: node.id,
+          path: `${where}.agent`,
+          message: 'set exactly one of agent (inline) or agentId',
+        });
+      }
+      fields = { agent: { system: node.agent?.system, prompt: node.agent?.prompt }, vars: node.vars };
+    } else if (node.type === 'output') {
+      fields = { value: node.value };
+    }
+    const upstream = ancestors(graph, node.id);
+    for (const { path, template } of collectTemplates(fields)) {
+      try {
+        parseTemplate(template);
+      } catch (e) {
+        if (!(e instanceof TemplateError)) throw e;
+        issues.push({ nodeId: node.id, path: `${where}.${path}`, message: `bad template: ${e.message}` });
+        continue;
+      }
+      for (const ref of templateNodeRefs(template)) {
+        if (!upstream.has(ref)) issues.push(notUpstream(node.id, `${where}.${path}`, ref, graph));
+      }
+    }
+  }
+  return issues;
+}
+
+function notUpstream(
+  nodeId: string,
+  path: string,
+  ref: string,
+  graph: ReturnType<typeof buildGraph>,
+): DefinitionIssue {
+  const message = graph.nodes.has(ref)
+    ? `reads nodes.${ref}, which is not upstream of "${nodeId}": its output may not exist when "${nodeId}" runs; connect ${ref} before ${nodeId}`
+    : `reads nodes.${ref}, but there is no node "${ref}"`;
+  return { nodeId, path, message };
+}
+
+function checkConditions(graph: ReturnType<typeof buildGraph>): DefinitionIssue[] {
+  const issues: DefinitionIssue[] = [];
+  graph.definition.connections.forEach((c, i) => {
+    if (!c.condition?.trim()) return;
+    const path = `connections[${i}].condition`;
+    try {
+      compileCondition(c.condition);
+    } catch (e) {
+      if (!(e instanceof ConditionError)) throw e;
+      issues.push({ nodeId: c.from, path, message: `bad condition on ${c.from} → ${c.to}: ${e.message}` });
+      return;
+    }
+    const visible = ancestors(graph, c.from).add(c.from);
+    for (const ref of conditionNodeRefs(c.condition)) {
+      if (!visible.has(ref)) issues.push(notUpstream(c.to, path, ref, graph));
+    }
+  });
+  return issues;
+}
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+
+function checkInputSchema(def: WorkflowDefinition): DefinitionIssue[] {
+  if (!def.input) return [];
+  try {
+    ajv.compile(def.input);
+    return [];
+  } catch (e) {
+    return [{ path: 'input', message: `not a valid JSON Schema: ${(e as Error).message}` }];
+  }
+}
