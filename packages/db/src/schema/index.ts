@@ -4,3 +4,6 @@ export * from './memberships.ts';
 export * from './organizations.ts';
 export * from './sessions.ts';
 export * from './users.ts';
+export * from './agents.ts';
+export * from './executions.ts';
+export * from './workflows.ts';
