@@ -30,10 +30,16 @@ export interface ModelTool {
 }
 
 export interface ModelUsage {
+  /** All input tokens, those read from or written to the provider's prompt cache included. */
   inputTokens: number;
+  /** All output tokens, reasoning tokens included. */
   outputTokens: number;
+  /** Input tokens read from the provider's prompt cache; part of `inputTokens`. */
   cachedInputTokens: number;
+  /** Output tokens spent on reasoning; part of `outputTokens`. */
   reasoningTokens: number;
+  /** Input tokens written to the provider's prompt cache (Anthropic); part of `inputTokens`. */
+  cacheWriteInputTokens?: number;
   totalTokens: number;
   /** True when the provider reported no usage and a tokenizer estimated it. */
   estimated: boolean;

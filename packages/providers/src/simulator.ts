@@ -1,0 +1,150 @@
+/**
+ * The simulator provider: model ids `simulator:<name>`, deterministic, no network, zero cost unless a price
+ * list prices the model. The engine's tests, its benchmark and the demo run on it.
+ *
+ * - `simulator:echo` answers with the rendered prompt: the system prompt, each message's content and the
+ *   prompt, in that order, joined by a blank line (just the prompt when that is all there is).
+ * - `simulator:json` answers with `simulate.output`: the value as `output`, its JSON as `text`.
+ * - Every simulator model honours `simulate`: `latencyMs` (waits, abortable), `failTimes` + `failWith`
+ *   (attempts 1..failTimes fail: `retryable` → `provider_unavailable`, `fatal` → `provider_invalid_request`)
+ *   and `output` (the answer, for `echo` too).
+ *
+ * Usage comes from the tokenizer (it is this provider's own count, so not `estimated`). The hot path at
+ * latency 0 does no timers and no allocation beyond the result, so the engine benchmark measures the engine.
+ */
+import { AppError, type ModelPort, type ModelRequest, type ModelResult, type ModelUsage } from '@aiops/core';
+import { abortError, sleep } from './abort.ts';
+import { costOf, type ModelPrice } from './pricing/price.ts';
+import { renderPromptText } from './render.ts';
+import { countTokens } from './tokenizer.ts';
+
+export const SIMULATOR_PROVIDER = 'simulator';
+export const SIMULATOR_MODELS = ['echo', 'json'] as const;
+
+/** The price of a model at a time, or undefined (free). */
+export type PriceLookup = (model: string, at: Date) => ModelPrice | undefined;
+
+export interface SimulatorOptions {
+  /** Prices simulator models (e.g. the catalog plus the org's overrides); by default every call is free. */
+  price?: PriceLookup;
+  /** Clock for price lookups. */
+  now?: () => Date;
+}
+
+/** How many pieces `onToken` receives for an answer (fewer when the answer has fewer words). */
+const STREAM_PIECES = 4;
+
+export function createSimulatorProvider(options: SimulatorOptions = {}): ModelPort {
+  const now = options.now ?? (() => new Date());
+  return {
+    call(request) {
+      if (request.signal.aborted) return Promise.reject(abortError(request.signal));
+      const latency = request.simulate?.latencyMs ?? 0;
+      if (latency > 0) return sleep(latency, request.signal).then(() => answer(request));
+      try {
+        return Promise.resolve(answer(request));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    },
+  };
+
+  function answer(request: ModelRequest): ModelResult {
+    const name = simulatorModelName(request.model);
+    const sim = request.simulate;
+    const failTimes = sim?.failTimes ?? 0;
+    if (request.attempt <= failTimes) throw simulatedFailure(request, sim?.failWith ?? 'retryable');
+
+    const prompt = renderPromptText(request);
+    let text: string;
+    let output: unknown;
+    if (sim?.output !== undefined) {
+      output = sim.output;
+      text = typeof output === 'string' ? output : JSON.stringify(output);
+    } else if (name === 'json') {
+      throw new AppError(
+        400,
+        'provider_invalid_request',
+        'simulator:json answers with simulate.output, and none was given',
+        { retryable: false, details: { model: request.model } },
+      );
+    } else {
+      text = prompt;
+    }
+    if (request.outputSchema && output === undefined) output = parseJsonOrText(text);
+
+    if (request.onToken) streamPieces(text, request.onToken);
+
+    const inputTokens = countTokens(prompt);
+    const outputTokens = text === prompt ? inputTokens : countTokens(text);
+    const usage: ModelUsage = {
+      inputTokens,
+      outputTokens,
+      cachedInputTokens: 0,
+      reasoningTokens: 0,
+      totalTokens: inputTokens + outputTokens,
+      estimated: false,
+    };
+    const price = options.price?.(request.model, now());
+    const result: ModelResult = {
+      text,
+      model: request.model,
+      usage,
+      costUsd: price ? costOf(usage, price).usd : 0,
+      finishReason: 'stop',
+      toolCalls: [],
+      cached: false,
+    };
+    if (output !== undefined) result.output = output;
+    return result;
+  }
+}
+
+/** `simulator:echo` → `echo`; anything else → `model_not_found`. */
+function simulatorModelName(model: string): (typeof SIMULATOR_MODELS)[number] {
+  const name = model.startsWith(`${SIMULATOR_PROVIDER}:`) ? model.slice(SIMULATOR_PROVIDER.length + 1) : '';
+  if (name === 'echo' || name === 'json') return name;
+  throw new AppError(
+    404,
+    'model_not_found',
+    `"${model}" is not a simulator model (known: ${SIMULATOR_MODELS.map((m) => `simulator:${m}`).join(', ')})`,
+    { retryable: false, details: { model } },
+  );
+}
+
+function simulatedFailure(request: ModelRequest, kind: 'retryable' | 'fatal'): AppError {
+  const details = { model: request.model, attempt: request.attempt, simulated: true };
+  return kind === 'fatal'
+    ? new AppError(400, 'provider_invalid_request', `simulated fatal failure on attempt ${request.attempt}`, {
+        retryable: false,
+        details,
+      })
+    : new AppError(503, 'provider_unavailable', `simulated transient failure on attempt ${request.attempt}`, {
+        retryable: true,
+        details,
+      });
+}
+
+function parseJsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Emits `text` as up to STREAM_PIECES deltas cut at word boundaries; their concatenation is `text`. */
+function streamPieces(text: string, onToken: (delta: string) => void): void {
+  if (text.length === 0) return;
+  const size = Math.ceil(text.length / STREAM_PIECES);
+  let start = 0;
+  while (start < text.length) {
+    let end = Math.min(text.length, start + size);
+    if (end < text.length) {
+      const space = text.indexOf(' ', end);
+      end = space === -1 ? text.length : space + 1;
+    }
+    onToken(text.slice(start, end));
+    start = end;
+  }
+}
