@@ -8,7 +8,7 @@ const deny = (name, from, allowed) => ({
   name,
   severity: 'error',
   comment: `${from} may import only: ${allowed.join(', ') || 'nothing inside the repo'}`,
-  from: { path: pkg(from), pathNot: '\\.test\\.ts$' },
+  from: { path: pkg(from), pathNot: ['\\.test\\.ts$', 'test-support\\.ts$'] },
   to: { path: '^(packages|apps)/', pathNot: [pkg(from), ...allowed.map(pkg)] },
 });
 

@@ -1,5 +1,6 @@
 export type { EmbeddingInput, EmbeddingMatch, TextMatch, VectorMode } from './embeddings.ts';
 export { EmbeddingStore } from './embeddings.ts';
+export type { NotificationHandler, Unlisten } from './listen.ts';
 export { DataDirLockedError, lockDataDir } from './lock.ts';
 export { expectedMigrations, type MigrationStatus, migratePostgres, migrationsFolder } from './migrate.ts';
 export { APP_ROLE, type Database, type DatabaseStatus, type OpenDbOptions, openDb } from './open.ts';

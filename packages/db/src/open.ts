@@ -6,6 +6,13 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { detectVectorMode, EmbeddingStore } from './embeddings.ts';
+import {
+  type Listener,
+  type NotificationHandler,
+  pgliteListener,
+  postgresListener,
+  type Unlisten,
+} from './listen.ts';
 import { type DataDirLock, lockDataDir } from './lock.ts';
 import { expectedMigrations, type MigrationStatus, migratePgliteClient, migratePostgres } from './migrate.ts';
 import * as schema from './schema/index.ts';
@@ -54,6 +61,8 @@ export interface Database {
   withTenant<T>(orgId: string, fn: (tx: Tx) => Promise<T>): Promise<T>;
   system<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   status(): Promise<DatabaseStatus>;
+  /** LISTEN on a channel; NOTIFY reaches handlers in every process on the same database. */
+  listen(channel: string, handler: NotificationHandler): Promise<Unlisten>;
   close(): Promise<void>;
 }
 
@@ -80,7 +89,7 @@ async function openPglite(options: Extract<OpenDbOptions, { kind: 'pglite' }>): 
     throw e;
   }
   const db = drizzlePglite({ client, schema }) as unknown as AppDb;
-  return makeDatabase('pglite', db, async () => {
+  return makeDatabase('pglite', db, pgliteListener(client), async () => {
     await client.close();
     lock?.release();
   });
@@ -95,10 +104,19 @@ async function openPostgres(options: Extract<OpenDbOptions, { kind: 'postgres' }
   // An idle client that errors (server restart) is dropped by the pool; do not crash the process.
   pool.on('error', () => {});
   const db = drizzlePg({ client: pool, schema }) as unknown as AppDb;
-  return makeDatabase('postgres', db, () => pool.end());
+  const listener = postgresListener(options.url);
+  return makeDatabase('postgres', db, listener, async () => {
+    await listener.close();
+    await pool.end();
+  });
 }
 
-async function makeDatabase(kind: BackendKind, db: AppDb, close: () => Promise<void>): Promise<Database> {
+async function makeDatabase(
+  kind: BackendKind,
+  db: AppDb,
+  listener: Listener,
+  close: () => Promise<void>,
+): Promise<Database> {
   const system = <T>(fn: (tx: Tx) => Promise<T>) =>
     db.transaction(async (tx) => {
       await tx.execute(sql`SET LOCAL ROLE NONE`);
@@ -138,6 +156,7 @@ async function makeDatabase(kind: BackendKind, db: AppDb, close: () => Promise<v
         return { reachable: false, migrations: { applied: 0, expected } };
       }
     },
+    listen: (channel, handler) => listener.listen(channel, handler),
     async close() {
       if (closed) return;
       closed = true;

@@ -20,10 +20,27 @@ import { organizations } from './organizations.ts';
 import { users } from './users.ts';
 import { workflows } from './workflows.ts';
 
-export const RUN_STATUSES = ['queued', 'pending', 'running', 'paused', 'completed', 'failed', 'cancelled', 'timeout'] as const;
+export const RUN_STATUSES = [
+  'queued',
+  'pending',
+  'running',
+  'paused',
+  'completed',
+  'failed',
+  'cancelled',
+  'timeout',
+] as const;
 export const TRIGGER_KINDS = ['manual', 'schedule', 'webhook', 'api', 'internal', 'event'] as const;
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
-export const STEP_STATUSES = ['pending', 'ready', 'running', 'completed', 'failed', 'skipped', 'cancelled'] as const;
+export const STEP_STATUSES = [
+  'pending',
+  'ready',
+  'running',
+  'completed',
+  'failed',
+  'skipped',
+  'cancelled',
+] as const;
 export const ATTEMPT_STATUSES = ['running', 'completed', 'failed', 'cancelled'] as const;
 
 /** Which agent version each agent node of a run uses, fixed when the run starts. */
@@ -50,7 +67,9 @@ export const workflowExecutions = pgTable(
     errorMessage: text('error_message'),
     triggeredBy: varchar('triggered_by', { length: 20 }).$type<TriggerKind>().notNull().default('manual'),
     triggeredByUserId: uuid('triggered_by_user_id').references(() => users.id, { onDelete: 'set null' }),
-    triggeredByApiKeyId: uuid('triggered_by_api_key_id').references(() => apiKeys.id, { onDelete: 'set null' }),
+    triggeredByApiKeyId: uuid('triggered_by_api_key_id').references(() => apiKeys.id, {
+      onDelete: 'set null',
+    }),
     externalTriggerId: varchar('external_trigger_id', { length: 255 }),
     inputData: jsonb('input_data').$type<unknown>().notNull().default({}),
     outputData: jsonb('output_data').$type<unknown>(),
@@ -87,7 +106,9 @@ export const workflowExecutions = pgTable(
     index('idx_executions_correlation').on(t.correlationId),
     index('idx_executions_started').on(t.startedAt),
     index('idx_executions_parent').on(t.parentExecutionId),
-    index('idx_executions_timeout').on(t.timeoutAt).where(sql`${t.status} in ('queued', 'pending', 'running', 'paused')`),
+    index('idx_executions_timeout')
+      .on(t.timeoutAt)
+      .where(sql`${t.status} in ('queued', 'pending', 'running', 'paused')`),
     uniqueIndex('workflow_executions_idempotency_key').on(t.organizationId, t.idempotencyKey),
     check('workflow_executions_status_check', oneOf(t.status, RUN_STATUSES)),
     check('workflow_executions_triggered_by_check', oneOf(t.triggeredBy, TRIGGER_KINDS)),

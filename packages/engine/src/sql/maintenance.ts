@@ -1,0 +1,184 @@
+import { queryRows, type Tx } from '@aiops/db';
+import { sql } from 'drizzle-orm';
+import { insertEvents, type NewEvent, notify } from '../events.ts';
+import { CHANNELS } from '../types.ts';
+import { recordWorkflowCounters } from './complete-steps.ts';
+
+const uuids = (ids: string[]) => `{${ids.join(',')}}`;
+
+/** Renews this worker's leases; returns the step ids it still holds (the others were lost or stopped). */
+export async function renewLeases(
+  tx: Tx,
+  workerId: string,
+  stepIds: string[],
+  leaseMs: number,
+): Promise<Set<string>> {
+  if (!stepIds.length) return new Set();
+  const rows = await queryRows<{ id: string }>(
+    tx,
+    sql`UPDATE run_steps SET lease_expires_at = now() + ${`${leaseMs} milliseconds`}::interval
+        WHERE id = ANY(${uuids(stepIds)}::uuid[]) AND lease_owner = ${workerId} AND status = 'running'
+        RETURNING id`,
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Of these runs, those no longer active (cancelled, failed, timed out): their steps must stop. */
+export async function stoppedRuns(tx: Tx, runIds: string[]): Promise<Set<string>> {
+  if (!runIds.length) return new Set();
+  const rows = await queryRows<{ id: string }>(
+    tx,
+    sql`SELECT id FROM workflow_executions WHERE id = ANY(${uuids(runIds)}::uuid[]) AND status NOT IN ('pending', 'running')`,
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
+ * Returns steps whose lease expired (their worker died or stalled) to the queue, recording the lost
+ * attempt. A step that lost `maxLost` leases fails, and its run with it.
+ */
+export async function reclaimExpiredLeases(tx: Tx, maxLost: number): Promise<number> {
+  const lost = await queryRows<{
+    id: string;
+    run_id: string;
+    node_id: string;
+    organization_id: string;
+    attempt: number;
+    lease_owner: string;
+    started_at: string;
+  }>(
+    tx,
+    sql`SELECT id, run_id, node_id, organization_id, attempt, lease_owner, started_at FROM run_steps
+        WHERE status = 'running' AND lease_expires_at < now()
+        ORDER BY lease_expires_at LIMIT 500 FOR UPDATE SKIP LOCKED`,
+  );
+  if (!lost.length) return 0;
+  const giveUp = lost.filter((l) => l.attempt >= maxLost);
+  const retry = lost.filter((l) => l.attempt < maxLost);
+  await tx.execute(sql`
+    INSERT INTO agent_executions (organization_id, workflow_execution_id, node_id, node_type, attempt, status,
+      status_reason, started_at, completed_at, worker_id, error_details)
+    SELECT organization_id, run_id, node_id, 'unknown', attempt, 'failed', 'worker lost: its lease expired',
+      started_at, now(), lease_owner, '{"code":"worker_lost","retryable":true}'::jsonb
+    FROM jsonb_to_recordset(${JSON.stringify(lost)}::jsonb)
+      AS v(organization_id uuid, run_id uuid, node_id text, attempt int, lease_owner text, started_at timestamptz)`);
+  const events: NewEvent[] = lost.map((l) => ({
+    runId: l.run_id,
+    organizationId: l.organization_id,
+    type: 'step.lost',
+    nodeId: l.node_id,
+    data: { attempt: l.attempt, worker: l.lease_owner },
+  }));
+  if (retry.length) {
+    await tx.execute(sql`UPDATE run_steps SET status = 'ready', available_at = now(), lease_owner = NULL,
+        lease_expires_at = NULL, updated_at = now() WHERE id = ANY(${uuids(retry.map((r) => r.id))}::uuid[])`);
+    await notify(tx, CHANNELS.wake);
+  }
+  if (giveUp.length) {
+    await tx.execute(sql`UPDATE run_steps SET status = 'failed', completed_at = now(), lease_owner = NULL,
+        lease_expires_at = NULL, error = '{"code":"worker_lost","message":"the step lost its worker too many times"}'::jsonb,
+        updated_at = now() WHERE id = ANY(${uuids(giveUp.map((r) => r.id))}::uuid[])`);
+    events.push(
+      ...(await stopRuns(
+        tx,
+        [...new Set(giveUp.map((g) => g.run_id))],
+        'failed',
+        'worker_lost',
+        'A step lost its worker too many times',
+      )),
+    );
+  }
+  await insertEvents(tx, events);
+  return lost.length;
+}
+
+/** Runs past their deadline become `timeout`; their unfinished steps stop. */
+export async function timeOutRuns(tx: Tx): Promise<number> {
+  const due = await queryRows<{ id: string }>(
+    tx,
+    sql`SELECT id FROM workflow_executions
+        WHERE status IN ('queued', 'pending', 'running', 'paused') AND timeout_at < now()
+        ORDER BY timeout_at LIMIT 500 FOR UPDATE SKIP LOCKED`,
+  );
+  if (!due.length) return 0;
+  await insertEvents(
+    tx,
+    await stopRuns(
+      tx,
+      due.map((d) => d.id),
+      'timeout',
+      'run_timeout',
+      'The run exceeded its timeout',
+    ),
+  );
+  return due.length;
+}
+
+/**
+ * Ends runs (cancelled, failed or timed out): the run row, its unfinished steps, the workflows' counters,
+ * and a NOTIFY so workers abort running steps. Returns the events to insert.
+ */
+export async function stopRuns(
+  tx: Tx,
+  runIds: string[],
+  status: 'cancelled' | 'failed' | 'timeout',
+  code: string,
+  message: string,
+): Promise<NewEvent[]> {
+  if (!runIds.length) return [];
+  const stopped = await queryRows<{
+    id: string;
+    organization_id: string;
+    workflow_id: string;
+    duration_ms: number;
+    estimated_cost: string;
+  }>(
+    tx,
+    sql`UPDATE workflow_executions e SET status = ${status}, status_reason = ${message}, error_code = ${code},
+          error_message = ${status === 'cancelled' ? null : message}, completed_at = now(),
+          duration_ms = (extract(epoch FROM now() - coalesce(e.started_at, e.created_at)) * 1000)::int, updated_at = now()
+        WHERE id = ANY(${uuids(runIds)}::uuid[]) AND status IN ('queued', 'pending', 'running', 'paused')
+        RETURNING e.id, e.organization_id, e.workflow_id, e.duration_ms, e.estimated_cost::text`,
+  );
+  if (!stopped.length) return [];
+  const ids = stopped.map((s) => s.id);
+  const steps = await queryRows<{ run_id: string; node_id: string; organization_id: string }>(
+    tx,
+    sql`UPDATE run_steps SET status = 'cancelled', completed_at = now(), updated_at = now()
+        WHERE run_id = ANY(${uuids(ids)}::uuid[]) AND status IN ('pending', 'ready')
+        RETURNING run_id, node_id, organization_id`,
+  );
+  await recordWorkflowCounters(
+    tx,
+    stopped.map((s) => ({
+      workflow_id: s.workflow_id,
+      status,
+      duration_ms: s.duration_ms,
+      estimated_cost: s.estimated_cost,
+    })),
+  );
+  await notify(tx, CHANNELS.cancel, ids);
+  return [
+    ...steps.map((s) => ({
+      runId: s.run_id,
+      organizationId: s.organization_id,
+      type: 'step.cancelled' as const,
+      nodeId: s.node_id,
+    })),
+    ...stopped.map((s) => ({
+      runId: s.id,
+      organizationId: s.organization_id,
+      type: `run.${status}` as const,
+      data: { reason: message, code },
+    })),
+  ];
+}
+
+/** On shutdown: gives this worker's unfinished steps back to the queue at once (no lease wait). */
+export async function releaseLeases(tx: Tx, workerId: string, stepIds: string[]): Promise<void> {
+  if (!stepIds.length) return;
+  await tx.execute(sql`UPDATE run_steps SET status = 'ready', attempt = attempt - 1, available_at = now(),
+      lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+      WHERE id = ANY(${uuids(stepIds)}::uuid[]) AND lease_owner = ${workerId} AND status = 'running'`);
+  await notify(tx, CHANNELS.wake);
+}

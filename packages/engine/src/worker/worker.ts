@@ -1,0 +1,334 @@
+import { randomUUID } from 'node:crypto';
+import { backoffDelayMs, type ModelPort } from '@aiops/core';
+import { type Database, queryRows } from '@aiops/db';
+import { sql } from 'drizzle-orm';
+import { Catalog, type CompiledVersion } from '../catalog.ts';
+import { type ClaimedStep, claimReadySteps, claimSteps } from '../sql/claim-steps.ts';
+import { completeSteps, type StepOutcome } from '../sql/complete-steps.ts';
+import {
+  reclaimExpiredLeases,
+  releaseLeases,
+  renewLeases,
+  stoppedRuns,
+  timeOutRuns,
+} from '../sql/maintenance.ts';
+import { CHANNELS, DEFAULT_WORKER_OPTIONS, type Logger, silentLogger, type WorkerOptions } from '../types.ts';
+import { executeStep } from './execute-step.ts';
+
+interface Held {
+  step: ClaimedStep;
+  controller: AbortController;
+  compiled?: CompiledVersion;
+  executing: boolean;
+}
+
+const SHUTDOWN = new Error('worker shutting down');
+const LOST = new Error('lease lost');
+const SWEEP_LOCK = 7_245_104_340;
+
+/**
+ * A worker: claims ready steps in batches, runs up to `concurrency` at once, records their outcomes in
+ * batched transactions (a group commit: outcomes that arrive while one batch commits go in the next),
+ * continues ready successors directly, renews its leases, and sweeps expired leases and run timeouts.
+ */
+export class Worker {
+  readonly options: WorkerOptions;
+  private readonly log: Logger;
+  private readonly catalog = new Catalog();
+  private readonly outputs = new Map<string, unknown>();
+  private readonly held = new Map<string, Held>();
+  private executing = 0;
+  private running = false;
+  private loopDone: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private pending: StepOutcome[] = [];
+  private flushing: Promise<void> | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private unlisten: (() => Promise<void>)[] = [];
+
+  constructor(
+    private readonly db: Database,
+    private readonly model: ModelPort,
+    options: Partial<WorkerOptions> = {},
+    log: Logger = silentLogger,
+  ) {
+    this.options = { ...DEFAULT_WORKER_OPTIONS, workerId: `worker-${randomUUID().slice(0, 8)}`, ...options };
+    if (options.heartbeatMs === undefined)
+      this.options.heartbeatMs = Math.max(50, Math.floor(this.options.leaseMs / 3));
+    this.log = log;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.unlisten.push(await this.db.listen(CHANNELS.wake, () => this.kick()));
+    this.unlisten.push(await this.db.listen(CHANNELS.cancel, (payload) => this.abortRuns(parseIds(payload))));
+    this.timers.push(setInterval(() => void this.heartbeat(), this.options.heartbeatMs));
+    this.timers.push(setInterval(() => void this.sweep(), this.options.sweepMs));
+    this.loopDone = this.loop();
+  }
+
+  /** Stops claiming, lets running steps finish for up to `drainMs`, gives the rest back to the queue. */
+  async stop(drainMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.kick();
+    await this.loopDone;
+    const deadline = Date.now() + drainMs;
+    while (this.executing > 0 && Date.now() < deadline) await sleep(10);
+    const unfinished = [...this.held.values()].filter((h) => h.executing);
+    for (const h of unfinished) h.controller.abort(SHUTDOWN);
+    await this.flushing;
+    if (unfinished.length) {
+      await this.db
+        .system((tx) =>
+          releaseLeases(
+            tx,
+            this.options.workerId,
+            unfinished.map((h) => h.step.stepId),
+          ),
+        )
+        .catch((err: unknown) => this.log.error({ err }, 'releasing leases failed; they will expire'));
+    }
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    for (const u of this.unlisten) await u().catch(() => {});
+    this.unlisten = [];
+  }
+
+  /** Wakes the claim loop (new work, freed capacity, a retry coming due). */
+  kick(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  get stats() {
+    return { executing: this.executing, held: this.held.size, pendingOutcomes: this.pending.length };
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      const free = this.options.concurrency - this.executing;
+      if (free > 0) {
+        const want = Math.min(free, this.options.claimBatch);
+        let claimed: ClaimedStep[] = [];
+        try {
+          claimed = await this.db.system((tx) =>
+            claimSteps(tx, this.options.workerId, want, this.options.leaseMs),
+          );
+        } catch (err) {
+          this.log.error({ err }, 'claiming steps failed; retrying');
+        }
+        for (const step of claimed) this.begin(step);
+        if (claimed.length === want && this.running) continue;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.pollMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  private begin(step: ClaimedStep): void {
+    const held: Held = { step, controller: new AbortController(), executing: true };
+    this.held.set(step.stepId, held);
+    this.executing++;
+    void this.execute(held);
+  }
+
+  private async execute(held: Held): Promise<void> {
+    const { step, controller } = held;
+    let outcome: StepOutcome;
+    try {
+      const prep = await this.prepare(step);
+      held.compiled = prep.compiled;
+      const node = prep.compiled.graph.nodes.get(step.nodeId)!;
+      const signal = node.timeoutMs
+        ? AbortSignal.any([controller.signal, AbortSignal.timeout(node.timeoutMs)])
+        : controller.signal;
+      outcome = await executeStep(step, { ...prep, model: this.model, signal });
+      if (outcome.kind === 'failed' && outcome.error?.retryable) {
+        const policy = prep.compiled.retry.get(step.nodeId)!;
+        if (step.failures + 1 < policy.maxAttempts) {
+          const after = Number(outcome.error.details?.retryAfterMs ?? 0);
+          outcome.retryDelayMs = Math.max(
+            backoffDelayMs(policy, step.failures + 1),
+            Number.isFinite(after) ? after : 0,
+          );
+        }
+      }
+    } catch (err) {
+      // Preparing failed (database unreachable, version missing): leave the step; its lease will expire.
+      this.log.error({ err, step: step.stepId }, 'could not prepare step');
+      held.executing = false;
+      this.executing--;
+      this.held.delete(step.stepId);
+      this.kick();
+      return;
+    }
+    held.executing = false;
+    this.executing--;
+    const reason = controller.signal.reason;
+    if (reason === SHUTDOWN || reason === LOST) {
+      if (reason === LOST) this.held.delete(step.stepId);
+    } else {
+      this.pending.push(outcome);
+      this.flushing ??= this.flushLoop();
+    }
+    if (this.executing === this.options.concurrency - 1) this.kick();
+  }
+
+  /** The step's compiled version, pinned agent and the outputs it reads: from caches, else the database. */
+  private async prepare(step: ClaimedStep) {
+    const outputs: Record<string, unknown> = {};
+    let compiled = this.catalog.cachedVersion(step.workflowId, step.workflowVersion);
+    const pinOf = (c: CompiledVersion) => {
+      const node = c.graph.nodes.get(step.nodeId);
+      if (!node) throw new Error(`node ${step.nodeId} is not in version ${step.workflowVersion}`);
+      return node.type === 'agent' && node.agentId ? step.agentPins[node.id] : undefined;
+    };
+    let pin = compiled && pinOf(compiled);
+    let agent = pin && this.catalog.cachedAgent(pin.agentId, pin.versionNumber);
+    const missing: string[] = [];
+    const collect = (c: CompiledVersion) => {
+      for (const ref of c.reads.get(step.nodeId) ?? []) {
+        const key = `${step.runId}:${ref}`;
+        if (this.outputs.has(key)) outputs[ref] = this.outputs.get(key);
+        else missing.push(ref);
+      }
+    };
+    if (compiled) collect(compiled);
+    if (!compiled || (pin && !agent) || missing.length) {
+      await this.db.system(async (tx) => {
+        if (!compiled) {
+          compiled = await this.catalog.version(tx, step.workflowId, step.workflowVersion);
+          pin = pinOf(compiled);
+          collect(compiled);
+        }
+        if (pin && !agent) agent = await this.catalog.agent(tx, pin.agentId, pin.versionNumber);
+        if (missing.length) {
+          const rows = await queryRows<{ node_id: string; output: unknown }>(
+            tx,
+            sql`SELECT node_id, output FROM run_steps WHERE run_id = ${step.runId}
+                AND node_id = ANY(${`{${missing.join(',')}}`}::text[]) AND status = 'completed'`,
+          );
+          for (const r of rows) outputs[r.node_id] = r.output;
+        }
+      });
+    }
+    return { compiled: compiled!, outputs, ...(agent ? { agent } : {}) };
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.pending.length) {
+      const batch = this.pending.splice(0, 500);
+      await this.flush(batch);
+    }
+    this.flushing = undefined;
+  }
+
+  private async flush(batch: StepOutcome[]): Promise<void> {
+    const compiledOf = (o: StepOutcome) => this.held.get(o.step.stepId)!.compiled!;
+    let continued: ClaimedStep[] = [];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const free = Math.max(0, this.running ? this.options.concurrency - this.executing : 0);
+        const result = await this.db.system((tx) =>
+          completeSteps(tx, this.options.workerId, batch, compiledOf, free, async (ids) => {
+            continued = await claimReadySteps(tx, this.options.workerId, ids, this.options.leaseMs);
+            return continued.map((c) => c.stepId);
+          }),
+        );
+        for (const o of batch) {
+          if (o.kind === 'completed') this.rememberOutput(`${o.step.runId}:${o.step.nodeId}`, o.output);
+        }
+        for (const delay of result.retryDelaysMs) {
+          const t = setTimeout(() => this.kick(), delay + 5);
+          t.unref();
+        }
+        break;
+      } catch (err) {
+        continued = [];
+        if (attempt >= 5) {
+          this.log.error(
+            { err, steps: batch.length },
+            'recording step outcomes failed; the steps will be retried when their leases expire',
+          );
+          break;
+        }
+        await sleep(20 * attempt);
+      }
+    }
+    for (const o of batch) this.held.delete(o.step.stepId);
+    for (const step of continued) this.begin(step);
+  }
+
+  private rememberOutput(key: string, output: unknown) {
+    this.outputs.set(key, output);
+    if (this.outputs.size > 20_000) {
+      for (const k of [...this.outputs.keys()].slice(0, 5_000)) this.outputs.delete(k);
+    }
+  }
+
+  private abortRuns(runIds: string[]) {
+    if (!runIds.length) return;
+    const ids = new Set(runIds);
+    for (const h of this.held.values())
+      if (h.executing && ids.has(h.step.runId)) h.controller.abort(new Error('run stopped'));
+  }
+
+  private async heartbeat(): Promise<void> {
+    const held = [...this.held.values()];
+    if (!held.length) return;
+    try {
+      const { kept, stopped } = await this.db.system(async (tx) => ({
+        kept: await renewLeases(
+          tx,
+          this.options.workerId,
+          held.map((h) => h.step.stepId),
+          this.options.leaseMs,
+        ),
+        stopped: await stoppedRuns(tx, [...new Set(held.map((h) => h.step.runId))]),
+      }));
+      for (const h of held) {
+        if (!this.held.has(h.step.stepId)) continue;
+        if (!kept.has(h.step.stepId) && h.executing) h.controller.abort(LOST);
+        else if (stopped.has(h.step.runId) && h.executing) h.controller.abort(new Error('run stopped'));
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'heartbeat failed');
+    }
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      await this.db.system(async (tx) => {
+        const [lock] = await queryRows<{ ok: boolean }>(
+          tx,
+          sql`SELECT pg_try_advisory_xact_lock(${SWEEP_LOCK}) AS ok`,
+        );
+        if (!lock?.ok) return;
+        const reclaimed = await reclaimExpiredLeases(tx, this.options.maxLostLeases);
+        const timedOut = await timeOutRuns(tx);
+        if (reclaimed || timedOut) this.log.info({ reclaimed, timedOut }, 'swept');
+      });
+    } catch (err) {
+      this.log.warn({ err }, 'sweep failed');
+    }
+  }
+}
+
+function parseIds(payload: string): string[] {
+  try {
+    const v = JSON.parse(payload) as unknown;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,179 @@
+import type { DefinitionIssue, WorkflowDefinition } from '@aiops/contracts';
+import { AppError, conflict, notFound, parseDefinition } from '@aiops/core';
+import { type Tx, type WorkflowStatus, workflows, workflowVersions } from '@aiops/db';
+import { and, desc, eq, isNull } from 'drizzle-orm';
+
+export type WorkflowRow = typeof workflows.$inferSelect;
+export type WorkflowVersionRow = typeof workflowVersions.$inferSelect;
+
+/** A definition that failed validation: 400 with every issue (node id and field). */
+export function invalidDefinition(issues: DefinitionIssue[]): AppError {
+  const summary = issues
+    .slice(0, 5)
+    .map((i) => `${i.path}: ${i.message}`)
+    .join('; ');
+  return new AppError(
+    400,
+    'invalid_definition',
+    `The workflow definition is invalid: ${summary}${issues.length > 5 ? '; …' : ''}`,
+    {
+      details: { issues },
+    },
+  );
+}
+
+export function checkDefinition(raw: unknown): WorkflowDefinition {
+  const parsed = parseDefinition(raw);
+  if (!parsed.ok) throw invalidDefinition(parsed.issues);
+  return parsed.definition;
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; cause?: { code?: string } };
+  return err?.code === '23505' || err?.cause?.code === '23505';
+}
+
+export interface CreateWorkflowInput {
+  organizationId: string;
+  definition: unknown;
+  status?: WorkflowStatus;
+  userId?: string | null;
+  executionTimeout?: number;
+  maxRetries?: number;
+  changeNote?: string;
+}
+
+/** Creates a workflow and its version 1. Nothing is stored when the definition is invalid. */
+export async function createWorkflow(tx: Tx, input: CreateWorkflowInput): Promise<WorkflowRow> {
+  const definition = checkDefinition(input.definition);
+  let row: WorkflowRow;
+  try {
+    [row] = (await tx
+      .insert(workflows)
+      .values({
+        organizationId: input.organizationId,
+        name: definition.name,
+        description: definition.description ?? null,
+        definition: definition as unknown as Record<string, unknown>,
+        status: input.status ?? 'draft',
+        version: 1,
+        executionTimeout:
+          input.executionTimeout ?? Math.ceil((definition.settings?.timeoutMs ?? 3_600_000) / 1000),
+        maxRetries: input.maxRetries ?? 3,
+        createdBy: input.userId ?? null,
+        updatedBy: input.userId ?? null,
+      })
+      .returning()) as [WorkflowRow];
+  } catch (e) {
+    if (isUniqueViolation(e))
+      throw conflict(`A workflow named "${definition.name}" already exists: choose another name`);
+    throw e;
+  }
+  await tx.insert(workflowVersions).values({
+    organizationId: input.organizationId,
+    workflowId: row.id,
+    version: 1,
+    name: definition.name,
+    description: definition.description ?? null,
+    definition: definition as unknown as Record<string, unknown>,
+    changeNote: input.changeNote ?? 'created',
+    createdBy: input.userId ?? null,
+  });
+  return row;
+}
+
+export async function getWorkflow(tx: Tx, id: string): Promise<WorkflowRow> {
+  const [row] = await tx
+    .select()
+    .from(workflows)
+    .where(and(eq(workflows.id, id), isNull(workflows.deletedAt)));
+  if (!row) throw notFound('Workflow', id);
+  return row;
+}
+
+export async function lockWorkflow(tx: Tx, id: string): Promise<WorkflowRow> {
+  const [row] = await tx
+    .select()
+    .from(workflows)
+    .where(and(eq(workflows.id, id), isNull(workflows.deletedAt)))
+    .for('update');
+  if (!row) throw notFound('Workflow', id);
+  return row;
+}
+
+/** Saves a new definition as the next version and makes it current. */
+export async function saveDefinition(
+  tx: Tx,
+  id: string,
+  raw: unknown,
+  userId: string | null,
+  changeNote?: string,
+): Promise<WorkflowRow> {
+  const definition = checkDefinition(raw);
+  const current = await lockWorkflow(tx, id);
+  const [{ next }] = (await tx
+    .select({ next: workflowVersions.version })
+    .from(workflowVersions)
+    .where(eq(workflowVersions.workflowId, id))
+    .orderBy(desc(workflowVersions.version))
+    .limit(1)) as [{ next: number }];
+  const version = next + 1;
+  await tx.insert(workflowVersions).values({
+    organizationId: current.organizationId,
+    workflowId: id,
+    version,
+    name: definition.name,
+    description: definition.description ?? null,
+    definition: definition as unknown as Record<string, unknown>,
+    changeNote: changeNote ?? null,
+    createdBy: userId,
+  });
+  try {
+    const [row] = await tx
+      .update(workflows)
+      .set({
+        definition: definition as unknown as Record<string, unknown>,
+        name: definition.name,
+        description: definition.description ?? null,
+        version,
+        updatedBy: userId,
+        updatedAt: new Date(),
+      })
+      .where(eq(workflows.id, id))
+      .returning();
+    return row!;
+  } catch (e) {
+    if (isUniqueViolation(e))
+      throw conflict(`A workflow named "${definition.name}" already exists: choose another name`);
+    throw e;
+  }
+}
+
+/** Makes an old version current again, as a new version (history stays linear and immutable). */
+export async function rollbackWorkflow(
+  tx: Tx,
+  id: string,
+  version: number,
+  userId: string | null,
+): Promise<WorkflowRow> {
+  const old = await getVersion(tx, id, version);
+  return saveDefinition(tx, id, old.definition, userId, `rollback to version ${version}`);
+}
+
+export async function getVersion(tx: Tx, workflowId: string, version: number): Promise<WorkflowVersionRow> {
+  const [row] = await tx
+    .select()
+    .from(workflowVersions)
+    .where(and(eq(workflowVersions.workflowId, workflowId), eq(workflowVersions.version, version)));
+  if (!row) throw notFound(`Version ${version} of workflow`, workflowId);
+  return row;
+}
+
+export async function listVersions(tx: Tx, workflowId: string): Promise<WorkflowVersionRow[]> {
+  await getWorkflow(tx, workflowId);
+  return tx
+    .select()
+    .from(workflowVersions)
+    .where(eq(workflowVersions.workflowId, workflowId))
+    .orderBy(desc(workflowVersions.version));
+}
