@@ -8,7 +8,7 @@ const deny = (name, from, allowed) => ({
   name,
   severity: 'error',
   comment: `${from} may import only: ${allowed.join(', ') || 'nothing inside the repo'}`,
-  from: { path: pkg(from), pathNot: ['\\.test\\.ts$', 'test-support\\.ts$'] },
+  from: { path: pkg(from), pathNot: ['\\.test\\.ts$', 'test-support\\.ts$', '^packages/[^/]+/test/'] },
   to: { path: '^(packages|apps)/', pathNot: [pkg(from), ...allowed.map(pkg)] },
 });
 
@@ -41,7 +41,7 @@ module.exports = {
       severity: 'error',
       from: {
         path: '^(packages|apps)/',
-        pathNot: ['\\.test\\.ts$', 'test-support\\.ts$', '^packages/testing/', '^apps/[^/]+/test/'],
+        pathNot: ['\\.test\\.ts$', 'test-support\\.ts$', '^packages/testing/', '^(apps|packages)/[^/]+/test/'],
       },
       to: { path: pkg('testing') },
     },
