@@ -41,7 +41,12 @@ module.exports = {
       severity: 'error',
       from: {
         path: '^(packages|apps)/',
-        pathNot: ['\\.test\\.ts$', 'test-support\\.ts$', '^packages/testing/', '^(apps|packages)/[^/]+/test/'],
+        pathNot: [
+          '\\.test\\.ts$',
+          'test-support\\.ts$',
+          '^packages/testing/',
+          '^(apps|packages)/[^/]+/test/',
+        ],
       },
       to: { path: pkg('testing') },
     },

@@ -86,17 +86,6 @@ CREATE TABLE "agent_executions" (
 );
 --> statement-breakpoint
 ALTER TABLE "agent_executions" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
-CREATE TABLE "run_events" (
-	"id" bigserial PRIMARY KEY NOT NULL,
-	"organization_id" uuid NOT NULL,
-	"run_id" uuid NOT NULL,
-	"type" varchar(50) NOT NULL,
-	"node_id" varchar(64),
-	"data" jsonb DEFAULT '{}'::jsonb NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
-);
---> statement-breakpoint
-ALTER TABLE "run_events" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
 CREATE TABLE "run_steps" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"organization_id" uuid NOT NULL,
@@ -215,8 +204,6 @@ ALTER TABLE "agents" ADD CONSTRAINT "agents_created_by_users_id_fk" FOREIGN KEY 
 ALTER TABLE "agents" ADD CONSTRAINT "agents_updated_by_users_id_fk" FOREIGN KEY ("updated_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "agent_executions" ADD CONSTRAINT "agent_executions_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "agent_executions" ADD CONSTRAINT "agent_executions_workflow_execution_id_workflow_executions_id_fk" FOREIGN KEY ("workflow_execution_id") REFERENCES "public"."workflow_executions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "run_events" ADD CONSTRAINT "run_events_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "run_events" ADD CONSTRAINT "run_events_run_id_workflow_executions_id_fk" FOREIGN KEY ("run_id") REFERENCES "public"."workflow_executions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "run_steps" ADD CONSTRAINT "run_steps_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "run_steps" ADD CONSTRAINT "run_steps_run_id_workflow_executions_id_fk" FOREIGN KEY ("run_id") REFERENCES "public"."workflow_executions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "workflow_executions" ADD CONSTRAINT "workflow_executions_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -239,7 +226,6 @@ CREATE INDEX "idx_agents_name_trgm" ON "agents" USING gin ("name" gin_trgm_ops);
 CREATE INDEX "idx_agent_executions_run" ON "agent_executions" USING btree ("workflow_execution_id","node_id","attempt");--> statement-breakpoint
 CREATE INDEX "idx_agent_executions_agent" ON "agent_executions" USING btree ("agent_id");--> statement-breakpoint
 CREATE INDEX "idx_agent_executions_status" ON "agent_executions" USING btree ("status");--> statement-breakpoint
-CREATE INDEX "idx_run_events_run" ON "run_events" USING btree ("run_id","id");--> statement-breakpoint
 CREATE UNIQUE INDEX "run_steps_run_node_key" ON "run_steps" USING btree ("run_id","node_id");--> statement-breakpoint
 CREATE INDEX "idx_run_steps_ready" ON "run_steps" USING btree ("available_at") WHERE "run_steps"."status" = 'ready';--> statement-breakpoint
 CREATE INDEX "idx_run_steps_leases" ON "run_steps" USING btree ("lease_expires_at") WHERE "run_steps"."status" = 'running';--> statement-breakpoint
@@ -260,7 +246,6 @@ CREATE INDEX "idx_workflows_name_trgm" ON "workflows" USING gin ("name" gin_trgm
 CREATE POLICY "tenant_isolation" ON "agent_versions" AS PERMISSIVE FOR ALL TO public USING ("agent_versions"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid) WITH CHECK ("agent_versions"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid);--> statement-breakpoint
 CREATE POLICY "tenant_isolation" ON "agents" AS PERMISSIVE FOR ALL TO public USING ("agents"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid) WITH CHECK ("agents"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid);--> statement-breakpoint
 CREATE POLICY "tenant_isolation" ON "agent_executions" AS PERMISSIVE FOR ALL TO public USING ("agent_executions"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid) WITH CHECK ("agent_executions"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid);--> statement-breakpoint
-CREATE POLICY "tenant_isolation" ON "run_events" AS PERMISSIVE FOR ALL TO public USING ("run_events"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid) WITH CHECK ("run_events"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid);--> statement-breakpoint
 CREATE POLICY "tenant_isolation" ON "run_steps" AS PERMISSIVE FOR ALL TO public USING ("run_steps"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid) WITH CHECK ("run_steps"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid);--> statement-breakpoint
 CREATE POLICY "tenant_isolation" ON "workflow_executions" AS PERMISSIVE FOR ALL TO public USING ("workflow_executions"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid) WITH CHECK ("workflow_executions"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid);--> statement-breakpoint
 CREATE POLICY "tenant_isolation" ON "workflow_versions" AS PERMISSIVE FOR ALL TO public USING ("workflow_versions"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid) WITH CHECK ("workflow_versions"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid);--> statement-breakpoint

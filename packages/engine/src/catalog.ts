@@ -20,6 +20,10 @@ export interface CompiledVersion {
   retry: Map<string, RetryPolicy>;
   /** Output nodes, or the sinks when there is none: their outputs make the run's output. */
   resultNodes: string[];
+  /** The steps a new run starts with: entry nodes ready, the rest pending on their inputs. */
+  stepTemplate: { node_id: string; status: 'ready' | 'pending'; pending_inputs: number }[];
+  /** Some agent node references an org-level agent, whose version a run pins at start. */
+  hasAgentRefs: boolean;
 }
 
 export function compileVersion(
@@ -45,7 +49,24 @@ export function compileVersion(
   }
   const outputs = definition.nodes.filter((n) => n.type === 'output').map((n) => n.id);
   const sinks = definition.nodes.filter((n) => graph.outgoing.get(n.id)!.length === 0).map((n) => n.id);
-  return { workflowId, version, graph, reads, retry, resultNodes: outputs.length ? outputs : sinks };
+  const stepTemplate = definition.nodes.map((n) => {
+    const inputs = graph.incoming.get(n.id)!.length;
+    return {
+      node_id: n.id,
+      status: inputs === 0 ? ('ready' as const) : ('pending' as const),
+      pending_inputs: inputs,
+    };
+  });
+  return {
+    workflowId,
+    version,
+    graph,
+    reads,
+    retry,
+    resultNodes: outputs.length ? outputs : sinks,
+    stepTemplate,
+    hasAgentRefs: definition.nodes.some((n) => n.type === 'agent' && n.agentId !== undefined),
+  };
 }
 
 class Lru<V> {

@@ -1,23 +1,21 @@
 export { Catalog, type CompiledVersion, compileVersion } from './catalog.ts';
-export { insertEvents, type NewEvent, type RunEventType } from './events.ts';
 export {
   type AttemptRow,
   cancelRun,
-  type EventRow,
-  eventsSince,
   FINAL,
   getRun,
   getRunDetail,
   type RunRow,
+  Runs,
+  type StartedRun,
   type StartRunInput,
   type StepRow,
-  startRun,
-  waitForRun,
 } from './runs.ts';
 export type { ClaimedStep } from './sql/claim-steps.ts';
 export type { StepOutcome } from './sql/complete-steps.ts';
-export type { CreatedRun } from './sql/create-run.ts';
+export { type RunEvent, type RunEventType, runTimeline } from './timeline.ts';
 export { CHANNELS, DEFAULT_WORKER_OPTIONS, type Logger, silentLogger, type WorkerOptions } from './types.ts';
+export { RunWatcher } from './watch.ts';
 export { Worker } from './worker/worker.ts';
 export {
   type CreateWorkflowInput,

@@ -2,7 +2,7 @@ import { queryRows } from '@aiops/db';
 import { testBackend } from '@aiops/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cancelRun, getRun, startRun } from './runs.ts';
+import { cancelRun, getRun } from './runs.ts';
 import { type EngineHarness, engineHarness } from './test-support.ts';
 import { createWorkflow, getVersion, saveDefinition } from './workflows.ts';
 
@@ -140,12 +140,18 @@ describe(`runs on ${testBackend()}`, () => {
     const other = await h.wait(await h.start(wf));
     expect(other.correlationId).toMatch(/^[0-9a-f-]{36}$/);
     expect(other.correlationId).not.toBe(given);
-    const first = await tenant<{ id: string; created: boolean }>((tx) =>
-      startRun(tx, h.catalog, { organizationId: h.orgId, workflowId: wf, input: {}, idempotencyKey: 'k-1' }),
-    );
-    const again = await tenant<{ id: string; created: boolean }>((tx) =>
-      startRun(tx, h.catalog, { organizationId: h.orgId, workflowId: wf, input: {}, idempotencyKey: 'k-1' }),
-    );
+    const first = await h.runs.start({
+      organizationId: h.orgId,
+      workflowId: wf,
+      input: {},
+      idempotencyKey: 'k-1',
+    });
+    const again = await h.runs.start({
+      organizationId: h.orgId,
+      workflowId: wf,
+      input: {},
+      idempotencyKey: 'k-1',
+    });
     expect(again).toMatchObject({ id: first.id, created: false });
     expect((await tenant<{ id: string }>((tx) => getRun(tx, first.id))).id).toBe(first.id);
   });

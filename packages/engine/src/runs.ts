@@ -5,24 +5,21 @@ import {
   agents,
   agentVersions,
   type Database,
-  runEvents,
   runSteps,
   type TriggerKind,
   type Tx,
   workflowExecutions,
 } from '@aiops/db';
-import { and, asc, eq, gt } from 'drizzle-orm';
-import type { Catalog, CompiledVersion } from './catalog.ts';
-import { insertEvents } from './events.ts';
-import { type CreatedRun, insertRun } from './sql/create-run.ts';
+import { and, asc, eq } from 'drizzle-orm';
+import { Catalog, type CompiledVersion } from './catalog.ts';
+import { RunCreator } from './run-creator.ts';
 import { stopRuns } from './sql/maintenance.ts';
-import { CHANNELS } from './types.ts';
+import { type Logger, silentLogger } from './types.ts';
 import { getWorkflow } from './workflows.ts';
 
 export type RunRow = typeof workflowExecutions.$inferSelect;
 export type StepRow = typeof runSteps.$inferSelect;
 export type AttemptRow = typeof agentExecutions.$inferSelect;
-export type EventRow = typeof runEvents.$inferSelect;
 
 export interface StartRunInput {
   organizationId: string;
@@ -40,55 +37,112 @@ export interface StartRunInput {
   metadata?: Record<string, unknown>;
 }
 
+export interface StartedRun {
+  id: string;
+  /** False when the idempotency key matched an earlier run, which is returned instead. */
+  created: boolean;
+  version: number;
+}
+
+interface WorkflowInfo {
+  version: number;
+  executionTimeout: number;
+  maxRetries: number;
+  at: number;
+}
+
+/** How long a workflow's current version is trusted without asking the database (the insert re-checks it). */
+const INFO_TTL_MS = 1000;
+
 /**
- * Starts a run of a workflow: checks the input against the version's input schema (400 with each field,
- * nothing stored), pins the agents the nodes reference, inserts the run and wakes the workers.
+ * Starting runs. The workflow's current version, compiled definition and limits are cached briefly;
+ * the insert itself checks that the version is still current and that the workflow belongs to the
+ * organization, so a stale cache costs a retry, never a wrong run. Inserts are batched (RunCreator).
  */
-export async function startRun(
-  tx: Tx,
-  catalog: Catalog,
-  input: StartRunInput,
-): Promise<CreatedRun & { version: number }> {
-  const workflow = await getWorkflow(tx, input.workflowId);
-  const version = input.version ?? workflow.version;
-  if (!Number.isInteger(version) || version < 1 || version > workflow.version) {
-    throw new AppError(
-      400,
-      'bad_request',
-      `Workflow ${workflow.id} has versions 1 to ${workflow.version}; ${version} does not exist`,
-    );
+export class Runs {
+  readonly catalog = new Catalog();
+  private readonly creator: RunCreator;
+  private readonly info = new Map<string, WorkflowInfo>();
+
+  constructor(
+    private readonly db: Database,
+    log: Logger = silentLogger,
+  ) {
+    this.creator = new RunCreator(db, 256, log);
   }
-  const compiled = await catalog.version(tx, workflow.id, version);
-  const runInput = structuredClone(input.input ?? {});
-  const issues = validateRunInput(compiled.graph.definition.input, runInput);
-  if (issues.length) {
-    throw new AppError(
-      400,
-      'invalid_input',
-      `The run input does not match the workflow's input schema: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
-      {
-        details: { issues },
-      },
-    );
+
+  /** Forget what is cached of a workflow (after a save in this process). */
+  invalidate(organizationId: string, workflowId: string): void {
+    this.info.delete(`${organizationId}:${workflowId}`);
   }
-  const agentPins = await pinAgents(tx, compiled);
-  const created = await insertRun(tx, {
-    organizationId: input.organizationId,
-    compiled,
-    input: runInput,
-    agentPins,
-    triggeredBy: input.triggeredBy ?? 'api',
-    userId: input.userId ?? null,
-    apiKeyId: input.apiKeyId ?? null,
-    ...(input.correlationId ? { correlationId: input.correlationId } : {}),
-    parentExecutionId: input.parentExecutionId ?? null,
-    idempotencyKey: input.idempotencyKey ?? null,
-    externalTriggerId: input.externalTriggerId ?? null,
-    timeoutMs: compiled.graph.definition.settings?.timeoutMs ?? workflow.executionTimeout * 1000,
-    maxRetries: workflow.maxRetries,
-    ...(input.metadata ? { metadata: input.metadata } : {}),
-  });
-  return { ...created, version };
+
+  async start(input: StartRunInput): Promise<StartedRun> {
+    for (let attempt = 0; ; attempt++) {
+      const key = `${input.organizationId}:${input.workflowId}`;
+      let info = this.info.get(key);
+      if (!info || Date.now() - info.at > INFO_TTL_MS || attempt > 0) {
+        const wf = await this.db.withTenant(input.organizationId, (tx) => getWorkflow(tx, input.workflowId));
+        info = {
+          version: wf.version,
+          executionTimeout: wf.executionTimeout,
+          maxRetries: wf.maxRetries,
+          at: Date.now(),
+        };
+        this.info.set(key, info);
+      }
+      const version = input.version ?? info.version;
+      if (!Number.isInteger(version) || version < 1 || version > info.version) {
+        throw new AppError(
+          400,
+          'bad_request',
+          `Workflow ${input.workflowId} has versions 1 to ${info.version}; ${version} does not exist`,
+        );
+      }
+      const compiled =
+        this.catalog.cachedVersion(input.workflowId, version) ??
+        (await this.db.withTenant(input.organizationId, (tx) =>
+          this.catalog.version(tx, input.workflowId, version),
+        ));
+      const runInput = structuredClone(input.input ?? {});
+      const issues = validateRunInput(compiled.graph.definition.input, runInput);
+      if (issues.length) {
+        throw new AppError(
+          400,
+          'invalid_input',
+          `The run input does not match the workflow's input schema: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
+          { details: { issues } },
+        );
+      }
+      const agentPins = compiled.hasAgentRefs
+        ? await this.db.withTenant(input.organizationId, (tx) => pinAgents(tx, compiled))
+        : {};
+      const outcome = await this.creator.create({
+        organizationId: input.organizationId,
+        compiled,
+        expectCurrentVersion: input.version === undefined,
+        input: runInput,
+        agentPins,
+        triggeredBy: input.triggeredBy ?? 'api',
+        userId: input.userId ?? null,
+        apiKeyId: input.apiKeyId ?? null,
+        ...(input.correlationId ? { correlationId: input.correlationId } : {}),
+        parentExecutionId: input.parentExecutionId ?? null,
+        idempotencyKey: input.idempotencyKey ?? null,
+        externalTriggerId: input.externalTriggerId ?? null,
+        timeoutMs: compiled.graph.definition.settings?.timeoutMs ?? info.executionTimeout * 1000,
+        maxRetries: info.maxRetries,
+        ...(input.metadata ? { metadata: input.metadata } : {}),
+      });
+      if (outcome.kind === 'created') return { id: outcome.id, created: true, version };
+      if (outcome.kind === 'duplicate') return { id: outcome.id, created: false, version };
+      this.info.delete(key);
+      if (outcome.kind === 'workflow_missing') throw notFound('Workflow', input.workflowId);
+      if (attempt >= 3)
+        throw new AppError(409, 'conflict', 'The workflow changed while the run was starting; try again', {
+          retryable: true,
+        });
+    }
+  }
 }
 
 /** Each agent node that references an org agent runs the version current now (or the one it names). */
@@ -140,7 +194,7 @@ export async function getRunDetail(tx: Tx, runId: string) {
     .select()
     .from(agentExecutions)
     .where(eq(agentExecutions.workflowExecutionId, runId))
-    .orderBy(asc(agentExecutions.createdAt), asc(agentExecutions.attempt));
+    .orderBy(asc(agentExecutions.startedAt), asc(agentExecutions.attempt));
   return { run, steps, attempts };
 }
 
@@ -153,53 +207,8 @@ export async function cancelRun(tx: Tx, runId: string, reason = 'Cancelled by a 
     .for('update');
   if (!run) throw notFound('Run', runId);
   assertTransition(run.status as RunStatus, 'cancelled');
-  await insertEvents(tx, await stopRuns(tx, [runId], 'cancelled', 'cancelled', reason));
+  await stopRuns(tx, [runId], 'cancelled', 'cancelled', reason);
   return getRun(tx, runId);
 }
 
-export async function eventsSince(tx: Tx, runId: string, afterId: number, limit = 1000): Promise<EventRow[]> {
-  return tx
-    .select()
-    .from(runEvents)
-    .where(and(eq(runEvents.runId, runId), gt(runEvents.id, afterId)))
-    .orderBy(asc(runEvents.id))
-    .limit(limit);
-}
-
 export const FINAL = ['completed', 'failed', 'cancelled', 'timeout'];
-
-/**
- * Waits until the run is final or `ms` pass; returns its latest row. Listens for its events (NOTIFY),
- * with a poll every 250 ms as fallback.
- */
-export async function waitForRun(
-  db: Database,
-  organizationId: string,
-  runId: string,
-  ms: number,
-): Promise<RunRow> {
-  const read = () => db.withTenant(organizationId, (tx) => getRun(tx, runId));
-  let run = await read();
-  if (FINAL.includes(run.status) || ms <= 0) return run;
-  let wake: (() => void) | undefined;
-  const unlisten = await db.listen(CHANNELS.runEvents, (payload) => {
-    if (payload.includes(runId)) wake?.();
-  });
-  try {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(250, Math.max(0, deadline - Date.now())));
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      run = await read();
-      if (FINAL.includes(run.status)) return run;
-    }
-    return run;
-  } finally {
-    await unlisten();
-  }
-}

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ModelPort } from '@aiops/core';
 import { type Database, organizations } from '@aiops/db';
-import { createSimulatorProvider } from '@aiops/providers';
+import { createSimulatorProvider, warmTokenizer } from '@aiops/providers';
 import { createTestDatabase, type TestDatabase } from '@aiops/testing';
-import { Catalog } from './catalog.ts';
-import { getRunDetail, type RunRow, type StartRunInput, startRun, waitForRun } from './runs.ts';
+import { getRunDetail, type RunRow, Runs, type StartRunInput } from './runs.ts';
 import type { WorkerOptions } from './types.ts';
+import { RunWatcher } from './watch.ts';
 import { Worker } from './worker/worker.ts';
 import { createWorkflow } from './workflows.ts';
 
@@ -14,7 +14,8 @@ export interface EngineHarness {
   t: TestDatabase;
   db: Database;
   orgId: string;
-  catalog: Catalog;
+  runs: Runs;
+  watcher: RunWatcher;
   workers: Worker[];
   /** Simulator calls by node id (the simulator echoes; this counts who called). */
   calls: Map<string, number>;
@@ -35,6 +36,7 @@ export interface EngineHarness {
 export async function engineHarness(
   options: { workers?: number; worker?: Partial<WorkerOptions>; poolSize?: number } = {},
 ): Promise<EngineHarness> {
+  warmTokenizer();
   const t = await createTestDatabase({ poolSize: options.poolSize ?? 8 });
   const db = t.db;
   const orgId = randomUUID();
@@ -50,13 +52,15 @@ export async function engineHarness(
       return simulator.call(req);
     },
   };
-  const catalog = new Catalog();
+  const runs = new Runs(db);
+  const watcher = new RunWatcher(db);
   const workers: Worker[] = [];
   const h: EngineHarness = {
     t,
     db,
     orgId,
-    catalog,
+    runs,
+    watcher,
     workers,
     calls,
     model,
@@ -67,12 +71,10 @@ export async function engineHarness(
       return wf.id;
     },
     async start(workflowId, input = {}, extra = {}) {
-      const r = await db.withTenant(orgId, (tx) =>
-        startRun(tx, catalog, { organizationId: orgId, workflowId, input, ...extra }),
-      );
+      const r = await runs.start({ organizationId: orgId, workflowId, input, ...extra });
       return r.id;
     },
-    wait: (runId, timeoutMs = 20_000) => waitForRun(db, orgId, runId, timeoutMs),
+    wait: (runId, timeoutMs = 20_000) => watcher.waitForFinal(orgId, runId, timeoutMs),
     detail: (runId) => db.withTenant(orgId, (tx) => getRunDetail(tx, runId)),
     async run(definition, input = {}, timeoutMs = 20_000) {
       const id = await h.start(await h.createWorkflow(definition), input);
@@ -87,6 +89,7 @@ export async function engineHarness(
     },
     async close() {
       for (const w of workers) await w.stop(1000);
+      await watcher.close();
       await t.destroy();
     },
   };

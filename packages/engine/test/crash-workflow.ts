@@ -3,9 +3,21 @@ export const crashWorkflow = (latencyMs: number) => ({
   name: 'crash-test',
   input: { type: 'object', properties: { i: { type: 'integer' } }, required: ['i'] },
   nodes: [
-    { id: 'a', type: 'agent', agent: { model: 'simulator:echo', prompt: 'A{{input.i}}', simulate: { latencyMs } } },
-    { id: 'b', type: 'agent', agent: { model: 'simulator:echo', prompt: '{{nodes.a.output}}B', simulate: { latencyMs } } },
-    { id: 'c', type: 'agent', agent: { model: 'simulator:echo', prompt: '{{nodes.a.output}}C', simulate: { latencyMs } } },
+    {
+      id: 'a',
+      type: 'agent',
+      agent: { model: 'simulator:echo', prompt: 'A{{input.i}}', simulate: { latencyMs } },
+    },
+    {
+      id: 'b',
+      type: 'agent',
+      agent: { model: 'simulator:echo', prompt: '{{nodes.a.output}}B', simulate: { latencyMs } },
+    },
+    {
+      id: 'c',
+      type: 'agent',
+      agent: { model: 'simulator:echo', prompt: '{{nodes.a.output}}C', simulate: { latencyMs } },
+    },
     { id: 'd', type: 'output', value: { b: '{{nodes.b.output}}', c: '{{nodes.c.output}}' } },
   ],
   connections: [

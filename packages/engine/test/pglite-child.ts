@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { openDb, organizations, queryRows } from '@aiops/db';
 import { createSimulatorProvider, warmTokenizer } from '@aiops/providers';
 import { sql } from 'drizzle-orm';
-import { Catalog, createWorkflow, startRun, Worker } from '../src/index.ts';
+import { createWorkflow, Runs, Worker } from '../src/index.ts';
 import { crashWorkflow } from './crash-workflow.ts';
 
 const [dataDir, mode, runsArg] = process.argv.slice(2);
@@ -18,32 +18,58 @@ const options = { concurrency: 8, claimBatch: 8, leaseMs: 600, heartbeatMs: 150,
 if (mode === 'seed') {
   const orgId = randomUUID();
   await db.system((tx) => tx.insert(organizations).values({ id: orgId, name: 'crash', slug: orgId }));
-  const wf = await db.withTenant(orgId, (tx) => createWorkflow(tx, { organizationId: orgId, definition: crashWorkflow(100), status: 'active' }));
-  const catalog = new Catalog();
+  const wf = await db.withTenant(orgId, (tx) =>
+    createWorkflow(tx, { organizationId: orgId, definition: crashWorkflow(100), status: 'active' }),
+  );
+  const runs = new Runs(db);
   for (let i = 0; i < Number(runsArg ?? 50); i++) {
-    await db.withTenant(orgId, (tx) => startRun(tx, catalog, { organizationId: orgId, workflowId: wf.id, input: { i } }));
+    await runs.start({ organizationId: orgId, workflowId: wf.id, input: { i } });
   }
   await db.close();
   process.stdout.write('seeded\n');
   process.exit(0);
 }
 
-const workers = [new Worker(db, createSimulatorProvider(), { ...options, workerId: `w1-${process.pid}` }), new Worker(db, createSimulatorProvider(), { ...options, workerId: `w2-${process.pid}` })];
+const workers = [
+  new Worker(db, createSimulatorProvider(), { ...options, workerId: `w1-${process.pid}` }),
+  new Worker(db, createSimulatorProvider(), { ...options, workerId: `w2-${process.pid}` }),
+];
 for (const w of workers) await w.start();
 process.stdout.write('ready\n');
 
 if (mode === 'report') {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const [open] = await db.system((tx) => queryRows<{ n: number }>(tx, sql`SELECT count(*)::int AS n FROM workflow_executions WHERE status NOT IN ('completed', 'failed', 'cancelled', 'timeout')`));
+    const [open] = await db.system((tx) =>
+      queryRows<{ n: number }>(
+        tx,
+        sql`SELECT count(*)::int AS n FROM workflow_executions WHERE status NOT IN ('completed', 'failed', 'cancelled', 'timeout')`,
+      ),
+    );
     if (open!.n === 0 || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   const report = await db.system(async (tx) => ({
-    runs: await queryRows(tx, sql`SELECT input_data->>'i' AS i, status, output_data FROM workflow_executions`),
-    duplicates: await queryRows(tx, sql`SELECT workflow_execution_id, node_id, count(*)::int AS n FROM agent_executions WHERE status = 'completed' GROUP BY 1, 2 HAVING count(*) > 1`),
-    lost: (await queryRows<{ n: number }>(tx, sql`SELECT count(*)::int AS n FROM agent_executions WHERE status_reason LIKE 'worker lost%'`))[0]!.n,
-    stepsNotCompleted: (await queryRows<{ n: number }>(tx, sql`SELECT count(*)::int AS n FROM run_steps WHERE status <> 'completed'`))[0]!.n,
+    runs: await queryRows(
+      tx,
+      sql`SELECT input_data->>'i' AS i, status, output_data FROM workflow_executions`,
+    ),
+    duplicates: await queryRows(
+      tx,
+      sql`SELECT workflow_execution_id, node_id, count(*)::int AS n FROM agent_executions WHERE status = 'completed' GROUP BY 1, 2 HAVING count(*) > 1`,
+    ),
+    lost: (
+      await queryRows<{ n: number }>(
+        tx,
+        sql`SELECT count(*)::int AS n FROM agent_executions WHERE status_reason LIKE 'worker lost%'`,
+      )
+    )[0]!.n,
+    stepsNotCompleted: (
+      await queryRows<{ n: number }>(
+        tx,
+        sql`SELECT count(*)::int AS n FROM run_steps WHERE status <> 'completed'`,
+      )
+    )[0]!.n,
   }));
   for (const w of workers) await w.stop(1000);
   await db.close();

@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
-  bigserial,
   boolean,
   check,
   index,
@@ -207,26 +206,4 @@ export const agentExecutions = pgTable(
     check('agent_executions_status_check', oneOf(t.status, ATTEMPT_STATUSES)),
     tenantPolicy(t.organizationId),
   ],
-);
-
-/**
- * What happened in a run, in order (run and step state changes): the replay of `GET /runs/:id/events`
- * and the outbox of seed 003's analytics events. Written in the same transaction as the change.
- */
-export const runEvents = pgTable(
-  'run_events',
-  {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
-    organizationId: uuid('organization_id')
-      .notNull()
-      .references(() => organizations.id, { onDelete: 'cascade' }),
-    runId: uuid('run_id')
-      .notNull()
-      .references(() => workflowExecutions.id, { onDelete: 'cascade' }),
-    type: varchar('type', { length: 50 }).notNull(),
-    nodeId: varchar('node_id', { length: 64 }),
-    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
-    createdAt: createdAt(),
-  },
-  (t) => [index('idx_run_events_run').on(t.runId, t.id), tenantPolicy(t.organizationId)],
 );

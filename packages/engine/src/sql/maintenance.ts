@@ -1,6 +1,6 @@
 import { queryRows, type Tx } from '@aiops/db';
 import { sql } from 'drizzle-orm';
-import { insertEvents, type NewEvent, notify } from '../events.ts';
+import { notify } from '../events.ts';
 import { CHANNELS } from '../types.ts';
 import { recordWorkflowCounters } from './complete-steps.ts';
 
@@ -35,9 +35,10 @@ export async function stoppedRuns(tx: Tx, runIds: string[]): Promise<Set<string>
 
 /**
  * Returns steps whose lease expired (their worker died or stalled) to the queue, recording the lost
- * attempt. A step that lost `maxLost` leases fails, and its run with it.
+ * attempt. A step that lost `maxLost` leases fails, and its run with it. A worker never reclaims its own
+ * leases: if it is alive to sweep, its heartbeat will renew them.
  */
-export async function reclaimExpiredLeases(tx: Tx, maxLost: number): Promise<number> {
+export async function reclaimExpiredLeases(tx: Tx, maxLost: number, exceptWorker: string): Promise<number> {
   const lost = await queryRows<{
     id: string;
     run_id: string;
@@ -49,7 +50,7 @@ export async function reclaimExpiredLeases(tx: Tx, maxLost: number): Promise<num
   }>(
     tx,
     sql`SELECT id, run_id, node_id, organization_id, attempt, lease_owner, started_at FROM run_steps
-        WHERE status = 'running' AND lease_expires_at < now()
+        WHERE status = 'running' AND lease_expires_at < now() AND lease_owner <> ${exceptWorker}
         ORDER BY lease_expires_at LIMIT 500 FOR UPDATE SKIP LOCKED`,
   );
   if (!lost.length) return 0;
@@ -62,13 +63,6 @@ export async function reclaimExpiredLeases(tx: Tx, maxLost: number): Promise<num
       started_at, now(), lease_owner, '{"code":"worker_lost","retryable":true}'::jsonb
     FROM jsonb_to_recordset(${JSON.stringify(lost)}::jsonb)
       AS v(organization_id uuid, run_id uuid, node_id text, attempt int, lease_owner text, started_at timestamptz)`);
-  const events: NewEvent[] = lost.map((l) => ({
-    runId: l.run_id,
-    organizationId: l.organization_id,
-    type: 'step.lost',
-    nodeId: l.node_id,
-    data: { attempt: l.attempt, worker: l.lease_owner },
-  }));
   if (retry.length) {
     await tx.execute(sql`UPDATE run_steps SET status = 'ready', available_at = now(), lease_owner = NULL,
         lease_expires_at = NULL, updated_at = now() WHERE id = ANY(${uuids(retry.map((r) => r.id))}::uuid[])`);
@@ -78,17 +72,15 @@ export async function reclaimExpiredLeases(tx: Tx, maxLost: number): Promise<num
     await tx.execute(sql`UPDATE run_steps SET status = 'failed', completed_at = now(), lease_owner = NULL,
         lease_expires_at = NULL, error = '{"code":"worker_lost","message":"the step lost its worker too many times"}'::jsonb,
         updated_at = now() WHERE id = ANY(${uuids(giveUp.map((r) => r.id))}::uuid[])`);
-    events.push(
-      ...(await stopRuns(
-        tx,
-        [...new Set(giveUp.map((g) => g.run_id))],
-        'failed',
-        'worker_lost',
-        'A step lost its worker too many times',
-      )),
+    await stopRuns(
+      tx,
+      [...new Set(giveUp.map((g) => g.run_id))],
+      'failed',
+      'worker_lost',
+      'A step lost its worker too many times',
     );
   }
-  await insertEvents(tx, events);
+  await notify(tx, CHANNELS.runEvents, [...new Set(lost.map((l) => l.run_id))]);
   return lost.length;
 }
 
@@ -101,22 +93,19 @@ export async function timeOutRuns(tx: Tx): Promise<number> {
         ORDER BY timeout_at LIMIT 500 FOR UPDATE SKIP LOCKED`,
   );
   if (!due.length) return 0;
-  await insertEvents(
+  await stopRuns(
     tx,
-    await stopRuns(
-      tx,
-      due.map((d) => d.id),
-      'timeout',
-      'run_timeout',
-      'The run exceeded its timeout',
-    ),
+    due.map((d) => d.id),
+    'timeout',
+    'run_timeout',
+    'The run exceeded its timeout',
   );
   return due.length;
 }
 
 /**
  * Ends runs (cancelled, failed or timed out): the run row, its unfinished steps, the workflows' counters,
- * and a NOTIFY so workers abort running steps. Returns the events to insert.
+ * and NOTIFYs so workers abort running steps and event streams learn of it. Returns the runs stopped.
  */
 export async function stopRuns(
   tx: Tx,
@@ -124,7 +113,7 @@ export async function stopRuns(
   status: 'cancelled' | 'failed' | 'timeout',
   code: string,
   message: string,
-): Promise<NewEvent[]> {
+): Promise<string[]> {
   if (!runIds.length) return [];
   const stopped = await queryRows<{
     id: string;
@@ -142,12 +131,8 @@ export async function stopRuns(
   );
   if (!stopped.length) return [];
   const ids = stopped.map((s) => s.id);
-  const steps = await queryRows<{ run_id: string; node_id: string; organization_id: string }>(
-    tx,
-    sql`UPDATE run_steps SET status = 'cancelled', completed_at = now(), updated_at = now()
-        WHERE run_id = ANY(${uuids(ids)}::uuid[]) AND status IN ('pending', 'ready')
-        RETURNING run_id, node_id, organization_id`,
-  );
+  await tx.execute(sql`UPDATE run_steps SET status = 'cancelled', completed_at = now(), updated_at = now()
+      WHERE run_id = ANY(${uuids(ids)}::uuid[]) AND status IN ('pending', 'ready')`);
   await recordWorkflowCounters(
     tx,
     stopped.map((s) => ({
@@ -158,20 +143,8 @@ export async function stopRuns(
     })),
   );
   await notify(tx, CHANNELS.cancel, ids);
-  return [
-    ...steps.map((s) => ({
-      runId: s.run_id,
-      organizationId: s.organization_id,
-      type: 'step.cancelled' as const,
-      nodeId: s.node_id,
-    })),
-    ...stopped.map((s) => ({
-      runId: s.id,
-      organizationId: s.organization_id,
-      type: `run.${status}` as const,
-      data: { reason: message, code },
-    })),
-  ];
+  await notify(tx, CHANNELS.runEvents, ids);
+  return ids;
 }
 
 /** On shutdown: gives this worker's unfinished steps back to the queue at once (no lease wait). */

@@ -232,17 +232,22 @@ export class Worker {
   }
 
   private async flush(batch: StepOutcome[]): Promise<void> {
-    const compiledOf = (o: StepOutcome) => this.held.get(o.step.stepId)!.compiled!;
+    const versions = new Map(batch.map((o) => [o.step.runId, this.held.get(o.step.stepId)!.compiled!]));
     let continued: ClaimedStep[] = [];
     for (let attempt = 1; ; attempt++) {
       try {
         const free = Math.max(0, this.running ? this.options.concurrency - this.executing : 0);
         const result = await this.db.system((tx) =>
-          completeSteps(tx, this.options.workerId, batch, compiledOf, free, async (ids) => {
-            continued = await claimReadySteps(tx, this.options.workerId, ids, this.options.leaseMs);
-            return continued.map((c) => c.stepId);
-          }),
+          completeSteps(
+            tx,
+            this.options.workerId,
+            batch,
+            (runId) => versions.get(runId)!,
+            free,
+            (ids) => claimReadySteps(tx, this.options.workerId, ids, this.options.leaseMs),
+          ),
         );
+        continued = result.continued;
         for (const o of batch) {
           if (o.kind === 'completed') this.rememberOutput(`${o.step.runId}:${o.step.nodeId}`, o.output);
         }
@@ -312,7 +317,7 @@ export class Worker {
           sql`SELECT pg_try_advisory_xact_lock(${SWEEP_LOCK}) AS ok`,
         );
         if (!lock?.ok) return;
-        const reclaimed = await reclaimExpiredLeases(tx, this.options.maxLostLeases);
+        const reclaimed = await reclaimExpiredLeases(tx, this.options.maxLostLeases, this.options.workerId);
         const timedOut = await timeOutRuns(tx);
         if (reclaimed || timedOut) this.log.info({ reclaimed, timedOut }, 'swept');
       });

@@ -1,0 +1,76 @@
+import type { Database } from '@aiops/db';
+import { FINAL, getRun, type RunRow } from './runs.ts';
+import { CHANNELS } from './types.ts';
+
+/**
+ * Tells interested parties (event streams, API calls waiting for a run) that a run changed. One LISTEN
+ * for the whole process; callbacks by run id.
+ */
+export class RunWatcher {
+  private readonly handlers = new Map<string, Set<() => void>>();
+  private unlisten: (() => Promise<void>) | undefined;
+  private starting: Promise<void> | undefined;
+
+  constructor(private readonly db: Database) {}
+
+  private ensureStarted(): Promise<void> {
+    this.starting ??= this.db
+      .listen(CHANNELS.runEvents, (payload) => {
+        let ids: unknown;
+        try {
+          ids = JSON.parse(payload);
+        } catch {
+          return;
+        }
+        if (!Array.isArray(ids)) return;
+        for (const id of ids) for (const h of this.handlers.get(String(id)) ?? []) h();
+      })
+      .then((u) => {
+        this.unlisten = u;
+      });
+    return this.starting;
+  }
+
+  /** Calls `onChange` whenever the run changes; returns the function that stops watching. */
+  async watch(runId: string, onChange: () => void): Promise<() => void> {
+    await this.ensureStarted();
+    const set = this.handlers.get(runId) ?? new Set();
+    set.add(onChange);
+    this.handlers.set(runId, set);
+    return () => {
+      set.delete(onChange);
+      if (!set.size) this.handlers.delete(runId);
+    };
+  }
+
+  /** Waits until the run is final or `ms` pass (a poll every 500 ms covers a lost notification). */
+  async waitForFinal(organizationId: string, runId: string, ms: number): Promise<RunRow> {
+    const read = () => this.db.withTenant(organizationId, (tx) => getRun(tx, runId));
+    let run = await read();
+    if (FINAL.includes(run.status) || ms <= 0) return run;
+    let wake: (() => void) | undefined;
+    const stop = await this.watch(runId, () => wake?.());
+    try {
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, Math.min(500, Math.max(0, deadline - Date.now())));
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        run = await read();
+        if (FINAL.includes(run.status)) return run;
+      }
+      return run;
+    } finally {
+      stop();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.unlisten?.();
+    this.handlers.clear();
+  }
+}
