@@ -34,7 +34,7 @@ export class RunCreator {
             batch.map((b) => b.run),
           ),
         );
-        batch.forEach((b, i) => b.resolve(outcomes[i]!));
+        for (const [i, b] of batch.entries()) b.resolve(outcomes[i]!);
       } catch (err) {
         if (batch.length === 1) {
           batch[0]!.reject(err);

@@ -161,7 +161,10 @@ export async function completeSteps(
   >();
   const runOf = (id: string) => {
     let t = perRun.get(id);
-    if (!t) perRun.set(id, (t = { done: 0, completed: 0, input: 0, output: 0, total: 0, cost: [] }));
+    if (!t) {
+      t = { done: 0, completed: 0, input: 0, output: 0, total: 0, cost: [] };
+      perRun.set(id, t);
+    }
     return t;
   };
   let decisions = new Map<string, { run_id: string; node_id: string; dec: number; live: number }>();
