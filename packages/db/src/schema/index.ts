@@ -4,3 +4,6 @@ export * from './memberships.ts';
 export * from './organizations.ts';
 export * from './sessions.ts';
 export * from './users.ts';
+export * from './auth-identities.ts';
+export * from './invitations.ts';
+export * from './user-tokens.ts';
