@@ -3,6 +3,15 @@ import { generateKey, parseKeyring, SecretBox } from '@aiops/core';
 import { createTestDatabase, type TestDatabase } from '@aiops/testing';
 import type { FastifyInstance } from 'fastify';
 import { type AppOptions, buildApp } from './app.ts';
+import type { Tier, TierLimits } from './http/rate-limit.ts';
+
+/** Test servers do not rate limit ordinary requests unless a test sets its own limits. */
+const GENEROUS_TIERS = Object.fromEntries(
+  (['starter', 'professional', 'business', 'enterprise'] as const).map((t) => [
+    t,
+    { userPerMinute: 1_000_000, orgPerMinute: 1_000_000 },
+  ]),
+) as Record<Tier, TierLimits>;
 
 /** A server on a fresh test database, listening on a free loopback port, with its log lines captured. */
 export interface TestServer {
@@ -26,7 +35,14 @@ export async function startTestServer(
     },
   });
   const secrets = new SecretBox(parseKeyring(`test:${generateKey()}`));
-  const app = await buildApp({ logLevel: 'info', secrets, ...options, db: database.db, logStream });
+  const app = await buildApp({
+    logLevel: 'info',
+    secrets,
+    ...options,
+    settings: { rateLimits: { tiers: GENEROUS_TIERS }, ...options.settings },
+    db: database.db,
+    logStream,
+  });
   await options.beforeListen?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
@@ -42,4 +58,59 @@ export async function startTestServer(
       await database.destroy();
     },
   };
+}
+
+export interface SignedUp {
+  token: string;
+  refreshToken: string;
+  organizationId: string;
+  userId: string;
+  email: string;
+  password: string;
+}
+
+let signUps = 0;
+
+/**
+ * Signs up a new user and organization through the real HTTP API (POST /api/v1/auth/signup) and returns
+ * the owner's access token. Use it in any module's tests to act as a real, authenticated user.
+ */
+export async function signUp(
+  server: Pick<TestServer, 'request'>,
+  overrides: Partial<{ email: string; password: string; name: string; organizationName: string }> = {},
+): Promise<SignedUp> {
+  signUps += 1;
+  const unique = `${process.pid}-${Date.now().toString(36)}-${signUps}`;
+  const body = {
+    email: `user-${unique}@example.test`,
+    password: `Correct-Horse-${unique}!`,
+    name: `Test User ${signUps}`,
+    organizationName: `Test Org ${unique}`,
+    ...overrides,
+  };
+  const res = await server.request('/api/v1/auth/signup', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 201) throw new Error(`signUp failed: ${res.status} ${await res.text()}`);
+  const out = (await res.json()) as {
+    token: string;
+    refreshToken: string;
+    user: { id: string; email: string };
+    organization: { id: string };
+  };
+  return {
+    token: out.token,
+    refreshToken: out.refreshToken,
+    organizationId: out.organization.id,
+    userId: out.user.id,
+    email: out.user.email,
+    password: body.password,
+  };
+}
+
+/** Headers that authenticate a request with an access token or an API key (and send JSON). */
+export function authHeaders(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 }
