@@ -90,7 +90,7 @@ export const authModule: AppModule = (deps) => async (app) => {
       schema: {
         tags,
         summary: 'Exchange a refresh token (body or cookie) for a new token pair; the old one stops working',
-        body: refreshBodySchema.optional(),
+        body: refreshBodySchema.nullish(),
         response: { 200: tokenPairSchema },
       },
     },

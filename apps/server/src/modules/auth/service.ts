@@ -323,7 +323,7 @@ export async function resendVerification(deps: ModuleDeps, request: FastifyReque
 /** Mails a reset link if the account exists; answers the same either way (no account discovery). */
 export async function requestPasswordReset(deps: ModuleDeps, email: string) {
   const user = await findUserByEmail(deps.db, email);
-  if (!user || !user.isActive || user.deletedAt) return;
+  if (!user?.isActive || user.deletedAt) return;
   const token = randomToken('prt');
   await createUserToken(
     deps.db.db,

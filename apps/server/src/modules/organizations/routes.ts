@@ -132,7 +132,7 @@ export const organizationsModule: AppModule = (deps) => async (app) => {
         tags,
         summary: 'Accept an invitation (signed in, or with name and password for a new account)',
         params: invitationTokenParamsSchema,
-        body: acceptInvitationBodySchema.optional(),
+        body: acceptInvitationBodySchema.nullish(),
         response: { 200: sessionResponseSchema },
       },
     },
