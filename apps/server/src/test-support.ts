@@ -140,3 +140,40 @@ export async function call<T = any>(
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T, headers: res.headers };
 }
+
+/**
+ * Invites a new person into `owner`'s organization with `role` and signs them up by accepting it, through
+ * the API. The invitation token is read from the development mail log (the server has no SMTP_URL).
+ */
+export async function addMember(
+  server: TestServer,
+  owner: Pick<SignedUp, 'token'>,
+  role: 'owner' | 'admin' | 'member' | 'viewer',
+  permissions: string[] = [],
+): Promise<SignedUp> {
+  signUps += 1;
+  const email = `member-${process.pid}-${Date.now().toString(36)}-${signUps}@example.test`;
+  const password = `Member-Passw0rd-${signUps}!`;
+  const inv = await call(server, 'POST', '/api/v1/invitations', {
+    token: owner.token,
+    body: { email, role, permissions },
+  });
+  if (inv.status !== 201)
+    throw new Error(`addMember: invitation failed: ${inv.status} ${JSON.stringify(inv.body)}`);
+  const line = [...server.logs].reverse().find((l) => l.includes(email) && l.includes('inv_'));
+  const token = line && /invitations\/(inv_[\w-]+)\/accept/.exec(line)?.[1];
+  if (!token)
+    throw new Error('addMember: no invitation mail in the log (is SMTP_URL set on this test server?)');
+  const r = await call(server, 'POST', `/api/v1/invitations/${token}/accept`, {
+    body: { name: `${role} ${signUps}`, password },
+  });
+  if (r.status !== 200) throw new Error(`addMember: accept failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return {
+    token: r.body.token,
+    refreshToken: r.body.refreshToken,
+    organizationId: r.body.organization.id,
+    userId: r.body.user.id,
+    email,
+    password,
+  };
+}

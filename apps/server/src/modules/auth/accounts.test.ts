@@ -24,11 +24,17 @@ describe('sign-up', () => {
     });
     expect(r.status).toBe(201);
     expect(r.body.user).toMatchObject({ email: 'ada@example.test', name: 'Ada', emailVerified: false });
-    expect(r.body.organization).toMatchObject({ name: 'Analytical', subscriptionTier: 'starter', status: 'active' });
+    expect(r.body.organization).toMatchObject({
+      name: 'Analytical',
+      subscriptionTier: 'starter',
+      status: 'active',
+    });
     expect(JSON.stringify(r.body)).not.toMatch(/passwordHash|password_hash|\$argon2/);
     const me = await call(s, 'GET', '/api/v1/me', { token: r.body.token });
     expect(me.body.role).toBe('owner');
-    expect(me.body.organizations).toEqual([{ id: r.body.organization.id, name: 'Analytical', role: 'owner' }]);
+    expect(me.body.organizations).toEqual([
+      { id: r.body.organization.id, name: 'Analytical', role: 'owner' },
+    ]);
 
     const token = await mail.waitFor('ada@example.test', /"token": "(evt_[\w-]+)"/);
     expect((await call(s, 'POST', '/api/v1/auth/verify-email', { body: { token } })).status).toBe(200);
@@ -66,11 +72,15 @@ describe('sign-up', () => {
 describe('sign-in, refresh, sign-out', () => {
   it('logs in; a wrong password gets 401 without saying which part was wrong', async () => {
     const u = await signUp(s);
-    const ok = await call(s, 'POST', '/api/v1/auth/login', { body: { email: u.email, password: u.password } });
+    const ok = await call(s, 'POST', '/api/v1/auth/login', {
+      body: { email: u.email, password: u.password },
+    });
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 900 });
     expect(ok.body.organization.id).toBe(u.organizationId);
-    const bad = await call(s, 'POST', '/api/v1/auth/login', { body: { email: u.email, password: 'Wrong-pass-123' } });
+    const bad = await call(s, 'POST', '/api/v1/auth/login', {
+      body: { email: u.email, password: 'Wrong-pass-123' },
+    });
     const nobody = await call(s, 'POST', '/api/v1/auth/login', {
       body: { email: 'nobody@example.test', password: 'Wrong-pass-123' },
     });
@@ -91,7 +101,8 @@ describe('sign-in, refresh, sign-out', () => {
     // The theft response: the whole session is gone, including the newest tokens.
     expect((await call(s, 'GET', '/api/v1/me', { token: first.body.token })).status).toBe(401);
     expect(
-      (await call(s, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: first.body.refreshToken } })).status,
+      (await call(s, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: first.body.refreshToken } }))
+        .status,
     ).toBe(401);
   });
 
@@ -101,9 +112,9 @@ describe('sign-in, refresh, sign-out', () => {
     const after = await call(s, 'GET', '/api/v1/me', { token: u.token });
     expect(after.status).toBe(401);
     expect(after.body.error.code).toBe('unauthorized');
-    expect((await call(s, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: u.refreshToken } })).status).toBe(
-      401,
-    );
+    expect(
+      (await call(s, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: u.refreshToken } })).status,
+    ).toBe(401);
   });
 
   it('a tampered or foreign token is refused', async () => {
@@ -140,7 +151,9 @@ describe('sign-in, refresh, sign-out', () => {
 describe('passwords', () => {
   it('a password change revokes every session and returns a new one', async () => {
     const u = await signUp(s);
-    const other = await call(s, 'POST', '/api/v1/auth/login', { body: { email: u.email, password: u.password } });
+    const other = await call(s, 'POST', '/api/v1/auth/login', {
+      body: { email: u.email, password: u.password },
+    });
     const r = await call(s, 'POST', '/api/v1/auth/password', {
       token: u.token,
       body: { currentPassword: u.password, newPassword: 'A-brand-new-Passw0rd' },
@@ -149,7 +162,9 @@ describe('passwords', () => {
     expect((await call(s, 'GET', '/api/v1/me', { token: u.token })).status).toBe(401);
     expect((await call(s, 'GET', '/api/v1/me', { token: other.body.token })).status).toBe(401);
     expect((await call(s, 'GET', '/api/v1/me', { token: r.body.token })).status).toBe(200);
-    const oldLogin = await call(s, 'POST', '/api/v1/auth/login', { body: { email: u.email, password: u.password } });
+    const oldLogin = await call(s, 'POST', '/api/v1/auth/login', {
+      body: { email: u.email, password: u.password },
+    });
     expect(oldLogin.status).toBe(401);
     const wrong = await call(s, 'POST', '/api/v1/auth/password', {
       token: r.body.token,
@@ -168,7 +183,9 @@ describe('passwords', () => {
     expect(known.status).toBe(202);
     expect(known.body).toEqual(unknown.body);
     const token = await mail.waitFor(u.email, /"token": "(prt_[\w-]+)"/);
-    const weak = await call(s, 'POST', '/api/v1/auth/password-reset/confirm', { body: { token, password: 'weak' } });
+    const weak = await call(s, 'POST', '/api/v1/auth/password-reset/confirm', {
+      body: { token, password: 'weak' },
+    });
     expect(weak.status).toBe(400);
     const ok = await call(s, 'POST', '/api/v1/auth/password-reset/confirm', {
       body: { token, password: 'Reset-and-Rem3mber' },
@@ -190,7 +207,9 @@ describe('passwords', () => {
     const u = await signUp(s);
     await call(s, 'POST', '/api/v1/auth/password-reset/request', { body: { email: u.email } });
     const token = await mail.waitFor(u.email, /"token": "(prt_[\w-]+)"/);
-    await s.database.db.system((tx) => tx.execute(sql`UPDATE user_tokens SET expires_at = now() - interval '1 second'`));
+    await s.database.db.system((tx) =>
+      tx.execute(sql`UPDATE user_tokens SET expires_at = now() - interval '1 second'`),
+    );
     const r = await call(s, 'POST', '/api/v1/auth/password-reset/confirm', {
       body: { token, password: 'Reset-and-Rem3mber' },
     });
@@ -208,7 +227,10 @@ describe('organizations of one user', () => {
     });
     expect(inv.status).toBe(201);
     const token = await mail.waitFor(owner.email, /invitations\/(inv_[\w-]+)\/accept/);
-    const accepted = await call(s, 'POST', `/api/v1/invitations/${token}/accept`, { token: owner.token, body: {} });
+    const accepted = await call(s, 'POST', `/api/v1/invitations/${token}/accept`, {
+      token: owner.token,
+      body: {},
+    });
     expect(accepted.status).toBe(200);
     const sw = await call(s, 'POST', '/api/v1/auth/switch-org', {
       token: owner.token,
