@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMailCatcher, type MailCatcher } from '../../test-mail.ts';
+import { type MailCatcher, startMailCatcher } from '../../test-mail.ts';
 import { call, signUp, startTestServer, type TestServer } from '../../test-support.ts';
 
 let s: TestServer;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type ApiResult,
   addMember,
   call,
   type SignedUp,
