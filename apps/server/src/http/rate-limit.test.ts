@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RATE_LIMITS, RateLimits, type RateLimitSubject } from './rate-limit.ts';
+import { DEFAULT_RATE_LIMITS, type RateLimitSubject, RateLimits } from './rate-limit.ts';
 
 /** The local Redis (started by the machine, or by .ci/run). */
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -36,7 +36,10 @@ describe('rate limits shared through Redis', () => {
       remaining.push(headers['x-ratelimit-remaining']!);
     }
     expect(remaining).toEqual(['3', '2', '1', '0']);
-    await expect(b.consume(subject, recorder().reply)).rejects.toMatchObject({ status: 429, code: 'rate_limited' });
+    await expect(b.consume(subject, recorder().reply)).rejects.toMatchObject({
+      status: 429,
+      code: 'rate_limited',
+    });
   });
 
   it('login failures counted by one process block sign-in on the other', async () => {

@@ -64,7 +64,23 @@ export class RateLimits {
       : undefined;
     // Errors surface through the insurance limiter; an unhandled 'error' event would crash the process.
     this.redis?.on('error', () => {});
+    // Commands before the connection is up would all go to the in-memory stand-in: wait for it (bounded).
+    const redis = this.redis;
+    this.ready = redis
+      ? new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          const timer = setTimeout(done, 3000);
+          timer.unref();
+          if (redis.status === 'ready') done();
+          else redis.once('ready', done);
+        })
+      : Promise.resolve();
   }
+
+  private readonly ready: Promise<void>;
 
   get store(): 'redis' | 'memory' {
     return this.redis ? 'redis' : 'memory';
@@ -92,6 +108,7 @@ export class RateLimits {
    * limit) or throws 429 with Retry-After.
    */
   async consume(subject: RateLimitSubject, reply: FastifyReply): Promise<void> {
+    await this.ready;
     const tier = this.settings.tiers[subject.tier];
     const own =
       subject.kind === 'api_key'
@@ -134,6 +151,7 @@ export class RateLimits {
 
   /** Before checking a password: refuses (429) an account or address with too many recent failures. */
   async assertLoginAllowed(account: string, ip: string): Promise<void> {
+    await this.ready;
     const { account: a, ip: i } = this.loginLimiters();
     const [byAccount, byIp] = await Promise.all([a.get(account), i.get(ip)]);
     const blocked = [
@@ -150,6 +168,7 @@ export class RateLimits {
 
   /** Counts a failed sign-in against the account and the address. */
   async loginFailed(account: string, ip: string): Promise<void> {
+    await this.ready;
     const { account: a, ip: i } = this.loginLimiters();
     await Promise.all([a.consume(account).catch(ignoreLimit), i.consume(ip).catch(ignoreLimit)]);
   }
