@@ -35,16 +35,22 @@ export async function startTestServer(
     },
   });
   const secrets = new SecretBox(parseKeyring(`test:${generateKey()}`));
-  const app = await buildApp({
-    logLevel: 'info',
-    secrets,
-    ...options,
-    settings: { rateLimits: { tiers: GENEROUS_TIERS }, ...options.settings },
-    db: database.db,
-    logStream,
-  });
-  await options.beforeListen?.(app);
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({
+      logLevel: 'info',
+      secrets,
+      ...options,
+      settings: { rateLimits: { tiers: GENEROUS_TIERS }, ...options.settings },
+      db: database.db,
+      logStream,
+    });
+    await options.beforeListen?.(app);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+  } catch (e) {
+    await database.destroy();
+    throw e;
+  }
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   return {
