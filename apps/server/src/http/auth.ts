@@ -91,8 +91,9 @@ export function registerAuth(
           );
     }
     request.auth = found.auth;
-    authorize(request, permission, found.auth);
+    // Counted before authorization: refused requests spend the caller's budget too.
     await options.rateLimits.consume(found.limits, reply);
+    authorize(request, permission, found.auth);
   });
 }
 
