@@ -69,6 +69,16 @@ describe('rate limits', () => {
       }
     }
     expect(orgLimited).toBeGreaterThan(0);
+
+    const w = await signUp(s);
+    const up = await call(s, 'PATCH', '/api/v1/organization', {
+      token: w.token,
+      body: { subscriptionTier: 'professional' },
+    });
+    expect(up.status).toBe(200);
+    const higher: number[] = [];
+    for (let i = 0; i < 9; i++) higher.push((await call(s, 'GET', '/api/v1/me', { token: w.token })).status);
+    expect(higher.every((x) => x === 200)).toBe(true);
   });
 
   it('login brute force is slowed per account', async () => {
