@@ -9,8 +9,7 @@ import { audit } from '../../http/tenant.ts';
 import type { ModuleDeps } from '../../module.ts';
 import { revokeUserSessionsIn } from '../../services/sessions.ts';
 import type { ExternalIdentity, OAuthProviders, ProviderName } from './oauth-providers.ts';
-import { homeOrganizationOf } from './repo.ts';
-import { slugify, startSession } from './service.ts';
+import { auditInHomeOrganization, slugify, startSession } from './service.ts';
 
 /** The short-lived, signed cookie that carries state, nonce and PKCE verifier through the provider. */
 export const OAUTH_COOKIE = 'aiops_oauth';
@@ -184,16 +183,10 @@ async function findOrCreateUser(
       await tx
         .insert(authIdentities)
         .values({ userId: existing.id, provider: id.provider, subject: id.subject, email: id.email });
-      const org = await homeOrganizationOf(tx, existing.id);
-      if (org) {
-        await audit(tx, request, {
-          actor: { organizationId: org, userId: existing.id },
-          entityType: 'user',
-          entityId: existing.id,
-          action: 'identity_linked',
-          metadata: { provider: id.provider, claimedUnverified: !existing.emailVerified },
-        });
-      }
+      await auditInHomeOrganization(tx, request, existing.id, {
+        action: 'identity_linked',
+        metadata: { provider: id.provider, claimedUnverified: !existing.emailVerified },
+      });
       return existing.id;
     }
     const [user] = await tx

@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AppError, badRequest, forbidden, notFound } from '@aiops/core';
-import { memberships, organizations, users } from '@aiops/db';
+import { memberships, organizations, type Tx, users } from '@aiops/db';
 import { and, eq } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import { userOf } from '../../http/auth.ts';
-import { audit, tenant } from '../../http/tenant.ts';
+import { type AuditEntry, audit, tenant } from '../../http/tenant.ts';
 import type { ModuleDeps } from '../../module.ts';
 import { isUniqueViolation, toOrganizationDto, toUserDto } from '../../services/dto.ts';
 import { assertStrongPassword, hashPassword, verifyPassword } from '../../services/passwords.ts';
@@ -298,16 +298,10 @@ export async function verifyEmail(deps: ModuleDeps, request: FastifyRequest, tok
       .update(users)
       .set({ emailVerified: true, emailVerifiedAt: new Date() })
       .where(eq(users.id, userId));
-    const org = await homeOrganizationOf(tx, userId);
-    if (org) {
-      await audit(tx, request, {
-        actor: { organizationId: org, userId },
-        entityType: 'user',
-        entityId: userId,
-        action: 'email_verified',
-        after: { emailVerified: true },
-      });
-    }
+    await auditInHomeOrganization(tx, request, userId, {
+      action: 'email_verified',
+      after: { emailVerified: true },
+    });
   });
 }
 
@@ -356,17 +350,32 @@ export async function confirmPasswordReset(
       .set({ passwordHash, passwordChangedAt: new Date(), updatedAt: new Date() })
       .where(eq(users.id, userId));
     const revoked = await revokeUserSessionsIn(tx, userId, 'password_reset');
-    const org = await homeOrganizationOf(tx, userId);
-    if (org) {
-      await audit(tx, request, {
-        actor: { organizationId: org, userId },
-        entityType: 'user',
-        entityId: userId,
-        action: 'password_reset',
-        metadata: { sessionsRevoked: revoked },
-      });
-    }
+    await auditInHomeOrganization(tx, request, userId, {
+      action: 'password_reset',
+      metadata: { sessionsRevoked: revoked },
+    });
     return user.email;
   });
   await deps.rateLimits.loginSucceeded(email);
+}
+
+/**
+ * Audits an event of a user's own account (no organization in the request) in their oldest organization.
+ * `tx` must be a `system` transaction (memberships are read across tenants).
+ */
+export async function auditInHomeOrganization(
+  tx: Tx,
+  request: FastifyRequest,
+  userId: string,
+  entry: Omit<AuditEntry, 'actor' | 'entityType' | 'entityId'>,
+) {
+  const org = await homeOrganizationOf(tx, userId);
+  if (org) {
+    await audit(tx, request, {
+      ...entry,
+      actor: { organizationId: org, userId },
+      entityType: 'user',
+      entityId: userId,
+    });
+  }
 }

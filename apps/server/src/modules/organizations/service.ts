@@ -1,5 +1,5 @@
 import type { MemberDto, Permission, Role } from '@aiops/contracts';
-import { AppError, conflict, forbidden, notFound } from '@aiops/core';
+import { AppError, forbidden, notFound } from '@aiops/core';
 import type { FastifyRequest } from 'fastify';
 import { type AuthContext, authOf } from '../../http/auth.ts';
 import { audit, tenant } from '../../http/tenant.ts';
@@ -161,5 +161,3 @@ export function removeMember(request: FastifyRequest, userId: string) {
     });
   });
 }
-
-export { conflict };
