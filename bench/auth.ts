@@ -29,6 +29,7 @@ const app = await buildApp({
   settings: {
     rateLimits: {
       tiers: { starter: unlimited, professional: unlimited, business: unlimited, enterprise: unlimited },
+      anonymousPerMinute: 1e9,
     },
   },
 });

@@ -41,7 +41,7 @@ export async function startTestServer(
       logLevel: 'info',
       secrets,
       ...options,
-      settings: { rateLimits: { tiers: GENEROUS_TIERS }, ...options.settings },
+      settings: { rateLimits: { tiers: GENEROUS_TIERS, anonymousPerMinute: 1_000_000 }, ...options.settings },
       db: database.db,
       logStream,
     });

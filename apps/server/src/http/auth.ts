@@ -66,6 +66,18 @@ export function registerAuth(
   app.addHook('onRoute', (route) => {
     if (!route.url.startsWith(API_PREFIX)) return;
     const permission = (route.config as { permission?: unknown } | undefined)?.permission;
+    if (typeof permission === 'string' && route.schema) {
+      // The OpenAPI document says how each route is authorized.
+      const schema = route.schema as { security?: unknown; description?: string };
+      if (permission !== 'public') schema.security = [{ bearer: [] }];
+      const needs =
+        permission === 'public'
+          ? 'No authentication needed.'
+          : permission === 'authenticated'
+            ? 'Any signed-in caller.'
+            : `Requires the permission \`${permission}\`.`;
+      schema.description = schema.description ? `${schema.description}\n\n${needs}` : needs;
+    }
     if (typeof permission !== 'string') {
       throw new Error(
         `Route ${String(route.method)} ${route.url} declares no config.permission: every route under ${API_PREFIX} must say which permission it needs ('public', 'authenticated' or a permission string)`,
@@ -81,6 +93,7 @@ export function registerAuth(
     if (permission === 'public') {
       request.auth = found?.auth ?? null;
       if (found) await options.rateLimits.consume(found.limits, reply);
+      else await options.rateLimits.consumeAnonymous(request.ip, reply);
       return;
     }
     if (!found) {

@@ -18,6 +18,8 @@ export interface TierLimits {
 
 export interface RateLimitSettings {
   tiers: Record<Tier, TierLimits>;
+  /** Requests per minute per client address to public routes without credentials (sign-up, reset, …). */
+  anonymousPerMinute: number;
   /** Failed sign-ins allowed per account and per client address within `windowSeconds`, then a block. */
   login: { accountFailures: number; ipFailures: number; windowSeconds: number; blockSeconds: number };
 }
@@ -29,6 +31,7 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
     business: { userPerMinute: 3_000, orgPerMinute: 20_000 },
     enterprise: { userPerMinute: 10_000, orgPerMinute: 100_000 },
   },
+  anonymousPerMinute: 60,
   login: { accountFailures: 5, ipFailures: 50, windowSeconds: 900, blockSeconds: 900 },
 };
 
@@ -138,6 +141,25 @@ export class RateLimits {
     if (tightest) {
       reply.header('x-ratelimit-limit', String(tightest.limit));
       reply.header('x-ratelimit-remaining', String(Math.max(0, tightest.remaining)));
+    }
+  }
+
+  /** Counts a request without credentials against its client address (public routes). */
+  async consumeAnonymous(ip: string, reply: FastifyReply): Promise<void> {
+    await this.ready;
+    const points = this.settings.anonymousPerMinute;
+    try {
+      const res = await this.limiter('anon', points, 60).consume(ip);
+      reply.header('x-ratelimit-limit', String(points));
+      reply.header('x-ratelimit-remaining', String(Math.max(0, res.remainingPoints)));
+    } catch (e) {
+      if (!(e instanceof RateLimiterRes)) throw e;
+      reply.header('x-ratelimit-limit', String(points));
+      reply.header('x-ratelimit-remaining', '0');
+      throw tooManyRequests(
+        `Rate limit of ${points} requests per minute from your address reached: retry after ${retryAfter(e)} s`,
+        retryAfter(e),
+      );
     }
   }
 

@@ -120,6 +120,8 @@ describe('secrets never leak', () => {
     );
     expect(ownerAudit.body.data.length).toBeGreaterThan(10);
 
+    // Every successful change above wrote its audit row (the server warns when one does not).
+    expect(s.logs.filter((l) => l.includes('wrote no audit row'))).toEqual([]);
     const logs = s.logs.join('\n');
     expect(s.logs.length).toBeGreaterThan(30);
     const leakedToLogs = [...secrets, ...stored.map((r) => r.v)].filter((x) => logs.includes(x));

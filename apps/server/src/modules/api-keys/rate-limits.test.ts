@@ -15,6 +15,7 @@ beforeAll(async () => {
           enterprise: tiny,
         },
         login: { accountFailures: 3, ipFailures: 6, windowSeconds: 600, blockSeconds: 600 },
+        anonymousPerMinute: 30,
       },
     },
   });
@@ -79,6 +80,24 @@ describe('rate limits', () => {
     const higher: number[] = [];
     for (let i = 0; i < 9; i++) higher.push((await call(s, 'GET', '/api/v1/me', { token: w.token })).status);
     expect(higher.every((x) => x === 200)).toBe(true);
+  });
+
+  it('public routes without credentials are limited per client address', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 32; i++) {
+      const r = await call(s, 'POST', '/api/v1/auth/password-reset/request', {
+        headers: from('10.3.0.1'),
+        body: { email: `nobody${i}@example.test` },
+      });
+      statuses.push(r.status);
+    }
+    expect(statuses.slice(0, 30).every((x) => x === 202)).toBe(true);
+    expect(statuses.slice(30)).toEqual([429, 429]);
+    const elsewhere = await call(s, 'POST', '/api/v1/auth/password-reset/request', {
+      headers: from('10.3.0.2'),
+      body: { email: 'nobody@example.test' },
+    });
+    expect(elsewhere.status).toBe(202);
   });
 
   it('login brute force is slowed per account', async () => {

@@ -21,7 +21,11 @@ beforeAll(async () => {
   as.member = await addMember(s, owner, 'member');
   as.viewer = await addMember(s, owner, 'viewer');
 });
-afterAll(() => s?.close());
+afterAll(async () => {
+  // Every successful change in this file wrote its audit row (the server warns when one does not).
+  expect(s.logs.filter((l) => l.includes('wrote no audit row'))).toEqual([]);
+  await s?.close();
+});
 
 type Role = 'owner' | 'admin' | 'member' | 'viewer';
 interface Action {
