@@ -1,13 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { testDatabaseUrl } from '@aiops/config';
 import { createPostgresDatabase, dropPostgresDatabase, testBackend } from '@aiops/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './test-cli.ts';
 
-const MAIN = path.resolve(import.meta.dirname, 'main.ts');
-const TSX = import.meta.resolve('tsx');
 const children: ChildProcess[] = [];
 let dir: string;
 let pgUrl: string | undefined;
@@ -36,29 +35,7 @@ function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function run(args: string[], env = cliEnv()) {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { env, cwd: dir });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    exited,
-    out: () => stdout,
-    err: () => stderr,
-    async waitFor(pattern: RegExp, ms = 30_000): Promise<RegExpMatchArray> {
-      const start = Date.now();
-      while (Date.now() - start < ms) {
-        const m = stdout.match(pattern);
-        if (m) return m;
-        if (child.exitCode !== null) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`timed out waiting for ${pattern}; stdout: ${stdout}; stderr: ${stderr}`);
-    },
-  };
+  return runCli(args, env, dir, children);
 }
 
 describe(`aiops CLI on ${testBackend()}`, () => {

@@ -1,13 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import type { SecretBox } from '@aiops/core';
 import type { Database } from '@aiops/db';
-import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { DestinationStream } from 'pino';
+import { API_PREFIX, registerAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerOpenApi } from './http/openapi.ts';
+import { RateLimits } from './http/rate-limit.ts';
+import { registerTenancy } from './http/tenant.ts';
+import type { AppModule, ModuleDeps } from './module.ts';
+import { apiKeysModule } from './modules/api-keys/routes.ts';
+import { auditLogsModule } from './modules/audit-logs/routes.ts';
+import { authModule } from './modules/auth/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
+import { organizationsModule } from './modules/organizations/routes.ts';
+import { makeAuthenticator } from './services/authenticate.ts';
+import { createMailer } from './services/mailer.ts';
+import { AccessTokens, SECRET_TOKEN_PATTERN } from './services/tokens.ts';
+import { resolveSettings, type SettingsInput } from './settings.ts';
 import { VERSION } from './version.ts';
+
+/**
+ * The feature modules, each registered under /api/v1: one line per module, so branches merge cleanly.
+ */
+const MODULES: AppModule[] = [authModule, organizationsModule, apiKeysModule, auditLogsModule];
 
 export interface AppOptions {
   db: Database;
@@ -18,6 +36,8 @@ export interface AppOptions {
   logStream?: DestinationStream;
   bodyLimitBytes?: number;
   trustProxy?: boolean;
+  /** Identity settings (token lifetimes, SMTP, Redis, OAuth, rate limits); defaults suit tests. */
+  settings?: SettingsInput;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -30,12 +50,26 @@ export const LOG_REDACT = [
   'res.headers["set-cookie"]',
 ];
 
+/** Secret tokens in a URL (invitation links, for instance) are masked before the URL is logged. */
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_TOKEN_PATTERN, (m) => `${m.slice(0, m.indexOf('_') + 1)}[redacted]`);
+}
+
 /** Builds the HTTP application: plugins, error handling and every module's routes. Does not listen. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
       level: options.logLevel ?? 'info',
       redact: { paths: LOG_REDACT, censor: '[redacted]' },
+      serializers: {
+        req: (req: FastifyRequest) => ({
+          method: req.method,
+          url: redactUrl(req.url),
+          host: req.host,
+          remoteAddress: req.ip,
+          remotePort: req.socket?.remotePort,
+        }),
+      },
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     bodyLimit: options.bodyLimitBytes ?? 1_048_576,
@@ -65,7 +99,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   registerErrorHandling(app);
   await registerOpenApi(app, VERSION);
+  await app.register(cookie);
+
+  const settings = resolveSettings(options.settings);
+  const rateLimits = new RateLimits(settings.rateLimits, settings.redisUrl);
+  const mailer = createMailer({ smtpUrl: settings.smtpUrl, from: settings.mailFrom, log: app.log });
+  const tokens = new AccessTokens(settings.jwtSecret, settings.accessTokenTtlSeconds);
+  const deps: ModuleDeps = { db: options.db, secrets: options.secrets, settings, mailer, tokens, rateLimits };
+  app.addHook('onClose', async () => {
+    mailer.close();
+    await rateLimits.close();
+  });
+  registerTenancy(app, options.db);
+  registerAuth(app, { authenticate: makeAuthenticator(deps), rateLimits });
 
   await app.register(healthRoutes(options.db, VERSION));
+  for (const module of MODULES) await app.register(module(deps), { prefix: API_PREFIX });
   return app;
 }

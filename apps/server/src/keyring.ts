@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '@aiops/config';
@@ -29,4 +30,14 @@ export function loadKeyring(config: Config): Keyring {
   } catch (e) {
     throw new ConfigError(`Invalid key file ${file} (AIOPS_KEY_FILE): ${(e as Error).message}`);
   }
+}
+
+/**
+ * The access-token signing key: AIOPS_JWT_SECRET when set, else derived (HKDF-SHA256) from the current
+ * encryption key, so `npm start` needs no setup and every process sharing the keyring agrees on it.
+ */
+export function jwtSecretFrom(config: Config, keyring: Keyring): Uint8Array {
+  if (config.auth.jwtSecret) return new TextEncoder().encode(config.auth.jwtSecret);
+  const key = keyring.keys.get(keyring.currentKeyId)!;
+  return new Uint8Array(hkdfSync('sha256', key, 'aiops', 'access-token-signing', 32));
 }

@@ -3,7 +3,7 @@ import { SecretBox } from '@aiops/core';
 import { type Database, type OpenDbOptions, openDb } from '@aiops/db';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
-import { loadKeyring } from './keyring.ts';
+import { jwtSecretFrom, loadKeyring } from './keyring.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -22,7 +22,8 @@ export function databaseOptions(config: Config): OpenDbOptions {
 
 /** Opens the database (migrating it), builds the app and listens. */
 export async function startServer(config: Config): Promise<RunningServer> {
-  const secrets = new SecretBox(loadKeyring(config));
+  const keyring = loadKeyring(config);
+  const secrets = new SecretBox(keyring);
   const db = await openDb(databaseOptions(config));
   let app: FastifyInstance;
   try {
@@ -32,6 +33,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
       logLevel: config.logLevel,
       bodyLimitBytes: config.bodyLimitBytes,
       trustProxy: config.trustProxy,
+      settings: {
+        publicUrl: config.publicUrl,
+        jwtSecret: jwtSecretFrom(config, keyring),
+        accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,
+        refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,
+        smtpUrl: config.mail.smtpUrl,
+        mailFrom: config.mail.from,
+        redisUrl: config.redisUrl,
+        oauth: config.oauth,
+      },
     });
     app.addHook('onClose', async () => db.close());
     await app.listen({ host: config.host, port: config.port });

@@ -53,3 +53,47 @@ describe('loadConfig', () => {
     ).not.toThrow(/hunter2/);
   });
 });
+
+describe('identity configuration', () => {
+  it('has working defaults: public URL from host and port, 15-minute access tokens, no SMTP, no Redis', () => {
+    const c = loadConfig({ PORT: '4100' });
+    expect(c.publicUrl).toBe('http://127.0.0.1:4100');
+    expect(c.auth).toEqual({
+      jwtSecret: undefined,
+      accessTokenTtlSeconds: 900,
+      refreshTokenTtlSeconds: 2_592_000,
+    });
+    expect(c.mail.smtpUrl).toBeUndefined();
+    expect(c.redisUrl).toBeUndefined();
+    expect(c.oauth).toEqual({});
+  });
+
+  it('enables an OAuth provider when its id and secret are set; a half-set pair is refused', () => {
+    const c = loadConfig({
+      AIOPS_GOOGLE_CLIENT_ID: 'g',
+      AIOPS_GOOGLE_CLIENT_SECRET: 's',
+      AIOPS_MICROSOFT_CLIENT_ID: 'm',
+      AIOPS_MICROSOFT_CLIENT_SECRET: 's',
+      AIOPS_MICROSOFT_TENANT: 'contoso.onmicrosoft.com',
+      AIOPS_PUBLIC_URL: 'https://studio.example.com/',
+    });
+    expect(c.oauth.google).toEqual({
+      clientId: 'g',
+      clientSecret: 's',
+      issuer: 'https://accounts.google.com',
+    });
+    expect(c.oauth.microsoft?.issuer).toBe('https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0');
+    expect(c.publicUrl).toBe('https://studio.example.com');
+    expect(() => loadConfig({ AIOPS_GITHUB_CLIENT_ID: 'x' })).toThrow(/AIOPS_GITHUB_CLIENT_SECRET/);
+  });
+
+  it.each([
+    [{ AIOPS_JWT_SECRET: 'short' }, /AIOPS_JWT_SECRET = "\*\*\*": must be at least 32/],
+    [{ SMTP_URL: 'mail.example.com' }, /SMTP_URL/],
+    [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL/],
+    [{ AIOPS_ACCESS_TOKEN_TTL_SECONDS: '5' }, /AIOPS_ACCESS_TOKEN_TTL_SECONDS/],
+    [{ AIOPS_PUBLIC_URL: 'studio.example.com' }, /AIOPS_PUBLIC_URL/],
+  ])('%o is refused with the variable named', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { envSchema } from './schema.ts';
 
 export type DatabaseConfig =
@@ -19,6 +20,41 @@ export interface Config {
     currentKeyId: string | undefined;
     keyFile: string;
   };
+  /** The address users reach the server at (links in emails, OAuth redirect URIs). */
+  publicUrl: string;
+  auth: {
+    /** Unset: derived from the encryption keyring (HKDF), so no setup is needed. */
+    jwtSecret: string | undefined;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+  };
+  mail: {
+    /** Unset: mails are written to the log instead of sent. */
+    smtpUrl: string | undefined;
+    from: string;
+  };
+  /** Set: rate-limit counters live in Redis, shared by every server process. Unset: in memory. */
+  redisUrl: string | undefined;
+  oauth: OAuthConfig;
+}
+
+export interface OidcProviderConfig {
+  clientId: string;
+  clientSecret: string;
+  issuer: string;
+}
+export interface GithubProviderConfig {
+  clientId: string;
+  clientSecret: string;
+  /** https://github.com, or a GitHub Enterprise server */
+  url: string;
+  apiUrl: string;
+}
+/** Sign-in providers; one is enabled when its client id and secret are both set. */
+export interface OAuthConfig {
+  google?: OidcProviderConfig;
+  microsoft?: OidcProviderConfig;
+  github?: GithubProviderConfig;
 }
 
 /** A configuration value is missing or wrong. The message names the variable and what to fix. */
@@ -77,6 +113,48 @@ export function loadConfig(
       currentKeyId: e.AIOPS_ENCRYPTION_KEY_ID,
       keyFile: e.AIOPS_KEY_FILE,
     },
+    publicUrl: e.AIOPS_PUBLIC_URL ?? `http://${publicHost(e.HOST)}:${e.PORT}`,
+    auth: {
+      jwtSecret: e.AIOPS_JWT_SECRET,
+      accessTokenTtlSeconds: e.AIOPS_ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: e.AIOPS_REFRESH_TOKEN_TTL_SECONDS,
+    },
+    mail: { smtpUrl: e.SMTP_URL, from: e.SMTP_FROM },
+    redisUrl: e.REDIS_URL,
+    oauth: oauthConfig(e),
+  };
+}
+
+function publicHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function oauthConfig(e: z.output<typeof envSchema>): OAuthConfig {
+  const pair = (id: string | undefined, secret: string | undefined, name: string) => {
+    if (!id && !secret) return undefined;
+    if (!id || !secret) {
+      throw new ConfigError(
+        `Invalid configuration: AIOPS_${name}_CLIENT_ID and AIOPS_${name}_CLIENT_SECRET must be set together`,
+      );
+    }
+    return { clientId: id, clientSecret: secret };
+  };
+  const google = pair(e.AIOPS_GOOGLE_CLIENT_ID, e.AIOPS_GOOGLE_CLIENT_SECRET, 'GOOGLE');
+  const microsoft = pair(e.AIOPS_MICROSOFT_CLIENT_ID, e.AIOPS_MICROSOFT_CLIENT_SECRET, 'MICROSOFT');
+  const github = pair(e.AIOPS_GITHUB_CLIENT_ID, e.AIOPS_GITHUB_CLIENT_SECRET, 'GITHUB');
+  const tenant = e.AIOPS_MICROSOFT_TENANT ?? 'common';
+  return {
+    ...(google ? { google: { ...google, issuer: e.AIOPS_GOOGLE_ISSUER } } : {}),
+    ...(microsoft
+      ? {
+          microsoft: {
+            ...microsoft,
+            issuer: e.AIOPS_MICROSOFT_ISSUER ?? `https://login.microsoftonline.com/${tenant}/v2.0`,
+          },
+        }
+      : {}),
+    ...(github ? { github: { ...github, url: e.AIOPS_GITHUB_URL, apiUrl: e.AIOPS_GITHUB_API_URL } } : {}),
   };
 }
 

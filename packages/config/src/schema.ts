@@ -18,6 +18,11 @@ const postgresUrl = z
     }
   }, 'is not a valid URL');
 
+const httpUrl = z
+  .string()
+  .refine((v) => /^https?:\/\/[^/]/.test(v), 'must be an http:// or https:// URL')
+  .transform((v) => v.replace(/\/+$/, ''));
+
 /**
  * The process configuration. Every variable the product reads is here; nothing else reads process.env.
  * Names are the environment variable names; `loadConfig` maps them onto `Config`.
@@ -47,6 +52,36 @@ export const envSchema = z.object({
   AIOPS_TRUST_PROXY: optional(z.enum(['true', 'false']))
     .default('false')
     .transform((v) => v === 'true'),
+  AIOPS_PUBLIC_URL: optional(httpUrl),
+  AIOPS_JWT_SECRET: optional(
+    z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 48)'),
+  ),
+  AIOPS_ACCESS_TOKEN_TTL_SECONDS: optional(z.coerce.number().int().min(30).max(86_400)).default(900),
+  AIOPS_REFRESH_TOKEN_TTL_SECONDS: optional(z.coerce.number().int().min(300).max(31_536_000)).default(
+    2_592_000,
+  ),
+  SMTP_URL: optional(
+    z
+      .string()
+      .refine((v) => /^smtps?:\/\/[^/]/.test(v), 'must be smtp://[user:password@]host:port or smtps://…'),
+  ),
+  SMTP_FROM: optional(z.string().min(3)).default('AI Ops Studio <no-reply@localhost>'),
+  REDIS_URL: optional(
+    z.string().refine((v) => /^rediss?:\/\/[^/]/.test(v), 'must be redis://host:port or rediss://…'),
+  ),
+  AIOPS_GOOGLE_CLIENT_ID: optional(z.string().min(1)),
+  AIOPS_GOOGLE_CLIENT_SECRET: optional(z.string().min(1)),
+  AIOPS_GOOGLE_ISSUER: optional(httpUrl).default('https://accounts.google.com'),
+  AIOPS_MICROSOFT_CLIENT_ID: optional(z.string().min(1)),
+  AIOPS_MICROSOFT_CLIENT_SECRET: optional(z.string().min(1)),
+  AIOPS_MICROSOFT_TENANT: optional(
+    z.string().regex(/^[A-Za-z0-9.-]{1,100}$/, 'must be a tenant id or domain'),
+  ),
+  AIOPS_MICROSOFT_ISSUER: optional(httpUrl),
+  AIOPS_GITHUB_CLIENT_ID: optional(z.string().min(1)),
+  AIOPS_GITHUB_CLIENT_SECRET: optional(z.string().min(1)),
+  AIOPS_GITHUB_URL: optional(httpUrl).default('https://github.com'),
+  AIOPS_GITHUB_API_URL: optional(httpUrl).default('https://api.github.com'),
 });
 
 export type Env = z.input<typeof envSchema>;

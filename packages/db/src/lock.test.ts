@@ -42,7 +42,8 @@ describe('data directory lock', () => {
       `require('fs').writeFileSync(${JSON.stringify(`${dir}.lock`)}, JSON.stringify({pid: process.pid, token: 't', startedAt: 'now'})); setInterval(() => {}, 1000)`,
     ]);
     try {
-      await new Promise((r) => setTimeout(r, 300));
+      // Wait until the child has written its lock (a fixed delay is too short on a loaded machine).
+      for (let i = 0; i < 200 && !existsSync(`${dir}.lock`); i++) await new Promise((r) => setTimeout(r, 50));
       expect(() => lockDataDir(dir)).toThrow(new RegExp(`pid ${child.pid}`));
     } finally {
       child.kill('SIGKILL');

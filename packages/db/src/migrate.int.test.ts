@@ -1,13 +1,21 @@
 import { testDatabaseUrl } from '@aiops/config';
 import { createPostgresDatabase, dropPostgresDatabase, testBackend } from '@aiops/testing';
-import { sql } from 'drizzle-orm';
+import { getTableName, is, sql } from 'drizzle-orm';
+import { PgTable } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { expectedMigrations, migratePostgres } from './migrate.ts';
 import { openDb } from './open.ts';
+import * as schema from './schema/index.ts';
 import { queryRows } from './types.ts';
 
-const TABLES = ['api_keys', 'audit_logs', 'embeddings', 'memberships', 'organizations', 'sessions', 'users'];
+/** Every table of the Drizzle schema, plus `embeddings` (created by custom SQL, migration 0002). */
+const TABLES = [
+  ...Object.values(schema)
+    .filter((v) => is(v, PgTable))
+    .map((t) => getTableName(t as PgTable)),
+  'embeddings',
+].sort();
 
 async function tables(db: Awaited<ReturnType<typeof openDb>>) {
   const rows = await db.system((tx) =>
@@ -16,7 +24,7 @@ async function tables(db: Awaited<ReturnType<typeof openDb>>) {
       sql`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
     ),
   );
-  return rows.map((r) => r.t);
+  return rows.map((r) => r.t).sort();
 }
 
 describe(`migrations on ${testBackend()}`, () => {

@@ -19,6 +19,8 @@ export const sessions = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     /** SHA-256 of the current refresh token; rotated on every refresh. */
     refreshTokenHash: varchar('refresh_token_hash', { length: 128 }).notNull(),
+    /** The refresh token this one replaced: presenting it again is reuse, and revokes the session. */
+    previousRefreshTokenHash: varchar('previous_refresh_token_hash', { length: 128 }),
     mfaVerified: boolean('mfa_verified').notNull().default(false),
     ipAddress: varchar('ip_address', { length: 45 }),
     userAgent: text('user_agent'),
@@ -30,6 +32,7 @@ export const sessions = pgTable(
   },
   (t) => [
     uniqueIndex('sessions_refresh_token_hash_key').on(t.refreshTokenHash),
+    index('idx_sessions_previous_refresh').on(t.previousRefreshTokenHash),
     index('idx_sessions_user').on(t.userId),
     index('idx_sessions_org').on(t.organizationId),
     index('idx_sessions_expires').on(t.expiresAt),

@@ -1,0 +1,210 @@
+import { AppError } from '@aiops/core';
+import type { FastifyReply } from 'fastify';
+import { Redis } from 'ioredis';
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
+
+export type Tier = 'starter' | 'professional' | 'business' | 'enterprise';
+
+/** Requests per minute of one user and of a whole organization, by the organization's tier. */
+export interface TierLimits {
+  userPerMinute: number;
+  orgPerMinute: number;
+}
+
+export interface RateLimitSettings {
+  tiers: Record<Tier, TierLimits>;
+  /** Requests per minute per client address to public routes without credentials (sign-up, reset, …). */
+  anonymousPerMinute: number;
+  /** Failed sign-ins allowed per account and per client address within `windowSeconds`, then a block. */
+  login: { accountFailures: number; ipFailures: number; windowSeconds: number; blockSeconds: number };
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
+  tiers: {
+    starter: { userPerMinute: 300, orgPerMinute: 1_000 },
+    professional: { userPerMinute: 1_000, orgPerMinute: 5_000 },
+    business: { userPerMinute: 3_000, orgPerMinute: 20_000 },
+    enterprise: { userPerMinute: 10_000, orgPerMinute: 100_000 },
+  },
+  anonymousPerMinute: 60,
+  login: { accountFailures: 5, ipFailures: 50, windowSeconds: 900, blockSeconds: 900 },
+};
+
+/** What a request counts against: its API key (the key's own limit) or its user, and its organization. */
+export interface RateLimitSubject {
+  kind: 'user' | 'api_key';
+  id: string;
+  organizationId: string;
+  tier: Tier;
+  /** An API key's requests per minute. */
+  keyPerMinute?: number;
+}
+
+export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
+  new AppError(429, 'rate_limited', message, { details: { retryAfterSeconds }, retryable: true });
+
+const retryAfter = (res: RateLimiterRes) => Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+
+/**
+ * Rate limits with rate-limiter-flexible: counters in memory (one process), or in Redis when REDIS_URL is
+ * set so that every server process shares them. If Redis is unreachable, an in-memory limiter stands in.
+ */
+export class RateLimits {
+  private readonly limiters = new Map<string, RateLimiterAbstract>();
+  private readonly redis: Redis | undefined;
+
+  constructor(
+    private readonly settings: RateLimitSettings,
+    redisUrl?: string,
+  ) {
+    this.redis = redisUrl
+      ? new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false })
+      : undefined;
+    // Errors surface through the insurance limiter; an unhandled 'error' event would crash the process.
+    this.redis?.on('error', () => {});
+    // Commands before the connection is up would all go to the in-memory stand-in: wait for it (bounded).
+    const redis = this.redis;
+    this.ready = redis
+      ? new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          const timer = setTimeout(done, 3000);
+          timer.unref();
+          if (redis.status === 'ready') done();
+          else redis.once('ready', done);
+        })
+      : Promise.resolve();
+  }
+
+  private readonly ready: Promise<void>;
+
+  get store(): 'redis' | 'memory' {
+    return this.redis ? 'redis' : 'memory';
+  }
+
+  private limiter(name: string, points: number, duration: number, blockDuration = 0): RateLimiterAbstract {
+    const keyPrefix = `aiops:rl:${name}:${points}:${duration}`;
+    let l = this.limiters.get(keyPrefix);
+    if (!l) {
+      const opts = { keyPrefix, points, duration, blockDuration };
+      l = this.redis
+        ? new RateLimiterRedis({
+            ...opts,
+            storeClient: this.redis,
+            insuranceLimiter: new RateLimiterMemory(opts),
+          })
+        : new RateLimiterMemory(opts);
+      this.limiters.set(keyPrefix, l);
+    }
+    return l;
+  }
+
+  /**
+   * Counts one request against the subject's limits; sets X-RateLimit-Limit/Remaining (of the tightest
+   * limit) or throws 429 with Retry-After.
+   */
+  async consume(subject: RateLimitSubject, reply: FastifyReply): Promise<void> {
+    await this.ready;
+    const tier = this.settings.tiers[subject.tier];
+    const own =
+      subject.kind === 'api_key'
+        ? { name: 'key', points: subject.keyPerMinute ?? tier.userPerMinute, what: 'this API key' }
+        : { name: 'user', points: tier.userPerMinute, what: 'your user' };
+    const checks = [
+      { ...own, key: subject.id },
+      { name: 'org', points: tier.orgPerMinute, what: 'your organization', key: subject.organizationId },
+    ];
+    let tightest: { limit: number; remaining: number } | undefined;
+    for (const c of checks) {
+      try {
+        const res = await this.limiter(c.name, c.points, 60).consume(c.key);
+        if (!tightest || res.remainingPoints < tightest.remaining) {
+          tightest = { limit: c.points, remaining: res.remainingPoints };
+        }
+      } catch (e) {
+        if (!(e instanceof RateLimiterRes)) throw e;
+        reply.header('x-ratelimit-limit', String(c.points));
+        reply.header('x-ratelimit-remaining', '0');
+        throw tooManyRequests(
+          `Rate limit of ${c.points} requests per minute for ${c.what} reached: retry after ${retryAfter(e)} s`,
+          retryAfter(e),
+        );
+      }
+    }
+    if (tightest) {
+      reply.header('x-ratelimit-limit', String(tightest.limit));
+      reply.header('x-ratelimit-remaining', String(Math.max(0, tightest.remaining)));
+    }
+  }
+
+  /** Counts a request without credentials against its client address (public routes). */
+  async consumeAnonymous(ip: string, reply: FastifyReply): Promise<void> {
+    await this.ready;
+    const points = this.settings.anonymousPerMinute;
+    try {
+      const res = await this.limiter('anon', points, 60).consume(ip);
+      reply.header('x-ratelimit-limit', String(points));
+      reply.header('x-ratelimit-remaining', String(Math.max(0, res.remainingPoints)));
+    } catch (e) {
+      if (!(e instanceof RateLimiterRes)) throw e;
+      reply.header('x-ratelimit-limit', String(points));
+      reply.header('x-ratelimit-remaining', '0');
+      throw tooManyRequests(
+        `Rate limit of ${points} requests per minute from your address reached: retry after ${retryAfter(e)} s`,
+        retryAfter(e),
+      );
+    }
+  }
+
+  private loginLimiters() {
+    const l = this.settings.login;
+    return {
+      account: this.limiter('login-account', l.accountFailures, l.windowSeconds, l.blockSeconds),
+      ip: this.limiter('login-ip', l.ipFailures, l.windowSeconds, l.blockSeconds),
+    };
+  }
+
+  /** Before checking a password: refuses (429) an account or address with too many recent failures. */
+  async assertLoginAllowed(account: string, ip: string): Promise<void> {
+    await this.ready;
+    const { account: a, ip: i } = this.loginLimiters();
+    const [byAccount, byIp] = await Promise.all([a.get(account), i.get(ip)]);
+    const blocked = [
+      { res: byAccount, points: a.points, what: 'this account' },
+      { res: byIp, points: i.points, what: 'your address' },
+    ].find((b) => b.res && b.res.consumedPoints >= b.points);
+    if (blocked?.res) {
+      throw tooManyRequests(
+        `Too many failed sign-ins for ${blocked.what}: wait ${retryAfter(blocked.res)} s, or reset the password`,
+        retryAfter(blocked.res),
+      );
+    }
+  }
+
+  /** Counts a failed sign-in against the account and the address. */
+  async loginFailed(account: string, ip: string): Promise<void> {
+    await this.ready;
+    const { account: a, ip: i } = this.loginLimiters();
+    await Promise.all([a.consume(account).catch(ignoreLimit), i.consume(ip).catch(ignoreLimit)]);
+  }
+
+  /** A successful sign-in clears the account's failures (not the address's). */
+  async loginSucceeded(account: string): Promise<void> {
+    await this.loginLimiters().account.delete(account);
+  }
+
+  async close(): Promise<void> {
+    if (this.redis) await this.redis.quit().catch(() => this.redis?.disconnect());
+  }
+}
+
+function ignoreLimit(e: unknown): void {
+  if (!(e instanceof RateLimiterRes)) throw e;
+}

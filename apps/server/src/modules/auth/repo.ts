@@ -1,0 +1,93 @@
+import type { Role } from '@aiops/contracts';
+import {
+  type Database,
+  memberships,
+  organizations,
+  type Tx,
+  type UserTokenPurpose,
+  users,
+  userTokens,
+} from '@aiops/db';
+import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { sha256 } from '../../services/tokens.ts';
+
+export type UserRow = typeof users.$inferSelect;
+
+export async function findUserByEmail(db: Database, email: string): Promise<UserRow | undefined> {
+  const [u] = await db.db.select().from(users).where(eq(users.email, email));
+  return u;
+}
+
+export async function findUserById(tx: Tx, id: string): Promise<UserRow | undefined> {
+  const [u] = await tx.select().from(users).where(eq(users.id, id));
+  return u;
+}
+
+export interface MembershipSummary {
+  organizationId: string;
+  name: string;
+  role: Role;
+  joinedAt: Date;
+}
+
+/**
+ * Every organization a user belongs to, oldest membership first. A sign-in lookup across tenants: `system`.
+ */
+export async function membershipsOfUser(db: Database, userId: string): Promise<MembershipSummary[]> {
+  return db.system((tx) =>
+    tx
+      .select({
+        organizationId: memberships.organizationId,
+        name: organizations.name,
+        role: memberships.role,
+        joinedAt: memberships.joinedAt,
+      })
+      .from(memberships)
+      .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
+      .where(and(eq(memberships.userId, userId), isNull(organizations.deletedAt)))
+      .orderBy(asc(memberships.joinedAt), asc(memberships.organizationId)),
+  );
+}
+
+export async function createUserToken(
+  tx: Tx | Database['db'],
+  userId: string,
+  purpose: UserTokenPurpose,
+  token: string,
+  ttlSeconds: number,
+): Promise<void> {
+  await tx.insert(userTokens).values({
+    userId,
+    purpose,
+    tokenHash: sha256(token),
+    expiresAt: new Date(Date.now() + ttlSeconds * 1000),
+  });
+}
+
+/** Marks a mailed token used, atomically: only an unused, unexpired token of that purpose works, once. */
+export async function consumeUserToken(tx: Tx, purpose: UserTokenPurpose, token: string) {
+  const [row] = await tx
+    .update(userTokens)
+    .set({ usedAt: sql`now()` })
+    .where(
+      and(
+        eq(userTokens.tokenHash, sha256(token)),
+        eq(userTokens.purpose, purpose),
+        isNull(userTokens.usedAt),
+        gt(userTokens.expiresAt, sql`now()`),
+      ),
+    )
+    .returning({ userId: userTokens.userId });
+  return row?.userId;
+}
+
+/** The organization a user's own account events are audited in: their oldest membership. */
+export async function homeOrganizationOf(tx: Tx, userId: string): Promise<string | undefined> {
+  const [m] = await tx
+    .select({ organizationId: memberships.organizationId })
+    .from(memberships)
+    .where(eq(memberships.userId, userId))
+    .orderBy(asc(memberships.joinedAt))
+    .limit(1);
+  return m?.organizationId;
+}
