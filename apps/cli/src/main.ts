@@ -15,6 +15,7 @@ program
   .option('-p, --port <port>', 'port to listen on (default: PORT or 3000; 0 picks a free port)')
   .option('--host <host>', 'address to bind (default: HOST or 127.0.0.1)')
   .option('-d, --data-dir <dir>', 'PGlite data directory (default: AIOPS_DATA_DIR or ./.aiops/data)')
+  .option('-r, --role <role>', 'all (API and worker), api, or worker (default: AIOPS_ROLE or all)')
   .action((opts) => start(opts).catch(fail));
 
 program

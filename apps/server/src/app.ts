@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { SecretBox } from '@aiops/core';
+import type { ModelPort, SecretBox } from '@aiops/core';
 import type { Database } from '@aiops/db';
+import { Runs, RunWatcher } from '@aiops/engine';
+import { createSimulatorProvider } from '@aiops/providers';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -11,11 +13,14 @@ import { registerOpenApi } from './http/openapi.ts';
 import { RateLimits } from './http/rate-limit.ts';
 import { registerTenancy } from './http/tenant.ts';
 import type { AppModule, ModuleDeps } from './module.ts';
+import { agentsModule } from './modules/agents/routes.ts';
 import { apiKeysModule } from './modules/api-keys/routes.ts';
 import { auditLogsModule } from './modules/audit-logs/routes.ts';
 import { authModule } from './modules/auth/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { organizationsModule } from './modules/organizations/routes.ts';
+import { runsModule } from './modules/runs/routes.ts';
+import { workflowsModule } from './modules/workflows/routes.ts';
 import { makeAuthenticator } from './services/authenticate.ts';
 import { createMailer } from './services/mailer.ts';
 import { AccessTokens, SECRET_TOKEN_PATTERN } from './services/tokens.ts';
@@ -25,7 +30,15 @@ import { VERSION } from './version.ts';
 /**
  * The feature modules, each registered under /api/v1: one line per module, so branches merge cleanly.
  */
-const MODULES: AppModule[] = [authModule, organizationsModule, apiKeysModule, auditLogsModule];
+const MODULES: AppModule[] = [
+  authModule,
+  organizationsModule,
+  apiKeysModule,
+  auditLogsModule,
+  agentsModule,
+  workflowsModule,
+  runsModule,
+];
 
 export interface AppOptions {
   db: Database;
@@ -38,6 +51,10 @@ export interface AppOptions {
   trustProxy?: boolean;
   /** Identity settings (token lifetimes, SMTP, Redis, OAuth, rate limits); defaults suit tests. */
   settings?: SettingsInput;
+  /** The model port agents call (default: the simulator provider). */
+  model?: ModelPort;
+  /** false: only the health routes (a worker-only process). */
+  api?: boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -105,8 +122,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const rateLimits = new RateLimits(settings.rateLimits, settings.redisUrl);
   const mailer = createMailer({ smtpUrl: settings.smtpUrl, from: settings.mailFrom, log: app.log });
   const tokens = new AccessTokens(settings.jwtSecret, settings.accessTokenTtlSeconds);
-  const deps: ModuleDeps = { db: options.db, secrets: options.secrets, settings, mailer, tokens, rateLimits };
+  const engine = {
+    runs: new Runs(options.db, app.log),
+    watcher: new RunWatcher(options.db),
+    model: options.model ?? createSimulatorProvider(),
+  };
+  const deps: ModuleDeps = {
+    db: options.db,
+    secrets: options.secrets,
+    settings,
+    mailer,
+    tokens,
+    rateLimits,
+    engine,
+  };
+  app.decorate('engine', engine);
   app.addHook('onClose', async () => {
+    await engine.watcher.close();
     mailer.close();
     await rateLimits.close();
   });
@@ -114,6 +146,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerAuth(app, { authenticate: makeAuthenticator(deps), rateLimits });
 
   await app.register(healthRoutes(options.db, VERSION));
-  for (const module of MODULES) await app.register(module(deps), { prefix: API_PREFIX });
+  if (options.api !== false) {
+    for (const module of MODULES) await app.register(module(deps), { prefix: API_PREFIX });
+  }
   return app;
 }

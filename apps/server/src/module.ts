@@ -1,10 +1,18 @@
-import type { SecretBox } from '@aiops/core';
+import type { ModelPort, SecretBox } from '@aiops/core';
 import type { Database } from '@aiops/db';
+import type { Runs, RunWatcher } from '@aiops/engine';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RateLimits } from './http/rate-limit.ts';
 import type { Mailer } from './services/mailer.ts';
 import type { AccessTokens } from './services/tokens.ts';
 import type { ServerSettings } from './settings.ts';
+
+/** The engine as the API uses it: starting runs, watching them, calling models directly. */
+export interface EngineServices {
+  runs: Runs;
+  watcher: RunWatcher;
+  model: ModelPort;
+}
 
 /** What every feature module is built from. */
 export interface ModuleDeps {
@@ -14,6 +22,13 @@ export interface ModuleDeps {
   mailer: Mailer;
   tokens: AccessTokens;
   rateLimits: RateLimits;
+  engine: EngineServices;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    engine: EngineServices;
+  }
 }
 
 /** A feature module: its routes, registered under /api/v1 from the one list in app.ts. */

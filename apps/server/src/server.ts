@@ -1,6 +1,8 @@
 import type { Config } from '@aiops/config';
 import { SecretBox } from '@aiops/core';
 import { type Database, type OpenDbOptions, openDb } from '@aiops/db';
+import { Worker } from '@aiops/engine';
+import { createSimulatorProvider, warmTokenizer } from '@aiops/providers';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { jwtSecretFrom, loadKeyring } from './keyring.ts';
@@ -10,6 +12,8 @@ export interface RunningServer {
   db: Database;
   /** The URL the server listens on, e.g. http://127.0.0.1:3000 */
   url: string;
+  /** The step worker of this process (roles all and worker). */
+  worker: Worker | undefined;
   /** Stops accepting, finishes in-flight requests, closes the database. */
   close(): Promise<void>;
 }
@@ -20,16 +24,25 @@ export function databaseOptions(config: Config): OpenDbOptions {
     : { kind: 'pglite', dataDir: config.database.dataDir };
 }
 
-/** Opens the database (migrating it), builds the app and listens. */
+/**
+ * Opens the database (migrating it), builds the app, starts the step worker (roles all and worker) and
+ * listens. A worker-only process serves the health probes.
+ */
 export async function startServer(config: Config): Promise<RunningServer> {
   const keyring = loadKeyring(config);
   const secrets = new SecretBox(keyring);
+  // The tokenizer takes about a second to load; load it before any step holds a lease.
+  warmTokenizer();
+  const model = createSimulatorProvider();
   const db = await openDb(databaseOptions(config));
   let app: FastifyInstance;
+  let worker: Worker | undefined;
   try {
     app = await buildApp({
       db,
       secrets,
+      model,
+      api: config.role !== 'worker',
       logLevel: config.logLevel,
       bodyLimitBytes: config.bodyLimitBytes,
       trustProxy: config.trustProxy,
@@ -44,9 +57,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
         oauth: config.oauth,
       },
     });
-    app.addHook('onClose', async () => db.close());
+    if (config.role !== 'api') {
+      worker = new Worker(db, model, { ...config.worker }, app.log);
+      await worker.start();
+    }
+    const w = worker;
+    app.addHook('onClose', async () => {
+      // Stop claiming; let steps in flight finish (or give them back), then close the database.
+      await w?.stop(Math.max(0, config.shutdownTimeoutMs - 1000));
+      await db.close();
+    });
     await app.listen({ host: config.host, port: config.port });
   } catch (e) {
+    await worker?.stop(0);
     await db.close();
     throw e;
   }
@@ -56,6 +79,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   return {
     app,
     db,
+    worker,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     close: () => app.close(),
   };

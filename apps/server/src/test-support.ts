@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
 import { generateKey, parseKeyring, SecretBox } from '@aiops/core';
+import { Worker, type WorkerOptions } from '@aiops/engine';
+import { warmTokenizer } from '@aiops/providers';
 import { createTestDatabase, type TestDatabase } from '@aiops/testing';
 import type { FastifyInstance } from 'fastify';
 import { type AppOptions, buildApp } from './app.ts';
@@ -19,12 +21,18 @@ export interface TestServer {
   database: TestDatabase;
   url: string;
   logs: string[];
+  /** The step worker, when started with `worker`. */
+  worker: Worker | undefined;
   request(path: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
 }
 
 export async function startTestServer(
-  options: Partial<AppOptions> & { beforeListen?: (app: FastifyInstance) => void | Promise<void> } = {},
+  options: Partial<AppOptions> & {
+    beforeListen?: (app: FastifyInstance) => void | Promise<void>;
+    /** Run a step worker beside the API (true, or its options). */
+    worker?: boolean | Partial<WorkerOptions>;
+  } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase();
   const logs: string[] = [];
@@ -53,13 +61,25 @@ export async function startTestServer(
   }
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  let worker: Worker | undefined;
+  if (options.worker) {
+    warmTokenizer();
+    worker = new Worker(database.db, app.engine.model, {
+      pollMs: 20,
+      sweepMs: 200,
+      ...(typeof options.worker === 'object' ? options.worker : {}),
+    });
+    await worker.start();
+  }
   return {
     app,
     database,
     url,
     logs,
+    worker,
     request: (path, init) => fetch(`${url}${path}`, init),
     async close() {
+      await worker?.stop(1000);
       await app.close();
       await database.destroy();
     },

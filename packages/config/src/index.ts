@@ -13,6 +13,9 @@ export interface Config {
   database: DatabaseConfig;
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
+  /** all: API and worker in one process; api: HTTP only; worker: executes steps (and answers health probes). */
+  role: 'all' | 'api' | 'worker';
+  worker: { concurrency: number; leaseMs: number; pollMs: number };
   trustProxy: boolean;
   encryption: {
     /** `id:base64key,…` from AIOPS_ENCRYPTION_KEYS; unset: keys come from `keyFile` (created if missing). */
@@ -69,6 +72,7 @@ export interface ConfigOverrides {
   keyFile?: string;
   databaseUrl?: string;
   logLevel?: Config['logLevel'];
+  role?: Config['role'];
 }
 
 /**
@@ -86,6 +90,7 @@ export function loadConfig(
   if (overrides.keyFile !== undefined) merged.AIOPS_KEY_FILE = overrides.keyFile;
   if (overrides.databaseUrl !== undefined) merged.DATABASE_URL = overrides.databaseUrl;
   if (overrides.logLevel !== undefined) merged.LOG_LEVEL = overrides.logLevel;
+  if (overrides.role !== undefined) merged.AIOPS_ROLE = overrides.role;
 
   const parsed = envSchema.safeParse(merged);
   if (!parsed.success) {
@@ -107,6 +112,12 @@ export function loadConfig(
     database,
     bodyLimitBytes: e.AIOPS_BODY_LIMIT_BYTES,
     shutdownTimeoutMs: e.AIOPS_SHUTDOWN_TIMEOUT_MS,
+    role: e.AIOPS_ROLE,
+    worker: {
+      concurrency: e.AIOPS_WORKER_CONCURRENCY,
+      leaseMs: e.AIOPS_WORKER_LEASE_MS,
+      pollMs: e.AIOPS_WORKER_POLL_MS,
+    },
     trustProxy: e.AIOPS_TRUST_PROXY,
     encryption: {
       keys: e.AIOPS_ENCRYPTION_KEYS,

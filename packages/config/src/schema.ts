@@ -49,6 +49,10 @@ export const envSchema = z.object({
     z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be a key id of AIOPS_ENCRYPTION_KEYS'),
   ),
   AIOPS_KEY_FILE: optional(z.string().min(1)).default('./.aiops/keys'),
+  AIOPS_ROLE: optional(z.enum(['all', 'api', 'worker'])).default('all'),
+  AIOPS_WORKER_CONCURRENCY: optional(z.coerce.number().int().min(1).max(10_000)).default(64),
+  AIOPS_WORKER_LEASE_MS: optional(z.coerce.number().int().min(1000).max(3_600_000)).default(30_000),
+  AIOPS_WORKER_POLL_MS: optional(z.coerce.number().int().min(10).max(60_000)).default(500),
   AIOPS_TRUST_PROXY: optional(z.enum(['true', 'false']))
     .default('false')
     .transform((v) => v === 'true'),

@@ -1,3 +1,4 @@
+export * from './agents.ts';
 export * from './api-keys.ts';
 export * from './audit-logs.ts';
 export * from './auth.ts';
@@ -6,4 +7,6 @@ export * from './health.ts';
 export * from './organizations.ts';
 export * from './pagination.ts';
 export * from './permissions.ts';
+export * from './runs.ts';
 export * from './workflow.ts';
+export * from './workflows.ts';

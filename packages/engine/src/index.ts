@@ -1,4 +1,23 @@
+export {
+  type AgentRow,
+  type AgentVersionRow,
+  configurationOf,
+  createAgent,
+  deleteAgent,
+  fieldsOf,
+  getAgent,
+  listAgentVersions,
+  updateAgent,
+} from './agents.ts';
 export { Catalog, type CompiledVersion, compileVersion } from './catalog.ts';
+export {
+  type AgentLookup,
+  convertImport,
+  type ImportResult,
+  type ImportShape,
+  parseDocument,
+  qualifyModel,
+} from './import.ts';
 export {
   type AttemptRow,
   cancelRun,
@@ -25,6 +44,7 @@ export {
   getWorkflow,
   invalidDefinition,
   listVersions,
+  lockWorkflow,
   rollbackWorkflow,
   saveDefinition,
   type WorkflowRow,

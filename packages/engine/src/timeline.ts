@@ -29,17 +29,18 @@ export interface RunEvent {
   data: Record<string, unknown>;
 }
 
+/** Order of events at the same instant: the run starts, its steps start and end, then the run ends. */
 const RANK: Record<string, number> = {
-  queued: 0,
-  pending: 1,
-  running: 2,
-  started: 3,
-  skipped: 4,
-  completed: 5,
-  failed: 5,
-  cancelled: 5,
-  timeout: 6,
+  'run.queued': 0,
+  'run.pending': 1,
+  'run.running': 2,
+  'step.started': 3,
+  'step.skipped': 4,
+  'step.completed': 5,
+  'step.failed': 5,
+  'step.cancelled': 5,
 };
+const rank = (type: string) => RANK[type] ?? 9;
 
 /** Events of the run at or after `since` (all of them without it), oldest first. */
 export async function runTimeline(tx: Tx, runId: string, since?: Date): Promise<RunEvent[]> {
@@ -138,8 +139,11 @@ export async function runTimeline(tx: Tx, runId: string, since?: Date): Promise<
       });
     }
   }
-  return events.sort(
-    (x, y) =>
-      x.at.localeCompare(y.at) || (RANK[x.type.split('.')[1]!] ?? 9) - (RANK[y.type.split('.')[1]!] ?? 9),
-  );
+  return events.sort((x, y) => {
+    // A run's final event comes after every step event, whatever the clocks say (they differ by microseconds).
+    const xf = rank(x.type) === 9;
+    const yf = rank(y.type) === 9;
+    if (xf !== yf) return xf ? 1 : -1;
+    return x.at.localeCompare(y.at) || rank(x.type) - rank(y.type);
+  });
 }

@@ -1,10 +1,11 @@
-import { loadConfig } from '@aiops/config';
+import { ConfigError, loadConfig } from '@aiops/config';
 import { closeOnSignals, startServer } from '@aiops/server';
 
 export interface StartOptions {
   port?: string;
   host?: string;
   dataDir?: string;
+  role?: string;
 }
 
 /** `aiops start`: the API and studio on the embedded database (or DATABASE_URL), until a signal stops it. */
@@ -13,12 +14,13 @@ export async function start(options: StartOptions): Promise<void> {
     ...(options.port !== undefined ? { port: parsePort(options.port) } : {}),
     ...(options.host !== undefined ? { host: options.host } : {}),
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+    ...(options.role !== undefined ? { role: parseRole(options.role) } : {}),
   });
   const where =
     config.database.kind === 'postgres'
       ? 'PostgreSQL (DATABASE_URL)'
       : `PGlite at ${config.database.dataDir}`;
-  process.stderr.write(`aiops: starting on ${where}\n`);
+  process.stderr.write(`aiops: starting (role ${config.role}) on ${where}\n`);
   const server = await startServer(config);
   closeOnSignals(server, config.shutdownTimeoutMs);
   process.stdout.write(`AI Ops Studio is ready at ${server.url}\n  API docs: ${server.url}/docs\n`);
@@ -27,7 +29,12 @@ export async function start(options: StartOptions): Promise<void> {
 function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new (class extends Error {})(`--port ${value}: must be an integer from 0 to 65535`);
+    throw new ConfigError(`--port ${value}: must be an integer from 0 to 65535`);
   }
   return port;
+}
+
+function parseRole(value: string): 'all' | 'api' | 'worker' {
+  if (value === 'all' || value === 'api' || value === 'worker') return value;
+  throw new ConfigError(`--role ${value}: must be all, api or worker`);
 }

@@ -37,6 +37,8 @@ export interface AgentConfiguration {
   memoryConfig: Record<string, unknown>;
   integrationId?: string;
   simulate?: Record<string, unknown>;
+  /** USD a single model call of this agent may cost at most (seed 001). */
+  costLimitPerRequest?: number;
 }
 
 /**

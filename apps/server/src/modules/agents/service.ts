@@ -1,0 +1,124 @@
+import type { CreateAgentBody, UpdateAgentBody } from '@aiops/contracts';
+import { type ModelPort, renderString } from '@aiops/core';
+import { agents } from '@aiops/db';
+import * as engine from '@aiops/engine';
+import { and, desc, eq, isNull, type SQL, sql } from 'drizzle-orm';
+import type { FastifyRequest } from 'fastify';
+import { authOf } from '../../http/auth.ts';
+import { after, cursorTime, page } from '../../http/pagination.ts';
+import { audit, tenant } from '../../http/tenant.ts';
+import { agentDto, agentVersionDto } from './dto.ts';
+
+export async function listAgents(
+  request: FastifyRequest,
+  q: {
+    limit: number;
+    cursor?: string | undefined;
+    q?: string | undefined;
+    status?: string | undefined;
+    type?: string | undefined;
+  },
+) {
+  return tenant(request, async (tx) => {
+    const conditions: (SQL | undefined)[] = [
+      isNull(agents.deletedAt),
+      after(agents.createdAt, agents.id, q.cursor),
+    ];
+    if (q.status) conditions.push(eq(agents.status, q.status as never));
+    if (q.type) conditions.push(eq(agents.type, q.type as never));
+    if (q.q) conditions.push(sql`(${agents.name} ILIKE ${`%${q.q}%`} OR ${agents.name} % ${q.q})`);
+    const rows = await tx
+      .select({ row: agents, id: agents.id, cursorT: cursorTime(agents.createdAt) })
+      .from(agents)
+      .where(and(...conditions))
+      .orderBy(desc(agents.createdAt), desc(agents.id))
+      .limit(q.limit + 1);
+    const p = page(rows, q.limit);
+    return { data: p.data.map((r) => agentDto(r.row)), nextCursor: p.nextCursor };
+  });
+}
+
+export function createAgent(request: FastifyRequest, body: CreateAgentBody) {
+  const auth = authOf(request);
+  return tenant(request, async (tx) => {
+    const row = await engine.createAgent(tx, auth.organizationId, body, auth.userId);
+    const dto = agentDto(row);
+    await audit(tx, request, { entityType: 'agent', entityId: row.id, action: 'created', after: dto });
+    return dto;
+  });
+}
+
+export function getAgent(request: FastifyRequest, id: string) {
+  return tenant(request, async (tx) => agentDto(await engine.getAgent(tx, id)));
+}
+
+export function updateAgent(request: FastifyRequest, id: string, body: UpdateAgentBody) {
+  return tenant(request, async (tx) => {
+    const before = agentDto(await engine.getAgent(tx, id));
+    const row = await engine.updateAgent(tx, id, body, authOf(request).userId);
+    const dto = agentDto(row);
+    await audit(tx, request, { entityType: 'agent', entityId: id, action: 'updated', before, after: dto });
+    return dto;
+  });
+}
+
+export function deleteAgent(request: FastifyRequest, id: string) {
+  return tenant(request, async (tx) => {
+    const before = agentDto(await engine.getAgent(tx, id));
+    const dto = agentDto(await engine.deleteAgent(tx, id));
+    await audit(tx, request, { entityType: 'agent', entityId: id, action: 'deleted', before });
+    return dto;
+  });
+}
+
+export function listVersions(request: FastifyRequest, id: string) {
+  return tenant(request, async (tx) => (await engine.listAgentVersions(tx, id)).map(agentVersionDto));
+}
+
+/** One call of the agent with the given input, as a workflow step would make it (studio try-it panel). */
+export async function tryAgent(
+  request: FastifyRequest,
+  model: ModelPort,
+  id: string,
+  body: { input: Record<string, unknown>; variables: Record<string, unknown> },
+) {
+  const auth = authOf(request);
+  const row = await tenant(request, (tx) => engine.getAgent(tx, id));
+  const c = row.configuration;
+  const context = { input: body.input, variables: body.variables, nodes: {}, vars: {}, run: {} };
+  const text = (v: unknown) =>
+    v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+  const prompt = text(renderString(c.promptTemplate, context));
+  const system = c.systemPrompt === undefined ? null : text(renderString(c.systemPrompt, context));
+  const started = Date.now();
+  const res = await model.call({
+    model: c.modelSettings.model,
+    ...(system !== null ? { system } : {}),
+    prompt,
+    ...(c.modelSettings.temperature !== undefined ? { temperature: c.modelSettings.temperature } : {}),
+    ...(c.modelSettings.topP !== undefined ? { topP: c.modelSettings.topP } : {}),
+    ...(c.modelSettings.maxTokens !== undefined ? { maxTokens: c.modelSettings.maxTokens } : {}),
+    ...(c.outputSchema ? { outputSchema: c.outputSchema } : {}),
+    ...(c.integrationId ? { integrationId: c.integrationId } : {}),
+    ...(c.simulate ? { simulate: c.simulate as never } : {}),
+    attempt: 1,
+    idempotencyKey: `try:${id}:${request.id}`,
+    organizationId: auth.organizationId,
+    signal: AbortSignal.timeout(120_000),
+  });
+  return {
+    output: res.output !== undefined ? res.output : res.text,
+    text: res.text,
+    model: res.model,
+    prompt,
+    system,
+    tokens: {
+      input: res.usage.inputTokens,
+      output: res.usage.outputTokens,
+      total: res.usage.totalTokens,
+      estimated: res.usage.estimated,
+    },
+    cost: res.costUsd,
+    durationMs: Date.now() - started,
+  };
+}

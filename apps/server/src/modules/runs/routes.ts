@@ -1,0 +1,87 @@
+import {
+  idParamsSchema,
+  listResponse,
+  runDetailSchema,
+  runListQuerySchema,
+  runSchema,
+  startRunBodySchema,
+} from '@aiops/contracts';
+import type { AppModule } from '../../module.ts';
+import * as service from './service.ts';
+
+const tags = ['runs'];
+
+/** Runs: start (optionally waiting), list, inspect with every step attempt, follow as events, cancel. */
+export const runsModule: AppModule = (deps) => async (app) => {
+  const e = deps.engine;
+  app.post(
+    '/workflows/:id/runs',
+    {
+      // The run row records who started it, with what input; it is the audit record of a start.
+      config: { permission: 'workflow:execute', audit: false },
+      schema: {
+        tags,
+        summary: 'Start a run',
+        description:
+          'With `wait`, answers 201 and the finished run if it finishes within that many seconds, else 202. ' +
+          'An `Idempotency-Key` header makes a repeat return the first run.',
+        params: idParamsSchema,
+        body: startRunBodySchema,
+        response: { 201: runSchema, 202: runSchema },
+      },
+    },
+    async (request, reply) => service.startRun(request, reply, e, request.params.id, request.body),
+  );
+  app.get(
+    '/runs',
+    {
+      config: { permission: 'run:read' },
+      schema: {
+        tags,
+        summary: 'List runs, newest first',
+        querystring: runListQuerySchema,
+        response: { 200: listResponse(runSchema) },
+      },
+    },
+    async (request) => service.listRuns(request, request.query),
+  );
+  app.get(
+    '/runs/:id',
+    {
+      config: { permission: 'run:read' },
+      schema: {
+        tags,
+        summary: 'A run with its steps and every attempt',
+        params: idParamsSchema,
+        response: { 200: runDetailSchema },
+      },
+    },
+    async (request) => service.getRun(request, e, request.params.id),
+  );
+  app.get(
+    '/runs/:id/events',
+    {
+      config: { permission: 'run:read' },
+      schema: {
+        tags,
+        summary: 'Server-Sent Events: what happened so far, then each change until the run ends',
+        description: 'Each event: `id`, `event` (run.* or step.*), `data` (a RunEvent as JSON).',
+        params: idParamsSchema,
+      },
+    },
+    async (request, reply) => service.streamEvents(request, reply, e, request.params.id),
+  );
+  app.post(
+    '/runs/:id/cancel',
+    {
+      config: { permission: 'run:cancel' },
+      schema: {
+        tags,
+        summary: 'Cancel a run: steps in flight are aborted, nothing new starts',
+        params: idParamsSchema,
+        response: { 200: runSchema },
+      },
+    },
+    async (request) => service.cancelRun(request, request.params.id),
+  );
+};

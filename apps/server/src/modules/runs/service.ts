@@ -1,0 +1,176 @@
+import { workflowExecutions } from '@aiops/db';
+import * as engine from '@aiops/engine';
+import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { authOf } from '../../http/auth.ts';
+import { after, cursorTime, page } from '../../http/pagination.ts';
+import { audit, tenant } from '../../http/tenant.ts';
+import type { EngineServices } from '../../module.ts';
+import { runDetailDto, runDto } from './dto.ts';
+
+export async function startRun(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  e: EngineServices,
+  workflowId: string,
+  body: {
+    input: unknown;
+    version?: number | undefined;
+    wait?: number | undefined;
+    correlationId?: string | undefined;
+    metadata?: Record<string, unknown> | undefined;
+  },
+) {
+  const auth = authOf(request);
+  const key = request.headers['idempotency-key'];
+  const idempotencyKey = typeof key === 'string' && key.trim() ? key.trim().slice(0, 255) : null;
+  const started = await e.runs.start({
+    organizationId: auth.organizationId,
+    workflowId,
+    input: body.input,
+    ...(body.version !== undefined ? { version: body.version } : {}),
+    triggeredBy: auth.apiKeyId ? 'api' : 'manual',
+    userId: auth.userId,
+    apiKeyId: auth.apiKeyId,
+    ...(body.correlationId ? { correlationId: body.correlationId } : {}),
+    idempotencyKey,
+    ...(body.metadata ? { metadata: body.metadata } : {}),
+  });
+  const run = await e.watcher.waitForFinal(
+    auth.organizationId,
+    started.id,
+    Math.round((body.wait ?? 0) * 1000),
+  );
+  reply.header('location', `/api/v1/runs/${run.id}`);
+  if (!started.created) reply.header('idempotent-replayed', 'true');
+  return reply.status(engine.FINAL.includes(run.status) ? 201 : 202).send(runDto(run));
+}
+
+export function listRuns(
+  request: FastifyRequest,
+  q: {
+    limit: number;
+    cursor?: string | undefined;
+    workflowId?: string | undefined;
+    status?: string | undefined;
+    correlationId?: string | undefined;
+    from?: string | undefined;
+    to?: string | undefined;
+  },
+) {
+  return tenant(request, async (tx) => {
+    const w = workflowExecutions;
+    const conditions: (SQL | undefined)[] = [after(w.createdAt, w.id, q.cursor)];
+    if (q.workflowId) conditions.push(eq(w.workflowId, q.workflowId));
+    if (q.status) conditions.push(eq(w.status, q.status));
+    if (q.correlationId) conditions.push(eq(w.correlationId, q.correlationId));
+    if (q.from) conditions.push(gte(w.createdAt, new Date(q.from)));
+    if (q.to) conditions.push(lt(w.createdAt, new Date(q.to)));
+    const rows = await tx
+      .select({ row: w, id: w.id, cursorT: cursorTime(w.createdAt) })
+      .from(w)
+      .where(and(...conditions))
+      .orderBy(desc(w.createdAt), desc(w.id))
+      .limit(q.limit + 1);
+    const p = page(rows, q.limit);
+    return { data: p.data.map((r) => runDto(r.row)), nextCursor: p.nextCursor };
+  });
+}
+
+export function getRun(request: FastifyRequest, e: EngineServices, id: string) {
+  return tenant(request, async (tx) => {
+    const d = await engine.getRunDetail(tx, id);
+    const compiled = await e.runs.catalog.version(tx, d.run.workflowId, d.run.workflowVersion);
+    return runDetailDto(d.run, d.steps, d.attempts, compiled);
+  });
+}
+
+export function cancelRun(request: FastifyRequest, id: string) {
+  return tenant(request, async (tx) => {
+    const before = await engine.getRun(tx, id);
+    const run = await engine.cancelRun(tx, id);
+    await audit(tx, request, {
+      entityType: 'run',
+      entityId: id,
+      action: 'cancelled',
+      before: { status: before.status },
+      after: { status: run.status },
+    });
+    return runDto(run);
+  });
+}
+
+/**
+ * Server-Sent Events of a run: first everything that already happened, then each change as it happens
+ * (announced by NOTIFY); ends after the run's final event. A comment every 15 s keeps proxies from
+ * closing the stream.
+ */
+export async function streamEvents(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  e: EngineServices,
+  id: string,
+) {
+  const auth = authOf(request);
+  const read = (since?: Date) =>
+    request.server.db.withTenant(auth.organizationId, (tx) => engine.runTimeline(tx, id, since));
+  const first = await read();
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'x-request-id': String(request.id),
+  });
+  const sent = new Set<string>();
+  let lastAt = new Date(0);
+  let done = false;
+  const send = (events: engine.RunEvent[]) => {
+    for (const ev of events) {
+      if (sent.has(ev.id)) continue;
+      sent.add(ev.id);
+      const at = new Date(ev.at);
+      if (at > lastAt) lastAt = at;
+      res.write(`id: ${ev.id}\nevent: ${ev.type}\ndata: ${JSON.stringify(ev)}\n\n`);
+      if (ev.type.startsWith('run.') && engine.FINAL.includes(ev.type.slice(4))) done = true;
+    }
+  };
+  send(first);
+  if (done) {
+    res.end();
+    return;
+  }
+  let busy = false;
+  let again = false;
+  const refresh = async () => {
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = true;
+    try {
+      do {
+        again = false;
+        send(await read(new Date(lastAt.getTime() - 1000)));
+      } while (again && !done);
+    } catch (err) {
+      request.log.warn({ err }, 'event stream refresh failed');
+    } finally {
+      busy = false;
+    }
+    if (done) close();
+  };
+  const stop = await e.watcher.watch(id, () => void refresh());
+  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+  const poll = setInterval(() => void refresh(), 2_000);
+  const close = () => {
+    stop();
+    clearInterval(keepAlive);
+    clearInterval(poll);
+    if (!res.writableEnded) res.end();
+  };
+  res.on('close', close);
+  void refresh();
+}

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+
+export const RUN_STATUS_VALUES = [
+  'queued',
+  'pending',
+  'running',
+  'paused',
+  'completed',
+  'failed',
+  'cancelled',
+  'timeout',
+] as const;
+export const STEP_STATUS_VALUES = [
+  'pending',
+  'ready',
+  'running',
+  'completed',
+  'failed',
+  'skipped',
+  'cancelled',
+] as const;
+
+export const startRunBodySchema = z
+  .object({
+    input: z.unknown().default({}).describe("checked against the workflow's input JSON Schema"),
+    version: z.number().int().min(1).optional().describe('run this version instead of the current one'),
+    wait: z
+      .number()
+      .min(0)
+      .max(300)
+      .optional()
+      .describe('seconds to wait for the run to finish (201 if it did, else 202)'),
+    correlationId: z.uuid().optional().describe('generated when omitted'),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+  })
+  .meta({ id: 'StartRun' });
+
+export const runSchema = z
+  .object({
+    id: z.uuid(),
+    workflowId: z.uuid(),
+    workflowVersion: z.number().int(),
+    status: z.enum(RUN_STATUS_VALUES),
+    statusReason: z.string().nullable(),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    triggeredBy: z.string(),
+    triggeredByUserId: z.string().nullable(),
+    triggeredByApiKeyId: z.string().nullable(),
+    input: z.unknown(),
+    output: z.unknown(),
+    correlationId: z.uuid(),
+    parentExecutionId: z.string().nullable(),
+    stepsTotal: z.number().int(),
+    stepsCompleted: z.number().int(),
+    tokens: z.object({ input: z.number(), output: z.number(), total: z.number() }),
+    cost: z.number().describe('estimated USD'),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    completedAt: z.string().nullable(),
+    durationMs: z.number().nullable(),
+    metadata: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'Run' });
+export type RunDto = z.infer<typeof runSchema>;
+
+export const attemptSchema = z
+  .object({
+    id: z.uuid(),
+    attempt: z.number().int(),
+    status: z.string(),
+    statusReason: z.string().nullable(),
+    input: z.unknown(),
+    output: z.unknown(),
+    model: z.string().nullable(),
+    error: z.record(z.string(), z.unknown()).nullable(),
+    tokens: z.object({
+      input: z.number(),
+      output: z.number(),
+      cachedInput: z.number(),
+      reasoning: z.number(),
+      total: z.number(),
+      estimated: z.boolean(),
+    }),
+    cost: z.number(),
+    cached: z.boolean(),
+    startedAt: z.string().nullable(),
+    completedAt: z.string().nullable(),
+    durationMs: z.number().nullable(),
+    workerId: z.string().nullable(),
+  })
+  .meta({ id: 'StepAttempt' });
+
+export const stepSchema = z
+  .object({
+    nodeId: z.string(),
+    nodeType: z.string(),
+    status: z.enum(STEP_STATUS_VALUES),
+    attempts: z.array(attemptSchema),
+    output: z.unknown(),
+    error: z.record(z.string(), z.unknown()).nullable(),
+    startedAt: z.string().nullable(),
+    completedAt: z.string().nullable(),
+  })
+  .meta({ id: 'RunStep' });
+
+export const runDetailSchema = runSchema.extend({ steps: z.array(stepSchema) }).meta({ id: 'RunDetail' });
+
+export const runListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().min(1).max(500).optional(),
+  workflowId: z.uuid().optional(),
+  status: z.enum(RUN_STATUS_VALUES).optional(),
+  correlationId: z.uuid().optional(),
+  from: z.iso.datetime({ offset: true }).optional().describe('created at or after'),
+  to: z.iso.datetime({ offset: true }).optional().describe('created before'),
+});
+
+export const runEventSchema = z
+  .object({
+    id: z.string(),
+    type: z.string(),
+    at: z.string(),
+    nodeId: z.string().optional(),
+    data: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'RunEvent' });

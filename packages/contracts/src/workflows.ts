@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { definitionIssueSchema } from './workflow.ts';
+
+export const WORKFLOW_STATUS_VALUES = ['draft', 'active', 'paused', 'archived'] as const;
+
+export const createWorkflowBodySchema = z
+  .object({
+    definition: z
+      .record(z.string(), z.unknown())
+      .describe('the workflow definition (see WorkflowDefinition)'),
+    status: z.enum(WORKFLOW_STATUS_VALUES).default('draft'),
+    changeNote: z.string().max(1000).optional(),
+  })
+  .meta({ id: 'CreateWorkflow' });
+
+export const updateWorkflowBodySchema = z
+  .object({
+    definition: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('a new definition: saved as the next version'),
+    status: z.enum(WORKFLOW_STATUS_VALUES).optional(),
+    changeNote: z.string().max(1000).optional(),
+  })
+  .refine((b) => b.definition !== undefined || b.status !== undefined, 'send definition and/or status')
+  .meta({ id: 'UpdateWorkflow' });
+
+export const workflowSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    description: z.string().nullable(),
+    status: z.enum(WORKFLOW_STATUS_VALUES),
+    version: z.number().int().describe('the current version'),
+    definition: z.record(z.string(), z.unknown()),
+    executionTimeout: z.number().int().describe('seconds'),
+    maxRetries: z.number().int(),
+    analytics: z.object({
+      totalExecutions: z.number().int(),
+      successfulExecutions: z.number().int(),
+      failedExecutions: z.number().int(),
+      averageDurationMs: z.number().nullable(),
+      averageCost: z.number().nullable(),
+      lastRunAt: z.string().nullable(),
+      lastRunStatus: z.string().nullable(),
+    }),
+    createdBy: z.string().nullable(),
+    updatedBy: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Workflow' });
+export type WorkflowDto = z.infer<typeof workflowSchema>;
+
+export const workflowSummarySchema = workflowSchema
+  .omit({ definition: true })
+  .meta({ id: 'WorkflowSummary' });
+
+export const workflowVersionSchema = z
+  .object({
+    version: z.number().int(),
+    name: z.string(),
+    description: z.string().nullable(),
+    definition: z.record(z.string(), z.unknown()),
+    changeNote: z.string().nullable(),
+    createdBy: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'WorkflowVersion' });
+
+export const workflowListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().min(1).max(500).optional(),
+  q: z.string().max(255).optional().describe('fuzzy match on the name'),
+  status: z.enum(WORKFLOW_STATUS_VALUES).optional(),
+});
+
+export const versionParamsSchema = z.object({ id: z.uuid(), version: z.coerce.number().int().min(1) });
+export const rollbackBodySchema = z.object({ version: z.number().int().min(1) });
+
+export const validateBodySchema = z.object({ definition: z.unknown() });
+export const validateResponseSchema = z.object({
+  valid: z.boolean(),
+  issues: z.array(definitionIssueSchema),
+});
