@@ -45,10 +45,16 @@ export function estimatePromptTokens(request: ModelRequest, policy: BudgetPolicy
   return Math.ceil(tokens * margin) + items * perItem;
 }
 
+/** Math.max for bigints (which Math.max does not take). */
+function maxOf(a: bigint, b: bigint): bigint {
+  if (a > b) return a;
+  return b;
+}
+
 /** The most a request of `promptTokens` in and `maxTokens` out can cost at `price`. */
 export function worstCaseCost(promptTokens: number, maxTokens: number, price: ModelPrice): Cost {
   const r = ratesOf(price);
-  const outRate = r.output > r.reasoning ? r.output : r.reasoning;
+  const outRate = maxOf(r.output, r.reasoning);
   return costFromPico(BigInt(promptTokens) * r.input + BigInt(maxTokens) * outRate + r.perRequest);
 }
 
@@ -96,6 +102,10 @@ export function nextStepWouldExceed(
 ): boolean {
   let pico = 0n;
   for (const u of spent) pico += costOf(u, price).picoUsd;
-  const next = worstCaseCost(Math.ceil(nextPromptTokens * (policy.promptTokenMargin ?? 1.25)), maxTokens, price);
+  const next = worstCaseCost(
+    Math.ceil(nextPromptTokens * (policy.promptTokenMargin ?? 1.25)),
+    maxTokens,
+    price,
+  );
   return pico + next.picoUsd > usdToPico(budgetUsd);
 }

@@ -92,8 +92,18 @@ function providerMessage(body: string | undefined): string | undefined {
   return body.slice(0, 300);
 }
 
-function codeForStatus(status: number | undefined, retryableHint: boolean): ModelErrorCode {
+/** Google answers a bad API key with 400 INVALID_ARGUMENT, reason API_KEY_INVALID. */
+const BAD_KEY = /API_KEY_INVALID|API key not valid|invalid api key|invalid x-api-key/i;
+
+function codeForStatus(
+  status: number | undefined,
+  retryableHint: boolean,
+  body: string | undefined,
+): ModelErrorCode {
   if (status === undefined) return retryableHint ? 'provider_unavailable' : 'provider_invalid_request';
+  // a 2xx whose body the provider package could not read: the provider's fault, worth another try
+  if (status < 400) return 'provider_unavailable';
+  if (status === 400 && body && BAD_KEY.test(body)) return 'provider_auth_failed';
   if (status === 429) return 'provider_rate_limited';
   if (status === 401 || status === 403) return 'provider_auth_failed';
   if (status === 404) return 'model_not_found';
@@ -121,7 +131,7 @@ export function classifyProviderError(error: unknown, ctx: ClassifyContext): Err
 
   if (APICallError.isInstance(e)) {
     const status = e.statusCode;
-    const code = codeForStatus(status, e.isRetryable);
+    const code = codeForStatus(status, e.isRetryable, e.responseBody);
     const said = scrub(providerMessage(e.responseBody) ?? e.message, ctx.secrets);
     const details: Record<string, unknown> = { ...base, providerStatus: status ?? null };
     if (code === 'provider_rate_limited') {
@@ -136,10 +146,14 @@ export function classifyProviderError(error: unknown, ctx: ClassifyContext): Err
   if (NoSuchModelError.isInstance(e))
     return modelError('model_not_found', `${ctx.model} is not a model ${provider} offers here`, base);
   if (NoObjectGeneratedError.isInstance(e))
-    return modelError('provider_unavailable', `${ctx.model} answered text that does not match the output schema`, {
-      ...base,
-      reason: 'invalid_output',
-    });
+    return modelError(
+      'provider_unavailable',
+      `${ctx.model} answered text that does not match the output schema`,
+      {
+        ...base,
+        reason: 'invalid_output',
+      },
+    );
   if (e instanceof Error && e.name === 'AI_InvalidArgumentError')
     return modelError('provider_invalid_request', scrub(e.message, ctx.secrets), base);
   if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError'))

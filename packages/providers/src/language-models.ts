@@ -98,7 +98,11 @@ function stringRecord(v: unknown): Record<string, string> | undefined {
   return out;
 }
 
-function factoryFor(provider: ProviderId, integration: ResolvedIntegration, fetchImpl?: typeof fetch): ModelFactory {
+function factoryFor(
+  provider: ProviderId,
+  integration: ResolvedIntegration,
+  fetchImpl?: typeof fetch,
+): ModelFactory {
   const apiKey = integration.apiKey;
   const baseURL = integration.baseUrl ?? DEFAULT_BASE_URLS[provider];
   const headers = stringRecord(integration.config.headers);
@@ -107,7 +111,8 @@ function factoryFor(provider: ProviderId, integration: ResolvedIntegration, fetc
     case 'openai': {
       const p = createOpenAI({
         ...common,
-        organization: typeof integration.config.organization === 'string' ? integration.config.organization : undefined,
+        organization:
+          typeof integration.config.organization === 'string' ? integration.config.organization : undefined,
         project: typeof integration.config.project === 'string' ? integration.config.project : undefined,
       });
       // Chat Completions: the API every OpenAI-style server speaks (the Responses API is not used yet).
@@ -176,9 +181,13 @@ export function createLanguageModelSource(options: LanguageModelSourceOptions) {
   ): Promise<{ model: LanguageModel; integration: ResolvedIntegration; provider: ProviderId }> {
     const { provider, modelName } = parseModelId(model);
     if (!isProviderId(provider))
-      throw modelError('model_not_found', `unknown provider "${provider}" in ${model} (known: ${PROVIDERS.join(', ')})`, {
-        model,
-      });
+      throw modelError(
+        'model_not_found',
+        `unknown provider "${provider}" in ${model} (known: ${PROVIDERS.join(', ')})`,
+        {
+          model,
+        },
+      );
     const integration = await options.resolveIntegration(organizationId, integrationId, provider);
     if (!integration)
       throw modelError(
@@ -205,6 +214,8 @@ export function createLanguageModelSource(options: LanguageModelSourceOptions) {
 
 function fingerprint(provider: string, integration: ResolvedIntegration): string {
   return createHash('sha256')
-    .update(JSON.stringify([provider, integration.apiKey ?? '', integration.baseUrl ?? '', integration.config]))
+    .update(
+      JSON.stringify([provider, integration.apiKey ?? '', integration.baseUrl ?? '', integration.config]),
+    )
     .digest('base64url');
 }

@@ -37,6 +37,9 @@ export interface ModelPortOptions {
 }
 
 export function createModelPort(options: ModelPortOptions): ModelPort {
+  // The AI SDK prints its warnings (e.g. "temperature is not supported for reasoning models") with
+  // console.warn, which would break the JSON log lines; they are informational, so they are silenced.
+  (globalThis as { AI_SDK_LOG_WARNINGS?: unknown }).AI_SDK_LOG_WARNINGS ??= false;
   const catalog = options.catalog ?? PRICE_CATALOG.models;
   const now = options.now ?? (() => new Date());
   const simulator = createSimulatorProvider();
@@ -58,7 +61,14 @@ export function createModelPort(options: ModelPortOptions): ModelPort {
       const hit = await options.cache!.get(key);
       if (hit) {
         if (request.onToken && hit.text) request.onToken(hit.text);
-        return { ...hit, model: request.model, usage: { ...ZERO_USAGE }, costUsd: 0, costUsdDecimal: '0', cached: true };
+        return {
+          ...hit,
+          model: request.model,
+          usage: { ...ZERO_USAGE },
+          costUsd: 0,
+          costUsdDecimal: '0',
+          cached: true,
+        };
       }
     }
 
@@ -71,7 +81,12 @@ export function createModelPort(options: ModelPortOptions): ModelPort {
     if (key)
       await options.cache!.set(
         key,
-        { text: result.text, output: result.output, finishReason: result.finishReason, toolCalls: result.toolCalls },
+        {
+          text: result.text,
+          output: result.output,
+          finishReason: result.finishReason,
+          toolCalls: result.toolCalls,
+        },
         request.cacheTtlMs!,
       );
     return result;
@@ -155,7 +170,12 @@ export function createModelPort(options: ModelPortOptions): ModelPort {
   return { call };
 }
 
-function withCost(result: ModelResult, usage: ModelUsage, price: ModelPrice | undefined, requests: number): ModelResult {
+function withCost(
+  result: ModelResult,
+  usage: ModelUsage,
+  price: ModelPrice | undefined,
+  requests: number,
+): ModelResult {
   const cost: Cost = costOf(usage, price, requests);
   result.costUsd = cost.usd;
   result.costUsdDecimal = cost.usdDecimal;

@@ -55,12 +55,16 @@ export function toModelMessages(request: ModelRequest): ModelMessage[] {
     if (m.role === 'tool') {
       // A tool result needs the assistant turn that called it, which ChatMessage does not carry; it is
       // passed as text so every provider accepts it.
-      out.push({ role: 'user', content: `[result of tool ${m.toolName ?? 'call'}${m.toolCallId ? ` ${m.toolCallId}` : ''}]\n${m.content}` });
+      out.push({
+        role: 'user',
+        content: `[result of tool ${m.toolName ?? 'call'}${m.toolCallId ? ` ${m.toolCallId}` : ''}]\n${m.content}`,
+      });
     } else {
       out.push({ role: m.role, content: m.content });
     }
   }
-  if (request.prompt !== undefined && request.prompt !== '') out.push({ role: 'user', content: request.prompt });
+  if (request.prompt !== undefined && request.prompt !== '')
+    out.push({ role: 'user', content: request.prompt });
   return out;
 }
 
@@ -80,7 +84,8 @@ function collectToolCalls(steps: Steps): ModelToolCall[] {
   const calls: ModelToolCall[] = [];
   for (const step of steps) {
     for (const part of step.content) {
-      if (part.type === 'tool-call') calls.push({ id: part.toolCallId, name: part.toolName, input: part.input });
+      if (part.type === 'tool-call')
+        calls.push({ id: part.toolCallId, name: part.toolName, input: part.input });
       else if (part.type === 'tool-result') {
         const call = calls.find((c) => c.id === part.toolCallId);
         if (call) call.output = part.output;
@@ -138,7 +143,9 @@ export async function runSdkCall(input: SdkCallInput): Promise<SdkCallOutput> {
     maxOutputTokens: input.maxTokens,
     tools: hasTools ? toSdkTools(request.tools!, request.signal) : undefined,
     stopWhen,
-    output: request.outputSchema ? Output.object({ schema: validatingSchema(request.outputSchema) }) : undefined,
+    output: request.outputSchema
+      ? Output.object({ schema: validatingSchema(request.outputSchema) })
+      : undefined,
     abortSignal: request.signal,
     maxRetries: 0,
   };

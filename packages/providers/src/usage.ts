@@ -31,7 +31,8 @@ const n = (v: number | undefined): number => (typeof v === 'number' && Number.is
 function cohereBilled(raw: unknown): { input: number; output: number } | undefined {
   if (!raw || typeof raw !== 'object') return undefined;
   const billed = (raw as { billed_units?: { input_tokens?: unknown; output_tokens?: unknown } }).billed_units;
-  if (!billed || typeof billed.input_tokens !== 'number' || typeof billed.output_tokens !== 'number') return undefined;
+  if (!billed || typeof billed.input_tokens !== 'number' || typeof billed.output_tokens !== 'number')
+    return undefined;
   return { input: billed.input_tokens, output: billed.output_tokens };
 }
 
@@ -50,8 +51,11 @@ export function stepUsage(provider: string, step: StepUsageInput): ModelUsage {
         estimated: false,
       };
   }
-  const reportedIn = u?.inputTokens;
-  const reportedOut = u?.outputTokens;
+  // Some provider packages (xAI) stand in zeros for a missing usage object; zero in and zero out with no
+  // raw usage means nothing was reported.
+  const unreported = !u || (u.raw === undefined && !u.inputTokens && !u.outputTokens);
+  const reportedIn = unreported ? undefined : u.inputTokens;
+  const reportedOut = unreported ? undefined : u.outputTokens;
   let estimated = false;
   let inputTokens = reportedIn;
   let outputTokens = reportedOut;

@@ -15,7 +15,8 @@ export interface PriceCatalog {
 function load(): PriceCatalog {
   const models = catalog.models as ModelPrice[];
   const problems = validatePrices(models);
-  if (problems.length) throw new Error(`price catalog ${catalog.version} is invalid:\n${problems.join('\n')}`);
+  if (problems.length)
+    throw new Error(`price catalog ${catalog.version} is invalid:\n${problems.join('\n')}`);
   return Object.freeze({ version: catalog.version, currency: 'USD', models: Object.freeze(models) });
 }
 

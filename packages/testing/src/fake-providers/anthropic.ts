@@ -40,7 +40,8 @@ function blocks(reply: Answer, req: RecordedRequest): Block[] {
   const text = reply.kind === 'text' ? reply.text : reply.text;
   if (text) out.push({ type: 'text', text });
   if (reply.kind === 'tool-calls')
-    for (const c of reply.calls) out.push({ type: 'tool_use', id: c.id ?? nextId('toolu_'), name: c.name, input: c.input });
+    for (const c of reply.calls)
+      out.push({ type: 'tool_use', id: c.id ?? nextId('toolu_'), name: c.name, input: c.input });
   return out;
 }
 
@@ -81,7 +82,8 @@ export const anthropicWireFormat: WireFormat = {
     const content = blocks(reply, req);
     const u = usage ? wireUsage(usage) : undefined;
     const events: { event: string; data: unknown }[] = [];
-    const ev = (event: string, data: Record<string, unknown>) => events.push({ event, data: { type: event, ...data } });
+    const ev = (event: string, data: Record<string, unknown>) =>
+      events.push({ event, data: { type: event, ...data } });
     ev('message_start', {
       message: {
         id: nextId('msg_'),
@@ -97,16 +99,23 @@ export const anthropicWireFormat: WireFormat = {
     content.forEach((b, index) => {
       if (b.type === 'text') {
         ev('content_block_start', { index, content_block: { type: 'text', text: '' } });
-        for (const d of deltas(b.text)) ev('content_block_delta', { index, delta: { type: 'text_delta', text: d } });
+        for (const d of deltas(b.text))
+          ev('content_block_delta', { index, delta: { type: 'text_delta', text: d } });
       } else {
-        ev('content_block_start', { index, content_block: { type: 'tool_use', id: b.id, name: b.name, input: {} } });
+        ev('content_block_start', {
+          index,
+          content_block: { type: 'tool_use', id: b.id, name: b.name, input: {} },
+        });
         for (const d of deltas(JSON.stringify(b.input), 3))
           ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: d } });
       }
       ev('content_block_stop', { index });
     });
     ev('message_delta', {
-      delta: { stop_reason: content.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn', stop_sequence: null },
+      delta: {
+        stop_reason: content.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn',
+        stop_sequence: null,
+      },
       ...(u ? { usage: u } : {}),
     });
     ev('message_stop', {});

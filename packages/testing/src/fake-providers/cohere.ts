@@ -66,7 +66,8 @@ export const cohereWireFormat: WireFormat = {
   stream(reply, _req, usage) {
     const u = usage ? wireUsage(usage) : undefined;
     const events: { event: string; data: unknown }[] = [];
-    const ev = (type: string, data: Record<string, unknown>) => events.push({ event: type, data: { type, ...data } });
+    const ev = (type: string, data: Record<string, unknown>) =>
+      events.push({ event: type, data: { type, ...data } });
     ev('message-start', {
       id: crypto.randomUUID(),
       delta: { message: { role: 'assistant', content: [], tool_plan: '', tool_calls: [], citations: [] } },
@@ -79,15 +80,23 @@ export const cohereWireFormat: WireFormat = {
       toolCalls.forEach((c, index) => {
         ev('tool-call-start', {
           index,
-          delta: { message: { tool_calls: { id: c.id, type: 'function', function: { name: c.function.name, arguments: '' } } } },
+          delta: {
+            message: {
+              tool_calls: { id: c.id, type: 'function', function: { name: c.function.name, arguments: '' } },
+            },
+          },
         });
         for (const d of deltas(c.function.arguments, 3))
-          ev('tool-call-delta', { index, delta: { message: { tool_calls: { function: { arguments: d } } } } });
+          ev('tool-call-delta', {
+            index,
+            delta: { message: { tool_calls: { function: { arguments: d } } } },
+          });
         ev('tool-call-end', { index });
       });
     } else {
       ev('content-start', { index: 0, delta: { message: { content: { type: 'text', text: '' } } } });
-      for (const d of deltas(text)) ev('content-delta', { index: 0, delta: { message: { content: { text: d } } } });
+      for (const d of deltas(text))
+        ev('content-delta', { index: 0, delta: { message: { content: { text: d } } } });
       ev('content-end', { index: 0 });
     }
     ev('message-end', {

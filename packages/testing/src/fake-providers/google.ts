@@ -41,7 +41,8 @@ function parts(reply: Answer): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   const text = reply.kind === 'text' ? reply.text : reply.text;
   if (text) out.push({ text });
-  if (reply.kind === 'tool-calls') for (const c of reply.calls) out.push({ functionCall: { name: c.name, args: c.input } });
+  if (reply.kind === 'tool-calls')
+    for (const c of reply.calls) out.push({ functionCall: { name: c.name, args: c.input } });
   return out;
 }
 
@@ -61,7 +62,8 @@ export const GOOGLE_RETRY_DELAY_SECONDS = 34.4;
 export const googleWireFormat: WireFormat = {
   matches: (req) => req.method === 'POST' && ROUTE.test(req.path),
   isStream: (req) => req.path.includes(':streamGenerateContent'),
-  keyOf: (req) => (typeof req.headers['x-goog-api-key'] === 'string' ? req.headers['x-goog-api-key'] : undefined),
+  keyOf: (req) =>
+    typeof req.headers['x-goog-api-key'] === 'string' ? req.headers['x-goog-api-key'] : undefined,
   unauthorizedMessage: () => 'API key not valid. Please pass a valid API key.',
   unauthorizedStatus: 400,
   json(reply, req, usage) {
@@ -80,7 +82,9 @@ export const googleWireFormat: WireFormat = {
     const u = usage ? wireUsage(usage) : undefined;
     const responseId = nextId('resp');
     const chunk = (p: Record<string, unknown>[], last: boolean) => ({
-      candidates: [{ content: { role: 'model', parts: p }, ...(last ? { finishReason: 'STOP' } : {}), index: 0 }],
+      candidates: [
+        { content: { role: 'model', parts: p }, ...(last ? { finishReason: 'STOP' } : {}), index: 0 },
+      ],
       ...(u ? { usageMetadata: u } : {}),
       modelVersion: modelOf(req),
       responseId,
@@ -89,16 +93,28 @@ export const googleWireFormat: WireFormat = {
     const text = reply.kind === 'text' ? reply.text : (reply.text ?? '');
     for (const d of deltas(text)) events.push({ data: chunk([{ text: d }], false) });
     if (reply.kind === 'tool-calls')
-      events.push({ data: chunk(reply.calls.map((c) => ({ functionCall: { name: c.name, args: c.input } })), false) });
+      events.push({
+        data: chunk(
+          reply.calls.map((c) => ({ functionCall: { name: c.name, args: c.input } })),
+          false,
+        ),
+      });
     events.push({ data: chunk([{ text: '' }], true) });
     return { events, usage: u };
   },
   error(status, message) {
     const details: unknown[] = [];
     if (status === 400 && message.startsWith('API key not valid'))
-      details.push({ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com' });
+      details.push({
+        '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+        reason: 'API_KEY_INVALID',
+        domain: 'googleapis.com',
+      });
     if (status === 429)
-      details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${GOOGLE_RETRY_DELAY_SECONDS}s` });
+      details.push({
+        '@type': 'type.googleapis.com/google.rpc.RetryInfo',
+        retryDelay: `${GOOGLE_RETRY_DELAY_SECONDS}s`,
+      });
     return { error: { code: status, message, status: STATUS[status] ?? 'UNKNOWN', details } };
   },
 };

@@ -10,15 +10,15 @@
  * - ollama: minimal usage (`prompt_tokens`, `completion_tokens`, `total_tokens`).
  */
 import {
+  bearer,
   deltas,
+  type FakeProviderOptions,
   type FakeProviderServer,
   type FakeReply,
   type FakeUsage,
   nextId,
   type RecordedRequest,
   startFakeProvider,
-  bearer,
-  type FakeProviderOptions,
   type WireFormat,
 } from './server.ts';
 
@@ -29,7 +29,8 @@ type Answer = Exclude<FakeReply, { kind: 'error' }>;
 function wireUsage(dialect: OpenAIDialect, u: FakeUsage): Record<string, unknown> {
   const cached = u.cachedInput ?? 0;
   const reasoning = u.reasoning ?? 0;
-  if (dialect === 'ollama') return { prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.input + u.output };
+  if (dialect === 'ollama')
+    return { prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.input + u.output };
   if (dialect === 'perplexity')
     return {
       prompt_tokens: u.input,
@@ -134,15 +135,22 @@ export function openAIWireFormat(dialect: OpenAIDialect = 'openai'): WireFormat 
       calls?.forEach((c, index) => {
         events.push({
           data: chunk({
-            delta: { tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.function.name, arguments: '' } }] },
+            delta: {
+              tool_calls: [
+                { index, id: c.id, type: 'function', function: { name: c.function.name, arguments: '' } },
+              ],
+            },
           }),
         });
         for (const piece of deltas(c.function.arguments, 3))
-          events.push({ data: chunk({ delta: { tool_calls: [{ index, function: { arguments: piece } }] } }) });
+          events.push({
+            data: chunk({ delta: { tool_calls: [{ index, function: { arguments: piece } }] } }),
+          });
       });
       events.push({ data: chunk({ delta: {}, finish_reason: calls ? 'tool_calls' : 'stop' }) });
       const includeUsage =
-        dialect === 'xai' || (req.body.stream_options as { include_usage?: boolean } | undefined)?.include_usage;
+        dialect === 'xai' ||
+        (req.body.stream_options as { include_usage?: boolean } | undefined)?.include_usage;
       if (u && !usageEveryChunk && includeUsage) events.push({ data: chunk(undefined, { usage: u }) });
       return { events, done: '[DONE]', usage: u && (usageEveryChunk || includeUsage) ? u : undefined };
     },

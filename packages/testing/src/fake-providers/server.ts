@@ -27,8 +27,8 @@ export interface FakeToolCall {
 
 export type FakeReply =
   /** `usage: null` answers without any usage (the port must then estimate). */
-  | { kind: 'text'; text: string; usage?: FakeUsage | null }
-  | { kind: 'tool-calls'; calls: FakeToolCall[]; text?: string; usage?: FakeUsage | null }
+  | { kind: 'text'; text: string; usage?: FakeUsage | null; delayMs?: number }
+  | { kind: 'tool-calls'; calls: FakeToolCall[]; text?: string; usage?: FakeUsage | null; delayMs?: number }
   | { kind: 'error'; status: number; headers?: Record<string, string>; message?: string };
 
 export interface RecordedRequest {
@@ -52,9 +52,17 @@ export interface WireFormat {
   matches(req: RecordedRequest): boolean;
   isStream(req: RecordedRequest): boolean;
   /** A JSON answer: body and the usage object inside it. */
-  json(reply: Exclude<FakeReply, { kind: 'error' }>, req: RecordedRequest, usage: FakeUsage | null): WireAnswer;
+  json(
+    reply: Exclude<FakeReply, { kind: 'error' }>,
+    req: RecordedRequest,
+    usage: FakeUsage | null,
+  ): WireAnswer;
   /** Server-sent events: each event's optional name and data object. */
-  stream(reply: Exclude<FakeReply, { kind: 'error' }>, req: RecordedRequest, usage: FakeUsage | null): WireStream;
+  stream(
+    reply: Exclude<FakeReply, { kind: 'error' }>,
+    req: RecordedRequest,
+    usage: FakeUsage | null,
+  ): WireStream;
   error(status: number, message: string): unknown;
   /** The API key a request carries (from the header this provider uses). */
   keyOf(req: RecordedRequest): string | undefined;
@@ -98,7 +106,10 @@ export function bearer(req: RecordedRequest): string | undefined {
 /** A deterministic usage from the sizes of what was sent and answered, for replies that name none. */
 function defaultUsage(req: RecordedRequest, reply: Exclude<FakeReply, { kind: 'error' }>): FakeUsage {
   const answer = reply.kind === 'text' ? reply.text : JSON.stringify(reply.calls) + (reply.text ?? '');
-  return { input: Math.ceil(JSON.stringify(req.body).length / 4), output: Math.max(1, Math.ceil(answer.length / 4)) };
+  return {
+    input: Math.ceil(JSON.stringify(req.body).length / 4),
+    output: Math.max(1, Math.ceil(answer.length / 4)),
+  };
 }
 
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -108,7 +119,12 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   return text ? (JSON.parse(text) as Record<string, unknown>) : {};
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }
@@ -152,9 +168,16 @@ export async function startFakeProvider(
       }
       if (reply.kind === 'error') {
         exchange.status = reply.status;
-        send(res, reply.status, format.error(reply.status, reply.message ?? `error ${reply.status}`), reply.headers);
+        send(
+          res,
+          reply.status,
+          format.error(reply.status, reply.message ?? `error ${reply.status}`),
+          reply.headers,
+        );
         return;
       }
+      if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+      if (res.destroyed) return;
       const usage = reply.usage === null ? null : (reply.usage ?? defaultUsage(recorded, reply));
       if (format.isStream(recorded)) {
         exchange.streamed = true;
