@@ -94,6 +94,8 @@ export interface FakeProviderServer {
   readonly exchanges: Exchange[];
   /** Queue replies; each request takes the next one. */
   reply(...replies: FakeReply[]): void;
+  /** The reply to give when the queue is empty (benchmarks); none by default (then 500). */
+  replyByDefault(reply: FakeReply | undefined): void;
   close(): Promise<void>;
 }
 
@@ -136,6 +138,7 @@ export async function startFakeProvider(
 ): Promise<FakeProviderServer> {
   const queue: FakeReply[] = [];
   const exchanges: Exchange[] = [];
+  let fallback: FakeReply | undefined;
 
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -160,7 +163,7 @@ export async function startFakeProvider(
         send(res, exchange.status, format.error(exchange.status, message));
         return;
       }
-      const reply = queue.shift();
+      const reply = queue.shift() ?? fallback;
       if (!reply) {
         exchange.status = 500;
         send(res, 500, format.error(500, 'fake server: no scripted reply left'));
@@ -206,6 +209,9 @@ export async function startFakeProvider(
     exchanges,
     reply: (...replies) => {
       queue.push(...replies);
+    },
+    replyByDefault: (reply) => {
+      fallback = reply;
     },
     close: () =>
       new Promise<void>((resolve) => {
