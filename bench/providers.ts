@@ -16,13 +16,18 @@ const WARMUP = 300;
 const ORG = '00000000-0000-0000-0000-000000000001';
 const KEY = 'sk-bench-0000000000000000';
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const fmt = (ms: number) => (ms >= 1 ? `${ms.toFixed(3)} ms` : `${(ms * 1000).toFixed(1)} µs`);
 
 async function main() {
   warmTokenizer();
   const server = await startFakeOpenAI('openai', { apiKey: KEY });
-  server.replyByDefault({ kind: 'text', text: 'The order shipped yesterday.', usage: { input: 42, output: 7 } });
+  server.replyByDefault({
+    kind: 'text',
+    text: 'The order shipped yesterday.',
+    usage: { input: 42, output: 7 },
+  });
   (globalThis as { AI_SDK_LOG_WARNINGS?: unknown }).AI_SDK_LOG_WARNINGS = false;
 
   const openai = createOpenAI({ apiKey: KEY, baseURL: server.baseUrl });
@@ -34,7 +39,12 @@ async function main() {
       maxRetries: 0,
     });
   const port = createModelPort({
-    resolveIntegration: (_org, _id, provider) => ({ provider, apiKey: KEY, baseUrl: server.baseUrl, config: {} }),
+    resolveIntegration: (_org, _id, provider) => ({
+      provider,
+      apiKey: KEY,
+      baseUrl: server.baseUrl,
+      config: {},
+    }),
   });
   const ours = () =>
     port.call({
@@ -71,15 +81,26 @@ async function main() {
   const s: number[] = [];
   for (let i = 0; i < 50_000; i++) {
     const t = performance.now();
-    await sim.call({ model: 'simulator:echo', prompt: `step ${i % 10}`, attempt: 1, idempotencyKey: 'k', organizationId: ORG, signal });
+    await sim.call({
+      model: 'simulator:echo',
+      prompt: `step ${i % 10}`,
+      attempt: 1,
+      idempotencyKey: 'k',
+      organizationId: ORG,
+      signal,
+    });
     s.push(performance.now() - t);
   }
   s.sort((x, y) => x - y);
 
-  console.log(`provider layer overhead, ${CALLS} calls each, local fake OpenAI server (Node ${process.version})`);
+  console.log(
+    `provider layer overhead, ${CALLS} calls each, local fake OpenAI server (Node ${process.version})`,
+  );
   console.log(`  bare AI SDK generateText   p50 ${fmt(pct(a, 50))}  p99 ${fmt(pct(a, 99))}`);
   console.log(`  createModelPort().call     p50 ${fmt(pct(b, 50))}  p99 ${fmt(pct(b, 99))}`);
-  console.log(`  overhead                   p50 ${fmt(pct(b, 50) - pct(a, 50))}  p99 ${fmt(pct(b, 99) - pct(a, 99))}`);
+  console.log(
+    `  overhead                   p50 ${fmt(pct(b, 50) - pct(a, 50))}  p99 ${fmt(pct(b, 99) - pct(a, 99))}`,
+  );
   console.log(`simulator:echo at latency 0, 50000 calls: p50 ${fmt(pct(s, 50))}  p99 ${fmt(pct(s, 99))}`);
 }
 
