@@ -192,7 +192,7 @@ async function rejection(p: Promise<unknown>): Promise<AppError> {
 
 describe.each(ADAPTERS)('$provider adapter against its wire format', (a) => {
   let server: FakeProviderServer;
-  let apiKey = KEY;
+  let apiKey: string | undefined = KEY;
   const modelId = `${a.provider}:${a.model}`;
   const price = PRICE_CATALOG.models.find((p) => p.model === modelId || p.model === `${a.provider}:*`)!;
   const port = createModelPort({
@@ -278,48 +278,69 @@ describe.each(ADAPTERS)('$provider adapter against its wire format', (a) => {
     expect(e.details).toMatchObject({ reason: 'invalid_output' });
   });
 
-  it.runIf(a.tools)('runs a tool-call loop; usage and cost are the sum over both requests', async () => {
-    const inputs: unknown[] = [];
-    const lookup: ModelTool = {
-      name: 'lookup_order',
-      description: 'Looks an order up by id',
-      inputSchema: { type: 'object', properties: { orderId: { type: 'string' } }, required: ['orderId'] },
-      async execute(input) {
-        inputs.push(input);
-        return { orderId: 'A-17', status: 'shipped-by-tool' };
-      },
-    };
-    const before = server.exchanges.length;
-    server.reply(
-      { kind: 'tool-calls', calls: [{ name: 'lookup_order', input: { orderId: 'A-17' } }], usage: a.usage },
-      { kind: 'text', text: 'It shipped.', usage: a.usage },
-    );
-    const r = await port.call(request({ tools: [lookup], maxSteps: 3 }));
-    expect(inputs).toEqual([{ orderId: 'A-17' }]);
-    expect(r.text).toBe('It shipped.');
-    expect(r.toolCalls).toHaveLength(1);
-    expect(r.toolCalls[0]).toMatchObject({ name: 'lookup_order', input: { orderId: 'A-17' } });
-    expect(r.toolCalls[0]!.output).toEqual({ orderId: 'A-17', status: 'shipped-by-tool' });
-    const exchanges = server.exchanges.slice(before);
-    expect(exchanges).toHaveLength(2);
-    expect(JSON.stringify(exchanges[0]!.request.body)).toContain('lookup_order');
-    expect(JSON.stringify(exchanges[1]!.request.body)).toContain('shipped-by-tool');
-    const total = sum(exchanges.map((x) => a.fromWire(x.wireUsage)));
-    expect([r.usage.inputTokens, r.usage.outputTokens]).toEqual([total.input, total.output]);
-    expect(r.costUsd).toBe(expectedCostUsd(total, price, 2));
-  });
+  const lookup: ModelTool = {
+    name: 'lookup_order',
+    description: 'Looks an order up by id',
+    inputSchema: { type: 'object', properties: { orderId: { type: 'string' } }, required: ['orderId'] },
+    execute: async () => ({ orderId: 'A-17', status: 'shipped-by-tool' }),
+  };
 
-  it.runIf(a.usageOptional)(
-    'estimates usage with the tokenizer, marked estimated, when none is reported',
-    async () => {
+  if (!a.tools)
+    it('refuses tools up front: this provider has no function calling', async () => {
+      const before = server.exchanges.length;
+      const e = await rejection(port.call(request({ tools: [lookup] })));
+      expect(e.code).toBe('provider_invalid_request');
+      expect(e.retryable).toBe(false);
+      expect(server.exchanges.length).toBe(before);
+    });
+
+  if (a.tools)
+    it('runs a tool-call loop; usage and cost are the sum over both requests', async () => {
+      const inputs: unknown[] = [];
+      const recording: ModelTool = {
+        ...lookup,
+        execute: async (input, signal) => {
+          inputs.push(input);
+          return lookup.execute(input, signal);
+        },
+      };
+      const before = server.exchanges.length;
+      server.reply(
+        { kind: 'tool-calls', calls: [{ name: 'lookup_order', input: { orderId: 'A-17' } }], usage: a.usage },
+        { kind: 'text', text: 'It shipped.', usage: a.usage },
+      );
+      const r = await port.call(request({ tools: [recording], maxSteps: 3 }));
+      expect(inputs).toEqual([{ orderId: 'A-17' }]);
+      expect(r.text).toBe('It shipped.');
+      expect(r.toolCalls).toHaveLength(1);
+      expect(r.toolCalls[0]).toMatchObject({ name: 'lookup_order', input: { orderId: 'A-17' } });
+      expect(r.toolCalls[0]!.output).toEqual({ orderId: 'A-17', status: 'shipped-by-tool' });
+      const exchanges = server.exchanges.slice(before);
+      expect(exchanges).toHaveLength(2);
+      expect(JSON.stringify(exchanges[0]!.request.body)).toContain('lookup_order');
+      expect(JSON.stringify(exchanges[1]!.request.body)).toContain('shipped-by-tool');
+      const total = sum(exchanges.map((x) => a.fromWire(x.wireUsage)));
+      expect([r.usage.inputTokens, r.usage.outputTokens]).toEqual([total.input, total.output]);
+      expect(r.costUsd).toBe(expectedCostUsd(total, price, 2));
+    });
+
+  if (!a.usageOptional)
+    it('refuses an answer without its mandatory usage as a retryable provider fault', async () => {
+      server.reply({ kind: 'text', text: 'No usage in this answer.', usage: null });
+      const e = await rejection(port.call(request()));
+      expect(e.code).toBe('provider_unavailable');
+      expect(e.retryable).toBe(true);
+    });
+
+  if (a.usageOptional)
+    it('estimates usage with the tokenizer, marked estimated, when none is reported', async () => {
       server.reply({ kind: 'text', text: 'No usage in this answer.', usage: null });
       const r = await port.call(request());
       expect(server.exchanges.at(-1)!.wireUsage).toBeUndefined();
       expect(r.usage.estimated).toBe(true);
       expect(r.usage.inputTokens).toBeGreaterThan(0);
       expect(r.usage.outputTokens).toBeGreaterThan(0);
-    },
-  );
+    });
 
   it('classifies 429 as rate limited, retryable after the delay the provider asked for', async () => {
     server.reply({ kind: 'error', status: 429, headers: a.rateLimit.headers, message: 'Rate limit reached' });
@@ -336,9 +357,20 @@ describe.each(ADAPTERS)('$provider adapter against its wire format', (a) => {
     expect(e.retryable).toBe(true);
   });
 
-  it.runIf(a.provider !== 'ollama')(
-    'classifies a rejected key as auth failed, not retryable, without the key',
-    async () => {
+  if (a.provider === 'ollama')
+    it('sends no key to a keyless local server', async () => {
+      apiKey = undefined;
+      try {
+        server.reply({ kind: 'text', text: 'local', usage: a.usage });
+        expect((await port.call(request())).text).toBe('local');
+        expect(server.exchanges.at(-1)!.request.headers.authorization).toBeUndefined();
+      } finally {
+        apiKey = KEY;
+      }
+    });
+
+  if (a.provider !== 'ollama')
+    it('classifies a rejected key as auth failed, not retryable, without the key', async () => {
       apiKey = 'sk-wrong-key-5678901234567890';
       try {
         const e = await rejection(port.call(request()));
@@ -350,8 +382,7 @@ describe.each(ADAPTERS)('$provider adapter against its wire format', (a) => {
       } finally {
         apiKey = KEY;
       }
-    },
-  );
+    });
 
   it('classifies a scripted 401 as auth failed', async () => {
     server.reply({ kind: 'error', status: 401, message: 'Unauthorized' });

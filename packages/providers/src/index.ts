@@ -30,6 +30,7 @@ export {
   type ProviderId,
   parseModelId,
   type ResolvedIntegration,
+  TOOLLESS_PROVIDERS,
 } from './language-models.ts';
 export { createModelPort, type ModelPortOptions } from './model-port.ts';
 export { PRICE_CATALOG, type PriceCatalog } from './pricing/catalog.ts';

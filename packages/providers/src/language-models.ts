@@ -43,6 +43,9 @@ export const DEFAULT_BASE_URLS: Record<ProviderId, string | undefined> = {
   'openai-compatible': undefined,
 };
 
+/** Providers whose API has no function calling (the AI SDK would drop the tools silently). */
+export const TOOLLESS_PROVIDERS: ReadonlySet<ProviderId> = new Set(['perplexity']);
+
 /** Providers that answer without a key (local servers). */
 const KEYLESS: ReadonlySet<ProviderId> = new Set(['ollama', 'openai-compatible']);
 

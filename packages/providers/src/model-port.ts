@@ -12,7 +12,12 @@ import { abortError } from './abort.ts';
 import { type BudgetPolicy, checkBudget, nextStepWouldExceed } from './budget.ts';
 import { cacheKey, type ResponseCache } from './cache.ts';
 import { classifyProviderError, modelError } from './errors.ts';
-import { createLanguageModelSource, type IntegrationResolver, parseModelId } from './language-models.ts';
+import {
+  createLanguageModelSource,
+  type IntegrationResolver,
+  parseModelId,
+  TOOLLESS_PROVIDERS,
+} from './language-models.ts';
 import { PRICE_CATALOG } from './pricing/catalog.ts';
 import { type Cost, costOf, type ModelPrice, priceFor } from './pricing/price.ts';
 import { runSdkCall } from './sdk-call.ts';
@@ -111,6 +116,12 @@ export function createModelPort(options: ModelPortOptions): ModelPort {
         request.model,
       );
       apiKey = integration.apiKey;
+      if (request.tools?.length && TOOLLESS_PROVIDERS.has(provider))
+        throw modelError(
+          'provider_invalid_request',
+          `${provider} models cannot call tools: remove the agent's tools or choose another model`,
+          { model: request.model, provider },
+        );
       const budget = request.budgetUsd;
       const out = await runSdkCall({
         request,
