@@ -9,13 +9,6 @@
  *   receives them through an injected `IntegrationResolver`, already decrypted.
  */
 import { createHash } from 'node:crypto';
-import { createAnthropic } from '@ai-sdk/anthropic';
-import { createCohere } from '@ai-sdk/cohere';
-import { createGoogleGenerativeAI } from '@ai-sdk/google';
-import { createOpenAI } from '@ai-sdk/openai';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { createPerplexity } from '@ai-sdk/perplexity';
-import { createXai } from '@ai-sdk/xai';
 import type { LanguageModel } from 'ai';
 import { modelError } from './errors.ts';
 
@@ -101,17 +94,22 @@ function stringRecord(v: unknown): Record<string, string> | undefined {
   return out;
 }
 
-function factoryFor(
+/**
+ * Provider packages are loaded on first use: a process that only runs the simulator (tests, the demo)
+ * does not pay for loading seven of them.
+ */
+async function factoryFor(
   provider: ProviderId,
   integration: ResolvedIntegration,
   fetchImpl?: typeof fetch,
-): ModelFactory {
+): Promise<ModelFactory> {
   const apiKey = integration.apiKey;
   const baseURL = integration.baseUrl ?? DEFAULT_BASE_URLS[provider];
   const headers = stringRecord(integration.config.headers);
   const common = { apiKey, baseURL, headers, ...(fetchImpl ? { fetch: fetchImpl } : {}) };
   switch (provider) {
     case 'openai': {
+      const { createOpenAI } = await import('@ai-sdk/openai');
       const p = createOpenAI({
         ...common,
         organization:
@@ -122,22 +120,27 @@ function factoryFor(
       return (m) => p.chat(m);
     }
     case 'anthropic': {
+      const { createAnthropic } = await import('@ai-sdk/anthropic');
       const p = createAnthropic(common);
       return (m) => p(m);
     }
     case 'google': {
+      const { createGoogleGenerativeAI } = await import('@ai-sdk/google');
       const p = createGoogleGenerativeAI(common);
       return (m) => p(m);
     }
     case 'xai': {
+      const { createXai } = await import('@ai-sdk/xai');
       const p = createXai(common);
       return (m) => p.chat(m);
     }
     case 'cohere': {
+      const { createCohere } = await import('@ai-sdk/cohere');
       const p = createCohere(common);
       return (m) => p(m);
     }
     case 'perplexity': {
+      const { createPerplexity } = await import('@ai-sdk/perplexity');
       const p = createPerplexity(common);
       return (m) => p(m);
     }
@@ -150,6 +153,7 @@ function factoryFor(
           { provider },
         );
       const structured = integration.config.structuredOutputs;
+      const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
       const p = createOpenAICompatible({
         name: provider,
         ...common,
@@ -207,7 +211,7 @@ export function createLanguageModelSource(options: LanguageModelSourceOptions) {
     const key = fingerprint(provider, integration);
     let factory = factories.get(key);
     if (!factory) {
-      factory = factoryFor(provider, integration, options.fetch);
+      factory = await factoryFor(provider, integration, options.fetch);
       if (factories.size >= MAX_FACTORIES) factories.clear();
       factories.set(key, factory);
     }

@@ -10,9 +10,6 @@
  * - A tool result flagged `isError` becomes an error the model is told about.
  */
 import { AppError, type ModelTool } from '@aiops/core';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { checkedAddress, type HostLookup } from './http-request.ts';
 import type { NetworkPolicy } from './ip-policy.ts';
 
@@ -75,8 +72,13 @@ export async function connectMcpServer(
   config: McpServerConfig,
   options: McpConnectOptions = {},
 ): Promise<McpTools> {
+  // loaded on first use: most processes never talk to an MCP server
+  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
   const client = new Client({ name: 'aiops-studio', version: '0.1.0' });
   if (config.transport === 'stdio') {
+    const { getDefaultEnvironment, StdioClientTransport } = await import(
+      '@modelcontextprotocol/sdk/client/stdio.js'
+    );
     const transport = new StdioClientTransport({
       command: config.command,
       args: config.args,
@@ -93,6 +95,9 @@ export async function connectMcpServer(
   } else {
     const url = new URL(config.url);
     await checkedAddress(url.hostname, config, config.lookup);
+    const { StreamableHTTPClientTransport } = await import(
+      '@modelcontextprotocol/sdk/client/streamableHttp.js'
+    );
     const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers: config.headers } });
     await client.connect(transport).catch((e: unknown) => {
       throw unavailable(
