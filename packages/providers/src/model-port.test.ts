@@ -152,6 +152,36 @@ describe('createModelPort routing and credentials', () => {
     expect(e.retryable).toBe(true);
   });
 
+  it('sends the system prompt, the history and the prompt as the last user message, in order', async () => {
+    const port = createModelPort({ resolveIntegration: (_o, _i, p) => integration(p) });
+    server.reply({ kind: 'text', text: 'ok', usage: { input: 50, output: 1 } });
+    await port.call(
+      request({
+        system: 'Be brief.',
+        messages: [
+          { role: 'user', content: 'Find order A-17.' },
+          { role: 'assistant', content: 'Looking it up.' },
+          { role: 'tool', content: '{"status":"shipped"}', toolName: 'lookup', toolCallId: 'c1' },
+        ],
+        prompt: 'And now?',
+        temperature: 0.3,
+        topP: 0.9,
+        maxTokens: 77,
+      }),
+    );
+    const body = server.exchanges.at(-1)!.request.body as {
+      messages: { role: string; content: string }[];
+      temperature: number;
+      top_p: number;
+      max_tokens: number;
+    };
+    expect(body.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'user']);
+    expect(body.messages[0]!.content).toBe('Be brief.');
+    expect(body.messages[3]!.content).toContain('{"status":"shipped"}');
+    expect(body.messages[4]!.content).toBe('And now?');
+    expect([body.temperature, body.top_p, body.max_tokens]).toEqual([0.3, 0.9, 77]);
+  });
+
   it('reports a failing tool to the model and records its error', async () => {
     const port = createModelPort({ resolveIntegration: (_o, _i, p) => integration(p) });
     const broken: ModelTool = {

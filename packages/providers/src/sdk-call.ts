@@ -138,6 +138,8 @@ export async function runSdkCall(input: SdkCallInput): Promise<SdkCallOutput> {
     model: input.model,
     system: request.system,
     messages: toModelMessages(request),
+    // system messages in the history come from the agent's own definition, not from users' input
+    allowSystemInMessages: true,
     temperature: request.temperature,
     topP: request.topP,
     maxOutputTokens: input.maxTokens,
