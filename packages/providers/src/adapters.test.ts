@@ -350,6 +350,13 @@ describe.each(ADAPTERS)('$provider adapter against its wire format', (a) => {
     expect(e.details?.retryAfterMs).toBe(a.rateLimit.waitMs);
   });
 
+  it('classifies a failure of a streamed call the same way', async () => {
+    server.reply({ kind: 'error', status: 429, headers: a.rateLimit.headers, message: 'Slow down' });
+    const e = await rejection(port.call(request({ onToken: () => {} })));
+    expect(e.code).toBe('provider_rate_limited');
+    expect(e.details?.retryAfterMs).toBe(a.rateLimit.waitMs);
+  });
+
   it('classifies 500 as unavailable and retryable', async () => {
     server.reply({ kind: 'error', status: 500, message: 'The server had an error' });
     const e = await rejection(port.call(request()));

@@ -225,6 +225,17 @@ describe('response cache', () => {
     expect(server.exchanges.length - before).toBe(3);
   });
 
+  it('makes the call as a miss when the cache itself fails', async () => {
+    const broken = {
+      get: () => Promise.reject(new Error('cache database down')),
+      set: () => Promise.reject(new Error('cache database down')),
+    };
+    const port = createModelPort({ resolveIntegration: (_o, _i, p) => integration(p), cache: broken });
+    server.reply({ kind: 'text', text: 'served anyway', usage: { input: 3, output: 2 } });
+    const r = await port.call(request({ prompt: 'cache down', cacheTtlMs: 1_000 }));
+    expect(r).toMatchObject({ text: 'served anyway', cached: false });
+  });
+
   it('does not cache without cacheTtlMs, and expires entries after the TTL', async () => {
     let now = 1_000_000;
     const cache = new InMemoryResponseCache({ now: () => now });

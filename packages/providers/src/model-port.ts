@@ -63,7 +63,8 @@ export function createModelPort(options: ModelPortOptions): ModelPort {
     const { provider } = parseModelId(request.model);
     const key = request.cacheTtlMs && options.cache ? cacheKey(request) : undefined;
     if (key) {
-      const hit = await options.cache!.get(key);
+      // the cache only saves money: when it fails, the call is made as if it had missed
+      const hit = await options.cache!.get(key).catch(() => undefined);
       if (hit) {
         if (request.onToken && hit.text) request.onToken(hit.text);
         return {
@@ -84,16 +85,18 @@ export function createModelPort(options: ModelPortOptions): ModelPort {
         ? await callSimulator(request, price)
         : await callProvider(request, price, worst?.maxTokens ?? request.maxTokens);
     if (key)
-      await options.cache!.set(
-        key,
-        {
-          text: result.text,
-          output: result.output,
-          finishReason: result.finishReason,
-          toolCalls: result.toolCalls,
-        },
-        request.cacheTtlMs!,
-      );
+      await options
+        .cache!.set(
+          key,
+          {
+            text: result.text,
+            output: result.output,
+            finishReason: result.finishReason,
+            toolCalls: result.toolCalls,
+          },
+          request.cacheTtlMs!,
+        )
+        .catch(() => undefined);
     return result;
   }
 
