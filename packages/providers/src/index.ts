@@ -21,6 +21,7 @@ export {
   stableStringify,
 } from './cache.ts';
 export { type ClassifyContext, classifyProviderError, modelError, retryAfterMs, scrub } from './errors.ts';
+export { schemaProblem } from './json-schema.ts';
 export {
   DEFAULT_BASE_URLS,
   type IntegrationResolver,

@@ -6,7 +6,8 @@ import type { JsonSchema } from '@aiops/core';
 import { jsonSchema, type Schema } from 'ai';
 import { Ajv, type ValidateFunction } from 'ajv';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// addUsedSchema false: users' schemas may reuse an $id; each is compiled on its own
+const ajv = new Ajv({ allErrors: true, strict: false, addUsedSchema: false });
 const compiled = new WeakMap<JsonSchema, ValidateFunction>();
 
 function validatorFor(schema: JsonSchema): ValidateFunction {
@@ -18,7 +19,7 @@ function validatorFor(schema: JsonSchema): ValidateFunction {
   return v;
 }
 
-/** Checks a schema compiles; returns the problem, or undefined. */
+/** Checks that a user's JSON Schema compiles (for validating agent configs); returns the problem, or undefined. */
 export function schemaProblem(schema: JsonSchema): string | undefined {
   try {
     validatorFor(schema);
