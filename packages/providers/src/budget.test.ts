@@ -148,5 +148,6 @@ describe('error helpers', () => {
     const key = 'my-secret-key-value-123';
     expect(scrub(`bad key ${key}`, [key])).toBe('bad key [redacted]');
     expect(scrub('Incorrect API key provided: sk-wr**********7890.', [])).not.toContain('7890');
+    expect(scrub('skipped_the_long_identifier_here', [])).toBe('skipped_the_long_identifier_here');
   });
 });

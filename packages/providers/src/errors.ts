@@ -44,7 +44,7 @@ export function scrub(text: string, secrets: readonly (string | undefined)[]): s
   let out = text;
   for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[redacted]');
   // OpenAI echoes a masked key ("sk-proj-****abcd"); other providers' keys have known prefixes.
-  return out.replace(/\b(sk|pk|xai|pplx|gsk|AIza)[-_A-Za-z0-9*]{8,}/g, '[redacted]');
+  return out.replace(/\b(?:(?:sk|pk|xai|pplx|gsk)-[-_A-Za-z0-9*]{8,}|AIza[-_A-Za-z0-9]{30,})/g, '[redacted]');
 }
 
 /** Milliseconds to wait before retrying, from `retry-after-ms`, `retry-after` (seconds or HTTP date) or Google's RetryInfo. */
