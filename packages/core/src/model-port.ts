@@ -79,6 +79,14 @@ export interface ModelRequest {
   signal: AbortSignal;
   /** Streamed text deltas, as they arrive. */
   onToken?: (delta: string) => void;
+  /**
+   * The most this call may spend, in USD. Before calling, the worst case (prompt tokens by the tokenizer +
+   * `maxTokens` of output, at the model's price) is checked; a call that could exceed it is not made
+   * (`budget_exceeded`). In a tool loop, a further step that could exceed it is not made either.
+   */
+  budgetUsd?: number;
+  /** Opt-in response cache: an identical request within this many ms returns the stored answer at zero cost. */
+  cacheTtlMs?: number;
 }
 
 export interface ModelToolCall {
@@ -97,6 +105,10 @@ export interface ModelResult {
   usage: ModelUsage;
   /** Cost in USD from the price catalog (0 for the simulator unless the catalog prices it). */
   costUsd: number;
+  /** The same cost as an exact decimal string (for a `numeric` column); `costUsd` is its nearest double. */
+  costUsdDecimal?: string;
+  /** False when no price applies to the model: the cost is unknown, not zero. */
+  priced?: boolean;
   finishReason: string;
   toolCalls: ModelToolCall[];
   /** Served from the response cache: no provider call was made, cost 0. */

@@ -1,8 +1,40 @@
 /**
- * @aiops/providers: model calls behind the engine's `ModelPort` (packages/core/src/model-port.ts), the
- * simulator provider, the price catalog and cost, token counting.
+ * @aiops/providers: model calls behind the engine's `ModelPort` (packages/core/src/model-port.ts) — the
+ * simulator and real providers through the Vercel AI SDK — with the price catalog and exact cost, budgets,
+ * the response cache, token counting, and the tools models call (HTTP, JSON transform, MCP).
  */
 export { abortError } from './abort.ts';
+export {
+  type BudgetPolicy,
+  checkBudget,
+  estimatePromptTokens,
+  nextStepWouldExceed,
+  type WorstCase,
+  worstCaseCost,
+} from './budget.ts';
+export {
+  type CachedAnswer,
+  cacheKey,
+  InMemoryResponseCache,
+  type InMemoryResponseCacheOptions,
+  type ResponseCache,
+  stableStringify,
+} from './cache.ts';
+export { type ClassifyContext, classifyProviderError, modelError, retryAfterMs, scrub } from './errors.ts';
+export { schemaProblem } from './json-schema.ts';
+export {
+  DEFAULT_BASE_URLS,
+  type IntegrationResolver,
+  isProviderId,
+  type ParsedModelId,
+  PROVIDERS,
+  type ProviderId,
+  parseModelId,
+  type ResolvedIntegration,
+  TOOLLESS_PROVIDERS,
+} from './language-models.ts';
+export { createModelPort, type ModelPortOptions } from './model-port.ts';
+export { PRICE_CATALOG, type PriceCatalog } from './pricing/catalog.ts';
 export {
   decimalToPico,
   picoToDecimal,
@@ -22,6 +54,7 @@ export {
   ZERO_COST,
 } from './pricing/price.ts';
 export { renderPromptText } from './render.ts';
+export { DEFAULT_MAX_STEPS } from './sdk-call.ts';
 export {
   createSimulatorProvider,
   type PriceLookup,
@@ -30,3 +63,24 @@ export {
   type SimulatorOptions,
 } from './simulator.ts';
 export { countTokens, TOKENIZER_ENCODING, warmTokenizer } from './tokenizer.ts';
+export {
+  checkedAddress,
+  type HostLookup,
+  type HttpRequestToolConfig,
+  type HttpToolResult,
+  httpRequestTool,
+  type ResolvedAddress,
+  runHttpRequest,
+  systemLookup,
+} from './tools/http-request.ts';
+export { type AddressCategory, categorize, type NetworkPolicy, refusal } from './tools/ip-policy.ts';
+export { type JsonTransformToolConfig, jsonTransformTool, runJsonTransform } from './tools/json-transform.ts';
+export {
+  connectMcpServer,
+  type McpConnectOptions,
+  type McpServerConfig,
+  type McpTools,
+  mcpToolName,
+} from './tools/mcp.ts';
+export { createTool, isToolKind, TOOL_KINDS, type ToolConfigs, type ToolKind } from './tools/registry.ts';
+export { addUsage, ZERO_USAGE } from './usage.ts';

@@ -1,1 +1,3 @@
 export * from './database.ts';
+export * from './fake-providers/index.ts';
+export * from './mcp.ts';

@@ -7,7 +7,7 @@
  * - cost: usage × price, computed in integer picodollars, so it is exact; `usd` is that value as a number.
  */
 import type { ModelUsage } from '@aiops/core';
-import { picoToDecimal, picoToUsd, picoUsdPerToken } from './decimal.ts';
+import { decimalToPico, picoToDecimal, picoToUsd, picoUsdPerToken } from './decimal.ts';
 
 export interface ModelPrice {
   /** `provider:model`; `provider:*` prices every model of a provider (e.g. `ollama:*` at 0). */
@@ -26,6 +26,8 @@ export interface ModelPrice {
   cacheWrite?: string;
   /** USD per million reasoning tokens; defaults to `output` (providers bill them as output). */
   reasoning?: string;
+  /** USD per request to the model (Perplexity's search fee at the default, low, search context). */
+  perRequest?: string;
   /** Where the figure comes from (a pricing page), for the reader. */
   source?: string;
 }
@@ -97,6 +99,8 @@ export interface TokenRates {
   cachedInput: bigint;
   cacheWrite: bigint;
   reasoning: bigint;
+  /** Picodollars per request. */
+  perRequest: bigint;
 }
 
 const ratesMemo = new WeakMap<ModelPrice, TokenRates>();
@@ -112,6 +116,7 @@ export function ratesOf(price: ModelPrice): TokenRates {
       cachedInput: price.cachedInput === undefined ? input : picoUsdPerToken(price.cachedInput),
       cacheWrite: price.cacheWrite === undefined ? input : picoUsdPerToken(price.cacheWrite),
       reasoning: price.reasoning === undefined ? output : picoUsdPerToken(price.reasoning),
+      perRequest: price.perRequest === undefined ? 0n : decimalToPico(price.perRequest),
     };
     ratesMemo.set(price, rates);
   }
@@ -129,9 +134,10 @@ const int = (n: number | undefined): bigint => BigInt(Math.max(0, Math.trunc(n ?
 /**
  * The exact cost of a usage at a price. Usage follows the AI SDK's convention: `inputTokens` includes cached
  * reads (`cachedInputTokens`) and cache writes (`cacheWriteInputTokens`); `outputTokens` includes
- * `reasoningTokens`. Each part is charged at its own rate. No price → zero cost.
+ * `reasoningTokens`. Each part is charged at its own rate, plus `perRequest` for each of `requests` model
+ * requests (a tool loop makes one per step). No price → zero cost.
  */
-export function costOf(usage: ModelUsage, price: ModelPrice | undefined): Cost {
+export function costOf(usage: ModelUsage, price: ModelPrice | undefined, requests = 1): Cost {
   if (!price) return ZERO_COST;
   const r = ratesOf(price);
   const input = int(usage.inputTokens);
@@ -144,7 +150,8 @@ export function costOf(usage: ModelUsage, price: ModelPrice | undefined): Cost {
     cached * r.cachedInput +
     written * r.cacheWrite +
     (output - reasoning) * r.output +
-    reasoning * r.reasoning;
+    reasoning * r.reasoning +
+    BigInt(requests) * r.perRequest;
   return costFromPico(pico);
 }
 
@@ -159,6 +166,13 @@ export function validatePrices(prices: readonly ModelPrice[]): string[] {
     if (!DAY.test(p.effectiveFrom)) problems.push(`${at}: effectiveFrom must be YYYY-MM-DD`);
     if (p.effectiveTo !== undefined && !DAY.test(p.effectiveTo))
       problems.push(`${at}: effectiveTo must be YYYY-MM-DD`);
+    if (p.perRequest !== undefined) {
+      try {
+        decimalToPico(p.perRequest);
+      } catch (e) {
+        problems.push(`${at}: perRequest: ${(e as Error).message}`);
+      }
+    }
     for (const key of ['input', 'output', 'cachedInput', 'cacheWrite', 'reasoning'] as const) {
       const v = p[key];
       if (v === undefined) continue;

@@ -1,0 +1,57 @@
+import { AppError } from '@aiops/core';
+import { describe, expect, it } from 'vitest';
+import { runJsonTransform } from './json-transform.ts';
+import { createTool, isToolKind, TOOL_KINDS } from './registry.ts';
+
+const signal = () => new AbortController().signal;
+const orders = {
+  orders: [
+    { id: 'A-1', status: 'open', qty: 2, price: 4.5 },
+    { id: 'A-2', status: 'closed', qty: 1, price: 10 },
+    { id: 'A-3', status: 'open', qty: 3, price: 1.25 },
+  ],
+};
+
+describe('json_transform', () => {
+  it('reshapes the data with a JSONata expression', async () => {
+    const tool = createTool('json_transform', {
+      expression: 'orders[status = "open"].{ "id": id, "total": qty * price }',
+    });
+    expect(tool.name).toBe('json_transform');
+    expect(await tool.execute({ data: orders }, signal())).toEqual([
+      { id: 'A-1', total: 9 },
+      { id: 'A-3', total: 3.75 },
+    ]);
+    expect(await runJsonTransform({ expression: '$sum(orders.qty)' }, orders)).toBe(6);
+    expect(await runJsonTransform({ expression: 'missing.path' }, orders)).toBeNull();
+  });
+
+  it('refuses an expression that does not parse when the tool is created', () => {
+    expect(() => createTool('json_transform', { expression: 'orders[' })).toThrow(AppError);
+  });
+
+  it('stops a runaway expression by time or depth, with a non-retryable error', async () => {
+    const loop = '($f := function($n) { 1 + $f($n + 1) }; $f(0))';
+    const deep = await runJsonTransform({ expression: loop, maxDepth: 50 }, {}).catch((e: unknown) => e);
+    expect((deep as AppError).code).toBe('tool_invalid_input');
+    expect((deep as AppError).message).toMatch(/deeper than 50 nested/);
+    const slow = '$sum([1..2000000].($ * 2))';
+    const timed = await runJsonTransform({ expression: slow, timeoutMs: 20 }, {}).catch((e: unknown) => e);
+    expect((timed as AppError).message).toMatch(/longer than 20 ms/);
+  });
+});
+
+describe('tool registry', () => {
+  it('knows its tool kinds and refuses others', () => {
+    expect(TOOL_KINDS).toEqual(['http_request', 'json_transform']);
+    expect(isToolKind('http_request')).toBe(true);
+    expect(isToolKind('eval')).toBe(false);
+    expect(() => createTool('eval' as 'http_request', { url: 'x' })).toThrow(/unknown tool/);
+    const http = createTool('http_request', {
+      name: 'get_order',
+      url: 'https://api.example.com/orders/{{id}}',
+    });
+    expect(http.name).toBe('get_order');
+    expect(http.description).toContain('https://api.example.com/orders/{{id}}');
+  });
+});
