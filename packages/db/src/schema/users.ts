@@ -41,6 +41,8 @@ export const users = pgTable(
     mfaSecret: text('mfa_secret'),
     /** Hashes of unused recovery codes. */
     mfaRecoveryCodes: jsonb('mfa_recovery_codes').$type<string[]>().notNull().default([]),
+    /** The last TOTP time step accepted: a code is good once (no replay within its window). */
+    mfaLastUsedStep: integer('mfa_last_used_step'),
     failedLoginCount: integer('failed_login_count').notNull().default(0),
     lockedUntil: tstz('locked_until'),
     passwordChangedAt: tstz('password_changed_at'),

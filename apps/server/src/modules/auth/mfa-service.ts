@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { SecretBox } from '@aiops/core';
 import { AppError, conflict } from '@aiops/core';
-import { type Tx, users } from '@aiops/db';
-import { eq } from 'drizzle-orm';
+import { type Database, type Tx, users } from '@aiops/db';
+import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
@@ -27,6 +27,19 @@ function recoveryCode(): string {
 }
 const normalizeRecovery = (code: string) => code.trim().toUpperCase().replace(/\s+/g, '');
 
+/**
+ * Records a TOTP time step as used, atomically: false when another request used this step (or a later
+ * one) first, so the same code cannot sign in twice even concurrently. Users are global: any executor.
+ */
+export async function claimTotpStep(ex: Tx | Database['db'], userId: string, step: number): Promise<boolean> {
+  const rows = await ex
+    .update(users)
+    .set({ mfaLastUsedStep: step })
+    .where(and(eq(users.id, userId), or(isNull(users.mfaLastUsedStep), lt(users.mfaLastUsedStep, step))))
+    .returning({ id: users.id });
+  return rows.length === 1;
+}
+
 const badCode = () =>
   new AppError(
     401,
@@ -47,10 +60,15 @@ export function checkSecondFactor(
   secrets: SecretBox,
   user: UserRow,
   proof: MfaProof,
-): { ok: boolean; remainingRecoveryCodes?: string[] } {
+): { ok: boolean; remainingRecoveryCodes?: string[]; step?: number } {
   if (proof.totp && user.mfaSecret) {
     const secret = secrets.decrypt(user.mfaSecret, aad(user.id));
-    return { ok: totpOf(secret, user.email).validate({ token: proof.totp, window: 1 }) !== null };
+    const delta = totpOf(secret, user.email).validate({ token: proof.totp, window: 1 });
+    if (delta === null) return { ok: false };
+    const step = Math.floor(Date.now() / 30_000) + delta;
+    // A code is good once: one already used (or older than the last used) is a replay.
+    if (user.mfaLastUsedStep !== null && step <= user.mfaLastUsedStep) return { ok: false };
+    return { ok: true, step };
   }
   if (proof.recoveryCode) {
     const hash = sha256(normalizeRecovery(proof.recoveryCode));
@@ -87,7 +105,8 @@ export async function activate(deps: ModuleDeps, request: FastifyRequest, code: 
     if (!user.mfaSecret) {
       throw new AppError(409, 'mfa_not_enrolled', 'Start enrolment first: POST /api/v1/auth/mfa/enrol');
     }
-    if (!checkSecondFactor(deps.secrets, user, { totp: code }).ok) throw badCode();
+    const check = checkSecondFactor(deps.secrets, user, { totp: code });
+    if (!check.ok || !(await claimTotpStep(tx, userId, check.step!))) throw badCode();
     const codes = Array.from({ length: RECOVERY_CODES }, recoveryCode);
     await tx
       .update(users)

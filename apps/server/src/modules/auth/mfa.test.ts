@@ -34,6 +34,7 @@ describe('TOTP two-factor authentication', () => {
     expect(stored).toMatch(/^v1\.test\./);
     expect(stored).not.toContain(secret);
 
+    const activationCode = codeFor(enrol.body.otpauthUri);
     const wrong = await call(s, 'POST', '/api/v1/auth/mfa/activate', {
       token: u.token,
       body: { code: '000000' },
@@ -41,7 +42,7 @@ describe('TOTP two-factor authentication', () => {
     expect(wrong.status).toBe(401);
     const act = await call(s, 'POST', '/api/v1/auth/mfa/activate', {
       token: u.token,
-      body: { code: codeFor(enrol.body.otpauthUri) },
+      body: { code: activationCode },
     });
     expect(act.status).toBe(200);
     expect(act.body.recoveryCodes).toHaveLength(10);
@@ -56,15 +57,22 @@ describe('TOTP two-factor authentication', () => {
     });
     expect(badCode.status).toBe(401);
     expect(badCode.body.error.code).toBe('invalid_mfa_code');
+    // The activation code was used: the same code cannot sign in (no replay within its window).
+    const replay = await call(s, 'POST', '/api/v1/auth/login', {
+      body: { email: u.email, password: u.password, totp: activationCode },
+    });
+    expect(replay.status).toBe(401);
+    expect(replay.body.error.code).toBe('invalid_mfa_code');
+    // A code one step ahead (clock drift) is accepted, once.
+    const next = codeFor(enrol.body.otpauthUri, 30);
     const ok = await call(s, 'POST', '/api/v1/auth/login', {
-      body: { email: u.email, password: u.password, totp: codeFor(enrol.body.otpauthUri) },
+      body: { email: u.email, password: u.password, totp: next },
     });
     expect(ok.status).toBe(200);
-    // A code one step off (clock drift) is still accepted.
-    const drift = await call(s, 'POST', '/api/v1/auth/login', {
-      body: { email: u.email, password: u.password, totp: codeFor(enrol.body.otpauthUri, -30) },
+    const again2 = await call(s, 'POST', '/api/v1/auth/login', {
+      body: { email: u.email, password: u.password, totp: next },
     });
-    expect(drift.status).toBe(200);
+    expect(again2.status).toBe(401);
 
     // A recovery code works once.
     const recoveryCode = act.body.recoveryCodes[0];

@@ -10,7 +10,7 @@ import { isUniqueViolation, toOrganizationDto, toUserDto } from '../../services/
 import { assertStrongPassword, hashPassword, verifyPassword } from '../../services/passwords.ts';
 import { issueSession, revokeSession, revokeUserSessionsIn } from '../../services/sessions.ts';
 import { randomToken } from '../../services/tokens.ts';
-import { checkSecondFactor } from './mfa-service.ts';
+import { checkSecondFactor, claimTotpStep } from './mfa-service.ts';
 import {
   consumeUserToken,
   createUserToken,
@@ -135,7 +135,7 @@ export async function login(
       );
     }
     const check = checkSecondFactor(deps.secrets, user, body);
-    if (!check.ok) {
+    if (!check.ok || (check.step !== undefined && !(await claimTotpStep(deps.db.db, user.id, check.step)))) {
       await deps.rateLimits.loginFailed(body.email, request.ip);
       throw new AppError(
         401,
