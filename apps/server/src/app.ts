@@ -21,6 +21,7 @@ import { healthRoutes } from './modules/health/routes.ts';
 import { organizationsModule } from './modules/organizations/routes.ts';
 import { runsModule } from './modules/runs/routes.ts';
 import { workflowsModule } from './modules/workflows/routes.ts';
+import { ApiKeyCache } from './services/auth-cache.ts';
 import { makeAuthenticator } from './services/authenticate.ts';
 import { createMailer } from './services/mailer.ts';
 import { AccessTokens, SECRET_TOKEN_PATTERN } from './services/tokens.ts';
@@ -56,6 +57,15 @@ export interface AppOptions {
   /** false: only the health routes (a worker-only process). */
   api?: boolean;
 }
+
+/** Routes whose changes can change an API key's validity or permissions. */
+const AUTH_AFFECTING = new Set([
+  'api_key:manage',
+  'member:manage',
+  'organization:update',
+  'billing:manage',
+  'authenticated',
+]);
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -127,6 +137,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     watcher: new RunWatcher(options.db),
     model: options.model ?? createSimulatorProvider(),
   };
+  const apiKeyCache = new ApiKeyCache();
+  await apiKeyCache.start(options.db);
   const deps: ModuleDeps = {
     db: options.db,
     secrets: options.secrets,
@@ -135,15 +147,25 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     tokens,
     rateLimits,
     engine,
+    apiKeyCache,
   };
   app.decorate('engine', engine);
   app.addHook('onClose', async () => {
     await engine.watcher.close();
+    await apiKeyCache.stop();
     mailer.close();
     await rateLimits.close();
   });
   registerTenancy(app, options.db);
   registerAuth(app, { authenticate: makeAuthenticator(deps), rateLimits });
+  // A change that can affect what an API key may do clears this process's cache before the answer leaves
+  // (other processes learn of it through the database's NOTIFY).
+  app.addHook('onSend', async (request, reply) => {
+    const permission = request.routeOptions.config?.permission;
+    if (request.method !== 'GET' && reply.statusCode < 400 && permission && AUTH_AFFECTING.has(permission)) {
+      apiKeyCache.clear();
+    }
+  });
 
   await app.register(healthRoutes(options.db, VERSION));
   if (options.api !== false) {

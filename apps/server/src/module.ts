@@ -3,6 +3,7 @@ import type { Database } from '@aiops/db';
 import type { Runs, RunWatcher } from '@aiops/engine';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RateLimits } from './http/rate-limit.ts';
+import type { ApiKeyCache } from './services/auth-cache.ts';
 import type { Mailer } from './services/mailer.ts';
 import type { AccessTokens } from './services/tokens.ts';
 import type { ServerSettings } from './settings.ts';
@@ -23,6 +24,8 @@ export interface ModuleDeps {
   tokens: AccessTokens;
   rateLimits: RateLimits;
   engine: EngineServices;
+  /** Cached API-key checks; drop them after a change that a key depends on. */
+  apiKeyCache: ApiKeyCache;
 }
 
 declare module 'fastify' {

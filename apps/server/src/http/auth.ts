@@ -32,6 +32,8 @@ declare module 'fastify' {
 export interface Authenticated {
   auth: AuthContext;
   limits: RateLimitSubject;
+  /** When the credential stops being valid by itself (an API key's expiry). */
+  expiresAt?: Date | null;
 }
 
 /** Turns a bearer token or API key into a caller, or null when it is invalid, expired or revoked. */

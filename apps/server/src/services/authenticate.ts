@@ -3,15 +3,22 @@ import { effectivePermissions } from '@aiops/core';
 import { apiKeys, type Database, memberships, organizations, sessions, users } from '@aiops/db';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Authenticated, Authenticator } from '../http/auth.ts';
+import type { ApiKeyCache } from './auth-cache.ts';
 import { type AccessTokens, sha256 } from './tokens.ts';
 
 /** `last_used_at` of an API key is written at most this often (a write per request would be costly). */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 /** Checks a bearer credential: an API key (`aio_…`) or an access token; null when not valid now. */
-export function makeAuthenticator(deps: { db: Database; tokens: AccessTokens }): Authenticator {
+export function makeAuthenticator(deps: {
+  db: Database;
+  tokens: AccessTokens;
+  apiKeyCache: ApiKeyCache;
+}): Authenticator {
   return (credential) =>
-    credential.startsWith('aio_') ? byApiKey(deps.db, credential) : byAccessToken(deps, credential);
+    credential.startsWith('aio_')
+      ? deps.apiKeyCache.get(credential, () => byApiKey(deps.db, credential))
+      : byAccessToken(deps, credential);
 }
 
 /** An access token is valid while its session is not revoked or expired and its user is still a member. */
@@ -124,5 +131,6 @@ async function byApiKey(db: Database, key: string): Promise<Authenticated | null
       tier: row.tier,
       keyPerMinute: row.rateLimit,
     },
+    expiresAt: row.expiresAt,
   };
 }
