@@ -28,11 +28,9 @@ export class RunCreator {
     while (this.queue.length) {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
-        const outcomes = await this.db.system((tx) =>
-          insertRuns(
-            tx,
-            batch.map((b) => b.run),
-          ),
+        const outcomes = await insertRuns(
+          this.db,
+          batch.map((b) => b.run),
         );
         for (const [i, b] of batch.entries()) b.resolve(outcomes[i]!);
       } catch (err) {
@@ -46,7 +44,7 @@ export class RunCreator {
         );
         for (const b of batch) {
           try {
-            const [outcome] = await this.db.system((tx) => insertRuns(tx, [b.run]));
+            const [outcome] = await insertRuns(this.db, [b.run]);
             b.resolve(outcome!);
           } catch (e) {
             b.reject(e);

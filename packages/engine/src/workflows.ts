@@ -22,6 +22,19 @@ export function invalidDefinition(issues: DefinitionIssue[]): AppError {
   );
 }
 
+/** Successors of each node and the result nodes, stored with each version for the engine's SQL. */
+export function graphOf(definition: WorkflowDefinition): { out: Record<string, string[]>; result: string[] } {
+  const out: Record<string, string[]> = Object.fromEntries(
+    definition.nodes.map((n) => [n.id, [] as string[]]),
+  );
+  for (const c of definition.connections) out[c.from]?.push(c.to);
+  const outputs = definition.nodes.filter((n) => n.type === 'output').map((n) => n.id);
+  return {
+    out,
+    result: outputs.length ? outputs : definition.nodes.filter((n) => !out[n.id]?.length).map((n) => n.id),
+  };
+}
+
 export function checkDefinition(raw: unknown): WorkflowDefinition {
   const parsed = parseDefinition(raw);
   if (!parsed.ok) throw invalidDefinition(parsed.issues);
@@ -76,6 +89,7 @@ export async function createWorkflow(tx: Tx, input: CreateWorkflowInput): Promis
     name: definition.name,
     description: definition.description ?? null,
     definition: definition as unknown as Record<string, unknown>,
+    graph: graphOf(definition),
     changeNote: input.changeNote ?? 'created',
     createdBy: input.userId ?? null,
   });
@@ -125,6 +139,7 @@ export async function saveDefinition(
     name: definition.name,
     description: definition.description ?? null,
     definition: definition as unknown as Record<string, unknown>,
+    graph: graphOf(definition),
     changeNote: changeNote ?? null,
     createdBy: userId,
   });

@@ -81,6 +81,14 @@ export const workflowVersions = pgTable(
     name: varchar('name', { length: 255 }).notNull(),
     description: text('description'),
     definition: jsonb('definition').$type<Record<string, unknown>>().notNull(),
+    /**
+     * The definition's graph as the engine's SQL functions need it: successors of each node, and the
+     * nodes whose outputs make the run's output. Derived from `definition` when the version is saved.
+     */
+    graph: jsonb('graph')
+      .$type<{ out: Record<string, string[]>; result: string[] }>()
+      .notNull()
+      .default({ out: {}, result: [] }),
     changeNote: text('change_note'),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: createdAt(),

@@ -3,7 +3,7 @@ import { backoffDelayMs, type ModelPort } from '@aiops/core';
 import { type Database, queryRows } from '@aiops/db';
 import { sql } from 'drizzle-orm';
 import { Catalog, type CompiledVersion } from '../catalog.ts';
-import { type ClaimedStep, claimReadySteps, claimSteps } from '../sql/claim-steps.ts';
+import { type ClaimedStep, claimSteps } from '../sql/claim-steps.ts';
 import { completeSteps, type StepOutcome } from '../sql/complete-steps.ts';
 import {
   reclaimExpiredLeases,
@@ -232,20 +232,16 @@ export class Worker {
   }
 
   private async flush(batch: StepOutcome[]): Promise<void> {
-    const versions = new Map(batch.map((o) => [o.step.runId, this.held.get(o.step.stepId)!.compiled!]));
     let continued: ClaimedStep[] = [];
     for (let attempt = 1; ; attempt++) {
       try {
         const free = Math.max(0, this.running ? this.options.concurrency - this.executing : 0);
-        const result = await this.db.system((tx) =>
-          completeSteps(
-            tx,
-            this.options.workerId,
-            batch,
-            (runId) => versions.get(runId)!,
-            free,
-            (ids) => claimReadySteps(tx, this.options.workerId, ids, this.options.leaseMs),
-          ),
+        const result = await completeSteps(
+          this.db.db,
+          this.options.workerId,
+          batch,
+          free,
+          this.options.leaseMs,
         );
         continued = result.continued;
         for (const o of batch) {

@@ -1,0 +1,159 @@
+/**
+ * No-op job throughput on one PostgreSQL: our engine (a job = a one-step run on the simulator at 0 ms:
+ * claim, execute, record the attempt, complete the run), graphile-worker (with its local queue) and pg-boss,
+ * each on a fresh database. Jobs are enqueued first; the clock runs from worker start to the last completion.
+ */
+import { randomUUID } from 'node:crypto';
+import { openDb, organizations, queryRows } from '@aiops/db';
+import { createWorkflow, Runs, Worker } from '@aiops/engine';
+import { createSimulatorProvider, warmTokenizer } from '@aiops/providers';
+import { createPostgresDatabase, dropPostgresDatabase } from '@aiops/testing';
+import { sql } from 'drizzle-orm';
+import { makeWorkerUtils, run as runGraphile } from 'graphile-worker';
+import pg from 'pg';
+import PgBoss from 'pg-boss';
+
+const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function freshDb(adminUrl: string, bare: boolean): Promise<string> {
+  if (!bare) return createPostgresDatabase(adminUrl);
+  const name = `aiops_bench_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  await c.query(`CREATE DATABASE ${name}`);
+  await c.end();
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function ours(url: string): Promise<number> {
+  warmTokenizer();
+  const db = await openDb({ kind: 'postgres', url, poolSize: 20, migrate: false });
+  const orgId = randomUUID();
+  await db.system((tx) => tx.insert(organizations).values({ id: orgId, name: 'bench', slug: orgId }));
+  const wf = await db.withTenant(orgId, (tx) =>
+    createWorkflow(tx, {
+      organizationId: orgId,
+      definition: {
+        name: 'noop',
+        nodes: [{ id: 'a', type: 'agent', agent: { model: 'simulator:echo', prompt: 'x' } }],
+      },
+    }),
+  );
+  const runs = new Runs(db);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < JOBS) {
+        next++;
+        await runs.start({ organizationId: orgId, workflowId: wf.id, input: {} });
+      }
+    }),
+  );
+  const worker = new Worker(db, createSimulatorProvider(), { concurrency: 512, claimBatch: 100, pollMs: 20 });
+  const t0 = performance.now();
+  await worker.start();
+  for (;;) {
+    const [row] = await db.system((tx) =>
+      queryRows<{ n: number }>(
+        tx,
+        sql`SELECT count(*)::int AS n FROM workflow_executions WHERE status <> 'completed'`,
+      ),
+    );
+    if (row!.n === 0) break;
+    await sleep(20);
+  }
+  const elapsed = performance.now() - t0;
+  await worker.stop(1000);
+  await db.close();
+  return JOBS / (elapsed / 1000);
+}
+
+async function graphile(url: string): Promise<number> {
+  const utils = await makeWorkerUtils({ connectionString: url });
+  await utils.migrate();
+  for (let i = 0; i < JOBS; i += 1000) {
+    await utils.addJobs(
+      Array.from({ length: Math.min(1000, JOBS - i) }, () => ({ identifier: 'noop', payload: {} })),
+    );
+  }
+  await utils.release();
+  let done = 0;
+  let finish!: () => void;
+  const finished = new Promise<void>((r) => {
+    finish = r;
+  });
+  const t0 = performance.now();
+  const runner = await runGraphile({
+    preset: {
+      worker: {
+        connectionString: url,
+        concurrentJobs: 24,
+        maxPoolSize: 10,
+        pollInterval: 1000,
+        localQueue: { size: 500 },
+        completeJobBatchDelay: 0,
+        failJobBatchDelay: 0,
+      },
+    },
+    noHandleSignals: true,
+    taskList: {
+      noop: async () => {
+        if (++done === JOBS) finish();
+      },
+    },
+  });
+  await finished;
+  const elapsed = performance.now() - t0;
+  await runner.stop();
+  return JOBS / (elapsed / 1000);
+}
+
+async function pgBoss(url: string): Promise<number> {
+  const boss = new PgBoss({ connectionString: url, max: 10 });
+  boss.on('error', () => {});
+  await boss.start();
+  await boss.createQueue('noop');
+  for (let i = 0; i < JOBS; i += 1000) {
+    await boss.insert(Array.from({ length: Math.min(1000, JOBS - i) }, () => ({ name: 'noop', data: {} })));
+  }
+  let done = 0;
+  let finish!: () => void;
+  const finished = new Promise<void>((r) => {
+    finish = r;
+  });
+  const t0 = performance.now();
+  for (let w = 0; w < 4; w++) {
+    await boss.work('noop', { batchSize: 100, pollingIntervalSeconds: 0.5 }, async (jobs) => {
+      done += jobs.length;
+      if (done >= JOBS) finish();
+    });
+  }
+  await finished;
+  const elapsed = performance.now() - t0;
+  await boss.stop({ graceful: false, wait: true });
+  return JOBS / (elapsed / 1000);
+}
+
+export async function queueBenchmarks(adminUrl: string): Promise<void> {
+  console.log(`\n[postgres] ${JOBS} no-op jobs, enqueued first, same server, one process each:`);
+  const rows: [string, number][] = [];
+  for (const [name, fn, bare] of [
+    ['aiops engine (one-step runs)', ours, false],
+    ['graphile-worker 0.17.3 (local queue 500)', graphile, true],
+    ['pg-boss 10.4.2 (4 workers × batch 100)', pgBoss, true],
+  ] as const) {
+    const url = await freshDb(adminUrl, bare);
+    try {
+      rows.push([name, await fn(url)]);
+    } finally {
+      await dropPostgresDatabase(adminUrl, url);
+    }
+  }
+  console.log('  | queue | jobs/s |');
+  for (const [name, rate] of rows) console.log(`  | ${name} | ${rate.toFixed(0)} |`);
+  const gw = rows[1]![1];
+  console.log(`  our queue = ${((rows[0]![1] / gw) * 100).toFixed(0)}% of graphile-worker`);
+}

@@ -1,0 +1,46 @@
+/**
+ * The server the engine benchmark drives: `aiops start` (API and worker in one process) with rate limits
+ * out of the way. Prints `READY <url>`. Usage: node --import tsx bench/engine-server.ts <postgres-url|pglite-dir>
+ */
+import { generateKey, parseKeyring, SecretBox } from '@aiops/core';
+import { openDb } from '@aiops/db';
+import { Worker } from '@aiops/engine';
+import { createSimulatorProvider, warmTokenizer } from '@aiops/providers';
+import { buildApp } from '@aiops/server';
+
+const target = process.argv[2]!;
+warmTokenizer();
+const db = await openDb(
+  target.startsWith('postgres')
+    ? { kind: 'postgres', url: target, poolSize: 20, migrate: false }
+    : { kind: 'pglite', dataDir: target },
+);
+const model = createSimulatorProvider();
+const unlimited = { userPerMinute: 1e9, orgPerMinute: 1e9 };
+const app = await buildApp({
+  db,
+  model,
+  secrets: new SecretBox(parseKeyring(`bench:${generateKey()}`)),
+  logLevel: 'warn',
+  settings: {
+    rateLimits: {
+      tiers: { starter: unlimited, professional: unlimited, business: unlimited, enterprise: unlimited },
+      anonymousPerMinute: 1e9,
+    },
+  },
+});
+const worker = new Worker(
+  db,
+  model,
+  { concurrency: Number(process.env.BENCH_WORKER_CONCURRENCY ?? 256), claimBatch: 64 },
+  app.log,
+);
+await worker.start();
+const url = await app.listen({ host: '127.0.0.1', port: 0 });
+process.stdout.write(`READY ${url}\n`);
+process.on('SIGTERM', async () => {
+  await worker.stop(2000);
+  await app.close();
+  await db.close();
+  process.exit(0);
+});

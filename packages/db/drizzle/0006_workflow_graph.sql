@@ -1,0 +1,1 @@
+ALTER TABLE "workflow_versions" ADD COLUMN "graph" jsonb DEFAULT '{"out":{},"result":[]}'::jsonb NOT NULL;
