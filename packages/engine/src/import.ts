@@ -16,10 +16,8 @@ export interface ImportResult {
   definition: Record<string, unknown>;
 }
 
-export interface AgentLookup {
-  /** The org agent a seed-003 `agent_id` names, or undefined. */
-  (ref: string): Promise<{ id: string } | undefined>;
-}
+/** The org agent a seed-003 `agent_id` names, or undefined. */
+export type AgentLookup = (ref: string) => Promise<{ id: string } | undefined>;
 
 export function parseDocument(body: unknown): unknown {
   if (typeof body !== 'string') return body;
