@@ -9,7 +9,7 @@ import { createWorkflow, Runs, Worker } from '@aiops/engine';
 import { createSimulatorProvider, warmTokenizer } from '@aiops/providers';
 import { createPostgresDatabase, dropPostgresDatabase } from '@aiops/testing';
 import { sql } from 'drizzle-orm';
-import { makeWorkerUtils, run as runGraphile } from 'graphile-worker';
+import { Logger, makeWorkerUtils, run as runGraphile } from 'graphile-worker';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 
@@ -71,8 +71,10 @@ async function ours(url: string): Promise<number> {
   return JOBS / (elapsed / 1000);
 }
 
+const quiet = new Logger(() => () => {});
+
 async function graphile(url: string): Promise<number> {
-  const utils = await makeWorkerUtils({ connectionString: url });
+  const utils = await makeWorkerUtils({ connectionString: url, logger: quiet });
   await utils.migrate();
   for (let i = 0; i < JOBS; i += 1000) {
     await utils.addJobs(
@@ -99,6 +101,7 @@ async function graphile(url: string): Promise<number> {
       },
     },
     noHandleSignals: true,
+    logger: quiet,
     taskList: {
       noop: async () => {
         if (++done === JOBS) finish();
@@ -133,7 +136,7 @@ async function pgBoss(url: string): Promise<number> {
   }
   await finished;
   const elapsed = performance.now() - t0;
-  await boss.stop({ graceful: false, wait: true });
+  await boss.stop({ graceful: false, wait: false });
   return JOBS / (elapsed / 1000);
 }
 
@@ -147,7 +150,9 @@ export async function queueBenchmarks(adminUrl: string): Promise<void> {
   ] as const) {
     const url = await freshDb(adminUrl, bare);
     try {
-      rows.push([name, await fn(url)]);
+      const rate = await fn(url);
+      console.log(`  ${name}: ${rate.toFixed(0)} jobs/s`);
+      rows.push([name, rate]);
     } finally {
       await dropPostgresDatabase(adminUrl, url);
     }

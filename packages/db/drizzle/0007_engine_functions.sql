@@ -2,6 +2,22 @@
 -- application role can call them without a transaction of its own (they cross tenants, as the engine's
 -- queue must; each checks organization ids itself). Callable only by aiops_app.
 
+-- NOTIFY with a JSON array of ids, in chunks that stay under PostgreSQL's 8000-byte payload limit.
+CREATE OR REPLACE FUNCTION aiops_notify_ids(p_channel text, p_ids text[])
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  i int := 1;
+BEGIN
+  IF p_ids IS NULL THEN
+    RETURN;
+  END IF;
+  WHILE i <= coalesce(array_length(p_ids, 1), 0) LOOP
+    PERFORM pg_notify(p_channel, to_json(p_ids[i:i + 149])::text);
+    i := i + 150;
+  END LOOP;
+END
+$$;
+--> statement-breakpoint
 -- Leases the given ready steps to a worker and marks their runs running. Returns the steps with what the
 -- worker needs of their runs.
 CREATE OR REPLACE FUNCTION aiops_lease_steps(p_worker text, p_ids uuid[], p_lease_ms int)
@@ -27,7 +43,7 @@ BEGIN
   INTO v_result
   FROM claimed c JOIN workflow_executions e ON e.id = c.run_id;
   IF jsonb_array_length(v_result) > 0 THEN
-    PERFORM pg_notify('aiops_run_events', (SELECT json_agg(DISTINCT s->>'runId')::text FROM jsonb_array_elements(v_result) s));
+    PERFORM aiops_notify_ids('aiops_run_events', ARRAY(SELECT DISTINCT s->>'runId' FROM jsonb_array_elements(v_result) s));
   END IF;
   RETURN v_result;
 END
@@ -214,7 +230,7 @@ BEGIN
   IF v_failed IS NOT NULL THEN
     UPDATE run_steps SET status = 'cancelled', completed_at = now(), updated_at = now()
     WHERE run_id IN (SELECT key::uuid FROM jsonb_each(v_failed)) AND status IN ('pending', 'ready');
-    PERFORM pg_notify('aiops_cancel', (SELECT json_agg(key)::text FROM jsonb_each(v_failed)));
+    PERFORM aiops_notify_ids('aiops_cancel', ARRAY(SELECT key FROM jsonb_each(v_failed)));
   END IF;
 
   -- 3. Runs: totals, failure or completion, workflow counters.
@@ -276,8 +292,8 @@ BEGIN
   )
   SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'status', status)) FILTER (WHERE finished), '[]'::jsonb)
   INTO v_finished FROM upd;
-  PERFORM pg_notify('aiops_run_events', (
-    SELECT json_agg(DISTINCT o->>'run_id')::text FROM jsonb_array_elements(p_outcomes) o WHERE v_final ? (o->>'id')));
+  PERFORM aiops_notify_ids('aiops_run_events',
+    ARRAY(SELECT DISTINCT o->>'run_id' FROM jsonb_array_elements(p_outcomes) o WHERE v_final ? (o->>'id')));
 
   -- 4. Continuation.
   IF array_length(v_ready, 1) > 0 THEN
@@ -294,6 +310,8 @@ BEGIN
     'leftReady', coalesce(array_length(v_ready, 1), 0) - jsonb_array_length(v_continued));
 END
 $$;
+--> statement-breakpoint
+REVOKE ALL ON FUNCTION aiops_notify_ids(text, text[]) FROM PUBLIC;
 --> statement-breakpoint
 REVOKE ALL ON FUNCTION aiops_lease_steps(text, uuid[], int) FROM PUBLIC;
 --> statement-breakpoint

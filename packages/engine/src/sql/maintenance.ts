@@ -35,10 +35,15 @@ export async function stoppedRuns(tx: Tx, runIds: string[]): Promise<Set<string>
 
 /**
  * Returns steps whose lease expired (their worker died or stalled) to the queue, recording the lost
- * attempt. A step that lost `maxLost` leases fails, and its run with it. A worker never reclaims its own
- * leases: if it is alive to sweep, its heartbeat will renew them.
+ * attempt. A step that lost `maxLost` leases fails, and its run with it. A worker does not reclaim the
+ * steps it is still working on (its heartbeat renews those), only ones it lost track of.
  */
-export async function reclaimExpiredLeases(tx: Tx, maxLost: number, exceptWorker: string): Promise<number> {
+export async function reclaimExpiredLeases(
+  tx: Tx,
+  maxLost: number,
+  exceptWorker: string,
+  exceptSteps: string[],
+): Promise<number> {
   const lost = await queryRows<{
     id: string;
     run_id: string;
@@ -50,7 +55,8 @@ export async function reclaimExpiredLeases(tx: Tx, maxLost: number, exceptWorker
   }>(
     tx,
     sql`SELECT id, run_id, node_id, organization_id, attempt, lease_owner, started_at FROM run_steps
-        WHERE status = 'running' AND lease_expires_at < now() AND lease_owner <> ${exceptWorker}
+        WHERE status = 'running' AND lease_expires_at < now()
+          AND NOT (lease_owner = ${exceptWorker} AND id = ANY(${uuids(exceptSteps)}::uuid[]))
         ORDER BY lease_expires_at LIMIT 500 FOR UPDATE SKIP LOCKED`,
   );
   if (!lost.length) return 0;

@@ -313,7 +313,9 @@ export class Worker {
           sql`SELECT pg_try_advisory_xact_lock(${SWEEP_LOCK}) AS ok`,
         );
         if (!lock?.ok) return;
-        const reclaimed = await reclaimExpiredLeases(tx, this.options.maxLostLeases, this.options.workerId);
+        const reclaimed = await reclaimExpiredLeases(tx, this.options.maxLostLeases, this.options.workerId, [
+          ...this.held.keys(),
+        ]);
         const timedOut = await timeOutRuns(tx);
         if (reclaimed || timedOut) this.log.info({ reclaimed, timedOut }, 'swept');
       });
