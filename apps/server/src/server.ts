@@ -5,6 +5,7 @@ import { Worker } from '@aiops/engine';
 import { createSimulatorProvider, warmTokenizer } from '@aiops/providers';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
+import { type DemoAccount, seedDemo } from './demo.ts';
 import { jwtSecretFrom, loadKeyring } from './keyring.ts';
 
 export interface RunningServer {
@@ -14,6 +15,8 @@ export interface RunningServer {
   url: string;
   /** The step worker of this process (roles all and worker). */
   worker: Worker | undefined;
+  /** Set when this start seeded the demo account (print it: the password is not stored in clear). */
+  demo: DemoAccount | undefined;
   /** Stops accepting, finishes in-flight requests, closes the database. */
   close(): Promise<void>;
 }
@@ -37,6 +40,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const db = await openDb(databaseOptions(config));
   let app: FastifyInstance;
   let worker: Worker | undefined;
+  let demo: DemoAccount | undefined;
   try {
     app = await buildApp({
       db,
@@ -57,16 +61,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
         oauth: config.oauth,
       },
     });
+    if (config.demo && config.role !== 'worker') demo = await seedDemo(db);
     if (config.role !== 'api') {
       worker = new Worker(db, model, { ...config.worker }, app.log);
       await worker.start();
     }
-    const w = worker;
-    app.addHook('onClose', async () => {
-      // Stop claiming; let steps in flight finish (or give them back), then close the database.
-      await w?.stop(Math.max(0, config.shutdownTimeoutMs - 1000));
-      await db.close();
-    });
     await app.listen({ host: config.host, port: config.port });
   } catch (e) {
     await worker?.stop(0);
@@ -80,8 +79,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
     app,
     db,
     worker,
+    demo,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    close: () => app.close(),
+    // Stop accepting requests and finish those in flight; stop claiming steps and let those in flight
+    // finish (or give them back); then close the database.
+    async close() {
+      await app.close();
+      await worker?.stop(Math.max(0, config.shutdownTimeoutMs - 1000));
+      await db.close();
+    },
   };
 }
 

@@ -15,6 +15,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** all: API and worker in one process; api: HTTP only; worker: executes steps (and answers health probes). */
   role: 'all' | 'api' | 'worker';
+  /** Seed a demo user, organization and workflows into an empty database (auto: only on PGlite). */
+  demo: boolean;
   worker: { concurrency: number; leaseMs: number; pollMs: number };
   trustProxy: boolean;
   encryption: {
@@ -113,6 +115,7 @@ export function loadConfig(
     bodyLimitBytes: e.AIOPS_BODY_LIMIT_BYTES,
     shutdownTimeoutMs: e.AIOPS_SHUTDOWN_TIMEOUT_MS,
     role: e.AIOPS_ROLE,
+    demo: e.AIOPS_DEMO === 'true' || (e.AIOPS_DEMO === 'auto' && !e.DATABASE_URL),
     worker: {
       concurrency: e.AIOPS_WORKER_CONCURRENCY,
       leaseMs: e.AIOPS_WORKER_LEASE_MS,

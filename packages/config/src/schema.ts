@@ -49,6 +49,7 @@ export const envSchema = z.object({
     z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be a key id of AIOPS_ENCRYPTION_KEYS'),
   ),
   AIOPS_KEY_FILE: optional(z.string().min(1)).default('./.aiops/keys'),
+  AIOPS_DEMO: optional(z.enum(['auto', 'true', 'false'])).default('auto'),
   AIOPS_ROLE: optional(z.enum(['all', 'api', 'worker'])).default('all'),
   AIOPS_WORKER_CONCURRENCY: optional(z.coerce.number().int().min(1).max(10_000)).default(64),
   AIOPS_WORKER_LEASE_MS: optional(z.coerce.number().int().min(1000).max(3_600_000)).default(30_000),

@@ -24,6 +24,13 @@ export async function start(options: StartOptions): Promise<void> {
   const server = await startServer(config);
   closeOnSignals(server, config.shutdownTimeoutMs);
   process.stdout.write(`AI Ops Studio is ready at ${server.url}\n  API docs: ${server.url}/docs\n`);
+  if (server.demo) {
+    process.stdout.write(
+      `\nDemo account (created now; the password is shown only this once):\n  email:    ${server.demo.email}\n  password: ${server.demo.password}\n` +
+        `Try it:\n  curl -s -X POST ${server.url}/api/v1/auth/login -H 'content-type: application/json' \\\n` +
+        `    -d '{"email":"${server.demo.email}","password":"${server.demo.password}"}'\n`,
+    );
+  }
 }
 
 function parsePort(value: string): number {
