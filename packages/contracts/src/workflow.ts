@@ -76,8 +76,54 @@ export const agentNodeSchema = z
     agentVersion: z.number().int().min(1).optional(),
     /** Extra template variables for the agent's prompt, rendered first: `{{vars.<name>}}`. */
     vars: z.record(z.string(), z.unknown()).optional(),
+    /** Fan-out: a template that yields a list; the agent runs once per item (`{{item}}`, `{{index}}`). */
+    forEach: z.string().max(10_000).optional(),
+    /** Items processed at once in a fan-out (default 10). */
+    parallelism: z.number().int().min(1).max(100).optional(),
+    /** In a fan-out, a failed item does not fail the node: errors are collected beside the results. */
+    continueOnError: z.boolean().optional(),
   })
   .meta({ id: 'AgentNode' });
+
+export const approvalNodeSchema = z
+  .object({
+    ...nodeBase,
+    type: z.literal('approval'),
+    /** What the approver is asked (a template). */
+    message: z.string().max(10_000).optional(),
+    /** With `timeoutMs`: the decision taken when nobody decides in time (default rejected). */
+    defaultDecision: z.enum(['approved', 'rejected']).optional(),
+    /** fail (default): a rejection fails the run; continue: the node completes with approved = false. */
+    onReject: z.enum(['fail', 'continue']).optional(),
+  })
+  .meta({ id: 'ApprovalNode' });
+
+export const subworkflowNodeSchema = z
+  .object({
+    ...nodeBase,
+    type: z.literal('subworkflow'),
+    workflowId: z.uuid(),
+    /** Pin a version of the child workflow (default: its current version when the step starts). */
+    version: z.number().int().min(1).optional(),
+    /** The child run's input: any JSON, strings are templates. */
+    input: z.unknown().optional(),
+  })
+  .meta({ id: 'SubworkflowNode' });
+
+export const delayNodeSchema = z
+  .object({
+    ...nodeBase,
+    type: z.literal('delay'),
+    durationMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(366 * 86_400_000)
+      .optional(),
+    /** A time to wait until: an ISO 8601 string, or a template that yields one. */
+    until: z.string().max(1000).optional(),
+  })
+  .meta({ id: 'DelayNode' });
 
 export const outputNodeSchema = z
   .object({
@@ -87,13 +133,22 @@ export const outputNodeSchema = z
   })
   .meta({ id: 'OutputNode' });
 
-export const NODE_TYPES = ['agent', 'output'] as const;
+export const NODE_TYPES = ['agent', 'output', 'approval', 'subworkflow', 'delay'] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
-export const workflowNodeSchema = z.discriminatedUnion('type', [agentNodeSchema, outputNodeSchema]);
+export const workflowNodeSchema = z.discriminatedUnion('type', [
+  agentNodeSchema,
+  outputNodeSchema,
+  approvalNodeSchema,
+  subworkflowNodeSchema,
+  delayNodeSchema,
+]);
 export type WorkflowNode = z.infer<typeof workflowNodeSchema>;
 export type AgentNode = z.infer<typeof agentNodeSchema>;
 export type OutputNode = z.infer<typeof outputNodeSchema>;
+export type ApprovalNode = z.infer<typeof approvalNodeSchema>;
+export type SubworkflowNode = z.infer<typeof subworkflowNodeSchema>;
+export type DelayNode = z.infer<typeof delayNodeSchema>;
 
 export const connectionSchema = z
   .object({
@@ -114,6 +169,11 @@ export const workflowSettingsSchema = z
       .optional()
       .describe('whole-run timeout'),
     retry: retryPolicySchema.partial().optional().describe('default retry policy of every node'),
+    /** Runs of this workflow active at once; more wait their turn (queue) or are refused (reject, 429). */
+    maxConcurrentRuns: z.number().int().min(1).max(100_000).optional(),
+    concurrencyPolicy: z.enum(['queue', 'reject']).optional(),
+    /** Runs whose input gives the same key run one at a time, e.g. `{{input.customerId}}`. */
+    concurrencyKey: z.string().max(1000).optional(),
   })
   .meta({ id: 'WorkflowSettings' });
 

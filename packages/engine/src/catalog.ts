@@ -5,6 +5,7 @@ import {
   conditionNodeRefs,
   type Graph,
   retryPolicy,
+  templateFields,
   templateNodeRefs,
 } from '@aiops/core';
 import { type AgentConfiguration, agentVersions, type Tx, workflowVersions } from '@aiops/db';
@@ -35,10 +36,7 @@ export function compileVersion(
   const reads = new Map<string, string[]>();
   const retry = new Map<string, RetryPolicy>();
   for (const node of definition.nodes) {
-    const fields =
-      node.type === 'agent'
-        ? { a: node.agent?.prompt, b: node.agent?.system, c: node.vars }
-        : { v: node.value };
+    const fields = templateFields(node);
     const refs = new Set(collectTemplates(fields).flatMap((t) => templateNodeRefs(t.template)));
     for (const e of graph.outgoing.get(node.id)!) {
       if (e.condition) for (const r of conditionNodeRefs(e.condition)) refs.add(r);

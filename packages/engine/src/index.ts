@@ -10,6 +10,7 @@ export {
   updateAgent,
 } from './agents.ts';
 export { Catalog, type CompiledVersion, compileVersion } from './catalog.ts';
+export { type Decision, decideApproval, pauseRun, resumeRun, retryRun, waitingApprovals } from './control.ts';
 export {
   type AgentLookup,
   convertImport,
@@ -24,6 +25,7 @@ export {
   FINAL,
   getRun,
   getRunDetail,
+  type RerunInput,
   type RunRow,
   Runs,
   type StartedRun,

@@ -15,6 +15,7 @@ export class RunCreator {
     private readonly db: Database,
     private readonly maxBatch = 256,
     private readonly log: Logger = silentLogger,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   create(run: NewRun): Promise<InsertOutcome> {
@@ -44,7 +45,7 @@ export class RunCreator {
         );
         for (const b of batch) {
           try {
-            const [outcome] = await insertRuns(this.db, [b.run]);
+            const [outcome] = await insertRuns(this.db, [b.run], this.now());
             b.resolve(outcome!);
           } catch (e) {
             b.reject(e);

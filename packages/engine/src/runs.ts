@@ -1,4 +1,11 @@
-import { AppError, assertTransition, notFound, type RunStatus, validateRunInput } from '@aiops/core';
+import {
+  AppError,
+  assertTransition,
+  notFound,
+  type RunStatus,
+  renderString,
+  validateRunInput,
+} from '@aiops/core';
 import {
   type AgentPins,
   agentExecutions,
@@ -12,14 +19,13 @@ import {
 } from '@aiops/db';
 import { and, asc, eq } from 'drizzle-orm';
 import { Catalog, type CompiledVersion } from './catalog.ts';
+import { rerunSeeds } from './control.ts';
 import { RunCreator } from './run-creator.ts';
+import { getRun, type RunRow } from './run-rows.ts';
+import type { InsertOutcome } from './sql/create-run.ts';
 import { stopRuns } from './sql/maintenance.ts';
 import { type Logger, silentLogger } from './types.ts';
 import { getWorkflow } from './workflows.ts';
-
-export type RunRow = typeof workflowExecutions.$inferSelect;
-export type StepRow = typeof runSteps.$inferSelect;
-export type AttemptRow = typeof agentExecutions.$inferSelect;
 
 export interface StartRunInput {
   organizationId: string;
@@ -32,6 +38,7 @@ export interface StartRunInput {
   apiKeyId?: string | null;
   correlationId?: string;
   parentExecutionId?: string | null;
+  parentStepId?: string | null;
   idempotencyKey?: string | null;
   externalTriggerId?: string | null;
   metadata?: Record<string, unknown>;
@@ -42,6 +49,8 @@ export interface StartedRun {
   /** False when the idempotency key matched an earlier run, which is returned instead. */
   created: boolean;
   version: number;
+  /** The workflow's concurrency limit is reached: the run waits its turn (status queued). */
+  queued: boolean;
 }
 
 interface WorkflowInfo {
@@ -67,8 +76,74 @@ export class Runs {
   constructor(
     private readonly db: Database,
     log: Logger = silentLogger,
+    /** The clock of monthly quotas (tests move it). */
+    private readonly now: () => Date = () => new Date(),
   ) {
-    this.creator = new RunCreator(db, 256, log);
+    this.creator = new RunCreator(db, 256, log, now);
+  }
+
+  /** A started run from an insert outcome; undefined when the workflow changed or vanished meanwhile. */
+  private outcome(outcome: InsertOutcome, version: number): StartedRun | undefined {
+    if (outcome.kind === 'created') return { id: outcome.id, created: true, version, queued: outcome.queued };
+    if (outcome.kind === 'duplicate') return { id: outcome.id, created: false, version, queued: false };
+    if (outcome.kind === 'quota_exceeded') {
+      throw new AppError(
+        429,
+        'quota_exceeded',
+        "The organization's monthly execution quota is used up; it resets on the first of next month, or upgrade the plan",
+        { details: { retryAfterSeconds: secondsToNextMonth(this.now()) } },
+      );
+    }
+    if (outcome.kind === 'concurrency_limited') {
+      throw new AppError(
+        429,
+        'concurrency_limit',
+        'The workflow already runs as many runs at once as it allows; try again when one ends',
+        {
+          retryable: true,
+          details: { retryAfterSeconds: 1 },
+        },
+      );
+    }
+    return undefined;
+  }
+
+  /**
+   * A new run of the same version and input that reuses the old run's outputs upstream of `fromStep` and
+   * runs that step and everything after it (the debugging loop), linked to the old run.
+   */
+  async rerun(input: RerunInput): Promise<StartedRun> {
+    const { organizationId } = input;
+    const prepared = await this.db.withTenant(organizationId, async (tx) => {
+      const old = await getRun(tx, input.runId);
+      const wf = await getWorkflow(tx, old.workflowId);
+      const compiled = await this.catalog.version(tx, old.workflowId, old.workflowVersion);
+      const seeds = await rerunSeeds(tx, old, compiled, input.fromStep, input.input);
+      return { old, wf, compiled, seeds };
+    });
+    const { old, wf, compiled, seeds } = prepared;
+    const outcome = await this.creator.create({
+      organizationId,
+      compiled,
+      expectCurrentVersion: false,
+      input: old.inputData,
+      agentPins: old.agentPins,
+      triggeredBy: 'manual',
+      userId: input.userId ?? null,
+      apiKeyId: input.apiKeyId ?? null,
+      correlationId: old.correlationId,
+      concurrencyKey: concurrencyKeyOf(compiled, old.inputData),
+      timeoutMs: compiled.graph.definition.settings?.timeoutMs ?? wf.executionTimeout * 1000,
+      maxRetries: wf.maxRetries,
+      metadata: { rerunOf: old.id, fromStep: input.fromStep },
+      steps: seeds.steps,
+      remainingNodes: seeds.remaining,
+      stepsCompleted: seeds.completed,
+      rerunOf: old.id,
+    });
+    const started = this.outcome(outcome, old.workflowVersion);
+    if (!started) throw notFound('Workflow', old.workflowId);
+    return started;
   }
 
   /** Forget what is cached of a workflow (after a save in this process). */
@@ -127,14 +202,16 @@ export class Runs {
         apiKeyId: input.apiKeyId ?? null,
         ...(input.correlationId ? { correlationId: input.correlationId } : {}),
         parentExecutionId: input.parentExecutionId ?? null,
+        parentStepId: input.parentStepId ?? null,
+        concurrencyKey: concurrencyKeyOf(compiled, runInput),
         idempotencyKey: input.idempotencyKey ?? null,
         externalTriggerId: input.externalTriggerId ?? null,
         timeoutMs: compiled.graph.definition.settings?.timeoutMs ?? info.executionTimeout * 1000,
         maxRetries: info.maxRetries,
         ...(input.metadata ? { metadata: input.metadata } : {}),
       });
-      if (outcome.kind === 'created') return { id: outcome.id, created: true, version };
-      if (outcome.kind === 'duplicate') return { id: outcome.id, created: false, version };
+      const started = this.outcome(outcome, version);
+      if (started) return started;
       this.info.delete(key);
       if (outcome.kind === 'workflow_missing') throw notFound('Workflow', input.workflowId);
       if (attempt >= 3)
@@ -143,6 +220,30 @@ export class Runs {
         });
     }
   }
+}
+
+export interface RerunInput {
+  organizationId: string;
+  runId: string;
+  fromStep: string;
+  /** Overrides of the step's rendered prompt (agent nodes). */
+  input?: { prompt?: string | undefined; system?: string | undefined };
+  userId?: string | null;
+  apiKeyId?: string | null;
+}
+
+/** The run's concurrency key: the workflow's `settings.concurrencyKey` template rendered on the input. */
+function concurrencyKeyOf(compiled: CompiledVersion, input: unknown): string | null {
+  const template = compiled.graph.definition.settings?.concurrencyKey;
+  if (!template) return null;
+  const v = renderString(template, { input, variables: compiled.graph.definition.variables ?? {} });
+  if (v === null || v === undefined || v === '') return null;
+  return (typeof v === 'string' ? v : JSON.stringify(v)).slice(0, 255);
+}
+
+function secondsToNextMonth(now: Date): number {
+  const next = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
+  return Math.max(1, Math.ceil((next - now.getTime()) / 1000));
 }
 
 /** Each agent node that references an org agent runs the version current now (or the one it names). */
@@ -181,23 +282,6 @@ async function pinAgents(tx: Tx, compiled: CompiledVersion): Promise<AgentPins> 
   return pins;
 }
 
-export async function getRun(tx: Tx, runId: string): Promise<RunRow> {
-  const [run] = await tx.select().from(workflowExecutions).where(eq(workflowExecutions.id, runId));
-  if (!run) throw notFound('Run', runId);
-  return run;
-}
-
-export async function getRunDetail(tx: Tx, runId: string) {
-  const run = await getRun(tx, runId);
-  const steps = await tx.select().from(runSteps).where(eq(runSteps.runId, runId));
-  const attempts = await tx
-    .select()
-    .from(agentExecutions)
-    .where(eq(agentExecutions.workflowExecutionId, runId))
-    .orderBy(asc(agentExecutions.startedAt), asc(agentExecutions.attempt));
-  return { run, steps, attempts };
-}
-
 /** Cancels a run: unfinished steps stop, running ones are aborted by their workers. 409 if it is final. */
 export async function cancelRun(tx: Tx, runId: string, reason = 'Cancelled by a user'): Promise<RunRow> {
   const [run] = await tx
@@ -212,3 +296,5 @@ export async function cancelRun(tx: Tx, runId: string, reason = 'Cancelled by a 
 }
 
 export const FINAL = ['completed', 'failed', 'cancelled', 'timeout'];
+
+export { type AttemptRow, getRun, getRunDetail, type RunRow, type StepRow } from './run-rows.ts';

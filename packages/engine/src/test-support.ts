@@ -34,7 +34,7 @@ export interface EngineHarness {
 }
 
 export async function engineHarness(
-  options: { workers?: number; worker?: Partial<WorkerOptions>; poolSize?: number } = {},
+  options: { workers?: number; worker?: Partial<WorkerOptions>; poolSize?: number; now?: () => Date } = {},
 ): Promise<EngineHarness> {
   warmTokenizer();
   const t = await createTestDatabase({ poolSize: options.poolSize ?? 8 });
@@ -52,7 +52,7 @@ export async function engineHarness(
       return simulator.call(req);
     },
   };
-  const runs = new Runs(db);
+  const runs = new Runs(db, undefined, options.now);
   const watcher = new RunWatcher(db);
   const workers: Worker[] = [];
   const h: EngineHarness = {

@@ -1,6 +1,6 @@
 import { agentExecutions, runSteps, type Tx } from '@aiops/db';
 import { and, eq, gte, or } from 'drizzle-orm';
-import { getRun } from './runs.ts';
+import { getRun } from './run-rows.ts';
 
 /**
  * A run's events, rebuilt from what the database keeps (the run row, its steps and its attempt rows), so

@@ -52,6 +52,8 @@ export interface WorkerOptions {
   sweepMs: number;
   /** Lost leases of one step before it fails (a step that always kills its worker). */
   maxLostLeases: number;
+  /** Deepest chain of sub-workflows (a run at depth 0 may start children down to this depth). */
+  maxDepth: number;
 }
 
 export const DEFAULT_WORKER_OPTIONS: Omit<WorkerOptions, 'workerId'> = {
@@ -62,6 +64,7 @@ export const DEFAULT_WORKER_OPTIONS: Omit<WorkerOptions, 'workerId'> = {
   pollMs: 500,
   sweepMs: 1_000,
   maxLostLeases: 10,
+  maxDepth: 5,
 };
 
 export interface EngineDeps {

@@ -1,5 +1,6 @@
 import type { Database } from '@aiops/db';
-import { FINAL, getRun, type RunRow } from './runs.ts';
+import { getRun, type RunRow } from './run-rows.ts';
+import { FINAL } from './runs.ts';
 import { CHANNELS } from './types.ts';
 
 /**

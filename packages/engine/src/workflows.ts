@@ -35,6 +35,15 @@ export function graphOf(definition: WorkflowDefinition): { out: Record<string, s
   };
 }
 
+/** Concurrency settings of a definition, as the workflow row keeps them for the engine's SQL. */
+function concurrencyColumns(definition: WorkflowDefinition) {
+  return {
+    maxConcurrentExecutions: definition.settings?.maxConcurrentRuns ?? null,
+    concurrencyPolicy: definition.settings?.concurrencyPolicy ?? 'queue',
+    concurrencyKey: definition.settings?.concurrencyKey ?? null,
+  };
+}
+
 export function checkDefinition(raw: unknown): WorkflowDefinition {
   const parsed = parseDefinition(raw);
   if (!parsed.ok) throw invalidDefinition(parsed.issues);
@@ -73,6 +82,7 @@ export async function createWorkflow(tx: Tx, input: CreateWorkflowInput): Promis
         executionTimeout:
           input.executionTimeout ?? Math.ceil((definition.settings?.timeoutMs ?? 3_600_000) / 1000),
         maxRetries: input.maxRetries ?? 3,
+        ...concurrencyColumns(definition),
         createdBy: input.userId ?? null,
         updatedBy: input.userId ?? null,
       })
@@ -151,6 +161,7 @@ export async function saveDefinition(
         name: definition.name,
         description: definition.description ?? null,
         version,
+        ...concurrencyColumns(definition),
         updatedBy: userId,
         updatedAt: new Date(),
       })

@@ -134,23 +134,45 @@ function checkUnconnected(def: WorkflowDefinition, graph: ReturnType<typeof buil
     }));
 }
 
+/** The fields of a node that hold templates, by their path in the node. */
+export function templateFields(node: WorkflowNode): Record<string, unknown> {
+  switch (node.type) {
+    case 'agent':
+      return {
+        agent: { system: node.agent?.system, prompt: node.agent?.prompt },
+        vars: node.vars,
+        forEach: node.forEach,
+      };
+    case 'output':
+      return { value: node.value };
+    case 'approval':
+      return { message: node.message };
+    case 'subworkflow':
+      return { input: node.input };
+    case 'delay':
+      return { until: node.until };
+  }
+}
+
 function checkNodes(graph: ReturnType<typeof buildGraph>): DefinitionIssue[] {
   const issues: DefinitionIssue[] = [];
   for (const node of graph.definition.nodes) {
     const where = `nodes.${node.id}`;
-    let fields: unknown = {};
-    if (node.type === 'agent') {
-      if (!node.agent === !node.agentId) {
-        issues.push({
-          nodeId: node.id,
-          path: `${where}.agent`,
-          message: 'set exactly one of agent (inline) or agentId',
-        });
-      }
-      fields = { agent: { system: node.agent?.system, prompt: node.agent?.prompt }, vars: node.vars };
-    } else if (node.type === 'output') {
-      fields = { value: node.value };
+    if (node.type === 'agent' && !node.agent === !node.agentId) {
+      issues.push({
+        nodeId: node.id,
+        path: `${where}.agent`,
+        message: 'set exactly one of agent (inline) or agentId',
+      });
     }
+    if (node.type === 'delay' && (node.durationMs === undefined) === (node.until === undefined)) {
+      issues.push({
+        nodeId: node.id,
+        path: `${where}.durationMs`,
+        message: 'set exactly one of durationMs or until',
+      });
+    }
+    const fields = templateFields(node);
     const upstream = ancestors(graph, node.id);
     for (const { path, template } of collectTemplates(fields)) {
       try {

@@ -21,7 +21,7 @@ const TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
   queued: ['pending', 'cancelled', 'timeout', 'failed'],
   pending: ['running', 'cancelled', 'timeout', 'failed', 'paused'],
   running: ['completed', 'failed', 'timeout', 'paused', 'cancelled'],
-  paused: ['running', 'pending', 'cancelled', 'timeout', 'failed'],
+  paused: ['running', 'pending', 'cancelled', 'timeout', 'failed', 'completed'],
   failed: ['pending'],
   completed: [],
   cancelled: [],

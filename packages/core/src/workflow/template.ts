@@ -4,7 +4,7 @@
  * A string that is exactly one `{{ path }}` evaluates to the raw value (object, number, …);
  * otherwise values are interpolated (objects as JSON, null/undefined as empty).
  */
-export const TEMPLATE_ROOTS = ['input', 'variables', 'nodes', 'vars', 'run'] as const;
+export const TEMPLATE_ROOTS = ['input', 'variables', 'nodes', 'vars', 'run', 'item', 'index'] as const;
 
 type Segment = string | number;
 export interface TemplatePart {

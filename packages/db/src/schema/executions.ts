@@ -35,6 +35,7 @@ export const STEP_STATUSES = [
   'pending',
   'ready',
   'running',
+  'waiting',
   'completed',
   'failed',
   'skipped',
@@ -91,6 +92,12 @@ export const workflowExecutions = pgTable(
     maxRetries: integer('max_retries').notNull().default(3),
     correlationId: uuid('correlation_id').notNull(),
     parentExecutionId: uuid('parent_execution_id'),
+    /** The sub-workflow node of the parent run that started this run. */
+    parentStepId: uuid('parent_step_id'),
+    /** The run this one re-runs from a step (`POST /runs/:id/rerun`). */
+    rerunOfExecutionId: uuid('rerun_of_execution_id'),
+    /** Runs sharing a key run one at a time (the workflow's concurrency key, e.g. a customer id). */
+    concurrencyKey: varchar('concurrency_key', { length: 255 }),
     idempotencyKey: varchar('idempotency_key', { length: 255 }),
     resourceUsage: jsonb('resource_usage').$type<Record<string, unknown>>(),
     performanceMetrics: jsonb('performance_metrics').$type<Record<string, unknown>>(),
@@ -105,6 +112,10 @@ export const workflowExecutions = pgTable(
     index('idx_executions_correlation').on(t.correlationId),
     index('idx_executions_started').on(t.startedAt),
     index('idx_executions_parent').on(t.parentExecutionId),
+    index('idx_executions_queued').on(t.workflowId, t.createdAt).where(sql`${t.status} = 'queued'`),
+    index('idx_executions_active_key')
+      .on(t.workflowId, t.concurrencyKey)
+      .where(sql`${t.status} in ('pending', 'running', 'paused')`),
     index('idx_executions_timeout')
       .on(t.timeoutAt)
       .where(sql`${t.status} in ('queued', 'pending', 'running', 'paused')`),
@@ -145,10 +156,16 @@ export const runSteps = pgTable(
     completedAt: tstz('completed_at'),
     output: jsonb('output').$type<unknown>(),
     error: jsonb('error').$type<Record<string, unknown>>(),
+    /**
+     * What a waiting step waits for, and how the wait ended: an approval decision, a sub-run's result, a
+     * delay's due time; or, before a step runs, an input override (re-run with edited input).
+     */
+    wait: jsonb('wait').$type<Record<string, unknown>>(),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex('run_steps_run_node_key').on(t.runId, t.nodeId),
+    index('idx_run_steps_waiting').on(t.availableAt).where(sql`${t.status} = 'waiting'`),
     index('idx_run_steps_ready').on(t.availableAt).where(sql`${t.status} = 'ready'`),
     index('idx_run_steps_leases').on(t.leaseExpiresAt).where(sql`${t.status} = 'running'`),
     check('run_steps_status_check', oneOf(t.status, STEP_STATUSES)),

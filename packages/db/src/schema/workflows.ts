@@ -39,6 +39,12 @@ export const workflows = pgTable(
     /** Whole-run timeout in seconds (seed 000). */
     executionTimeout: integer('execution_timeout').notNull().default(3600),
     maxRetries: integer('max_retries').notNull().default(3),
+    /** Runs of this workflow active at once (seed 000); null: no limit. */
+    maxConcurrentExecutions: integer('max_concurrent_executions'),
+    /** What happens to a run over the limit: `queue` (waits its turn) or `reject` (429). */
+    concurrencyPolicy: varchar('concurrency_policy', { length: 10 }).notNull().default('queue'),
+    /** Template of the run input whose value serializes runs (one at a time per key), e.g. `{{input.customerId}}`. */
+    concurrencyKey: text('concurrency_key'),
     errorHandling: jsonb('error_handling').$type<Record<string, unknown>>().notNull().default({}),
     totalExecutions: integer('total_executions').notNull().default(0),
     successfulExecutions: integer('successful_executions').notNull().default(0),
@@ -62,6 +68,11 @@ export const workflows = pgTable(
     check('workflows_status_check', oneOf(t.status, WORKFLOW_STATUSES)),
     check('workflows_type_check', sql`${t.workflowType} in ('visual', 'code')`),
     check('workflows_timeout_check', sql`${t.executionTimeout} > 0`),
+    check('workflows_concurrency_policy_check', sql`${t.concurrencyPolicy} in ('queue', 'reject')`),
+    check(
+      'workflows_max_concurrent_check',
+      sql`${t.maxConcurrentExecutions} is null or ${t.maxConcurrentExecutions} > 0`,
+    ),
     tenantPolicy(t.organizationId),
   ],
 );

@@ -16,6 +16,10 @@ export interface ClaimedStep {
   input: unknown;
   agentPins: AgentPins;
   correlationId: string;
+  /** What the step waited for and how it ended (approval decision, child run, delay), or an input override. */
+  wait: Record<string, unknown> | null;
+  /** How deep the run is in a chain of sub-workflows (0 for a top-level run). */
+  depth: number;
 }
 
 /**

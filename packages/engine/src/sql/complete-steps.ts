@@ -5,7 +5,13 @@ import type { ClaimedStep } from './claim-steps.ts';
 /** How a step execution ended, as the worker reports it. */
 export interface StepOutcome {
   step: ClaimedStep;
-  kind: 'completed' | 'failed' | 'cancelled';
+  kind: 'completed' | 'failed' | 'cancelled' | 'waiting';
+  /** For waiting steps: what they wait for (kind approval, delay or subworkflow, and its details). */
+  wait?: Record<string, unknown>;
+  /** For waiting steps: when the wait ends by itself (a delay, an approval's timeout). */
+  wakeAt?: Date;
+  /** Extra details of the attempt (fan-out items and their errors). */
+  trace?: Record<string, unknown>;
   /** The rendered input of this attempt (prompt, model, parameters…). */
   input: unknown;
   output?: unknown;
@@ -67,6 +73,9 @@ export async function completeSteps(
     attempt: o.step.attempt,
     kind: o.kind,
     status: o.kind === 'failed' && o.retryDelayMs !== undefined ? 'ready' : o.kind,
+    wait: o.kind === 'waiting' ? (o.wait ?? {}) : null,
+    wake_at: o.wakeAt ? o.wakeAt.toISOString() : null,
+    trace: o.trace ?? null,
     status_reason: o.error?.message ?? null,
     output: o.kind === 'completed' ? (o.output ?? null) : null,
     edges: o.kind === 'completed' ? (o.edges ?? []) : [],

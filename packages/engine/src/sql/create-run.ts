@@ -15,26 +15,59 @@ export interface NewRun {
   apiKeyId?: string | null;
   correlationId?: string;
   parentExecutionId?: string | null;
+  /** The sub-workflow step of the parent run that this run reports back to. */
+  parentStepId?: string | null;
   idempotencyKey?: string | null;
   externalTriggerId?: string | null;
+  /** The workflow's concurrency key, rendered from the input: runs with the same key run one at a time. */
+  concurrencyKey?: string | null;
   timeoutMs: number;
   maxRetries: number;
   metadata?: Record<string, unknown>;
+  /** A re-run: the steps it starts with (outputs reused upstream), instead of the version's fresh template. */
+  steps?: StepSeed[];
+  remainingNodes?: number;
+  stepsCompleted?: number;
+  rerunOf?: string;
+}
+
+/** A run's step as it is created. */
+export interface StepSeed {
+  node_id: string;
+  status: 'pending' | 'ready' | 'completed' | 'skipped';
+  pending_inputs: number;
+  live_inputs?: number;
+  output?: unknown;
+  wait?: Record<string, unknown> | null;
 }
 
 export type InsertOutcome =
-  | { kind: 'created'; id: string }
+  | { kind: 'created'; id: string; queued: boolean }
   | { kind: 'duplicate'; id: string }
   | { kind: 'workflow_missing' }
-  | { kind: 'version_changed' };
+  | { kind: 'version_changed' }
+  | { kind: 'quota_exceeded' }
+  | { kind: 'concurrency_limited' };
+
+interface Created {
+  created: string[];
+  queued: string[];
+  quota: string[];
+  limited: string[];
+}
 
 /**
- * Inserts runs in one statement: each run row (status pending), one step per node (entry nodes ready,
- * the rest pending on their inputs), and a NOTIFY that wakes the workers. A run is inserted only if its
- * workflow exists in its organization (and is still at the expected version); an idempotency key that
- * matches an earlier run returns that run instead.
+ * Inserts runs with one call of the SQL function `aiops_create_runs` (migration 0009): each run with one
+ * step per node (entry nodes ready, the rest pending on their inputs), if its workflow exists in its
+ * organization (at the expected version), the organization's monthly quota allows it, and the workflow's
+ * concurrency allows it (else it is queued, or refused under the reject policy). `now` is the clock of
+ * quota months. An idempotency key that matches an earlier run returns that run instead.
  */
-export async function insertRuns(db: Database, runs: NewRun[]): Promise<InsertOutcome[]> {
+export async function insertRuns(
+  db: Database,
+  runs: NewRun[],
+  now: Date = new Date(),
+): Promise<InsertOutcome[]> {
   const ids = runs.map(() => randomUUID());
   const runRows = runs.map((r, i) => ({
     id: ids[i],
@@ -53,28 +86,43 @@ export async function insertRuns(db: Database, runs: NewRun[]): Promise<InsertOu
     max_retries: r.maxRetries,
     correlation_id: r.correlationId ?? randomUUID(),
     parent_execution_id: r.parentExecutionId ?? null,
+    parent_step_id: r.parentStepId ?? null,
     idempotency_key: r.idempotencyKey ?? null,
     metadata: r.metadata ?? {},
+    concurrency_key: r.concurrencyKey ?? null,
+    ord: i,
+    remaining: r.remainingNodes ?? null,
+    steps_completed: r.stepsCompleted ?? null,
+    rerun_of: r.rerunOf ?? null,
   }));
   const stepRows = runs.flatMap((r, i) =>
-    r.compiled.stepTemplate.map((s) => ({ organization_id: r.organizationId, run_id: ids[i], ...s })),
+    (r.steps ?? r.compiled.stepTemplate).map((s) => ({
+      organization_id: r.organizationId,
+      run_id: ids[i],
+      ...s,
+    })),
   );
-  const [row] = await queryRows<{ ids: string[] }>(
+  const [row] = await queryRows<{ r: Created }>(
     db.db,
-    sql`SELECT aiops_create_runs(${JSON.stringify(runRows)}::jsonb, ${JSON.stringify(stepRows)}::jsonb) AS ids`,
+    sql`SELECT aiops_create_runs(${JSON.stringify(runRows)}::jsonb, ${JSON.stringify(stepRows)}::jsonb, ${now.toISOString()}::timestamptz) AS r`,
   );
-  const inserted = row!.ids.map((id) => ({ id }));
-  const created = new Set(inserted.map((r) => r.id));
-  if (created.size === runs.length) return ids.map((id) => ({ kind: 'created', id }));
+  const r = row!.r;
+  const created = new Set(r.created);
+  const queued = new Set(r.queued);
+  const quota = new Set(r.quota);
+  const limited = new Set(r.limited);
   const outcomes: InsertOutcome[] = [];
-  for (const [i, r] of runs.entries()) {
-    outcomes.push(await classify(r, ids[i]!));
+  for (const [i, run] of runs.entries()) {
+    const id = ids[i]!;
+    if (created.has(id)) outcomes.push({ kind: 'created', id, queued: queued.has(id) });
+    else if (quota.has(id)) outcomes.push({ kind: 'quota_exceeded' });
+    else if (limited.has(id)) outcomes.push({ kind: 'concurrency_limited' });
+    else outcomes.push(await classify(run));
   }
   return outcomes;
 
-  async function classify(r: NewRun, id: string): Promise<InsertOutcome> {
-    if (created.has(id)) return { kind: 'created', id };
-    // Why was it not inserted? Read in the run's own tenant.
+  /** Why was it not inserted? Read in the run's own tenant. */
+  async function classify(r: NewRun): Promise<InsertOutcome> {
     const [row] = await db.withTenant(r.organizationId, (tx) =>
       queryRows<{ version: number | null; existing: string | null }>(
         tx,

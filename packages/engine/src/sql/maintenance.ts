@@ -121,6 +121,21 @@ export async function stopRuns(
   message: string,
 ): Promise<string[]> {
   if (!runIds.length) return [];
+  // Sub-runs stop with their parent.
+  const children = await queryRows<{ id: string }>(
+    tx,
+    sql`SELECT id FROM workflow_executions WHERE parent_execution_id = ANY(${uuids(runIds)}::uuid[])
+        AND status IN ('queued', 'pending', 'running', 'paused')`,
+  );
+  if (children.length) {
+    await stopRuns(
+      tx,
+      children.map((c) => c.id),
+      'cancelled',
+      'parent_stopped',
+      'Its parent run stopped',
+    );
+  }
   const stopped = await queryRows<{
     id: string;
     organization_id: string;
@@ -138,7 +153,7 @@ export async function stopRuns(
   if (!stopped.length) return [];
   const ids = stopped.map((s) => s.id);
   await tx.execute(sql`UPDATE run_steps SET status = 'cancelled', completed_at = now(), updated_at = now()
-      WHERE run_id = ANY(${uuids(ids)}::uuid[]) AND status IN ('pending', 'ready')`);
+      WHERE run_id = ANY(${uuids(ids)}::uuid[]) AND status IN ('pending', 'ready', 'waiting')`);
   await recordWorkflowCounters(
     tx,
     stopped.map((s) => ({
@@ -148,9 +163,48 @@ export async function stopRuns(
       estimated_cost: s.estimated_cost,
     })),
   );
+  // A stopped sub-run resumes its parent's step (which then fails); stopped runs free concurrency slots.
+  await tx.execute(sql`SELECT aiops_resume_parents(${uuids(ids)}::uuid[])`);
+  await tx.execute(
+    sql`SELECT aiops_admit_queued(${uuids([...new Set(stopped.map((s) => s.workflow_id))])}::uuid[])`,
+  );
   await notify(tx, CHANNELS.cancel, ids);
   await notify(tx, CHANNELS.runEvents, ids);
   return ids;
+}
+
+/**
+ * Waiting steps whose time has come become ready: a delay that is due, an approval past its deadline (its
+ * default decision is taken, marked timed out). A run paused only for approvals runs again.
+ */
+export async function resumeDueWaits(tx: Tx): Promise<number> {
+  const resumed = await queryRows<{ run_id: string; kind: string }>(
+    tx,
+    sql`UPDATE run_steps SET status = 'ready', available_at = now(), updated_at = now(),
+          wait = wait || jsonb_build_object('resumed', true) || CASE WHEN wait->>'kind' = 'approval' THEN
+            jsonb_build_object('decision', jsonb_build_object('approved', wait->>'defaultDecision' = 'approved',
+              'timedOut', true, 'decidedBy', 'system', 'decidedAt', now(), 'comment', 'no decision before the deadline'))
+            ELSE '{}'::jsonb END
+        WHERE id IN (SELECT id FROM run_steps WHERE status = 'waiting' AND available_at <= now()
+                     ORDER BY available_at LIMIT 500 FOR UPDATE SKIP LOCKED)
+        RETURNING run_id, wait->>'kind' AS kind`,
+  );
+  if (!resumed.length) return 0;
+  await unpauseApprovedRuns(tx, [
+    ...new Set(resumed.filter((r) => r.kind === 'approval').map((r) => r.run_id)),
+  ]);
+  await notify(tx, CHANNELS.wake);
+  await notify(tx, CHANNELS.runEvents, [...new Set(resumed.map((r) => r.run_id))]);
+  return resumed.length;
+}
+
+/** Runs paused only for approvals that no longer wait for any run again. */
+export async function unpauseApprovedRuns(tx: Tx, runIds: string[]): Promise<void> {
+  if (!runIds.length) return;
+  await tx.execute(sql`UPDATE workflow_executions e SET status = 'running', resumed_at = now(), status_reason = NULL,
+      updated_at = now()
+    WHERE e.id = ANY(${uuids(runIds)}::uuid[]) AND e.status = 'paused' AND e.status_reason LIKE 'waiting for approval%'
+      AND NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = e.id AND s.status = 'waiting' AND s.wait->>'kind' = 'approval')`);
 }
 
 /** On shutdown: gives this worker's unfinished steps back to the queue at once (no lease wait). */

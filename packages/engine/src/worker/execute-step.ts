@@ -1,29 +1,12 @@
-import type { AgentNode, WorkflowNode } from '@aiops/contracts';
-import {
-  AppError,
-  type ConditionError,
-  isAppError,
-  type ModelPort,
-  renderString,
-  renderValue,
-} from '@aiops/core';
-import type { AgentConfiguration } from '@aiops/db';
+import { AppError, type ConditionError, isAppError, renderValue } from '@aiops/core';
 import type { CompiledVersion } from '../catalog.ts';
 import type { ClaimedStep } from '../sql/claim-steps.ts';
 import type { StepOutcome } from '../sql/complete-steps.ts';
+import { runAgent } from './nodes/agent.ts';
+import type { NodeResult, StepContext } from './nodes/types.ts';
+import { runApproval, runDelay, runSubworkflow } from './nodes/waits.ts';
 
-/** What executing a node needs besides the step itself. */
-export interface StepContext {
-  compiled: CompiledVersion;
-  /** Outputs of the nodes this node reads, by node id. */
-  outputs: Record<string, unknown>;
-  /** The pinned agent configuration, for agent nodes that reference an org agent. */
-  agent?: AgentConfiguration;
-  model: ModelPort;
-  signal: AbortSignal;
-}
-
-type Result = Omit<StepOutcome, 'step' | 'startedAt' | 'finishedAt' | 'retryDelayMs' | 'nodeType'>;
+export type { StartChild, StepContext } from './nodes/types.ts';
 
 /** Runs one node and says how it ended. Never throws: failures become `failed` outcomes. */
 export async function executeStep(step: ClaimedStep, ctx: StepContext): Promise<StepOutcome> {
@@ -35,9 +18,29 @@ export async function executeStep(step: ClaimedStep, ctx: StepContext): Promise<
     nodes: Object.fromEntries(Object.entries(ctx.outputs).map(([id, output]) => [id, { output }])),
     run: { id: step.runId, correlationId: step.correlationId, attempt: step.attempt },
   };
-  let result: Result;
+  let result: NodeResult;
   try {
-    result = node.type === 'agent' ? await runAgent(step, node, ctx, context) : runOutput(node, context);
+    switch (node.type) {
+      case 'agent':
+        result = await runAgent(step, node, ctx, context);
+        break;
+      case 'output':
+        result = {
+          kind: 'completed',
+          input: { value: node.value },
+          output: renderValue(node.value, context),
+        };
+        break;
+      case 'approval':
+        result = runApproval(step, node, ctx, context);
+        break;
+      case 'delay':
+        result = runDelay(step, node, ctx, context);
+        break;
+      case 'subworkflow':
+        result = await runSubworkflow(step, node, ctx, context);
+        break;
+    }
     if (result.kind === 'completed')
       result.edges = decideEdges(ctx.compiled, step.nodeId, context, result.output);
   } catch (e) {
@@ -48,83 +51,6 @@ export async function executeStep(step: ClaimedStep, ctx: StepContext): Promise<
     };
   }
   return { ...result, step, nodeType: node.type, startedAt, finishedAt: new Date() };
-}
-
-function runOutput(
-  node: Extract<WorkflowNode, { type: 'output' }>,
-  context: Record<string, unknown>,
-): Result {
-  const output = renderValue(node.value, context);
-  return { kind: 'completed', input: { value: node.value }, output };
-}
-
-async function runAgent(
-  step: ClaimedStep,
-  node: AgentNode,
-  ctx: StepContext,
-  context: Record<string, unknown>,
-): Promise<Result> {
-  const a = node.agent;
-  const cfg = ctx.agent;
-  const settings = a
-    ? {
-        model: a.model,
-        system: a.system,
-        prompt: a.prompt,
-        output: a.output,
-        temperature: a.temperature,
-        topP: a.topP,
-        maxTokens: a.maxTokens,
-        integrationId: a.integrationId,
-        simulate: a.simulate,
-      }
-    : {
-        model: cfg!.modelSettings.model,
-        system: cfg!.systemPrompt,
-        prompt: cfg!.promptTemplate,
-        output: cfg!.outputSchema,
-        temperature: cfg!.modelSettings.temperature,
-        topP: cfg!.modelSettings.topP,
-        maxTokens: cfg!.modelSettings.maxTokens,
-        integrationId: cfg!.integrationId,
-        simulate: cfg!.simulate,
-      };
-  if (node.vars) context.vars = renderValue(node.vars, context);
-  const system = settings.system === undefined ? undefined : asText(renderString(settings.system, context));
-  const prompt = asText(renderString(settings.prompt, context));
-  const input = {
-    model: settings.model,
-    ...(system !== undefined ? { system } : {}),
-    prompt,
-    ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
-    ...(settings.topP !== undefined ? { topP: settings.topP } : {}),
-    ...(settings.maxTokens !== undefined ? { maxTokens: settings.maxTokens } : {}),
-  };
-  const res = await ctx.model.call({
-    ...input,
-    ...(settings.output ? { outputSchema: settings.output } : {}),
-    ...(settings.integrationId ? { integrationId: settings.integrationId } : {}),
-    ...(settings.simulate ? { simulate: settings.simulate as never } : {}),
-    attempt: step.attempt,
-    idempotencyKey: `${step.runId}:${step.nodeId}:${step.attempt}`,
-    organizationId: step.organizationId,
-    signal: ctx.signal,
-  });
-  return {
-    kind: 'completed',
-    input,
-    output: res.output !== undefined ? res.output : res.text,
-    model: res.model,
-    usage: res.usage,
-    cost: res.costUsd ? res.costUsd.toFixed(6) : '0',
-    cached: res.cached,
-    ...(node.agentId ? { agentId: node.agentId, agentVersion: step.agentPins[node.id]?.versionNumber } : {}),
-  };
-}
-
-function asText(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 /** Evaluates the node's outgoing connections against its output. A condition error fails the step. */

@@ -3,17 +3,19 @@ import { backoffDelayMs, type ModelPort } from '@aiops/core';
 import { type Database, queryRows } from '@aiops/db';
 import { sql } from 'drizzle-orm';
 import { Catalog, type CompiledVersion } from '../catalog.ts';
+import { Runs } from '../runs.ts';
 import { type ClaimedStep, claimSteps } from '../sql/claim-steps.ts';
 import { completeSteps, type StepOutcome } from '../sql/complete-steps.ts';
 import {
   reclaimExpiredLeases,
   releaseLeases,
   renewLeases,
+  resumeDueWaits,
   stoppedRuns,
   timeOutRuns,
 } from '../sql/maintenance.ts';
 import { CHANNELS, DEFAULT_WORKER_OPTIONS, type Logger, silentLogger, type WorkerOptions } from '../types.ts';
-import { executeStep } from './execute-step.ts';
+import { executeStep, type StartChild } from './execute-step.ts';
 
 interface Held {
   step: ClaimedStep;
@@ -44,6 +46,8 @@ export class Worker {
   private pending: StepOutcome[] = [];
   private flushing: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
+  private readonly runs: Runs;
+  private readonly startChild: StartChild;
   private unlisten: (() => Promise<void>)[] = [];
 
   constructor(
@@ -56,6 +60,23 @@ export class Worker {
     if (options.heartbeatMs === undefined)
       this.options.heartbeatMs = Math.max(50, Math.floor(this.options.leaseMs / 3));
     this.log = log;
+    this.runs = new Runs(db, log);
+    // A sub-workflow step's child run; the idempotency key makes a re-executed step find the same child.
+    this.startChild = async (step, child) => {
+      const started = await this.runs.start({
+        organizationId: step.organizationId,
+        workflowId: child.workflowId,
+        ...(child.version ? { version: child.version } : {}),
+        input: child.input,
+        triggeredBy: 'internal',
+        parentExecutionId: step.runId,
+        parentStepId: step.stepId,
+        correlationId: step.correlationId,
+        idempotencyKey: `subworkflow:${step.runId}:${step.nodeId}`,
+        metadata: { depth: step.depth + 1, parentNodeId: step.nodeId },
+      });
+      return { runId: started.id };
+    };
   }
 
   async start(): Promise<void> {
@@ -150,7 +171,14 @@ export class Worker {
       const signal = node.timeoutMs
         ? AbortSignal.any([controller.signal, AbortSignal.timeout(node.timeoutMs)])
         : controller.signal;
-      outcome = await executeStep(step, { ...prep, model: this.model, signal });
+      outcome = await executeStep(step, {
+        ...prep,
+        model: this.model,
+        signal,
+        startChild: this.startChild,
+        now: () => new Date(),
+        maxDepth: this.options.maxDepth,
+      });
       if (outcome.kind === 'failed' && outcome.error?.retryable) {
         const policy = prep.compiled.retry.get(step.nodeId)!;
         if (step.failures + 1 < policy.maxAttempts) {
@@ -317,7 +345,8 @@ export class Worker {
           ...this.held.keys(),
         ]);
         const timedOut = await timeOutRuns(tx);
-        if (reclaimed || timedOut) this.log.info({ reclaimed, timedOut }, 'swept');
+        const resumed = await resumeDueWaits(tx);
+        if (reclaimed || timedOut || resumed) this.log.info({ reclaimed, timedOut, resumed }, 'swept');
       });
     } catch (err) {
       this.log.warn({ err }, 'sweep failed');

@@ -1,0 +1,184 @@
+import type { AgentNode } from '@aiops/contracts';
+import { AppError, isAppError, type ModelResult, renderString, renderValue } from '@aiops/core';
+import type { ClaimedStep } from '../../sql/claim-steps.ts';
+import type { NodeResult, StepContext } from './types.ts';
+
+const asText = (v: unknown) =>
+  v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+
+/** The model settings of an agent node: inline, or the pinned org agent's. */
+function settingsOf(node: AgentNode, ctx: StepContext) {
+  const a = node.agent;
+  if (a) {
+    return {
+      model: a.model,
+      system: a.system,
+      prompt: a.prompt,
+      output: a.output,
+      temperature: a.temperature,
+      topP: a.topP,
+      maxTokens: a.maxTokens,
+      integrationId: a.integrationId,
+      simulate: a.simulate,
+    };
+  }
+  const c = ctx.agent!;
+  return {
+    model: c.modelSettings.model,
+    system: c.systemPrompt,
+    prompt: c.promptTemplate,
+    output: c.outputSchema,
+    temperature: c.modelSettings.temperature,
+    topP: c.modelSettings.topP,
+    maxTokens: c.modelSettings.maxTokens,
+    integrationId: c.integrationId,
+    simulate: c.simulate,
+  };
+}
+
+/** One model call of the agent with this template context; `key` makes its idempotency key unique. */
+async function callOnce(
+  step: ClaimedStep,
+  node: AgentNode,
+  ctx: StepContext,
+  context: Record<string, unknown>,
+  key: string,
+) {
+  const s = settingsOf(node, ctx);
+  const override = (step.wait?.input ?? undefined) as { system?: string; prompt?: string } | undefined;
+  if (node.vars) context.vars = renderValue(node.vars, context);
+  const system =
+    override?.system ?? (s.system === undefined ? undefined : asText(renderString(s.system, context)));
+  const prompt = override?.prompt ?? asText(renderString(s.prompt, context));
+  const input = {
+    model: s.model,
+    ...(system !== undefined ? { system } : {}),
+    prompt,
+    ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
+    ...(s.topP !== undefined ? { topP: s.topP } : {}),
+    ...(s.maxTokens !== undefined ? { maxTokens: s.maxTokens } : {}),
+  };
+  const res = await ctx.model.call({
+    ...input,
+    ...(s.output ? { outputSchema: s.output } : {}),
+    ...(s.integrationId ? { integrationId: s.integrationId } : {}),
+    ...(s.simulate ? { simulate: s.simulate as never } : {}),
+    attempt: step.attempt,
+    idempotencyKey: key,
+    organizationId: step.organizationId,
+    signal: ctx.signal,
+  });
+  return { input, res };
+}
+
+function usageOf(results: ModelResult[]) {
+  const sum = (f: (r: ModelResult) => number) => results.reduce((a, r) => a + f(r), 0);
+  return {
+    inputTokens: sum((r) => r.usage.inputTokens),
+    outputTokens: sum((r) => r.usage.outputTokens),
+    cachedInputTokens: sum((r) => r.usage.cachedInputTokens),
+    reasoningTokens: sum((r) => r.usage.reasoningTokens),
+    totalTokens: sum((r) => r.usage.totalTokens),
+    estimated: results.some((r) => r.usage.estimated),
+  };
+}
+
+const outputOf = (r: ModelResult) => (r.output !== undefined ? r.output : r.text);
+
+export async function runAgent(
+  step: ClaimedStep,
+  node: AgentNode,
+  ctx: StepContext,
+  context: Record<string, unknown>,
+): Promise<NodeResult> {
+  const base = `${step.runId}:${step.nodeId}:${step.attempt}`;
+  const identity = node.agentId
+    ? { agentId: node.agentId, agentVersion: step.agentPins[node.id]?.versionNumber }
+    : {};
+  if (node.forEach === undefined) {
+    const { input, res } = await callOnce(step, node, ctx, context, base);
+    return {
+      kind: 'completed',
+      input,
+      output: outputOf(res),
+      model: res.model,
+      usage: res.usage,
+      cost: res.costUsd ? res.costUsd.toFixed(6) : '0',
+      cached: res.cached,
+      ...identity,
+    };
+  }
+  return fanOut(step, node, ctx, context, base, identity);
+}
+
+/**
+ * Fan-out: the agent runs once per item of the list `forEach` yields, at most `parallelism` at a time; the
+ * results come back in the items' order. A failed item fails the node, unless `continueOnError`: then the
+ * output is `{results, errors}` with null in place of each failed item's result.
+ */
+async function fanOut(
+  step: ClaimedStep,
+  node: AgentNode,
+  ctx: StepContext,
+  context: Record<string, unknown>,
+  base: string,
+  identity: Record<string, unknown>,
+): Promise<NodeResult> {
+  const items = renderString(node.forEach!, context);
+  if (!Array.isArray(items)) {
+    throw new AppError(
+      422,
+      'for_each_not_a_list',
+      `forEach of ${node.id} did not yield a list (got ${items === null ? 'null' : typeof items})`,
+      {
+        retryable: false,
+      },
+    );
+  }
+  const parallelism = node.parallelism ?? 10;
+  const results: unknown[] = new Array(items.length).fill(null);
+  const errors: { index: number; code: string; message: string }[] = [];
+  const calls: ModelResult[] = [];
+  let model: string | undefined;
+  let next = 0;
+  let firstError: unknown;
+  const lane = async () => {
+    while (next < items.length && firstError === undefined) {
+      const index = next++;
+      try {
+        const { res } = await callOnce(
+          step,
+          node,
+          ctx,
+          { ...context, item: items[index], index },
+          `${base}:${index}`,
+        );
+        model = res.model;
+        calls.push(res);
+        results[index] = outputOf(res);
+      } catch (e) {
+        if (ctx.signal.aborted) throw e;
+        if (!node.continueOnError) {
+          firstError = e;
+          return;
+        }
+        errors.push({ index, code: isAppError(e) ? e.code : 'step_error', message: (e as Error).message });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallelism, Math.max(1, items.length)) }, lane));
+  if (firstError !== undefined) throw firstError;
+  errors.sort((a, b) => a.index - b.index);
+  const cost = calls.reduce((a, r) => a + (r.costUsd ?? 0), 0);
+  return {
+    kind: 'completed',
+    input: { forEach: node.forEach, items: items.length, parallelism },
+    output: node.continueOnError ? { results, errors } : results,
+    ...(model ? { model } : {}),
+    usage: usageOf(calls),
+    cost: cost.toFixed(6),
+    cached: calls.length > 0 && calls.every((c) => c.cached),
+    trace: { items: items.length, failed: errors.length },
+    ...identity,
+  };
+}

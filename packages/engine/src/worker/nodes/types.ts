@@ -1,0 +1,28 @@
+import type { ModelPort } from '@aiops/core';
+import type { AgentConfiguration } from '@aiops/db';
+import type { CompiledVersion } from '../../catalog.ts';
+import type { ClaimedStep } from '../../sql/claim-steps.ts';
+import type { StepOutcome } from '../../sql/complete-steps.ts';
+
+/** Starts the child run of a sub-workflow node; repeated calls for the same step return the same run. */
+export type StartChild = (
+  step: ClaimedStep,
+  child: { workflowId: string; version?: number; input: unknown },
+) => Promise<{ runId: string }>;
+
+/** What executing a node needs besides the step itself. */
+export interface StepContext {
+  compiled: CompiledVersion;
+  /** Outputs of the nodes this node reads, by node id. */
+  outputs: Record<string, unknown>;
+  /** The pinned agent configuration, for agent nodes that reference an org agent. */
+  agent?: AgentConfiguration;
+  model: ModelPort;
+  signal: AbortSignal;
+  startChild: StartChild;
+  now: () => Date;
+  /** Deepest chain of sub-workflows allowed. */
+  maxDepth: number;
+}
+
+export type NodeResult = Omit<StepOutcome, 'step' | 'startedAt' | 'finishedAt' | 'retryDelayMs' | 'nodeType'>;
