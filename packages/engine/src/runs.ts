@@ -8,16 +8,14 @@ import {
 } from '@aiops/core';
 import {
   type AgentPins,
-  agentExecutions,
   agents,
   agentVersions,
   type Database,
-  runSteps,
   type TriggerKind,
   type Tx,
   workflowExecutions,
 } from '@aiops/db';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { Catalog, type CompiledVersion } from './catalog.ts';
 import { rerunSeeds } from './control.ts';
 import { RunCreator } from './run-creator.ts';
