@@ -124,3 +124,25 @@ export const runEventSchema = z
     data: z.record(z.string(), z.unknown()),
   })
   .meta({ id: 'RunEvent' });
+
+export const approveBodySchema = z
+  .object({
+    approved: z.boolean(),
+    comment: z.string().max(10_000).optional(),
+  })
+  .meta({ id: 'ApprovalDecision' });
+
+export const stepParamsSchema = z.object({
+  id: z.uuid(),
+  stepId: z.string().min(1).max(64).describe('the node id (or the step id)'),
+});
+
+export const rerunBodySchema = z
+  .object({
+    fromStep: z.string().min(1).max(64).describe('node id: it and everything after it run again'),
+    input: z
+      .object({ prompt: z.string().max(100_000).optional(), system: z.string().max(100_000).optional() })
+      .optional()
+      .describe("replaces that step's rendered prompt and/or system prompt (agent nodes)"),
+  })
+  .meta({ id: 'Rerun' });

@@ -231,7 +231,7 @@ BEGIN
       concurrency_key, steps_completed, rerun_of_execution_id)
     SELECT id, organization_id, workflow_id, workflow_version, status, triggered_by, user_id, api_key_id,
       external_trigger_id, input, agent_pins, coalesce(remaining, nodes), nodes,
-      p_now + make_interval(secs => timeout_ms / 1000.0), max_retries, correlation_id, parent_execution_id,
+      now() + make_interval(secs => timeout_ms / 1000.0), max_retries, correlation_id, parent_execution_id,
       parent_step_id, idempotency_key, metadata, concurrency_key, coalesce(steps_completed, 0), rerun_of
     FROM aiops_new_runs
     ON CONFLICT (organization_id, idempotency_key) DO NOTHING

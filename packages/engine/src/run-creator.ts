@@ -32,6 +32,7 @@ export class RunCreator {
         const outcomes = await insertRuns(
           this.db,
           batch.map((b) => b.run),
+          this.now(),
         );
         for (const [i, b] of batch.entries()) b.resolve(outcomes[i]!);
       } catch (err) {

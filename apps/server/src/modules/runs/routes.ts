@@ -1,11 +1,15 @@
 import {
+  approveBodySchema,
   idParamsSchema,
   listResponse,
+  rerunBodySchema,
   runDetailSchema,
   runListQuerySchema,
   runSchema,
   startRunBodySchema,
+  stepParamsSchema,
 } from '@aiops/contracts';
+import { z } from 'zod';
 import type { AppModule } from '../../module.ts';
 import * as service from './service.ts';
 
@@ -83,5 +87,71 @@ export const runsModule: AppModule = (deps) => async (app) => {
       },
     },
     async (request) => service.cancelRun(request, request.params.id),
+  );
+  app.post(
+    '/runs/:id/pause',
+    {
+      config: { permission: 'run:cancel' },
+      schema: {
+        tags,
+        summary: 'Pause a run: steps in flight finish, nothing new starts until resumed',
+        params: idParamsSchema,
+        response: { 200: runSchema },
+      },
+    },
+    async (request) => service.pauseRun(request, request.params.id),
+  );
+  app.post(
+    '/runs/:id/resume',
+    {
+      config: { permission: 'run:cancel' },
+      schema: { tags, summary: 'Resume a paused run', params: idParamsSchema, response: { 200: runSchema } },
+    },
+    async (request) => service.resumeRun(request, request.params.id),
+  );
+  app.post(
+    '/runs/:id/retry',
+    {
+      config: { permission: 'workflow:execute' },
+      schema: {
+        tags,
+        summary:
+          'Retry a failed or timed-out run from its failed steps, keeping completed outputs (up to max_retries)',
+        params: idParamsSchema,
+        response: { 200: runSchema },
+      },
+    },
+    async (request) => service.retryRun(request, e, request.params.id),
+  );
+  app.post(
+    '/runs/:id/rerun',
+    {
+      config: { permission: 'workflow:execute' },
+      schema: {
+        tags,
+        summary:
+          'A new run that reuses this run’s outputs upstream of a step and runs that step and everything after it',
+        params: idParamsSchema,
+        body: rerunBodySchema,
+        response: { 201: runSchema },
+      },
+    },
+    async (request, reply) => service.rerun(request, reply, e, request.params.id, request.body),
+  );
+  app.post(
+    '/runs/:id/steps/:stepId/approve',
+    {
+      config: { permission: 'run:approve' },
+      schema: {
+        tags,
+        summary: 'Approve or reject a step waiting for an approval',
+        params: stepParamsSchema,
+        body: approveBodySchema,
+        response: {
+          200: z.object({ run: runSchema, nodeId: z.string(), decision: z.record(z.string(), z.unknown()) }),
+        },
+      },
+    },
+    async (request) => service.approveStep(request, request.params.id, request.params.stepId, request.body),
   );
 };

@@ -1,4 +1,4 @@
-import { workflowExecutions } from '@aiops/db';
+import { workflowExecutions, workflows } from '@aiops/db';
 import * as engine from '@aiops/engine';
 import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -83,6 +83,99 @@ export function getRun(request: FastifyRequest, e: EngineServices, id: string) {
     const compiled = await e.runs.catalog.version(tx, d.run.workflowId, d.run.workflowVersion);
     return runDetailDto(d.run, d.steps, d.attempts, compiled);
   });
+}
+
+async function changeRun(
+  request: FastifyRequest,
+  id: string,
+  action: string,
+  change: (tx: Parameters<Parameters<typeof tenant>[1]>[0]) => Promise<engine.RunRow>,
+) {
+  return tenant(request, async (tx) => {
+    const before = await engine.getRun(tx, id);
+    const run = await change(tx);
+    await audit(tx, request, {
+      entityType: 'run',
+      entityId: id,
+      action,
+      before: { status: before.status },
+      after: { status: run.status },
+    });
+    return runDto(run);
+  });
+}
+
+export const pauseRun = (request: FastifyRequest, id: string) =>
+  changeRun(request, id, 'paused', (tx) => engine.pauseRun(tx, id));
+export const resumeRun = (request: FastifyRequest, id: string) =>
+  changeRun(request, id, 'resumed', (tx) => engine.resumeRun(tx, id));
+
+export function retryRun(request: FastifyRequest, e: EngineServices, id: string) {
+  return changeRun(request, id, 'retried', async (tx) => {
+    const run = await engine.getRun(tx, id);
+    const wf = await tx.select().from(workflows).where(eq(workflows.id, run.workflowId));
+    const compiled = await e.runs.catalog.version(tx, run.workflowId, run.workflowVersion);
+    const timeoutMs =
+      compiled.graph.definition.settings?.timeoutMs ?? (wf[0]?.executionTimeout ?? 3600) * 1000;
+    return engine.retryRun(tx, id, compiled, timeoutMs);
+  });
+}
+
+export function approveStep(
+  request: FastifyRequest,
+  id: string,
+  stepId: string,
+  body: { approved: boolean; comment?: string | undefined },
+) {
+  const auth = authOf(request);
+  const decidedBy = auth.userId ? `user:${auth.userId}` : `api_key:${auth.apiKeyId}`;
+  return tenant(request, async (tx) => {
+    const result = await engine.decideApproval(tx, id, stepId, {
+      approved: body.approved,
+      comment: body.comment,
+      decidedBy,
+    });
+    await audit(tx, request, {
+      entityType: 'run_step',
+      entityId: id,
+      action: body.approved ? 'approved' : 'rejected',
+      after: { nodeId: result.nodeId, ...result.decision },
+    });
+    return { run: runDto(result.run), nodeId: result.nodeId, decision: result.decision };
+  });
+}
+
+export async function rerun(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  e: EngineServices,
+  id: string,
+  body: {
+    fromStep: string;
+    input?: { prompt?: string | undefined; system?: string | undefined } | undefined;
+  },
+) {
+  const auth = authOf(request);
+  const started = await e.runs.rerun({
+    organizationId: auth.organizationId,
+    runId: id,
+    fromStep: body.fromStep,
+    ...(body.input ? { input: body.input } : {}),
+    userId: auth.userId,
+    apiKeyId: auth.apiKeyId,
+  });
+  const run = await tenant(request, async (tx) => {
+    const r = await engine.getRun(tx, started.id);
+    await audit(tx, request, {
+      entityType: 'run',
+      entityId: started.id,
+      action: 'rerun',
+      metadata: { rerunOf: id, fromStep: body.fromStep },
+    });
+    return r;
+  });
+  reply.header('location', `/api/v1/runs/${run.id}`);
+  return reply.status(201).send(runDto(run));
 }
 
 export function cancelRun(request: FastifyRequest, id: string) {
