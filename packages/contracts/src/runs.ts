@@ -14,6 +14,7 @@ export const STEP_STATUS_VALUES = [
   'pending',
   'ready',
   'running',
+  'waiting',
   'completed',
   'failed',
   'skipped',

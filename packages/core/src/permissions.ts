@@ -46,3 +46,11 @@ export function effectivePermissions(role: Role, extra: readonly string[] = []):
   for (const p of extra) if ((PERMISSIONS as readonly string[]).includes(p)) all.add(p as Permission);
   return all;
 }
+
+/** Monthly executions included in each tier (seed 000: 500 on starter). */
+export const MONTHLY_EXECUTION_QUOTA = {
+  starter: 500,
+  professional: 10_000,
+  business: 100_000,
+  enterprise: 2_000_000_000,
+} as const;

@@ -1,5 +1,5 @@
 import type { MemberDto, Permission, Role } from '@aiops/contracts';
-import { AppError, forbidden, notFound } from '@aiops/core';
+import { AppError, forbidden, MONTHLY_EXECUTION_QUOTA, notFound } from '@aiops/core';
 import type { FastifyRequest } from 'fastify';
 import { type AuthContext, authOf } from '../../http/auth.ts';
 import { audit, tenant } from '../../http/tenant.ts';
@@ -78,7 +78,11 @@ export function patchOrganization(
   return tenant(request, async (tx) => {
     const before = await repo.getOrganization(tx, auth.organizationId);
     if (!before) throw notFound('organization');
-    const values = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
+    const values: Record<string, unknown> = Object.fromEntries(
+      Object.entries(body).filter(([, v]) => v !== undefined),
+    );
+    // A tier brings its monthly execution quota.
+    if (body.subscriptionTier) values.monthlyExecutionQuota = MONTHLY_EXECUTION_QUOTA[body.subscriptionTier];
     const after = await repo.updateOrganization(tx, auth.organizationId, values);
     await audit(tx, request, {
       entityType: 'organization',
