@@ -28,7 +28,14 @@ describe(`waiting across a restart on ${testBackend()}`, () => {
       const db = await open();
       const worker = new Worker(db, createSimulatorProvider(), { pollMs: 20, sweepMs: 100 });
       await worker.start();
-      return { db, worker, stop: async () => (await worker.stop(500), await db.close()) };
+      return {
+        db,
+        worker,
+        stop: async () => {
+          await worker.stop(500);
+          await db.close();
+        },
+      };
     };
     const orgId = randomUUID();
     try {
