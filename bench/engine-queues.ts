@@ -32,7 +32,11 @@ async function ours(url: string): Promise<number> {
   warmTokenizer();
   const db = await openDb({ kind: 'postgres', url, poolSize: 20, migrate: false });
   const orgId = randomUUID();
-  await db.system((tx) => tx.insert(organizations).values({ id: orgId, name: 'bench', slug: orgId }));
+  await db.system((tx) =>
+    tx
+      .insert(organizations)
+      .values({ id: orgId, name: 'bench', slug: orgId, monthlyExecutionQuota: 1_000_000_000 }),
+  );
   const wf = await db.withTenant(orgId, (tx) =>
     createWorkflow(tx, {
       organizationId: orgId,

@@ -163,6 +163,8 @@ async function benchBackend(kind: string) {
       name: 'Bench',
       organizationName: `Bench ${kind}`,
     });
+    // A starter organization may run 500 workflows a month; the bench runs thousands.
+    await api(url, signup.token)('PATCH', '/organization', { subscriptionTier: 'enterprise' });
     const { key } = await api(url, signup.token)<{ key: string }>('POST', '/api-keys', {
       name: 'bench',
       scopes: ['workflow:create', 'workflow:read', 'workflow:execute', 'run:read'],

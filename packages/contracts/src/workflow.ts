@@ -52,6 +52,14 @@ export const inlineAgentSchema = z
     maxTokens: z.number().int().min(1).max(1_000_000).optional(),
     integrationId: z.uuid().optional(),
     simulate: simulateSchema.optional(),
+    /** Tools the model may call: `http_request`, `json_transform`, `mcp` (tools of MCP servers). */
+    tools: z.array(z.string().min(1).max(100)).max(50).optional(),
+    /** Per-tool configuration, by tool name (`mcp: {servers: [...]}`). */
+    toolConfigs: z.record(z.string(), z.unknown()).optional(),
+    /** Model ↔ tool round trips at most (default 5). */
+    maxSteps: z.number().int().min(1).max(50).optional(),
+    /** USD a single model call may cost at most (seed 001's cost_limit_per_request). */
+    costLimitPerRequest: z.number().min(0).optional(),
   })
   .meta({ id: 'InlineAgent' });
 export type InlineAgent = z.infer<typeof inlineAgentSchema>;
@@ -110,6 +118,19 @@ export const subworkflowNodeSchema = z
   })
   .meta({ id: 'SubworkflowNode' });
 
+export const toolNodeSchema = z
+  .object({
+    ...nodeBase,
+    type: z.literal('tool'),
+    /** A built-in tool: `http_request` or `json_transform`. */
+    tool: z.enum(['http_request', 'json_transform']),
+    /** The tool's configuration (for http_request: method, url, headers, body templates, timeoutMs, …). */
+    config: z.record(z.string(), z.unknown()),
+    /** The tool's input: any JSON, strings are templates (`{{nodes.x.output}}`). */
+    input: z.unknown().optional(),
+  })
+  .meta({ id: 'ToolNode' });
+
 export const delayNodeSchema = z
   .object({
     ...nodeBase,
@@ -133,11 +154,12 @@ export const outputNodeSchema = z
   })
   .meta({ id: 'OutputNode' });
 
-export const NODE_TYPES = ['agent', 'output', 'approval', 'subworkflow', 'delay'] as const;
+export const NODE_TYPES = ['agent', 'tool', 'output', 'approval', 'subworkflow', 'delay'] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 export const workflowNodeSchema = z.discriminatedUnion('type', [
   agentNodeSchema,
+  toolNodeSchema,
   outputNodeSchema,
   approvalNodeSchema,
   subworkflowNodeSchema,
@@ -149,6 +171,7 @@ export type OutputNode = z.infer<typeof outputNodeSchema>;
 export type ApprovalNode = z.infer<typeof approvalNodeSchema>;
 export type SubworkflowNode = z.infer<typeof subworkflowNodeSchema>;
 export type DelayNode = z.infer<typeof delayNodeSchema>;
+export type ToolNode = z.infer<typeof toolNodeSchema>;
 
 export const connectionSchema = z
   .object({
@@ -169,6 +192,8 @@ export const workflowSettingsSchema = z
       .optional()
       .describe('whole-run timeout'),
     retry: retryPolicySchema.partial().optional().describe('default retry policy of every node'),
+    /** USD this run may spend on model calls; a call that could exceed it is not made (budget_exceeded). */
+    budgetUsd: z.number().min(0).optional(),
     /** Runs of this workflow active at once; more wait their turn (queue) or are refused (reject, 429). */
     maxConcurrentRuns: z.number().int().min(1).max(100_000).optional(),
     concurrencyPolicy: z.enum(['queue', 'reject']).optional(),

@@ -40,7 +40,11 @@ describe(`waiting across a restart on ${testBackend()}`, () => {
     const orgId = randomUUID();
     try {
       let server: { db: Database; stop: () => Promise<void> } = await boot();
-      await server.db.system((tx) => tx.insert(organizations).values({ id: orgId, name: 'R', slug: orgId }));
+      await server.db.system((tx) =>
+        tx
+          .insert(organizations)
+          .values({ id: orgId, name: 'R', slug: orgId, monthlyExecutionQuota: 1_000_000_000 }),
+      );
       const wf = await server.db.withTenant(orgId, (tx) =>
         createWorkflow(tx, {
           organizationId: orgId,

@@ -41,7 +41,12 @@ export async function engineHarness(
   const db = t.db;
   const orgId = randomUUID();
   await db.system((tx) =>
-    tx.insert(organizations).values({ id: orgId, name: 'Engine test', slug: `engine-${orgId}` }),
+    tx.insert(organizations).values({
+      id: orgId,
+      name: 'Engine test',
+      slug: `engine-${orgId}`,
+      monthlyExecutionQuota: 1_000_000_000,
+    }),
   );
   const simulator = createSimulatorProvider();
   const calls = new Map<string, number>();

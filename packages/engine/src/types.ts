@@ -54,6 +54,8 @@ export interface WorkerOptions {
   maxLostLeases: number;
   /** Deepest chain of sub-workflows (a run at depth 0 may start children down to this depth). */
   maxDepth: number;
+  /** Commands an agent's MCP server may run over stdio (the operator's allow-list; none by default). */
+  mcpStdioCommands: readonly string[];
 }
 
 export const DEFAULT_WORKER_OPTIONS: Omit<WorkerOptions, 'workerId'> = {
@@ -65,6 +67,7 @@ export const DEFAULT_WORKER_OPTIONS: Omit<WorkerOptions, 'workerId'> = {
   sweepMs: 1_000,
   maxLostLeases: 10,
   maxDepth: 5,
+  mcpStdioCommands: [],
 };
 
 export interface EngineDeps {

@@ -17,7 +17,11 @@ const options = { concurrency: 8, claimBatch: 8, leaseMs: 600, heartbeatMs: 150,
 
 if (mode === 'seed') {
   const orgId = randomUUID();
-  await db.system((tx) => tx.insert(organizations).values({ id: orgId, name: 'crash', slug: orgId }));
+  await db.system((tx) =>
+    tx
+      .insert(organizations)
+      .values({ id: orgId, name: 'crash', slug: orgId, monthlyExecutionQuota: 1_000_000_000 }),
+  );
   const wf = await db.withTenant(orgId, (tx) =>
     createWorkflow(tx, { organizationId: orgId, definition: crashWorkflow(100), status: 'active' }),
   );

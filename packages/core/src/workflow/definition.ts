@@ -145,6 +145,8 @@ export function templateFields(node: WorkflowNode): Record<string, unknown> {
       };
     case 'output':
       return { value: node.value };
+    case 'tool':
+      return { input: node.input };
     case 'approval':
       return { message: node.message };
     case 'subworkflow':

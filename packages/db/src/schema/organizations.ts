@@ -5,6 +5,7 @@ import {
   index,
   integer,
   jsonb,
+  numeric,
   pgPolicy,
   pgTable,
   uniqueIndex,
@@ -39,6 +40,8 @@ export const organizations = pgTable(
     monthlyExecutionQuota: integer('monthly_execution_quota').notNull().default(500),
     monthlyExecutionsUsed: integer('monthly_executions_used').notNull().default(0),
     monthlyResetDate: date('monthly_reset_date', { mode: 'string' }),
+    /** USD spent on model calls this month (reset with the execution counter). */
+    monthlyCostUsed: numeric('monthly_cost_used', { precision: 14, scale: 6 }).notNull().default('0'),
     settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -20,6 +20,12 @@ export interface ClaimedStep {
   wait: Record<string, unknown> | null;
   /** How deep the run is in a chain of sub-workflows (0 for a top-level run). */
   depth: number;
+  /** USD the run has spent so far (decimal string). */
+  runSpent: string | number;
+  /** The organization's monthly budget in USD (`settings.monthlyBudgetUsd`), if it has one. */
+  orgBudget: string | number | null;
+  /** USD the organization has spent this month. */
+  orgSpent: string | number;
 }
 
 /**

@@ -108,6 +108,17 @@ export async function completeSteps(
     sql`SELECT aiops_complete_steps(${workerId}, ${JSON.stringify(rows)}::jsonb, ${continueUpTo}, ${leaseMs}) AS r`,
   );
   const r = row!.r;
+  // Model spend goes on the organizations' monthly cost (only calls that cost something touch the row).
+  const costs = new Map<string, number>();
+  for (const o of outcomes) {
+    const c = Number(o.cost ?? 0);
+    if (c > 0 && r.confirmed[o.step.stepId] !== undefined)
+      costs.set(o.step.organizationId, (costs.get(o.step.organizationId) ?? 0) + c);
+  }
+  if (costs.size) {
+    const rows = [...costs].map(([organization_id, cost]) => ({ organization_id, cost: cost.toFixed(6) }));
+    await ex.execute(sql`SELECT aiops_add_org_cost(${JSON.stringify(rows)}::jsonb)`);
+  }
   const result: FlushResult = { discarded: [], continued: r.continued, finishedRuns: [], retryDelaysMs: [] };
   for (const o of outcomes) {
     const status = r.confirmed[o.step.stepId];

@@ -3,6 +3,7 @@ import type { CompiledVersion } from '../catalog.ts';
 import type { ClaimedStep } from '../sql/claim-steps.ts';
 import type { StepOutcome } from '../sql/complete-steps.ts';
 import { runAgent } from './nodes/agent.ts';
+import { runTool } from './nodes/tools.ts';
 import type { NodeResult, StepContext } from './nodes/types.ts';
 import { runApproval, runDelay, runSubworkflow } from './nodes/waits.ts';
 
@@ -23,6 +24,9 @@ export async function executeStep(step: ClaimedStep, ctx: StepContext): Promise<
     switch (node.type) {
       case 'agent':
         result = await runAgent(step, node, ctx, context);
+        break;
+      case 'tool':
+        result = await runTool(step, node, ctx, context);
         break;
       case 'output':
         result = {

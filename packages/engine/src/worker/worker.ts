@@ -178,6 +178,9 @@ export class Worker {
         startChild: this.startChild,
         now: () => new Date(),
         maxDepth: this.options.maxDepth,
+        network: (orgId) => this.networkOf(orgId),
+        mcpStdioCommands: this.options.mcpStdioCommands,
+        budget: (s) => budgetLeft(s, prep.compiled.graph.definition.settings?.budgetUsd),
       });
       if (outcome.kind === 'failed' && outcome.error?.retryable) {
         const policy = prep.compiled.retry.get(step.nodeId)!;
@@ -296,6 +299,23 @@ export class Worker {
     for (const step of continued) this.begin(step);
   }
 
+  private readonly networks = new Map<string, { at: number; value: { allowPrivateNetworks: boolean } }>();
+
+  /** An organization's network policy for tools (`settings.allowPrivateNetworks`), cached 30 s. */
+  private async networkOf(organizationId: string): Promise<{ allowPrivateNetworks: boolean }> {
+    const hit = this.networks.get(organizationId);
+    if (hit && Date.now() - hit.at < 30_000) return hit.value;
+    const [row] = await this.db.system((tx) =>
+      queryRows<{ allow: boolean | null }>(
+        tx,
+        sql`SELECT (settings->>'allowPrivateNetworks')::boolean AS allow FROM organizations WHERE id = ${organizationId}`,
+      ),
+    );
+    const value = { allowPrivateNetworks: row?.allow === true };
+    this.networks.set(organizationId, { at: Date.now(), value });
+    return value;
+  }
+
   private rememberOutput(key: string, output: unknown) {
     this.outputs.set(key, output);
     if (this.outputs.size > 20_000) {
@@ -352,6 +372,15 @@ export class Worker {
       this.log.warn({ err }, 'sweep failed');
     }
   }
+}
+
+/** What a run may still spend: its own budget and its organization's monthly budget, less what is spent. */
+function budgetLeft(step: ClaimedStep, runBudget: number | undefined): number | undefined {
+  const left: number[] = [];
+  if (runBudget !== undefined) left.push(runBudget - Number(step.runSpent ?? 0));
+  if (step.orgBudget !== null && step.orgBudget !== undefined)
+    left.push(Number(step.orgBudget) - Number(step.orgSpent ?? 0));
+  return left.length ? Math.min(...left) : undefined;
 }
 
 function parseIds(payload: string): string[] {

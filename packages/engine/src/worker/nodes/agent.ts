@@ -1,6 +1,7 @@
 import type { AgentNode } from '@aiops/contracts';
 import { AppError, isAppError, type ModelResult, renderString, renderValue } from '@aiops/core';
 import type { ClaimedStep } from '../../sql/claim-steps.ts';
+import { agentTools } from './tools.ts';
 import type { NodeResult, StepContext } from './types.ts';
 
 const asText = (v: unknown) =>
@@ -19,7 +20,11 @@ function settingsOf(node: AgentNode, ctx: StepContext) {
       topP: a.topP,
       maxTokens: a.maxTokens,
       integrationId: a.integrationId,
-      simulate: a.simulate,
+      simulate: a.simulate as Record<string, unknown> | undefined,
+      tools: a.tools,
+      toolConfigs: a.toolConfigs,
+      maxSteps: a.maxSteps,
+      costLimit: a.costLimitPerRequest,
     };
   }
   const c = ctx.agent!;
@@ -33,6 +38,10 @@ function settingsOf(node: AgentNode, ctx: StepContext) {
     maxTokens: c.modelSettings.maxTokens,
     integrationId: c.integrationId,
     simulate: c.simulate,
+    tools: c.tools,
+    toolConfigs: c.toolConfigs,
+    maxSteps: undefined as number | undefined,
+    costLimit: c.costLimitPerRequest,
   };
 }
 
@@ -58,17 +67,25 @@ async function callOnce(
     ...(s.topP !== undefined ? { topP: s.topP } : {}),
     ...(s.maxTokens !== undefined ? { maxTokens: s.maxTokens } : {}),
   };
-  const res = await ctx.model.call({
-    ...input,
-    ...(s.output ? { outputSchema: s.output } : {}),
-    ...(s.integrationId ? { integrationId: s.integrationId } : {}),
-    ...(s.simulate ? { simulate: s.simulate as never } : {}),
-    attempt: step.attempt,
-    idempotencyKey: key,
-    organizationId: step.organizationId,
-    signal: ctx.signal,
-  });
-  return { input, res };
+  const budget = budgetFor(step, ctx, s.costLimit);
+  const { tools, close } = await agentTools(s.tools, s.toolConfigs, ctx, step.organizationId);
+  try {
+    const res = await ctx.model.call({
+      ...input,
+      ...(s.output ? { outputSchema: s.output } : {}),
+      ...(s.integrationId ? { integrationId: s.integrationId } : {}),
+      ...(s.simulate ? { simulate: s.simulate as never } : {}),
+      ...(tools.length ? { tools, maxSteps: s.maxSteps ?? 5 } : {}),
+      ...(budget !== undefined ? { budgetUsd: budget } : {}),
+      attempt: step.attempt,
+      idempotencyKey: key,
+      organizationId: step.organizationId,
+      signal: ctx.signal,
+    });
+    return { input, res };
+  } finally {
+    await close();
+  }
 }
 
 function usageOf(results: ModelResult[]) {
@@ -81,6 +98,29 @@ function usageOf(results: ModelResult[]) {
     totalTokens: sum((r) => r.usage.totalTokens),
     estimated: results.some((r) => r.usage.estimated),
   };
+}
+
+/**
+ * The most this call may spend: the agent's cost limit per request, and what is left of the run's budget
+ * and of the organization's monthly budget. Nothing left: the call is not made.
+ */
+function budgetFor(step: ClaimedStep, ctx: StepContext, costLimit: number | undefined): number | undefined {
+  const left = ctx.budget(step);
+  const limits = [costLimit, left].filter((v): v is number => v !== undefined);
+  if (!limits.length) return undefined;
+  const budget = Math.min(...limits);
+  if (budget <= 0) {
+    throw new AppError(
+      402,
+      'budget_exceeded',
+      `The budget of run ${step.runId} is spent: no further model calls are made`,
+      {
+        retryable: false,
+        details: { budgetUsd: budget },
+      },
+    );
+  }
+  return budget;
 }
 
 const outputOf = (r: ModelResult) => (r.output !== undefined ? r.output : r.text);

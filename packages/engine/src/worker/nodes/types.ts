@@ -23,6 +23,12 @@ export interface StepContext {
   now: () => Date;
   /** Deepest chain of sub-workflows allowed. */
   maxDepth: number;
+  /** The organization's network policy for tools (cached by the worker). */
+  network: (organizationId: string) => Promise<{ allowPrivateNetworks: boolean }>;
+  /** Commands an agent's MCP server may run over stdio (operator's allow-list). */
+  mcpStdioCommands: readonly string[];
+  /** What the run may still spend (USD), from its budget and its organization's monthly budget. */
+  budget: (step: ClaimedStep) => number | undefined;
 }
 
 export type NodeResult = Omit<StepOutcome, 'step' | 'startedAt' | 'finishedAt' | 'retryDelayMs' | 'nodeType'>;

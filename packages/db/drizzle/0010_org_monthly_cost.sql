@@ -1,0 +1,1 @@
+ALTER TABLE "organizations" ADD COLUMN "monthly_cost_used" numeric(14, 6) DEFAULT '0' NOT NULL;
