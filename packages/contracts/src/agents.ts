@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jsonSchemaObject, modelIdSchema, simulateSchema } from './workflow.ts';
+import { jsonSchemaObject, memoryConfigSchema, modelIdSchema, simulateSchema } from './workflow.ts';
 
 export const AGENT_KIND_VALUES = ['llm', 'code', 'external'] as const;
 export const AGENT_TYPE_VALUES = ['coordinator', 'specialist', 'analyzer', 'custom'] as const;
@@ -28,7 +28,7 @@ const agentFields = {
   outputSchema: jsonSchemaObject.nullable().optional().describe('JSON Schema of a structured answer'),
   tools: z.array(z.string().min(1).max(100)).max(100).default([]),
   toolConfigs: z.record(z.string(), z.unknown()).default({}),
-  memoryConfig: z.record(z.string(), z.unknown()).default({}),
+  memoryConfig: memoryConfigSchema.default({}),
   integrationId: z.uuid().nullable().optional(),
   simulate: simulateSchema.nullable().optional(),
   costLimitPerRequest: z.number().min(0).max(1_000_000).nullable().optional().describe('USD per model call'),

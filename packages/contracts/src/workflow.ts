@@ -40,6 +40,32 @@ export const modelIdSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]*:.+$/, 'must be provider:model, e.g. openai:gpt-4o-mini or simulator:echo');
 
+/**
+ * An agent's memory and response cache. `threadKey` (a template, e.g. `{{input.customerId}}`) turns on
+ * short-term memory: the last `lastMessages` messages of that thread go before the prompt, and the
+ * exchange is appended after the call. `semantic` turns on long-term memory: the `topK` most similar past
+ * exchanges (embedded by `embeddingModel`) are recalled into the system prompt. `cacheTtlSeconds` opts in
+ * to the response cache.
+ */
+export const memoryConfigSchema = z
+  .object({
+    threadKey: z.string().min(1).max(1000).optional(),
+    lastMessages: z.number().int().min(1).max(200).optional().describe('default 10'),
+    semantic: z
+      .object({
+        embeddingModel: modelIdSchema.describe('e.g. openai:text-embedding-3-small or simulator:embed'),
+        topK: z.number().int().min(1).max(50).optional().describe('default 3'),
+        namespace: z.string().min(1).max(200).optional().describe('default: the thread key, else the agent'),
+        minSimilarity: z.number().min(-1).max(1).optional().describe('cosine similarity; default 0'),
+      })
+      .strict()
+      .optional(),
+    cacheTtlSeconds: z.number().int().min(1).max(2_592_000).optional(),
+  })
+  .strict()
+  .meta({ id: 'MemoryConfig' });
+export type MemoryConfig = z.infer<typeof memoryConfigSchema>;
+
 /** An agent defined inside a node (API.md), or the model part of an org-level agent. */
 export const inlineAgentSchema = z
   .object({
@@ -60,6 +86,8 @@ export const inlineAgentSchema = z
     maxSteps: z.number().int().min(1).max(50).optional(),
     /** USD a single model call may cost at most (seed 001's cost_limit_per_request). */
     costLimitPerRequest: z.number().min(0).optional(),
+    /** Short-term and semantic memory, response cache. */
+    memory: memoryConfigSchema.optional(),
   })
   .meta({ id: 'InlineAgent' });
 export type InlineAgent = z.infer<typeof inlineAgentSchema>;

@@ -132,3 +132,23 @@ export interface ModelPort {
 }
 
 export type ModelError = AppError & { code: ModelErrorCode };
+
+export interface EmbeddingRequest {
+  /** `provider:model`, e.g. `openai:text-embedding-3-small`, `simulator:embed`. */
+  model: string;
+  texts: string[];
+  organizationId: string;
+  integrationId?: string;
+  signal: AbortSignal;
+}
+
+export interface EmbeddingResult {
+  embeddings: number[][];
+  /** Input tokens as the provider reported them (0 when it reports none). */
+  tokens: number;
+}
+
+/** Text embeddings, for semantic memory. */
+export interface EmbeddingPort {
+  embed(request: EmbeddingRequest): Promise<EmbeddingResult>;
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ModelPort } from '@aiops/core';
 import { type Database, organizations } from '@aiops/db';
-import { createSimulatorProvider, warmTokenizer } from '@aiops/providers';
+import { createEmbeddingPort, createSimulatorProvider, warmTokenizer } from '@aiops/providers';
 import { createTestDatabase, type TestDatabase } from '@aiops/testing';
 import { getRunDetail, type RunRow, Runs, type StartRunInput } from './runs.ts';
 import type { WorkerOptions } from './types.ts';
@@ -87,7 +87,13 @@ export async function engineHarness(
       return { run, detail: await h.detail(id) };
     },
     async addWorker(o = {}) {
-      const w = new Worker(db, model, { pollMs: 50, sweepMs: 200, ...options.worker, ...o });
+      const w = new Worker(db, model, {
+        pollMs: 50,
+        sweepMs: 200,
+        embeddings: createEmbeddingPort({ resolveIntegration: () => undefined }),
+        ...options.worker,
+        ...o,
+      });
       await w.start();
       workers.push(w);
       return w;

@@ -14,6 +14,7 @@
  * - event: a row of `run_events`, written in the transaction of the change it describes, and announced
  *   with NOTIFY so that event streams and waiting API calls learn of it.
  */
+import type { EmbeddingPort } from '@aiops/core';
 import type { Database } from '@aiops/db';
 
 export interface Logger {
@@ -56,6 +57,8 @@ export interface WorkerOptions {
   maxDepth: number;
   /** Commands an agent's MCP server may run over stdio (the operator's allow-list; none by default). */
   mcpStdioCommands: readonly string[];
+  /** Embeddings for agents' semantic memory; without it only short-term memory works. */
+  embeddings?: EmbeddingPort;
 }
 
 export const DEFAULT_WORKER_OPTIONS: Omit<WorkerOptions, 'workerId'> = {

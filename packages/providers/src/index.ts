@@ -20,6 +20,12 @@ export {
   type ResponseCache,
   stableStringify,
 } from './cache.ts';
+export {
+  createEmbeddingPort,
+  type EmbeddingPortOptions,
+  SIMULATOR_EMBEDDING_DIMENSIONS,
+  simulatorEmbedding,
+} from './embeddings.ts';
 export { type ClassifyContext, classifyProviderError, modelError, retryAfterMs, scrub } from './errors.ts';
 export { schemaProblem } from './json-schema.ts';
 export {

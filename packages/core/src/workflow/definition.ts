@@ -139,7 +139,11 @@ export function templateFields(node: WorkflowNode): Record<string, unknown> {
   switch (node.type) {
     case 'agent':
       return {
-        agent: { system: node.agent?.system, prompt: node.agent?.prompt },
+        agent: {
+          system: node.agent?.system,
+          prompt: node.agent?.prompt,
+          memory: { threadKey: node.agent?.memory?.threadKey },
+        },
         vars: node.vars,
         forEach: node.forEach,
       };

@@ -5,6 +5,7 @@ export * from './auth-identities.ts';
 export * from './executions.ts';
 export * from './invitations.ts';
 export * from './memberships.ts';
+export * from './memory.ts';
 export * from './organizations.ts';
 export * from './sessions.ts';
 export * from './user-tokens.ts';

@@ -3,6 +3,7 @@ import { backoffDelayMs, type ModelPort } from '@aiops/core';
 import { type Database, queryRows } from '@aiops/db';
 import { sql } from 'drizzle-orm';
 import { Catalog, type CompiledVersion } from '../catalog.ts';
+import { AgentMemory } from '../memory.ts';
 import { Runs } from '../runs.ts';
 import { type ClaimedStep, claimSteps } from '../sql/claim-steps.ts';
 import { completeSteps, type StepOutcome } from '../sql/complete-steps.ts';
@@ -49,6 +50,7 @@ export class Worker {
   private readonly runs: Runs;
   private readonly startChild: StartChild;
   private unlisten: (() => Promise<void>)[] = [];
+  private readonly memory: AgentMemory;
 
   constructor(
     private readonly db: Database,
@@ -61,6 +63,7 @@ export class Worker {
       this.options.heartbeatMs = Math.max(50, Math.floor(this.options.leaseMs / 3));
     this.log = log;
     this.runs = new Runs(db, log);
+    this.memory = new AgentMemory(db, this.options.embeddings);
     // A sub-workflow step's child run; the idempotency key makes a re-executed step find the same child.
     this.startChild = async (step, child) => {
       const started = await this.runs.start({
@@ -181,6 +184,7 @@ export class Worker {
         network: (orgId) => this.networkOf(orgId),
         mcpStdioCommands: this.options.mcpStdioCommands,
         budget: (s) => budgetLeft(s, prep.compiled.graph.definition.settings?.budgetUsd),
+        memory: this.memory,
       });
       if (outcome.kind === 'failed' && outcome.error?.retryable) {
         const policy = prep.compiled.retry.get(step.nodeId)!;

@@ -1,5 +1,6 @@
-import type { AgentNode } from '@aiops/contracts';
+import { type AgentNode, type MemoryConfig, memoryConfigSchema } from '@aiops/contracts';
 import { AppError, isAppError, type ModelResult, renderString, renderValue } from '@aiops/core';
+import { type MemoryScope, memoryNamespace } from '../../memory.ts';
 import type { ClaimedStep } from '../../sql/claim-steps.ts';
 import { agentTools } from './tools.ts';
 import type { NodeResult, StepContext } from './types.ts';
@@ -25,6 +26,7 @@ function settingsOf(node: AgentNode, ctx: StepContext) {
       toolConfigs: a.toolConfigs,
       maxSteps: a.maxSteps,
       costLimit: a.costLimitPerRequest,
+      memory: a.memory ?? {},
     };
   }
   const c = ctx.agent!;
@@ -42,23 +44,59 @@ function settingsOf(node: AgentNode, ctx: StepContext) {
     toolConfigs: c.toolConfigs,
     maxSteps: undefined as number | undefined,
     costLimit: c.costLimitPerRequest,
+    // saved before the memory schema existed: a config that no longer parses means no memory
+    memory: memoryConfigSchema.safeParse(c.memoryConfig).data ?? ({} as MemoryConfig),
   };
 }
 
-/** One model call of the agent with this template context; `key` makes its idempotency key unique. */
+/** The memory scope of a call, or undefined when the agent has no memory configured. */
+function memoryScope(
+  step: ClaimedStep,
+  node: AgentNode,
+  ctx: StepContext,
+  context: Record<string, unknown>,
+  config: MemoryConfig,
+  integrationId: string | undefined,
+): MemoryScope | undefined {
+  if (!config.threadKey && !config.semantic) return undefined;
+  const threadKey = config.threadKey
+    ? asText(renderString(config.threadKey, context)) || undefined
+    : undefined;
+  const owner = node.agentId ?? `${step.workflowId}:${node.id}`;
+  return {
+    organizationId: step.organizationId,
+    config,
+    signal: ctx.signal,
+    ...(threadKey ? { threadKey } : {}),
+    ...(config.semantic ? { namespace: memoryNamespace(config, threadKey, owner) } : {}),
+    ...(integrationId ? { integrationId } : {}),
+  };
+}
+
+/**
+ * One model call of the agent with this template context; `key` makes its idempotency key unique, `source`
+ * names the exchange in memory (the same for every attempt).
+ */
 async function callOnce(
   step: ClaimedStep,
   node: AgentNode,
   ctx: StepContext,
   context: Record<string, unknown>,
   key: string,
+  source: string,
 ) {
   const s = settingsOf(node, ctx);
   const override = (step.wait?.input ?? undefined) as { system?: string; prompt?: string } | undefined;
   if (node.vars) context.vars = renderValue(node.vars, context);
-  const system =
+  let system =
     override?.system ?? (s.system === undefined ? undefined : asText(renderString(s.system, context)));
   const prompt = override?.prompt ?? asText(renderString(s.prompt, context));
+  const scope = memoryScope(step, node, ctx, context, s.memory, s.integrationId);
+  const recall = scope ? await ctx.memory.recall(scope, prompt) : undefined;
+  if (recall?.memories.length) {
+    const recalled = `Relevant memories:\n${recall.memories.map((m) => `- ${m.replace(/\n/g, ' ')}`).join('\n')}`;
+    system = system ? `${system}\n\n${recalled}` : recalled;
+  }
   const input = {
     model: s.model,
     ...(system !== undefined ? { system } : {}),
@@ -66,22 +104,46 @@ async function callOnce(
     ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
     ...(s.topP !== undefined ? { topP: s.topP } : {}),
     ...(s.maxTokens !== undefined ? { maxTokens: s.maxTokens } : {}),
+    ...(scope
+      ? {
+          memory: {
+            ...(scope.threadKey ? { threadKey: scope.threadKey } : {}),
+            messages: recall?.messages.length ?? 0,
+            recalled: recall?.memories.length ?? 0,
+          },
+        }
+      : {}),
   };
   const budget = budgetFor(step, ctx, s.costLimit);
   const { tools, close } = await agentTools(s.tools, s.toolConfigs, ctx, step.organizationId);
   try {
     const res = await ctx.model.call({
-      ...input,
+      model: s.model,
+      ...(system !== undefined ? { system } : {}),
+      prompt,
+      ...(recall?.messages.length ? { messages: recall.messages } : {}),
+      ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
+      ...(s.topP !== undefined ? { topP: s.topP } : {}),
+      ...(s.maxTokens !== undefined ? { maxTokens: s.maxTokens } : {}),
       ...(s.output ? { outputSchema: s.output } : {}),
       ...(s.integrationId ? { integrationId: s.integrationId } : {}),
       ...(s.simulate ? { simulate: s.simulate as never } : {}),
       ...(tools.length ? { tools, maxSteps: s.maxSteps ?? 5 } : {}),
       ...(budget !== undefined ? { budgetUsd: budget } : {}),
+      ...(s.memory.cacheTtlSeconds ? { cacheTtlMs: s.memory.cacheTtlSeconds * 1000 } : {}),
       attempt: step.attempt,
       idempotencyKey: key,
       organizationId: step.organizationId,
       signal: ctx.signal,
     });
+    if (scope)
+      await ctx.memory.remember(
+        scope,
+        source,
+        step.runId,
+        { prompt, answer: asText(outputOf(res)) },
+        recall!,
+      );
     return { input, res };
   } finally {
     await close();
@@ -136,7 +198,7 @@ export async function runAgent(
     ? { agentId: node.agentId, agentVersion: step.agentPins[node.id]?.versionNumber }
     : {};
   if (node.forEach === undefined) {
-    const { input, res } = await callOnce(step, node, ctx, context, base);
+    const { input, res } = await callOnce(step, node, ctx, context, base, `${step.runId}:${step.nodeId}`);
     return {
       kind: 'completed',
       input,
@@ -192,6 +254,7 @@ async function fanOut(
           ctx,
           { ...context, item: items[index], index },
           `${base}:${index}`,
+          `${step.runId}:${step.nodeId}:${index}`,
         );
         model = res.model;
         calls.push(res);

@@ -1,6 +1,7 @@
 import type { ModelPort } from '@aiops/core';
 import type { AgentConfiguration } from '@aiops/db';
 import type { CompiledVersion } from '../../catalog.ts';
+import type { AgentMemory } from '../../memory.ts';
 import type { ClaimedStep } from '../../sql/claim-steps.ts';
 import type { StepOutcome } from '../../sql/complete-steps.ts';
 
@@ -29,6 +30,8 @@ export interface StepContext {
   mcpStdioCommands: readonly string[];
   /** What the run may still spend (USD), from its budget and its organization's monthly budget. */
   budget: (step: ClaimedStep) => number | undefined;
+  /** Short-term and semantic memory of agents. */
+  memory: AgentMemory;
 }
 
 export type NodeResult = Omit<StepOutcome, 'step' | 'startedAt' | 'finishedAt' | 'retryDelayMs' | 'nodeType'>;
