@@ -65,7 +65,7 @@ describe('parseDefinition', () => {
       {
         nodeId: 'b',
         path: 'nodes.b.type',
-        message: expect.stringMatching(/unknown node type "teleport".*agent, output/),
+        message: expect.stringMatching(/unknown node type "teleport".*agent, tool, output/),
       },
     ]);
   });
