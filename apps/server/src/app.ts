@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ModelPort, SecretBox } from '@aiops/core';
 import type { Database } from '@aiops/db';
 import { Runs, RunWatcher } from '@aiops/engine';
-import { createSimulatorProvider } from '@aiops/providers';
+import { createModelPort, type IntegrationResolver } from '@aiops/providers';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -18,12 +18,15 @@ import { apiKeysModule } from './modules/api-keys/routes.ts';
 import { auditLogsModule } from './modules/audit-logs/routes.ts';
 import { authModule } from './modules/auth/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
+import { memoryModule } from './modules/memory/routes.ts';
 import { organizationsModule } from './modules/organizations/routes.ts';
+import { pricesModule } from './modules/prices/routes.ts';
 import { runsModule } from './modules/runs/routes.ts';
 import { workflowsModule } from './modules/workflows/routes.ts';
 import { ApiKeyCache } from './services/auth-cache.ts';
 import { makeAuthenticator } from './services/authenticate.ts';
 import { createMailer } from './services/mailer.ts';
+import { DbResponseCache, PriceOverrides } from './services/model-data.ts';
 import { AccessTokens, SECRET_TOKEN_PATTERN } from './services/tokens.ts';
 import { resolveSettings, type SettingsInput } from './settings.ts';
 import { VERSION } from './version.ts';
@@ -39,6 +42,8 @@ const MODULES: AppModule[] = [
   agentsModule,
   workflowsModule,
   runsModule,
+  pricesModule,
+  memoryModule,
 ];
 
 export interface AppOptions {
@@ -52,8 +57,15 @@ export interface AppOptions {
   trustProxy?: boolean;
   /** Identity settings (token lifetimes, SMTP, Redis, OAuth, rate limits); defaults suit tests. */
   settings?: SettingsInput;
-  /** The model port agents call (default: the simulator provider). */
+  /**
+   * The model port agents call. Default: the provider layer (simulator and real providers through the AI
+   * SDK) with the organizations' price overrides and the response cache in the database.
+   */
   model?: ModelPort;
+  /** Credentials of provider calls (default: none, only the simulator answers). */
+  resolveIntegration?: IntegrationResolver;
+  /** The organizations' price overrides, shared with the model port (default: a new reader). */
+  prices?: PriceOverrides;
   /** false: only the health routes (a worker-only process). */
   api?: boolean;
 }
@@ -132,10 +144,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const rateLimits = new RateLimits(settings.rateLimits, settings.redisUrl);
   const mailer = createMailer({ smtpUrl: settings.smtpUrl, from: settings.mailFrom, log: app.log });
   const tokens = new AccessTokens(settings.jwtSecret, settings.accessTokenTtlSeconds);
+  const prices = options.prices ?? new PriceOverrides(options.db);
   const engine = {
     runs: new Runs(options.db, app.log),
     watcher: new RunWatcher(options.db),
-    model: options.model ?? createSimulatorProvider(),
+    model:
+      options.model ??
+      createModelPort({
+        resolveIntegration: options.resolveIntegration ?? (() => undefined),
+        priceOverrides: prices.lookup,
+        cache: new DbResponseCache(options.db),
+      }),
   };
   const apiKeyCache = new ApiKeyCache();
   await apiKeyCache.start(options.db);
@@ -148,6 +167,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     rateLimits,
     engine,
     apiKeyCache,
+    prices,
   };
   app.decorate('engine', engine);
   app.addHook('onClose', async () => {

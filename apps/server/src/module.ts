@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RateLimits } from './http/rate-limit.ts';
 import type { ApiKeyCache } from './services/auth-cache.ts';
 import type { Mailer } from './services/mailer.ts';
+import type { PriceOverrides } from './services/model-data.ts';
 import type { AccessTokens } from './services/tokens.ts';
 import type { ServerSettings } from './settings.ts';
 
@@ -26,6 +27,8 @@ export interface ModuleDeps {
   engine: EngineServices;
   /** Cached API-key checks; drop them after a change that a key depends on. */
   apiKeyCache: ApiKeyCache;
+  /** The organizations' price overrides as the model port reads them (drop an org's after a change). */
+  prices: PriceOverrides;
 }
 
 declare module 'fastify' {

@@ -2,7 +2,7 @@ import type { Config } from '@aiops/config';
 import { SecretBox } from '@aiops/core';
 import { type Database, type OpenDbOptions, openDb } from '@aiops/db';
 import { Worker } from '@aiops/engine';
-import { createSimulatorProvider, warmTokenizer } from '@aiops/providers';
+import { createEmbeddingPort, type IntegrationResolver, warmTokenizer } from '@aiops/providers';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { type DemoAccount, seedDemo } from './demo.ts';
@@ -36,8 +36,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const secrets = new SecretBox(keyring);
   // The tokenizer takes about a second to load; load it before any step holds a lease.
   warmTokenizer();
-  const model = createSimulatorProvider();
   const db = await openDb(databaseOptions(config));
+  const resolveIntegration: IntegrationResolver = () => undefined;
   let app: FastifyInstance;
   let worker: Worker | undefined;
   let demo: DemoAccount | undefined;
@@ -45,7 +45,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     app = await buildApp({
       db,
       secrets,
-      model,
+      resolveIntegration,
       api: config.role !== 'worker',
       logLevel: config.logLevel,
       bodyLimitBytes: config.bodyLimitBytes,
@@ -63,7 +63,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     });
     if (config.demo && config.role !== 'worker') demo = await seedDemo(db);
     if (config.role !== 'api') {
-      worker = new Worker(db, model, { ...config.worker }, app.log);
+      const embeddings = createEmbeddingPort({ resolveIntegration });
+      worker = new Worker(db, app.engine.model, { ...config.worker, embeddings }, app.log);
       await worker.start();
     }
     await app.listen({ host: config.host, port: config.port });

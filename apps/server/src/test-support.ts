@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { generateKey, parseKeyring, SecretBox } from '@aiops/core';
 import { Worker, type WorkerOptions } from '@aiops/engine';
-import { warmTokenizer } from '@aiops/providers';
+import { createEmbeddingPort, warmTokenizer } from '@aiops/providers';
 import { createTestDatabase, type TestDatabase } from '@aiops/testing';
 import type { FastifyInstance } from 'fastify';
 import { type AppOptions, buildApp } from './app.ts';
@@ -65,6 +65,7 @@ export async function startTestServer(
   if (options.worker) {
     warmTokenizer();
     worker = new Worker(database.db, app.engine.model, {
+      embeddings: createEmbeddingPort({ resolveIntegration: () => undefined }),
       pollMs: 20,
       sweepMs: 200,
       ...(typeof options.worker === 'object' ? options.worker : {}),

@@ -17,7 +17,7 @@ export interface Config {
   role: 'all' | 'api' | 'worker';
   /** Seed a demo user, organization and workflows into an empty database (auto: only on PGlite). */
   demo: boolean;
-  worker: { concurrency: number; leaseMs: number; pollMs: number };
+  worker: { concurrency: number; leaseMs: number; pollMs: number; mcpStdioCommands: string[] };
   trustProxy: boolean;
   encryption: {
     /** `id:base64key,…` from AIOPS_ENCRYPTION_KEYS; unset: keys come from `keyFile` (created if missing). */
@@ -120,6 +120,9 @@ export function loadConfig(
       concurrency: e.AIOPS_WORKER_CONCURRENCY,
       leaseMs: e.AIOPS_WORKER_LEASE_MS,
       pollMs: e.AIOPS_WORKER_POLL_MS,
+      mcpStdioCommands: e.AIOPS_MCP_STDIO_COMMANDS.split(',')
+        .map((c) => c.trim())
+        .filter(Boolean),
     },
     trustProxy: e.AIOPS_TRUST_PROXY,
     encryption: {

@@ -54,6 +54,8 @@ export const envSchema = z.object({
   AIOPS_WORKER_CONCURRENCY: optional(z.coerce.number().int().min(1).max(10_000)).default(64),
   AIOPS_WORKER_LEASE_MS: optional(z.coerce.number().int().min(1000).max(3_600_000)).default(30_000),
   AIOPS_WORKER_POLL_MS: optional(z.coerce.number().int().min(10).max(60_000)).default(500),
+  /** Commands an agent's MCP server may start over stdio, comma-separated (none by default). */
+  AIOPS_MCP_STDIO_COMMANDS: optional(z.string().max(10_000)).default(''),
   AIOPS_TRUST_PROXY: optional(z.enum(['true', 'false']))
     .default('false')
     .transform((v) => v === 'true'),

@@ -32,6 +32,13 @@ export const organizationSchema = z
     status: z.enum(ORGANIZATION_STATUSES),
     billingEmail: z.string().nullable(),
     monthlyExecutionQuota: z.number().int(),
+    monthlyExecutionsUsed: z.number().int(),
+    monthlyCost: z.number().describe('USD spent on models this month'),
+    monthlyResetDate: z.string().nullable(),
+    settings: z.object({
+      allowPrivateNetworks: z.boolean(),
+      monthlyBudgetUsd: z.number().nullable(),
+    }),
     createdAt: isoTime,
     updatedAt: isoTime,
   })

@@ -7,6 +7,7 @@ export * from './health.ts';
 export * from './organizations.ts';
 export * from './pagination.ts';
 export * from './permissions.ts';
+export * from './prices.ts';
 export * from './runs.ts';
 export * from './workflow.ts';
 export * from './workflows.ts';

@@ -8,6 +8,22 @@ export const patchOrganizationBodySchema = z
     billingEmail: emailSchema.nullable().optional(),
     subscriptionTier: z.enum(SUBSCRIPTION_TIERS).optional().describe('needs billing:manage'),
     status: z.enum(ORGANIZATION_STATUSES).optional().describe('needs billing:manage'),
+    settings: z
+      .object({
+        allowPrivateNetworks: z
+          .boolean()
+          .optional()
+          .describe('tools may reach private, loopback and link-local addresses (organization:update)'),
+        monthlyBudgetUsd: z
+          .number()
+          .min(0)
+          .max(100_000_000)
+          .nullable()
+          .optional()
+          .describe('hard stop on model spend per month; null removes it (billing:manage)'),
+      })
+      .strict()
+      .optional(),
   })
   .refine((b) => Object.values(b).some((v) => v !== undefined), 'give at least one field to change');
 

@@ -42,28 +42,59 @@ export const modelIdSchema = z
 
 /**
  * An agent's memory and response cache. `threadKey` (a template, e.g. `{{input.customerId}}`) turns on
- * short-term memory: the last `lastMessages` messages of that thread go before the prompt, and the
+ * short-term memory: the last `maxMessages` messages of that thread go before the prompt, and the
  * exchange is appended after the call. `semantic` turns on long-term memory: the `topK` most similar past
  * exchanges (embedded by `embeddingModel`) are recalled into the system prompt. `cacheTtlSeconds` opts in
  * to the response cache.
  */
-export const memoryConfigSchema = z
-  .object({
-    threadKey: z.string().min(1).max(1000).optional(),
-    lastMessages: z.number().int().min(1).max(200).optional().describe('default 10'),
-    semantic: z
-      .object({
-        embeddingModel: modelIdSchema.describe('e.g. openai:text-embedding-3-small or simulator:embed'),
-        topK: z.number().int().min(1).max(50).optional().describe('default 3'),
-        namespace: z.string().min(1).max(200).optional().describe('default: the thread key, else the agent'),
-        minSimilarity: z.number().min(-1).max(1).optional().describe('cosine similarity; default 0'),
-      })
-      .strict()
-      .optional(),
-    cacheTtlSeconds: z.number().int().min(1).max(2_592_000).optional(),
-  })
-  .strict()
-  .meta({ id: 'MemoryConfig' });
+const MEMORY_ALIASES: Record<string, string> = {
+  max_messages: 'maxMessages',
+  thread_key: 'threadKey',
+  cache_ttl_seconds: 'cacheTtlSeconds',
+};
+
+export const memoryConfigSchema = z.preprocess(
+  // seed 000 writes memory_config in snake_case ({type, max_messages})
+  (v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [MEMORY_ALIASES[k] ?? k, x]))
+      : v,
+  z
+    .object({
+      type: z
+        .enum(['short_term', 'long_term'])
+        .optional()
+        .describe('seed 000: short_term = a message thread, long_term = semantic recall'),
+      threadKey: z
+        .string()
+        .min(1)
+        .max(1000)
+        .optional()
+        .describe('default for short_term: one thread per agent'),
+      maxMessages: z.number().int().min(1).max(200).optional().describe('default 10'),
+      semantic: z
+        .object({
+          embeddingModel: modelIdSchema.describe('e.g. openai:text-embedding-3-small or simulator:embed'),
+          topK: z.number().int().min(1).max(50).optional().describe('default 3'),
+          namespace: z
+            .string()
+            .min(1)
+            .max(200)
+            .optional()
+            .describe('default: the thread key, else the agent'),
+          minSimilarity: z.number().min(-1).max(1).optional().describe('cosine similarity; default 0'),
+        })
+        .strict()
+        .optional(),
+      cacheTtlSeconds: z.number().int().min(1).max(2_592_000).optional(),
+    })
+    .strict()
+    .refine((m) => m.type !== 'long_term' || m.semantic, {
+      message: 'long_term memory needs semantic.embeddingModel (e.g. openai:text-embedding-3-small)',
+      path: ['semantic'],
+    })
+    .meta({ id: 'MemoryConfig' }),
+);
 export type MemoryConfig = z.infer<typeof memoryConfigSchema>;
 
 /** An agent defined inside a node (API.md), or the model part of an org-level agent. */

@@ -39,6 +39,24 @@ const inserts: Record<string, (tx: Tx, org: string) => Promise<string>> = {
       tx,
       sql`INSERT INTO audit_logs (organization_id, entity_type, action) VALUES (${org}, 'x', 'created') RETURNING id`,
     ),
+  memory_messages: async (tx, org) =>
+    one(
+      tx,
+      sql`INSERT INTO memory_messages (organization_id, thread_key, role, content)
+          VALUES (${org}, 't', 'user', 'hi') RETURNING id`,
+    ),
+  model_prices: async (tx, org) =>
+    one(
+      tx,
+      sql`INSERT INTO model_prices (organization_id, model, effective_from, input, output)
+          VALUES (${org}, ${`x:${randomUUID()}`}, '2024-01-01', '1', '1') RETURNING id`,
+    ),
+  response_cache: async (tx, org) =>
+    one(
+      tx,
+      sql`INSERT INTO response_cache (organization_id, key, answer, expires_at)
+          VALUES (${org}, ${randomUUID()}, '{}'::jsonb, now() + interval '1 hour') RETURNING id`,
+    ),
   embeddings: async (tx, org) => {
     const vec = db.embeddings.mode === 'pgvector' ? sql`'[1,0]'::vector` : sql`'{1,0}'::real[]`;
     return one(

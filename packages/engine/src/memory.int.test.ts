@@ -37,7 +37,7 @@ const chat = (memory: Record<string, unknown>) => ({
 
 describe(`agent memory on ${testBackend()}`, () => {
   it('short-term: the last N messages of the thread go to the model; threads are separate', async () => {
-    const wf = await h.createWorkflow(chat({ threadKey: 'customer-{{input.customer}}', lastMessages: 2 }));
+    const wf = await h.createWorkflow(chat({ threadKey: 'customer-{{input.customer}}', maxMessages: 2 }));
     const say = async (customer: string, text: string) => {
       const id = await h.start(wf, { customer, text });
       const run = await h.wait(id);
@@ -57,7 +57,7 @@ describe(`agent memory on ${testBackend()}`, () => {
     const other = await say('bob', 'hello');
     expect(other.memory.messages).toBe(0);
     expect(other.output).not.toContain('4417');
-    // lastMessages: 2 keeps only the newest exchange in the window
+    // maxMessages: 2 keeps only the newest exchange in the window
     expect((await say('ann', 'thanks')).memory.messages).toBe(2);
 
     const rows = await h.db.withTenant(h.orgId, (tx) =>

@@ -11,7 +11,7 @@ import { AppError, type ChatMessage, type EmbeddingPort } from '@aiops/core';
 import { type Database, memoryMessages, queryRows, type Tx } from '@aiops/db';
 import { sql } from 'drizzle-orm';
 
-export const MEMORY_DEFAULTS = { lastMessages: 10, topK: 3 } as const;
+export const MEMORY_DEFAULTS = { maxMessages: 10, topK: 3 } as const;
 
 /** What a call recalls: the thread's messages and the semantic matches. */
 export interface Recall {
@@ -65,7 +65,7 @@ export class AgentMemory {
     }
     if (!scope.threadKey && !recall.promptEmbedding) return recall;
     await this.db.withTenant(scope.organizationId, async (tx) => {
-      if (scope.threadKey) recall.messages = await lastMessages(tx, scope.threadKey, config.lastMessages);
+      if (scope.threadKey) recall.messages = await maxMessages(tx, scope.threadKey, config.maxMessages);
       if (recall.promptEmbedding && semantic) {
         const matches = await this.db.embeddings.search(tx, {
           namespace: scope.namespace!,
@@ -125,10 +125,10 @@ export class AgentMemory {
   }
 }
 
-async function lastMessages(
+async function maxMessages(
   tx: Tx,
   threadKey: string,
-  n: number = MEMORY_DEFAULTS.lastMessages,
+  n: number = MEMORY_DEFAULTS.maxMessages,
 ): Promise<ChatMessage[]> {
   const rows = await queryRows<{ role: 'user' | 'assistant'; content: string }>(
     tx,

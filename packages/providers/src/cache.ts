@@ -20,8 +20,9 @@ export interface CachedAnswer {
 
 /** Storage for cached answers; the in-memory one below, a database-backed one in the server. */
 export interface ResponseCache {
-  get(key: string): Promise<CachedAnswer | undefined>;
-  set(key: string, answer: CachedAnswer, ttlMs: number): Promise<void>;
+  /** `organizationId` is the request's (already part of the key): a store with row-level security needs it. */
+  get(key: string, organizationId: string): Promise<CachedAnswer | undefined>;
+  set(key: string, answer: CachedAnswer, ttlMs: number, organizationId: string): Promise<void>;
 }
 
 /** JSON with object keys sorted at every depth; functions and undefined dropped (as JSON.stringify does). */

@@ -64,7 +64,7 @@ export function createModelPort(options: ModelPortOptions): ModelPort {
     const key = request.cacheTtlMs && options.cache ? cacheKey(request) : undefined;
     if (key) {
       // the cache only saves money: when it fails, the call is made as if it had missed
-      const hit = await options.cache!.get(key).catch(() => undefined);
+      const hit = await options.cache!.get(key, request.organizationId).catch(() => undefined);
       if (hit) {
         if (request.onToken && hit.text) request.onToken(hit.text);
         return {
@@ -95,6 +95,7 @@ export function createModelPort(options: ModelPortOptions): ModelPort {
             toolCalls: result.toolCalls,
           },
           request.cacheTtlMs!,
+          request.organizationId,
         )
         .catch(() => undefined);
     return result;

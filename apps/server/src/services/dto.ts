@@ -29,6 +29,13 @@ export function toOrganizationDto(o: OrganizationRow): OrganizationDto {
     status: o.status,
     billingEmail: o.billingEmail,
     monthlyExecutionQuota: o.monthlyExecutionQuota,
+    monthlyExecutionsUsed: o.monthlyExecutionsUsed,
+    monthlyCost: Number(o.monthlyCostUsed),
+    monthlyResetDate: o.monthlyResetDate ?? null,
+    settings: {
+      allowPrivateNetworks: o.settings.allowPrivateNetworks === true,
+      monthlyBudgetUsd: typeof o.settings.monthlyBudgetUsd === 'number' ? o.settings.monthlyBudgetUsd : null,
+    },
     createdAt: iso(o.createdAt),
     updatedAt: iso(o.updatedAt),
   };

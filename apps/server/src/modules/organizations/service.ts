@@ -53,18 +53,30 @@ export function patchOrganization(
     billingEmail?: string | null | undefined;
     subscriptionTier?: repo.OrganizationRow['subscriptionTier'] | undefined;
     status?: repo.OrganizationRow['status'] | undefined;
+    settings?:
+      | { allowPrivateNetworks?: boolean | undefined; monthlyBudgetUsd?: number | null | undefined }
+      | undefined;
   },
 ) {
   const auth = authOf(request);
-  const profile = body.name !== undefined || body.billingEmail !== undefined;
-  const billing = body.subscriptionTier !== undefined || body.status !== undefined;
+  const profile =
+    body.name !== undefined ||
+    body.billingEmail !== undefined ||
+    body.settings?.allowPrivateNetworks !== undefined;
+  const billing =
+    body.subscriptionTier !== undefined ||
+    body.status !== undefined ||
+    body.settings?.monthlyBudgetUsd !== undefined;
   if (profile && !auth.permissions.has('organization:update')) {
-    throw forbidden('Changing name or billing email needs the permission "organization:update"', {
-      permission: 'organization:update',
-    });
+    throw forbidden(
+      'Changing name, billing email or network settings needs the permission "organization:update"',
+      {
+        permission: 'organization:update',
+      },
+    );
   }
   if (billing && !auth.permissions.has('billing:manage')) {
-    throw forbidden('Changing tier or status needs the permission "billing:manage"', {
+    throw forbidden('Changing tier, status or the monthly budget needs the permission "billing:manage"', {
       permission: 'billing:manage',
     });
   }
@@ -81,6 +93,14 @@ export function patchOrganization(
     const values: Record<string, unknown> = Object.fromEntries(
       Object.entries(body).filter(([, v]) => v !== undefined),
     );
+    if (body.settings) {
+      const merged: Record<string, unknown> = { ...before.settings };
+      for (const [k, v] of Object.entries(body.settings)) {
+        if (v === null) delete merged[k];
+        else if (v !== undefined) merged[k] = v;
+      }
+      values.settings = merged;
+    }
     // A tier brings its monthly execution quota.
     if (body.subscriptionTier) values.monthlyExecutionQuota = MONTHLY_EXECUTION_QUOTA[body.subscriptionTier];
     const after = await repo.updateOrganization(tx, auth.organizationId, values);

@@ -58,11 +58,13 @@ function memoryScope(
   config: MemoryConfig,
   integrationId: string | undefined,
 ): MemoryScope | undefined {
-  if (!config.threadKey && !config.semantic) return undefined;
-  const threadKey = config.threadKey
-    ? asText(renderString(config.threadKey, context)) || undefined
-    : undefined;
+  if (!config.threadKey && !config.semantic && config.type !== 'short_term') return undefined;
   const owner = node.agentId ?? `${step.workflowId}:${node.id}`;
+  const threadKey = config.threadKey
+    ? asText(renderString(config.threadKey, context)).trim().slice(0, 500) || undefined
+    : config.type === 'short_term'
+      ? owner
+      : undefined;
   return {
     organizationId: step.organizationId,
     config,
