@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { ModelPort, SecretBox } from '@aiops/core';
 import type { Database } from '@aiops/db';
 import { Runs, RunWatcher } from '@aiops/engine';
-import { createSimulatorProvider } from '@aiops/providers';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -18,6 +17,8 @@ import { apiKeysModule } from './modules/api-keys/routes.ts';
 import { auditLogsModule } from './modules/audit-logs/routes.ts';
 import { authModule } from './modules/auth/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
+import { createAppModelPort } from './modules/integrations/model-port.ts';
+import { integrationsModule } from './modules/integrations/routes.ts';
 import { organizationsModule } from './modules/organizations/routes.ts';
 import { runsModule } from './modules/runs/routes.ts';
 import { workflowsModule } from './modules/workflows/routes.ts';
@@ -39,6 +40,7 @@ const MODULES: AppModule[] = [
   agentsModule,
   workflowsModule,
   runsModule,
+  integrationsModule,
 ];
 
 export interface AppOptions {
@@ -52,7 +54,10 @@ export interface AppOptions {
   trustProxy?: boolean;
   /** Identity settings (token lifetimes, SMTP, Redis, OAuth, rate limits); defaults suit tests. */
   settings?: SettingsInput;
-  /** The model port agents call (default: the simulator provider). */
+  /**
+   * The model port agents call. Default: the real one (`createModelPort` with credentials from the
+   * organization's integrations; `simulator:*` models need none); tests may pass their own.
+   */
   model?: ModelPort;
   /** false: only the health routes (a worker-only process). */
   api?: boolean;
@@ -135,7 +140,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const engine = {
     runs: new Runs(options.db, app.log),
     watcher: new RunWatcher(options.db),
-    model: options.model ?? createSimulatorProvider(),
+    model: options.model ?? createAppModelPort({ db: options.db, secrets: options.secrets, log: app.log }),
   };
   const apiKeyCache = new ApiKeyCache();
   await apiKeyCache.start(options.db);

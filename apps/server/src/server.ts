@@ -2,7 +2,7 @@ import type { Config } from '@aiops/config';
 import { SecretBox } from '@aiops/core';
 import { type Database, type OpenDbOptions, openDb } from '@aiops/db';
 import { Worker } from '@aiops/engine';
-import { createSimulatorProvider, warmTokenizer } from '@aiops/providers';
+import { warmTokenizer } from '@aiops/providers';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { type DemoAccount, seedDemo } from './demo.ts';
@@ -36,7 +36,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const secrets = new SecretBox(keyring);
   // The tokenizer takes about a second to load; load it before any step holds a lease.
   warmTokenizer();
-  const model = createSimulatorProvider();
   const db = await openDb(databaseOptions(config));
   let app: FastifyInstance;
   let worker: Worker | undefined;
@@ -45,7 +44,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
     app = await buildApp({
       db,
       secrets,
-      model,
       api: config.role !== 'worker',
       logLevel: config.logLevel,
       bodyLimitBytes: config.bodyLimitBytes,
@@ -63,7 +61,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     });
     if (config.demo && config.role !== 'worker') demo = await seedDemo(db);
     if (config.role !== 'api') {
-      worker = new Worker(db, model, { ...config.worker }, app.log);
+      worker = new Worker(db, app.engine.model, { ...config.worker }, app.log);
       await worker.start();
     }
     await app.listen({ host: config.host, port: config.port });
