@@ -92,7 +92,7 @@ export const integrationsModule: AppModule = (deps) => async (app) => {
         tags,
         summary: 'Call the provider once (1 token) and set status connected or error',
         params: idParamsSchema,
-        body: testIntegrationBodySchema.optional(),
+        body: testIntegrationBodySchema.nullish(),
         response: { 200: testIntegrationResponseSchema },
       },
     },
