@@ -203,6 +203,18 @@ describe(`integrations API on ${testBackend()}`, () => {
     expect(list.body.data).toEqual([]);
   });
 
+  it('the OpenAPI document describes the integration routes', async () => {
+    const doc = await call(s, 'GET', '/openapi.json');
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/integrations',
+        '/api/v1/integrations/{id}',
+        '/api/v1/integrations/{id}/test',
+        '/api/v1/integrations/{id}/usage',
+      ]),
+    );
+  });
+
   it('viewers may read integrations but not manage them', async () => {
     const viewer = await addMember(s, owner, 'viewer');
     expect((await call(s, 'GET', '/api/v1/integrations', { token: viewer.token })).status).toBe(200);

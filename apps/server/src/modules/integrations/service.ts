@@ -129,11 +129,12 @@ async function checkConfig(
   }
 }
 
+/** Unique violations as 409s: the name is taken, or another default of the provider was set meanwhile. */
 function uniqueName(e: unknown, name: string): never {
-  const code =
-    (e as { code?: string; cause?: { code?: string } }).code ??
-    (e as { cause?: { code?: string } }).cause?.code;
-  if (code === '23505')
+  const pg = ((e as { cause?: unknown }).cause ?? e) as { code?: string; constraint?: string };
+  if (pg.code === '23505' && pg.constraint === 'integrations_one_default_per_provider')
+    throw conflict('Another integration of this provider became its default at the same time: try again');
+  if (pg.code === '23505')
     throw conflict(`An integration named "${name}" exists: choose another name`, { name });
   throw e;
 }
