@@ -373,6 +373,69 @@ describe(`integrations API on ${testBackend()}`, () => {
     ]);
   });
 
+  it("a run cannot use another organization's integration, and says how to fix a missing one", async () => {
+    const runWith = async (agent: Record<string, unknown>, name: string) => {
+      const wf = await call(s, 'POST', '/api/v1/workflows', {
+        token: stranger.token,
+        body: {
+          name,
+          definition: { name, nodes: [{ id: 'a', type: 'agent', agent: { prompt: 'hi', ...agent } }] },
+        },
+      });
+      expect(wf.status, JSON.stringify(wf.body)).toBe(201);
+      const run = await call(s, 'POST', `/api/v1/workflows/${wf.body.id}/runs`, {
+        token: stranger.token,
+        body: { input: {}, wait: 20 },
+      });
+      return run.body;
+    };
+    const calls = fake.exchanges.length;
+    const borrowed = await runWith({ model: 'openai:gpt-4o-mini', integrationId: openaiId }, 'borrow');
+    expect(borrowed.status).toBe('failed');
+    expect(borrowed.error).toMatchObject({ code: 'provider_auth_failed' });
+    expect(borrowed.error.message).toMatch(
+      new RegExp(`no openai integration ${openaiId} in this organization`),
+    );
+    const none = await runWith({ model: 'anthropic:claude-sonnet-4-5' }, 'none');
+    expect(none.error.message).toMatch(/no anthropic integration in this organization: add one/);
+    expect(fake.exchanges.length).toBe(calls); // no request reached the provider
+  });
+
+  it('a key the provider refuses during a run marks the integration error', async () => {
+    const revoked = await create(owner.token, {
+      name: 'Revoked',
+      provider: 'openai',
+      config: { baseUrl: fake.baseUrl },
+      credentials: { apiKey: OTHER_KEY },
+    });
+    const wf = await call(s, 'POST', '/api/v1/workflows', {
+      token: owner.token,
+      body: {
+        name: 'revoked-key',
+        definition: {
+          name: 'revoked-key',
+          nodes: [
+            {
+              id: 'a',
+              type: 'agent',
+              agent: { model: 'openai:gpt-4o-mini', integrationId: revoked.body.id, prompt: 'hi' },
+            },
+          ],
+        },
+      },
+    });
+    const run = await call(s, 'POST', `/api/v1/workflows/${wf.body.id}/runs`, {
+      token: owner.token,
+      body: { input: {}, wait: 20 },
+    });
+    expect(run.body).toMatchObject({ status: 'failed', error: { code: 'provider_auth_failed' } });
+    expectNoSecret(run.body);
+    const after = await call(s, 'GET', `/api/v1/integrations/${revoked.body.id}`, { token: owner.token });
+    expect(after.body).toMatchObject({ status: 'error', usage: { requests: 0 } });
+    expect(after.body.lastError).toMatch(/^provider_auth_failed: /);
+    expectNoSecret(after.body);
+  });
+
   it('keys rotate re-encrypts credentials and MFA secrets under the new key; idempotent; all still decrypt', async () => {
     const db = s.database.db;
     await db.system((tx) =>

@@ -8,7 +8,8 @@
  * - Credentials are decrypted per call (no plaintext cache), so a rotated or deleted key takes effect on
  *   the next call in every process.
  */
-import type { ModelPort, ModelRequest, ModelResult, SecretBox } from '@aiops/core';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { isAppError, type ModelPort, type ModelRequest, type ModelResult, type SecretBox } from '@aiops/core';
 import type { Database, Tx } from '@aiops/db';
 import {
   createModelPort,
@@ -53,6 +54,9 @@ export async function resolvedOf(
   };
 }
 
+/** Per call: the integration the resolver chose (to mark it when the provider refuses its key). */
+const chosen = new AsyncLocalStorage<{ integrationId?: string }>();
+
 /** Loads the integration a call uses, in the caller's tenant (row-level security applies). */
 export function integrationResolver(db: Database, secrets: SecretBox): IntegrationResolver {
   return (organizationId, integrationId, provider) =>
@@ -73,7 +77,10 @@ export function integrationResolver(db: Database, secrets: SecretBox): Integrati
           `integration "${row.name}" is disconnected: test it (POST /integrations/${row.id}/test) to reconnect`,
           { integrationId: row.id },
         );
-      return resolvedOf(tx, secrets, row);
+      const resolved = await resolvedOf(tx, secrets, row);
+      const call = chosen.getStore();
+      if (call) call.integrationId = row.id;
+      return resolved;
     });
 }
 
@@ -86,6 +93,15 @@ export function recordIntegrationUsage(db: Database, organizationId: string, res
       outputTokens: result.usage.outputTokens,
       totalTokens: result.usage.totalTokens,
       costUsd: result.costUsdDecimal ?? String(result.costUsd ?? 0),
+    }),
+  );
+}
+
+function markFailed(db: Database, organizationId: string, id: string, message: string) {
+  return db.withTenant(organizationId, (tx) =>
+    repo.updateIntegration(tx, id, {
+      status: 'error',
+      lastError: `provider_auth_failed: ${message}`.slice(0, 2000),
     }),
   );
 }
@@ -106,7 +122,18 @@ export function createAppModelPort(options: AppModelPortOptions): ModelPort {
   });
   return {
     async call(request: ModelRequest): Promise<ModelResult> {
-      const result = await inner.call(request);
+      const context: { integrationId?: string } = {};
+      let result: ModelResult;
+      try {
+        result = await chosen.run(context, () => inner.call(request));
+      } catch (e) {
+        // The provider refused the stored key: the integration shows it until a test succeeds again.
+        if (context.integrationId && isAppError(e) && e.code === 'provider_auth_failed')
+          await markFailed(options.db, request.organizationId, context.integrationId, e.message).catch(
+            (err: unknown) => options.log?.warn({ err }, 'integration status not updated'),
+          );
+        throw e;
+      }
       // Counting is bookkeeping: a failure to count does not fail the call the provider already answered.
       await recordIntegrationUsage(options.db, request.organizationId, result).catch((err: unknown) =>
         options.log?.warn({ err, integrationId: result.integrationId }, 'integration usage not recorded'),
