@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { CreateIntegrationBody, IntegrationDto, UpdateIntegrationBody } from '@aiops/contracts';
-import { AppError, badRequest, conflict, notFound, type SecretBox } from '@aiops/core';
+import { badRequest, conflict, notFound, type SecretBox } from '@aiops/core';
 import type { Tx } from '@aiops/db';
 import { DEFAULT_BASE_URLS, isProviderId, refusal } from '@aiops/providers';
 import type { FastifyRequest } from 'fastify';
@@ -280,9 +280,4 @@ export function integrationUsage(request: FastifyRequest, id: string) {
       byModel: byModel.map((m) => ({ ...m, costUsd: normalizeDecimal(m.costUsd) })),
     };
   });
-}
-
-/** An integration that cannot be used for a call, with the reason (no secret in it). */
-export function integrationUnusable(message: string, details: Record<string, unknown>): AppError {
-  return new AppError(400, 'provider_auth_failed', message, { retryable: false, details });
 }
