@@ -1,5 +1,6 @@
 import { VERSION } from '@aiops/server';
 import { Command } from 'commander';
+import { keysRotate, keysStatus } from './commands/keys.ts';
 import { migrate } from './commands/migrate.ts';
 import { start } from './commands/start.ts';
 import { fail } from './fail.ts';
@@ -23,5 +24,19 @@ program
   .description('Apply pending database migrations, then exit')
   .option('-d, --data-dir <dir>', 'PGlite data directory (default: AIOPS_DATA_DIR or ./.aiops/data)')
   .action((opts) => migrate(opts).catch(fail));
+
+const keys = program
+  .command('keys')
+  .description('Encryption keys of secrets at rest (AIOPS_ENCRYPTION_KEYS, AIOPS_ENCRYPTION_KEY_ID)');
+keys
+  .command('status')
+  .description('Count the secrets at rest under each key id')
+  .option('-d, --data-dir <dir>', 'PGlite data directory (default: AIOPS_DATA_DIR or ./.aiops/data)')
+  .action((opts) => keysStatus(opts).catch(fail));
+keys
+  .command('rotate')
+  .description('Re-encrypt every secret at rest under the current key id (idempotent)')
+  .option('-d, --data-dir <dir>', 'PGlite data directory (default: AIOPS_DATA_DIR or ./.aiops/data)')
+  .action((opts) => keysRotate(opts).catch(fail));
 
 await program.parseAsync(process.argv);

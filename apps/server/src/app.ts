@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { ModelPort, SecretBox } from '@aiops/core';
 import type { Database } from '@aiops/db';
 import { Runs, RunWatcher } from '@aiops/engine';
-import { createModelPort, type IntegrationResolver } from '@aiops/providers';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -18,6 +17,8 @@ import { apiKeysModule } from './modules/api-keys/routes.ts';
 import { auditLogsModule } from './modules/audit-logs/routes.ts';
 import { authModule } from './modules/auth/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
+import { createAppModelPort } from './modules/integrations/model-port.ts';
+import { integrationsModule } from './modules/integrations/routes.ts';
 import { memoryModule } from './modules/memory/routes.ts';
 import { organizationsModule } from './modules/organizations/routes.ts';
 import { pricesModule } from './modules/prices/routes.ts';
@@ -44,6 +45,7 @@ const MODULES: AppModule[] = [
   runsModule,
   pricesModule,
   memoryModule,
+  integrationsModule,
 ];
 
 export interface AppOptions {
@@ -58,12 +60,10 @@ export interface AppOptions {
   /** Identity settings (token lifetimes, SMTP, Redis, OAuth, rate limits); defaults suit tests. */
   settings?: SettingsInput;
   /**
-   * The model port agents call. Default: the provider layer (simulator and real providers through the AI
-   * SDK) with the organizations' price overrides and the response cache in the database.
+   * The model port agents call. Default: the real one (`createModelPort` with credentials from the
+   * organization's integrations; `simulator:*` models need none); tests may pass their own.
    */
   model?: ModelPort;
-  /** Credentials of provider calls (default: none, only the simulator answers). */
-  resolveIntegration?: IntegrationResolver;
   /** The organizations' price overrides, shared with the model port (default: a new reader). */
   prices?: PriceOverrides;
   /** false: only the health routes (a worker-only process). */
@@ -150,8 +150,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     watcher: new RunWatcher(options.db),
     model:
       options.model ??
-      createModelPort({
-        resolveIntegration: options.resolveIntegration ?? (() => undefined),
+      createAppModelPort({
+        db: options.db,
+        secrets: options.secrets,
+        log: app.log,
         priceOverrides: prices.lookup,
         cache: new DbResponseCache(options.db),
       }),

@@ -1,3 +1,5 @@
 export { type AppOptions, buildApp, LOG_REDACT } from './app.ts';
+export { type RotationCounts, rotateSecrets, type SecretKind, secretKeyStatus } from './key-rotation.ts';
+export { loadKeyring, loadSecrets } from './keyring.ts';
 export { closeOnSignals, databaseOptions, type RunningServer, startServer } from './server.ts';
 export { VERSION } from './version.ts';

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import path from 'node:path';
 import type { Config } from '@aiops/config';
 import { ConfigError } from '@aiops/config';
-import { generateKey, type Keyring, parseKeyring } from '@aiops/core';
+import { generateKey, type Keyring, parseKeyring, SecretBox } from '@aiops/core';
 
 /**
  * The encryption keys for secrets at rest. From AIOPS_ENCRYPTION_KEYS when set (required when several
@@ -40,4 +40,9 @@ export function jwtSecretFrom(config: Config, keyring: Keyring): Uint8Array {
   if (config.auth.jwtSecret) return new TextEncoder().encode(config.auth.jwtSecret);
   const key = keyring.keys.get(keyring.currentKeyId)!;
   return new Uint8Array(hkdfSync('sha256', key, 'aiops', 'access-token-signing', 32));
+}
+
+/** The secret box over the configured key ring (what the server and `aiops keys` encrypt with). */
+export function loadSecrets(config: Config): SecretBox {
+  return new SecretBox(loadKeyring(config));
 }

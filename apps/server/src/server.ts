@@ -2,11 +2,12 @@ import type { Config } from '@aiops/config';
 import { SecretBox } from '@aiops/core';
 import { type Database, type OpenDbOptions, openDb } from '@aiops/db';
 import { Worker } from '@aiops/engine';
-import { createEmbeddingPort, type IntegrationResolver, warmTokenizer } from '@aiops/providers';
+import { createEmbeddingPort, warmTokenizer } from '@aiops/providers';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { type DemoAccount, seedDemo } from './demo.ts';
 import { jwtSecretFrom, loadKeyring } from './keyring.ts';
+import { integrationResolver } from './modules/integrations/model-port.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -37,7 +38,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // The tokenizer takes about a second to load; load it before any step holds a lease.
   warmTokenizer();
   const db = await openDb(databaseOptions(config));
-  const resolveIntegration: IntegrationResolver = () => undefined;
   let app: FastifyInstance;
   let worker: Worker | undefined;
   let demo: DemoAccount | undefined;
@@ -45,7 +45,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
     app = await buildApp({
       db,
       secrets,
-      resolveIntegration,
       api: config.role !== 'worker',
       logLevel: config.logLevel,
       bodyLimitBytes: config.bodyLimitBytes,
@@ -63,7 +62,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     });
     if (config.demo && config.role !== 'worker') demo = await seedDemo(db);
     if (config.role !== 'api') {
-      const embeddings = createEmbeddingPort({ resolveIntegration });
+      const embeddings = createEmbeddingPort({ resolveIntegration: integrationResolver(db, secrets) });
       worker = new Worker(db, app.engine.model, { ...config.worker, embeddings }, app.log);
       await worker.start();
     }

@@ -4,6 +4,7 @@ export * from './audit-logs.ts';
 export * from './auth.ts';
 export * from './errors.ts';
 export * from './health.ts';
+export * from './integrations.ts';
 export * from './organizations.ts';
 export * from './pagination.ts';
 export * from './permissions.ts';

@@ -113,6 +113,8 @@ export interface ModelResult {
   toolCalls: ModelToolCall[];
   /** Served from the response cache: no provider call was made, cost 0. */
   cached: boolean;
+  /** The integration whose credentials made the call (absent for the simulator and cached answers). */
+  integrationId?: string;
 }
 
 /**

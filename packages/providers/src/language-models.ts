@@ -44,6 +44,8 @@ const KEYLESS: ReadonlySet<ProviderId> = new Set(['ollama', 'openai-compatible']
 
 /** An integration's decrypted settings, as the resolver returns them. */
 export interface ResolvedIntegration {
+  /** The integration's id, reported back in `ModelResult.integrationId` (usage counters). */
+  id?: string;
   provider: string;
   apiKey?: string;
   baseUrl?: string;

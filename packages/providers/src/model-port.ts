@@ -158,6 +158,7 @@ export function createModelPort(options: ModelPortOptions): ModelPort {
           toolCalls: out.toolCalls,
           cached: false,
           ...(out.output !== undefined ? { output: out.output } : {}),
+          ...(integration.id ? { integrationId: integration.id } : {}),
         },
         usage,
         price,

@@ -3,6 +3,7 @@ export * from './api-keys.ts';
 export * from './audit-logs.ts';
 export * from './auth-identities.ts';
 export * from './executions.ts';
+export * from './integrations.ts';
 export * from './invitations.ts';
 export * from './memberships.ts';
 export * from './memory.ts';

@@ -16,7 +16,8 @@ import { findUserById, type UserRow } from './repo.ts';
 const ISSUER = 'AI Ops Studio';
 const RECOVERY_CODES = 10;
 /** The MFA secret's ciphertext is bound to its user: copied onto another row it does not decrypt. */
-const aad = (userId: string) => `mfa:${userId}`;
+export const mfaSecretAad = (userId: string) => `mfa:${userId}`;
+const aad = mfaSecretAad;
 
 const totpOf = (secretBase32: string, label: string) =>
   new TOTP({ issuer: ISSUER, label, secret: Secret.fromBase32(secretBase32), digits: 6, period: 30 });

@@ -1,0 +1,136 @@
+/**
+ * Secrets at rest under the key ring: what `aiops keys status` reports and `aiops keys rotate` re-encrypts.
+ *
+ * Encrypted columns (each ciphertext bound to its row by associated data):
+ * - `integrations.credentials_encrypted` (`integration:<id>`), with `credentials_key_id` beside it;
+ * - `users.mfa_secret` (`mfa:<userId>`).
+ *
+ * Rotation re-encrypts every secret not under the current key id and leaves the rest alone, so running it
+ * twice changes nothing the second time. Each row is written only if it still holds the ciphertext that was
+ * read (a concurrent change of the same secret wins). Rows cross tenants, so this runs as `db.system`.
+ */
+import { SecretBox, SecretDecryptionError } from '@aiops/core';
+import { type Database, integrations, users } from '@aiops/db';
+import { and, eq, isNotNull } from 'drizzle-orm';
+import { mfaSecretAad } from './modules/auth/mfa-service.ts';
+import { credentialsAad } from './modules/integrations/service.ts';
+
+export interface SecretKind {
+  /** What the secrets are, e.g. `integration credentials`. */
+  kind: string;
+  /** Secrets found, per key id they are under. */
+  byKeyId: Record<string, number>;
+}
+
+export interface RotationCounts {
+  kind: string;
+  total: number;
+  /** Re-encrypted under the current key by this run. */
+  rotated: number;
+  /** Already under the current key. */
+  current: number;
+  /** Could not be decrypted (key missing from the ring, or data altered); left as they were. */
+  failed: number;
+}
+
+interface Column {
+  kind: string;
+  aad: (id: string) => string;
+  read: (db: Database) => Promise<{ id: string; ciphertext: string }[]>;
+  /** Writes `next` where the row still holds `previous`; true when it did. */
+  write: (db: Database, id: string, previous: string, next: string, keyId: string) => Promise<boolean>;
+}
+
+const COLUMNS: Column[] = [
+  {
+    kind: 'integration credentials',
+    aad: credentialsAad,
+    read: (db) =>
+      db.system(async (tx) =>
+        (
+          await tx
+            .select({ id: integrations.id, ciphertext: integrations.credentialsEncrypted })
+            .from(integrations)
+            .where(isNotNull(integrations.credentialsEncrypted))
+        ).map((r) => ({ id: r.id, ciphertext: r.ciphertext! })),
+      ),
+    write: (db, id, previous, next, keyId) =>
+      db.system(async (tx) => {
+        const rows = await tx
+          .update(integrations)
+          .set({ credentialsEncrypted: next, credentialsKeyId: keyId })
+          .where(and(eq(integrations.id, id), eq(integrations.credentialsEncrypted, previous)))
+          .returning({ id: integrations.id });
+        return rows.length > 0;
+      }),
+  },
+  {
+    kind: 'MFA secrets',
+    aad: mfaSecretAad,
+    read: (db) =>
+      db.system(async (tx) =>
+        (
+          await tx
+            .select({ id: users.id, ciphertext: users.mfaSecret })
+            .from(users)
+            .where(isNotNull(users.mfaSecret))
+        ).map((r) => ({ id: r.id, ciphertext: r.ciphertext! })),
+      ),
+    write: (db, id, previous, next) =>
+      db.system(async (tx) => {
+        const rows = await tx
+          .update(users)
+          .set({ mfaSecret: next })
+          .where(and(eq(users.id, id), eq(users.mfaSecret, previous)))
+          .returning({ id: users.id });
+        return rows.length > 0;
+      }),
+  },
+];
+
+/** How many secrets are under each key id. */
+export async function secretKeyStatus(db: Database): Promise<SecretKind[]> {
+  const out: SecretKind[] = [];
+  for (const column of COLUMNS) {
+    const byKeyId: Record<string, number> = {};
+    for (const row of await column.read(db)) {
+      const keyId = keyIdOf(row.ciphertext);
+      byKeyId[keyId] = (byKeyId[keyId] ?? 0) + 1;
+    }
+    out.push({ kind: column.kind, byKeyId });
+  }
+  return out;
+}
+
+const keyIdOf = (ciphertext: string) => SecretBox.keyIdOf(ciphertext) ?? '(unrecognised)';
+
+/** Re-encrypts every secret not under the current key id. Idempotent. */
+export async function rotateSecrets(db: Database, secrets: SecretBox): Promise<RotationCounts[]> {
+  const current = secrets.currentKeyId;
+  const out: RotationCounts[] = [];
+  for (const column of COLUMNS) {
+    const counts: RotationCounts = { kind: column.kind, total: 0, rotated: 0, current: 0, failed: 0 };
+    for (const row of await column.read(db)) {
+      counts.total += 1;
+      if (keyIdOf(row.ciphertext) === current) {
+        counts.current += 1;
+        continue;
+      }
+      let plaintext: string;
+      try {
+        plaintext = secrets.decrypt(row.ciphertext, column.aad(row.id));
+      } catch (e) {
+        if (e instanceof SecretDecryptionError) {
+          counts.failed += 1;
+          continue;
+        }
+        throw e;
+      }
+      const next = secrets.encrypt(plaintext, column.aad(row.id));
+      if (await column.write(db, row.id, row.ciphertext, next, current)) counts.rotated += 1;
+      else counts.current += 1; // changed meanwhile: the new value was written under the current key
+    }
+    out.push(counts);
+  }
+  return out;
+}

@@ -1,0 +1,152 @@
+/**
+ * The application's `ModelPort`: `createModelPort` from @aiops/providers with credentials from the
+ * `integrations` table, and each successful provider call counted on the integration that made it.
+ *
+ * - `simulator:*` models need no integration.
+ * - `provider:model` uses the integration the agent names (`integrationId`) or the organization's default
+ *   integration for that provider.
+ * - Credentials are decrypted per call (no plaintext cache), so a rotated or deleted key takes effect on
+ *   the next call in every process.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { isAppError, type ModelPort, type ModelRequest, type ModelResult, type SecretBox } from '@aiops/core';
+import type { Database, Tx } from '@aiops/db';
+import {
+  createModelPort,
+  type IntegrationResolver,
+  type ModelPortOptions,
+  modelError,
+  type ResolvedIntegration,
+  type ResponseCache,
+} from '@aiops/providers';
+import type { FastifyBaseLogger } from 'fastify';
+import * as repo from './repo.ts';
+import { baseUrlRefusal, decryptCredentials, effectiveBaseUrl } from './service.ts';
+
+/** The decrypted settings of one integration row, as the model port takes them. */
+export async function resolvedOf(
+  tx: Tx,
+  secrets: SecretBox,
+  row: repo.IntegrationRow,
+): Promise<ResolvedIntegration> {
+  const why = baseUrlRefusal(
+    effectiveBaseUrl(row.provider, row.config),
+    await repo.allowsPrivateNetworks(tx, row.organizationId),
+  );
+  if (why)
+    throw modelError('provider_invalid_request', `integration "${row.name}": ${why}`, {
+      integrationId: row.id,
+    });
+  let apiKey: string | undefined;
+  try {
+    apiKey = decryptCredentials(secrets, row).apiKey;
+  } catch (e) {
+    throw modelError(
+      'provider_auth_failed',
+      `the credentials of integration "${row.name}" do not decrypt (${(e as Error).message}): check AIOPS_ENCRYPTION_KEYS, or store the key again`,
+      { integrationId: row.id },
+    );
+  }
+  return {
+    id: row.id,
+    provider: row.provider,
+    ...(apiKey ? { apiKey } : {}),
+    ...(typeof row.config.baseUrl === 'string' ? { baseUrl: row.config.baseUrl } : {}),
+    config: row.config,
+  };
+}
+
+/** Per call: the integration the resolver chose (to mark it when the provider refuses its key). */
+const chosen = new AsyncLocalStorage<{ integrationId?: string }>();
+
+/** Loads the integration a call uses, in the caller's tenant (row-level security applies). */
+export function integrationResolver(db: Database, secrets: SecretBox): IntegrationResolver {
+  return (organizationId, integrationId, provider) =>
+    db.withTenant(organizationId, async (tx) => {
+      const row = integrationId
+        ? await repo.findIntegration(tx, integrationId)
+        : await repo.defaultIntegration(tx, provider);
+      if (!row) return undefined;
+      if (row.provider !== provider)
+        throw modelError(
+          'provider_invalid_request',
+          `integration "${row.name}" is for ${row.provider}, not ${provider}: name a ${provider} integration or change the model`,
+          { integrationId: row.id, provider },
+        );
+      if (row.status === 'disconnected')
+        throw modelError(
+          'provider_auth_failed',
+          `integration "${row.name}" is disconnected: test it (POST /integrations/${row.id}/test) to reconnect`,
+          { integrationId: row.id },
+        );
+      const resolved = await resolvedOf(tx, secrets, row);
+      const call = chosen.getStore();
+      if (call) call.integrationId = row.id;
+      return resolved;
+    });
+}
+
+/** Adds one call's usage to the integration that made it (atomic increments, the caller's tenant). */
+export function recordIntegrationUsage(db: Database, organizationId: string, result: ModelResult) {
+  if (!result.integrationId || result.cached) return Promise.resolve();
+  return db.withTenant(organizationId, (tx) =>
+    repo.recordUsage(tx, result.integrationId!, {
+      inputTokens: result.usage.inputTokens,
+      outputTokens: result.usage.outputTokens,
+      totalTokens: result.usage.totalTokens,
+      costUsd: result.costUsdDecimal ?? String(result.costUsd ?? 0),
+    }),
+  );
+}
+
+function markFailed(db: Database, organizationId: string, id: string, message: string) {
+  return db.withTenant(organizationId, (tx) =>
+    repo.updateIntegration(tx, id, {
+      status: 'error',
+      lastError: `provider_auth_failed: ${message}`.slice(0, 2000),
+    }),
+  );
+}
+
+export interface AppModelPortOptions {
+  db: Database;
+  secrets: SecretBox;
+  log?: FastifyBaseLogger;
+  /** The fetch provider packages use (tests may pass their own). */
+  fetch?: typeof fetch;
+  /** The organizations' price overrides. */
+  priceOverrides?: ModelPortOptions['priceOverrides'];
+  /** Where cached answers live (the opt-in response cache). */
+  cache?: ResponseCache;
+}
+
+/** The model port of the server and its worker. */
+export function createAppModelPort(options: AppModelPortOptions): ModelPort {
+  const inner = createModelPort({
+    resolveIntegration: integrationResolver(options.db, options.secrets),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.priceOverrides ? { priceOverrides: options.priceOverrides } : {}),
+    ...(options.cache ? { cache: options.cache } : {}),
+  });
+  return {
+    async call(request: ModelRequest): Promise<ModelResult> {
+      const context: { integrationId?: string } = {};
+      let result: ModelResult;
+      try {
+        result = await chosen.run(context, () => inner.call(request));
+      } catch (e) {
+        // The provider refused the stored key: the integration shows it until a test succeeds again.
+        if (context.integrationId && isAppError(e) && e.code === 'provider_auth_failed')
+          await markFailed(options.db, request.organizationId, context.integrationId, e.message).catch(
+            (err: unknown) => options.log?.warn({ err }, 'integration status not updated'),
+          );
+        throw e;
+      }
+      // Counting is bookkeeping: a failure to count does not fail the call the provider already answered.
+      await recordIntegrationUsage(options.db, request.organizationId, result).catch((err: unknown) =>
+        options.log?.warn({ err, integrationId: result.integrationId }, 'integration usage not recorded'),
+      );
+      return result;
+    },
+  };
+}
