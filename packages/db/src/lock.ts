@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -28,7 +37,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
   const file = `${abs}.lock`;
   const mine: LockContent = { pid: process.pid, token: randomUUID(), startedAt: new Date().toISOString() };
 
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < 60; attempt++) {
     try {
       const fd = openSync(file, 'wx', 0o600);
       writeSync(fd, JSON.stringify(mine));
@@ -50,7 +59,12 @@ export function lockDataDir(dataDir: string): DataDirLock {
           'Stop that process, or start this one with another --data-dir (or AIOPS_DATA_DIR).',
       );
     }
-    // Stale (its process is gone) or unreadable: move it aside atomically; only one contender wins the rename.
+    // Unreadable and fresh: another process is between creating the file and writing its pid. Wait for it.
+    if (!holder && isFresh(file)) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+      continue;
+    }
+    // Stale (its process is gone) or unreadable for long: move it aside atomically; one contender wins.
     try {
       renameSync(file, `${file}.stale-${mine.token}`);
       rmSync(`${file}.stale-${mine.token}`, { force: true });
@@ -71,6 +85,15 @@ function readLock(file: string): LockContent | undefined {
     // missing or half-written: treated as stale
   }
   return undefined;
+}
+
+/** Written in the last two seconds (or gone already: then the next attempt sees that). */
+function isFresh(file: string): boolean {
+  try {
+    return Date.now() - statSync(file).mtimeMs < 2000;
+  } catch {
+    return true;
+  }
 }
 
 function isAlive(pid: number): boolean {
