@@ -29,8 +29,8 @@ afterAll(async () => {
   await fake?.close();
 });
 
-const api = <T = any>(method: string, path: string, body?: unknown) =>
-  call<T>(s, method, `/api/v1${path}`, { token: owner.token, ...(body === undefined ? {} : { body }) });
+const api = (method: string, path: string, body?: unknown) =>
+  call(s, method, `/api/v1${path}`, { token: owner.token, ...(body === undefined ? {} : { body }) });
 
 describe(`an agent with an integration and an MCP tool, on ${testBackend()}`, () => {
   it('runs in a workflow with the provider-reported tokens and exact cost; a budget stops overspending', async () => {
