@@ -34,6 +34,8 @@ export const CHANNELS = {
   runEvents: 'aiops_run_events',
   /** Runs stopped (cancelled, failed, timed out): workers abort their steps. Payload: JSON array of run ids. */
   cancel: 'aiops_cancel',
+  /** A running model call's text deltas. Payload: a TokenDelta as JSON. */
+  tokens: 'aiops_run_tokens',
 } as const;
 
 export interface WorkerOptions {

@@ -1,6 +1,7 @@
 import type { Database } from '@aiops/db';
 import { getRun, type RunRow } from './run-rows.ts';
 import { FINAL } from './runs.ts';
+import type { TokenDelta } from './tokens.ts';
 import { CHANNELS } from './types.ts';
 
 /**
@@ -9,8 +10,11 @@ import { CHANNELS } from './types.ts';
  */
 export class RunWatcher {
   private readonly handlers = new Map<string, Set<() => void>>();
+  private readonly tokenHandlers = new Map<string, Set<(t: TokenDelta) => void>>();
   private unlisten: (() => Promise<void>) | undefined;
+  private unlistenTokens: (() => Promise<void>) | undefined;
   private starting: Promise<void> | undefined;
+  private startingTokens: Promise<void> | undefined;
 
   constructor(private readonly db: Database) {}
 
@@ -44,6 +48,31 @@ export class RunWatcher {
     };
   }
 
+  /** Calls `onToken` with each batch of streamed model text of the run; returns the function that stops. */
+  async watchTokens(runId: string, onToken: (t: TokenDelta) => void): Promise<() => void> {
+    this.startingTokens ??= this.db
+      .listen(CHANNELS.tokens, (payload) => {
+        let t: TokenDelta;
+        try {
+          t = JSON.parse(payload) as TokenDelta;
+        } catch {
+          return;
+        }
+        for (const h of this.tokenHandlers.get(t.runId) ?? []) h(t);
+      })
+      .then((u) => {
+        this.unlistenTokens = u;
+      });
+    await this.startingTokens;
+    const set = this.tokenHandlers.get(runId) ?? new Set();
+    set.add(onToken);
+    this.tokenHandlers.set(runId, set);
+    return () => {
+      set.delete(onToken);
+      if (!set.size) this.tokenHandlers.delete(runId);
+    };
+  }
+
   /** Waits until the run is final or `ms` pass (a poll every 500 ms covers a lost notification). */
   async waitForFinal(organizationId: string, runId: string, ms: number): Promise<RunRow> {
     const read = () => this.db.withTenant(organizationId, (tx) => getRun(tx, runId));
@@ -72,6 +101,8 @@ export class RunWatcher {
 
   async close(): Promise<void> {
     await this.unlisten?.();
+    await this.unlistenTokens?.();
     this.handlers.clear();
+    this.tokenHandlers.clear();
   }
 }

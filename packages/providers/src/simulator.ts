@@ -40,6 +40,7 @@ export function createSimulatorProvider(options: SimulatorOptions = {}): ModelPo
     call(request) {
       if (request.signal.aborted) return Promise.reject(abortError(request.signal));
       const latency = request.simulate?.latencyMs ?? 0;
+      if (latency > 0 && request.onToken) return streamed(request, latency, request.onToken);
       if (latency > 0) return sleep(latency, request.signal).then(() => answer(request));
       try {
         return Promise.resolve(answer(request));
@@ -48,6 +49,23 @@ export function createSimulatorProvider(options: SimulatorOptions = {}): ModelPo
       }
     },
   };
+
+  /** With latency and a listener: the pieces arrive spread over the latency, as a real stream would. */
+  async function streamed(request: ModelRequest, latency: number, onToken: (delta: string) => void) {
+    let result: ModelResult;
+    try {
+      result = answer({ ...request, onToken: undefined });
+    } catch (e) {
+      await sleep(latency, request.signal);
+      throw e;
+    }
+    const parts = pieces(result.text);
+    for (const part of parts.length ? parts : ['']) {
+      await sleep(latency / Math.max(1, parts.length), request.signal);
+      if (part) onToken(part);
+    }
+    return result;
+  }
 
   function answer(request: ModelRequest): ModelResult {
     const name = simulatorModelName(request.model);
@@ -133,9 +151,9 @@ function parseJsonOrText(text: string): unknown {
   }
 }
 
-/** Emits `text` as up to STREAM_PIECES deltas cut at word boundaries; their concatenation is `text`. */
-function streamPieces(text: string, onToken: (delta: string) => void): void {
-  if (text.length === 0) return;
+/** `text` cut into up to STREAM_PIECES pieces at word boundaries; their concatenation is `text`. */
+function pieces(text: string): string[] {
+  const out: string[] = [];
   const size = Math.ceil(text.length / STREAM_PIECES);
   let start = 0;
   while (start < text.length) {
@@ -144,7 +162,13 @@ function streamPieces(text: string, onToken: (delta: string) => void): void {
       const space = text.indexOf(' ', end);
       end = space === -1 ? text.length : space + 1;
     }
-    onToken(text.slice(start, end));
+    out.push(text.slice(start, end));
     start = end;
   }
+  return out;
+}
+
+/** Emits `text` as up to STREAM_PIECES deltas at once. */
+function streamPieces(text: string, onToken: (delta: string) => void): void {
+  for (const piece of pieces(text)) onToken(piece);
 }

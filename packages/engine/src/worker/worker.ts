@@ -15,6 +15,7 @@ import {
   stoppedRuns,
   timeOutRuns,
 } from '../sql/maintenance.ts';
+import { TokenPublisher } from '../tokens.ts';
 import { CHANNELS, DEFAULT_WORKER_OPTIONS, type Logger, silentLogger, type WorkerOptions } from '../types.ts';
 import { executeStep, type StartChild } from './execute-step.ts';
 
@@ -51,6 +52,7 @@ export class Worker {
   private readonly startChild: StartChild;
   private unlisten: (() => Promise<void>)[] = [];
   private readonly memory: AgentMemory;
+  private readonly tokens: TokenPublisher;
 
   constructor(
     private readonly db: Database,
@@ -64,6 +66,7 @@ export class Worker {
     this.log = log;
     this.runs = new Runs(db, log);
     this.memory = new AgentMemory(db, this.options.embeddings);
+    this.tokens = new TokenPublisher(db, 100, (err) => log.warn({ err }, 'streamed tokens not announced'));
     // A sub-workflow step's child run; the idempotency key makes a re-executed step find the same child.
     this.startChild = async (step, child) => {
       const started = await this.runs.start({
@@ -185,6 +188,7 @@ export class Worker {
         mcpStdioCommands: this.options.mcpStdioCommands,
         budget: (s) => budgetLeft(s, prep.compiled.graph.definition.settings?.budgetUsd),
         memory: this.memory,
+        tokens: this.tokens,
       });
       if (outcome.kind === 'failed' && outcome.error?.retryable) {
         const policy = prep.compiled.retry.get(step.nodeId)!;

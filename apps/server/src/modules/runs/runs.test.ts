@@ -126,6 +126,50 @@ describe(`runs API on ${testBackend()}`, () => {
     expect(new Set(events.map((e) => JSON.stringify(e))).size).toBe(events.length);
   });
 
+  it("streams a model's text into the event stream as step.token events while the step runs", async () => {
+    const wf = await call(s, 'POST', '/api/v1/workflows', {
+      token: owner.token,
+      body: {
+        name: 'streaming',
+        status: 'active',
+        definition: {
+          name: 'streaming',
+          nodes: [
+            {
+              id: 'talk',
+              type: 'agent',
+              agent: {
+                model: 'simulator:echo',
+                prompt: 'one two three four five six seven eight nine ten eleven twelve',
+                simulate: { latencyMs: 800 },
+              },
+            },
+          ],
+        },
+      },
+    });
+    expect(wf.status).toBe(201);
+    const r = await call(s, 'POST', `/api/v1/workflows/${wf.body.id}/runs`, { token: owner.token, body: {} });
+    const res = await s.request(`/api/v1/runs/${r.body.id}/events`, {
+      headers: { authorization: `Bearer ${owner.token}` },
+    });
+    const blocks = (await res.text()).split('\n\n').filter((b) => b.includes('event: step.token'));
+    expect(blocks.length).toBeGreaterThan(1);
+    const deltas = blocks.map(
+      (b) =>
+        JSON.parse(
+          b
+            .split('\n')
+            .find((l) => l.startsWith('data: '))!
+            .slice(6),
+        ) as { nodeId: string; delta: string },
+    );
+    expect(deltas.every((d) => d.nodeId === 'talk')).toBe(true);
+    expect(deltas.map((d) => d.delta).join('')).toBe(
+      'one two three four five six seven eight nine ten eleven twelve',
+    );
+  });
+
   it('bad input answers 400 naming each field, and creates no run', async () => {
     const before = await call(s, 'GET', `/api/v1/runs?workflowId=${workflowId}&limit=500`, {
       token: owner.token,

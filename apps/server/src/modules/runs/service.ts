@@ -256,10 +256,24 @@ export async function streamEvents(
     if (done) close();
   };
   const stop = await e.watcher.watch(id, () => void refresh());
+  // Model text as it streams (not replayed: the step's output carries it whole once it completes).
+  const stopTokens = await e.watcher.watchTokens(id, (t) => {
+    if (done || res.writableEnded) return;
+    const data = {
+      type: 'step.token',
+      runId: t.runId,
+      nodeId: t.nodeId,
+      attempt: t.attempt,
+      index: t.index ?? null,
+      delta: t.delta,
+    };
+    res.write(`event: step.token\ndata: ${JSON.stringify(data)}\n\n`);
+  });
   const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
   const poll = setInterval(() => void refresh(), 2_000);
   const close = () => {
     stop();
+    stopTokens();
     clearInterval(keepAlive);
     clearInterval(poll);
     if (!res.writableEnded) res.end();

@@ -118,6 +118,13 @@ async function callOnce(
   };
   const budget = budgetFor(step, ctx, s.costLimit);
   const { tools, close } = await agentTools(s.tools, s.toolConfigs, ctx, step.organizationId);
+  const index = typeof context.index === 'number' && node.forEach !== undefined ? context.index : undefined;
+  const stream = ctx.tokens.open({
+    runId: step.runId,
+    nodeId: step.nodeId,
+    attempt: step.attempt,
+    ...(index !== undefined ? { index } : {}),
+  });
   try {
     const res = await ctx.model.call({
       model: s.model,
@@ -137,6 +144,7 @@ async function callOnce(
       idempotencyKey: key,
       organizationId: step.organizationId,
       signal: ctx.signal,
+      onToken: (delta) => stream.push(delta),
     });
     if (scope)
       await ctx.memory.remember(
@@ -148,6 +156,7 @@ async function callOnce(
       );
     return { input, res };
   } finally {
+    stream.close();
     await close();
   }
 }

@@ -4,6 +4,7 @@ import type { CompiledVersion } from '../../catalog.ts';
 import type { AgentMemory } from '../../memory.ts';
 import type { ClaimedStep } from '../../sql/claim-steps.ts';
 import type { StepOutcome } from '../../sql/complete-steps.ts';
+import type { TokenPublisher } from '../../tokens.ts';
 
 /** Starts the child run of a sub-workflow node; repeated calls for the same step return the same run. */
 export type StartChild = (
@@ -32,6 +33,8 @@ export interface StepContext {
   budget: (step: ClaimedStep) => number | undefined;
   /** Short-term and semantic memory of agents. */
   memory: AgentMemory;
+  /** Streams model text to the run's event stream. */
+  tokens: TokenPublisher;
 }
 
 export type NodeResult = Omit<StepOutcome, 'step' | 'startedAt' | 'finishedAt' | 'retryDelayMs' | 'nodeType'>;
