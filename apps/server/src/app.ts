@@ -16,6 +16,7 @@ import { agentsModule } from './modules/agents/routes.ts';
 import { apiKeysModule } from './modules/api-keys/routes.ts';
 import { auditLogsModule } from './modules/audit-logs/routes.ts';
 import { authModule } from './modules/auth/routes.ts';
+import { costsModule } from './modules/costs/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { createAppModelPort } from './modules/integrations/model-port.ts';
 import { integrationsModule } from './modules/integrations/routes.ts';
@@ -44,6 +45,7 @@ const MODULES: AppModule[] = [
   workflowsModule,
   runsModule,
   pricesModule,
+  costsModule,
   memoryModule,
   integrationsModule,
 ];

@@ -102,3 +102,38 @@ export const memoryMessageSchema = z
 export const memoryThreadQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
+
+export const COST_GROUPS = ['workflow', 'agent', 'model', 'day'] as const;
+
+export const costQuerySchema = z
+  .object({
+    groupBy: z.enum(COST_GROUPS).default('workflow'),
+    from: z.iso.datetime({ offset: true }).optional().describe('default: 30 days ago'),
+    to: z.iso.datetime({ offset: true }).optional().describe('default: now'),
+    workflowId: z.uuid().optional(),
+    agentId: z.uuid().optional(),
+  })
+  .strict();
+
+export const costReportSchema = z
+  .object({
+    groupBy: z.enum(COST_GROUPS),
+    from: z.string(),
+    to: z.string(),
+    total: z.object({ cost: z.number(), tokens: z.number(), calls: z.number(), runs: z.number() }),
+    groups: z.array(
+      z.object({
+        key: z.string().nullable().describe('workflow id, agent id, model id or day (YYYY-MM-DD)'),
+        name: z.string().nullable(),
+        cost: z.number().describe('USD'),
+        inputTokens: z.number(),
+        outputTokens: z.number(),
+        totalTokens: z.number(),
+        calls: z.number().describe('model calls (attempts)'),
+        cachedCalls: z.number(),
+        runs: z.number(),
+      }),
+    ),
+  })
+  .meta({ id: 'CostReport' });
+export type CostReport = z.infer<typeof costReportSchema>;

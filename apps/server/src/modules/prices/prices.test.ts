@@ -136,4 +136,22 @@ describe('prices', () => {
     expect(typo.status).toBe(400);
     expect(JSON.stringify(typo.body)).toMatch(/monthlyBudget/);
   });
+
+  it('reports cost by workflow, model and day; the total is the sum', async () => {
+    const byWorkflow = await call(s, 'GET', '/api/v1/costs?groupBy=workflow', { token: owner.token });
+    expect(byWorkflow.status).toBe(200);
+    const priced = byWorkflow.body.groups.find((g: { name: string }) => g.name === 'priced');
+    expect(priced.cost).toBeGreaterThan(0);
+    expect(priced).toMatchObject({ calls: 1, runs: 1 });
+    const sum = byWorkflow.body.groups.reduce((a: number, g: { cost: number }) => a + g.cost, 0);
+    expect(byWorkflow.body.total.cost).toBeCloseTo(sum, 9);
+    const byModel = await call(s, 'GET', '/api/v1/costs?groupBy=model', { token: owner.token });
+    expect(byModel.body.groups.map((g: { key: string }) => g.key)).toContain('simulator:echo');
+    const byDay = await call(s, 'GET', '/api/v1/costs?groupBy=day', { token: owner.token });
+    expect(byDay.body.groups[0].key).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const theirs = await call(s, 'GET', '/api/v1/costs', { token: other.token });
+    expect(theirs.body.total).toEqual({ cost: 0, tokens: 0, calls: 0, runs: 0 });
+    const bad = await call(s, 'GET', '/api/v1/costs?groupBy=planet', { token: owner.token });
+    expect(bad.status).toBe(400);
+  });
 });
