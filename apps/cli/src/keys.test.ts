@@ -96,6 +96,11 @@ describe(`aiops keys on ${testBackend()}`, () => {
     expect(await wrong.exited).toBe(1);
     expect(wrong.err()).toMatch(/do not decrypt with the configured keys/);
 
+    // The server refuses to start with a key ring that cannot read the stored secrets, and says why.
+    const start = run(['start', '--port', '0'], `k3:${generateKey()}`);
+    expect(await start.exited).not.toBe(0);
+    expect(start.err()).toMatch(/AIOPS_ENCRYPTION_KEYS[\s\S]*do not decrypt the stored secrets[\s\S]*"k2"/);
+
     const after = await open();
     try {
       const [row] = await after.system((tx) => tx.select().from(integrations).where(eq(integrations.id, id)));

@@ -134,3 +134,30 @@ export async function rotateSecrets(db: Database, secrets: SecretBox): Promise<R
   }
   return out;
 }
+
+/**
+ * At start: one secret under each key id found must decrypt with the configured key ring, or the server
+ * refuses to start (a wrong or missing master key would otherwise surface only when a secret is used).
+ */
+export async function assertSecretsDecrypt(db: Database, secrets: SecretBox): Promise<void> {
+  const problems: string[] = [];
+  for (const column of COLUMNS) {
+    const tried = new Set<string>();
+    for (const row of await column.read(db)) {
+      const keyId = keyIdOf(row.ciphertext);
+      if (tried.has(keyId)) continue;
+      tried.add(keyId);
+      try {
+        secrets.decrypt(row.ciphertext, column.aad(row.id));
+      } catch (e) {
+        if (!(e instanceof SecretDecryptionError)) throw e;
+        problems.push(`${column.kind} under key id "${keyId}": ${e.message}`);
+      }
+    }
+  }
+  if (problems.length)
+    throw new Error(
+      `The configured encryption keys (AIOPS_ENCRYPTION_KEYS) do not decrypt the stored secrets:\n  ${problems.join('\n  ')}\n` +
+        'Start with the key ring they were written under (old keys may stay in the ring beside a new current one).',
+    );
+}

@@ -6,6 +6,7 @@ import { createEmbeddingPort, warmTokenizer } from '@aiops/providers';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { type DemoAccount, seedDemo } from './demo.ts';
+import { assertSecretsDecrypt } from './key-rotation.ts';
 import { jwtSecretFrom, loadKeyring } from './keyring.ts';
 import { integrationResolver } from './modules/integrations/model-port.ts';
 
@@ -42,6 +43,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let worker: Worker | undefined;
   let demo: DemoAccount | undefined;
   try {
+    await assertSecretsDecrypt(db, secrets);
     app = await buildApp({
       db,
       secrets,
