@@ -4,7 +4,7 @@
  *  2. step-to-step overhead p50/p99 for runs of 1, 10, 100 and 1,000 sequential steps;
  *  3. (PostgreSQL) no-op job throughput of our queue beside graphile-worker and pg-boss on the same server.
  * Env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), BENCH_BACKENDS (postgres,pglite),
- *      BENCH_RUNS (3000), BENCH_CONNECTIONS (64), BENCH_JOBS (20000).
+ *      BENCH_RUNS (3000), BENCH_CONNECTIONS (64), BENCH_JOBS (20000), BENCH_PARTS (runs,queues).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -197,5 +197,7 @@ console.log(
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );
-for (const kind of backends) await benchBackend(kind);
-if (backends.includes('postgres')) await queueBenchmarks(adminUrl);
+// BENCH_PARTS=runs,queues (default both): the API and step benchmarks, and the queue comparison.
+const parts = (process.env.BENCH_PARTS ?? 'runs,queues').split(',');
+if (parts.includes('runs')) for (const kind of backends) await benchBackend(kind);
+if (parts.includes('queues') && backends.includes('postgres')) await queueBenchmarks(adminUrl);
