@@ -11,6 +11,7 @@ import { API_PREFIX, registerAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { RateLimits } from './http/rate-limit.ts';
+import { registerStudio } from './http/studio.ts';
 import { registerTenancy } from './http/tenant.ts';
 import type { AppModule, ModuleDeps } from './module.ts';
 import { agentsModule } from './modules/agents/routes.ts';
@@ -56,6 +57,8 @@ export interface AppOptions {
   model?: ModelPort;
   /** false: only the health routes (a worker-only process). */
   api?: boolean;
+  /** The studio's built files (apps/web/dist), served at `/`; omitted: no studio (tests of the API). */
+  studioDir?: string;
 }
 
 /** Routes whose changes can change an API key's validity or permissions. */
@@ -170,6 +173,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes(options.db, VERSION));
   if (options.api !== false) {
     for (const module of MODULES) await app.register(module(deps), { prefix: API_PREFIX });
+    if (options.studioDir) await registerStudio(app, options.studioDir);
   }
   return app;
 }

@@ -5,6 +5,7 @@ import { Worker } from '@aiops/engine';
 import { createSimulatorProvider, warmTokenizer } from '@aiops/providers';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
+import { DEFAULT_STUDIO_DIR } from './http/studio.ts';
 import { type DemoAccount, seedDemo } from './demo.ts';
 import { jwtSecretFrom, loadKeyring } from './keyring.ts';
 
@@ -47,6 +48,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       secrets,
       model,
       api: config.role !== 'worker',
+      studioDir: DEFAULT_STUDIO_DIR,
       logLevel: config.logLevel,
       bodyLimitBytes: config.bodyLimitBytes,
       trustProxy: config.trustProxy,
