@@ -72,7 +72,8 @@ module.exports = {
     {
       name: 'web-e2e-drives-a-real-server',
       severity: 'error',
-      comment: 'the browser tests start the server as a process; they import only test fixtures and contracts',
+      comment:
+        'the browser tests start the server as a process; they import only test fixtures and contracts',
       from: { path: '^apps/web/e2e/' },
       to: {
         path: '^(apps|packages)/',

@@ -5,8 +5,8 @@ import { Worker } from '@aiops/engine';
 import { createSimulatorProvider, warmTokenizer } from '@aiops/providers';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
-import { DEFAULT_STUDIO_DIR } from './http/studio.ts';
 import { type DemoAccount, seedDemo } from './demo.ts';
+import { DEFAULT_STUDIO_DIR } from './http/studio.ts';
 import { jwtSecretFrom, loadKeyring } from './keyring.ts';
 
 export interface RunningServer {

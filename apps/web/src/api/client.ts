@@ -62,7 +62,7 @@ export async function api<T>(method: string, path: string, body?: unknown, optio
       refreshing = null;
     });
     if (await refreshing) res = await send();
-    else signedOut.forEach((fn) => fn());
+    else for (const fn of signedOut) fn();
   }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
@@ -87,7 +87,8 @@ export const del = <T>(path: string) => api<T>('DELETE', path);
 /** A query string from the defined values of `params`. */
 export function qs(params: Record<string, string | number | undefined | null>): string {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  for (const [k, v] of Object.entries(params))
+    if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
   const s = q.toString();
   return s ? `?${s}` : '';
 }

@@ -1,4 +1,5 @@
 import { lazy, type ReactNode, Suspense } from 'react';
+import { AcceptInvitePage } from '../features/auth/AcceptInvitePage.tsx';
 import { LoginPage, SignupPage } from '../features/auth/AuthPages.tsx';
 import { ErrorText } from '../ui/kit.tsx';
 import { Layout } from './Layout.tsx';
@@ -47,6 +48,7 @@ export function App() {
   if (session.error) return <ErrorText error={session.error} />;
   const me = session.data;
   if (pathname === '/signup') return <SignupPage />;
+  if (pathname === '/accept-invite') return <AcceptInvitePage signedIn={!!me} />;
   if (!me) {
     if (pathname !== '/login') {
       queueMicrotask(() => navigate(`/login?next=${encodeURIComponent(path)}`, { replace: true }));

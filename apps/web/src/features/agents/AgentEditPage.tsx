@@ -71,7 +71,11 @@ export default function AgentEditPage({ id }: { id: string }) {
   const isNew = id === 'new';
   const client = useQueryClient();
   const canEdit = useCan(isNew ? 'agent:create' : 'agent:update');
-  const q = useQuery({ queryKey: ['agent', id], queryFn: () => get<Agent>(`/agents/${id}`), enabled: !isNew });
+  const q = useQuery({
+    queryKey: ['agent', id],
+    queryFn: () => get<Agent>(`/agents/${id}`),
+    enabled: !isNew,
+  });
   const [form, setForm] = useState<Form>(blank);
   useEffect(() => {
     if (q.data) setForm(fromAgent(q.data));
@@ -108,7 +112,8 @@ export default function AgentEditPage({ id }: { id: string }) {
             type="button"
             className="danger"
             onClick={() => {
-              if (window.confirm('Delete this agent? Workflows that use it will fail to run.')) remove.mutate();
+              if (window.confirm('Delete this agent? Workflows that use it will fail to run.'))
+                remove.mutate();
             }}
           >
             Delete
@@ -128,12 +133,7 @@ export default function AgentEditPage({ id }: { id: string }) {
           </label>
           <label>
             Model (provider:model)
-            <input
-              list="models"
-              required
-              value={form.model}
-              onChange={(e) => set('model', e.target.value)}
-            />
+            <input list="models" required value={form.model} onChange={(e) => set('model', e.target.value)} />
             <datalist id="models">
               {MODELS.map((m) => (
                 <option key={m} value={m} />
@@ -141,11 +141,20 @@ export default function AgentEditPage({ id }: { id: string }) {
             </datalist>
           </label>
           <p className="hint">
-            <code>simulator:echo</code> answers with the rendered prompt, free and offline. Real providers need an
-            integration key.
+            <code>simulator:echo</code> answers with the rendered prompt, free and offline. Real providers
+            need an integration key.
           </p>
-          <PromptField label="System prompt" rows={3} value={form.systemPrompt} onChange={(v) => set('systemPrompt', v)} />
-          <PromptField label="Prompt" value={form.promptTemplate} onChange={(v) => set('promptTemplate', v)} />
+          <PromptField
+            label="System prompt"
+            rows={3}
+            value={form.systemPrompt}
+            onChange={(v) => set('systemPrompt', v)}
+          />
+          <PromptField
+            label="Prompt"
+            value={form.promptTemplate}
+            onChange={(v) => set('promptTemplate', v)}
+          />
           <div className="row">
             <label>
               Temperature

@@ -17,8 +17,8 @@ export default function AgentsPage() {
       {q.data && q.data.data.length === 0 && (
         <Empty title="No agents yet">
           <p>
-            An agent is a model with a prompt. Create one on the built-in simulator (<code>simulator:echo</code>
-            ) to try it without any provider key, then use it in a workflow.
+            An agent is a model with a prompt. Create one on the built-in simulator (
+            <code>simulator:echo</code>) to try it without any provider key, then use it in a workflow.
           </p>
           <Link to="/agents/new" className="button">
             Create your first agent

@@ -20,7 +20,7 @@ export function PromptField({
         <textarea rows={rows} value={value} onChange={(e) => onChange(e.target.value)} spellCheck={false} />
       </label>
       {value && (
-        <div className="prompt-preview" aria-label={`${label} with variables highlighted`}>
+        <div className="prompt-preview" aria-hidden="true">
           {splitTemplate(value).map((p, i) =>
             p.variable ? (
               // biome-ignore lint/suspicious/noArrayIndexKey: parts have no identity beyond their order

@@ -27,7 +27,10 @@ export function TryPanel({ agentId, template }: { agentId: string | null; templa
           {names.map((n) => (
             <label key={n}>
               input.{n}
-              <input value={values[n] ?? ''} onChange={(e) => setValues((v) => ({ ...v, [n]: e.target.value }))} />
+              <input
+                value={values[n] ?? ''}
+                onChange={(e) => setValues((v) => ({ ...v, [n]: e.target.value }))}
+              />
             </label>
           ))}
           {names.length === 0 && <p className="hint">The prompt reads no {'{{input.…}}'} variables.</p>}

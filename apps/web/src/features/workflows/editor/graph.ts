@@ -47,7 +47,9 @@ export function makeEdge(from: string, to: string, condition?: string): Conditio
 }
 
 /** Positions for nodes saved without one: columns by depth from the start nodes. */
-export function layout(def: Pick<WorkflowDefinition, 'nodes' | 'connections'>): Map<string, { x: number; y: number }> {
+export function layout(
+  def: Pick<WorkflowDefinition, 'nodes' | 'connections'>,
+): Map<string, { x: number; y: number }> {
   const depth = new Map<string, number>();
   const incoming = new Map<string, string[]>();
   for (const c of def.connections) incoming.set(c.to, [...(incoming.get(c.to) ?? []), c.from]);
@@ -140,7 +142,10 @@ export function addNode(graph: Graph, type: NodeType, position: { x: number; y: 
     graph.nodes.map((n) => n.id),
   );
   const node: StepNode = { id, type: 'step', position, data: { config: defaultConfig(type) } };
-  return { ...graph, nodes: [...graph.nodes.map((n) => ({ ...n, selected: false })), { ...node, selected: true }] };
+  return {
+    ...graph,
+    nodes: [...graph.nodes.map((n) => ({ ...n, selected: false })), { ...node, selected: true }],
+  };
 }
 
 export function connect(graph: Graph, from: string, to: string): Graph {
@@ -158,7 +163,10 @@ export function setCondition(graph: Graph, id: string, condition: string): Graph
 }
 
 export function updateConfig(graph: Graph, id: string, config: NodeConfig): Graph {
-  return { ...graph, nodes: graph.nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, config } } : n)) };
+  return {
+    ...graph,
+    nodes: graph.nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, config } } : n)),
+  };
 }
 
 /** Renames a node and its connections; templates that name it are the user's to update. */

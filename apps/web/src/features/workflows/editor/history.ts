@@ -34,7 +34,13 @@ export function replace<T>(h: History<T>, next: T): History<T> {
 export function undo<T>(h: History<T>): History<T> {
   const prev = h.past.at(-1);
   if (prev === undefined) return h;
-  return { past: h.past.slice(0, -1), present: prev, future: [h.present, ...h.future], lastKey: null, lastAt: 0 };
+  return {
+    past: h.past.slice(0, -1),
+    present: prev,
+    future: [h.present, ...h.future],
+    lastKey: null,
+    lastAt: 0,
+  };
 }
 
 export function redo<T>(h: History<T>): History<T> {

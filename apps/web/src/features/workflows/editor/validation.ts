@@ -12,8 +12,9 @@ export function mapIssues(issues: DefinitionIssue[], nodeIds: Iterable<string>):
   const general: string[] = [];
   for (const issue of issues) {
     const nodeId = issue.nodeId ?? nodeIdInPath(issue.path);
-    const text = issue.path && !issue.path.startsWith('nodes') ? `${issue.path}: ${issue.message}` : issue.message;
-    if (nodeId && ids.has(nodeId)) (byNode[nodeId] ??= []).push(issue.message);
+    const text =
+      issue.path && !issue.path.startsWith('nodes') ? `${issue.path}: ${issue.message}` : issue.message;
+    if (nodeId && ids.has(nodeId)) byNode[nodeId] = [...(byNode[nodeId] ?? []), issue.message];
     else general.push(text);
   }
   return { byNode, general };
