@@ -17,7 +17,13 @@ export function PromptField({
     <div className="prompt-field">
       <label>
         {label}
-        <textarea rows={rows} value={value} onChange={(e) => onChange(e.target.value)} spellCheck={false} />
+        <textarea
+          aria-label={label}
+          rows={rows}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+          spellCheck={false}
+        />
       </label>
       {value && (
         <div className="prompt-preview" aria-hidden="true">

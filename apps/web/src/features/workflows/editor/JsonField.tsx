@@ -43,7 +43,7 @@ export function JsonField({
       onChange(JSON.parse(t));
       setError(null);
     } catch (e) {
-      if (allowText && !/^\s*[[{"]/.test(t)) {
+      if (allowText && !/^\s*(\[|\{(?!\{)|")/.test(t)) {
         setError(null);
         onChange(t);
       } else setError(`Not valid JSON: ${(e as Error).message}`);
@@ -52,7 +52,13 @@ export function JsonField({
   return (
     <label className="json-field">
       {label}
-      <textarea rows={rows} value={text} spellCheck={false} onChange={(e) => change(e.target.value)} />
+      <textarea
+        aria-label={label}
+        rows={rows}
+        value={text}
+        spellCheck={false}
+        onChange={(e) => change(e.target.value)}
+      />
       {error && (
         <span className="error" role="alert">
           {error}

@@ -199,6 +199,7 @@ function AgentFields({
         <label>
           Saved agent
           <select
+            aria-label="Saved agent"
             value={c.agentId ?? ''}
             onChange={(e) => onChange({ ...c, agentId: e.target.value || undefined }, 'agentId')}
           >

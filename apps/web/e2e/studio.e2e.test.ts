@@ -1,0 +1,190 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ARTIFACTS,
+  connectHandles,
+  launchBrowser,
+  type StudioServer,
+  shot,
+  startStudio,
+} from './browser-test-support.ts';
+
+/**
+ * The newcomer's path in a real browser: sign up, create an agent on the simulator and try it, build a
+ * three-step workflow by dragging from the palette and connecting handles, save, run it, watch every
+ * step complete with tokens and cost, open the timeline. Screenshots of each page go to
+ * test-artifacts/studio/.
+ */
+let server: StudioServer;
+let browser: Browser;
+const started = Date.now();
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startStudio(), launchBrowser()]);
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const WIDTH = 1280;
+
+async function measureFirstLoad(url: string) {
+  const context = await browser.newContext({ viewport: { width: WIDTH, height: 800 } });
+  const page = await context.newPage();
+  let scriptBytes = 0;
+  let allBytes = 0;
+  page.on('requestfinished', async (request) => {
+    const sizes = await request.sizes().catch(() => null);
+    if (!sizes) return;
+    allBytes += sizes.responseBodySize;
+    if (request.resourceType() === 'script') scriptBytes += sizes.responseBodySize;
+  });
+  await page.goto(url);
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  const interactiveMs = await page.evaluate(() => performance.now());
+  await page.waitForLoadState('networkidle');
+  await context.close();
+  return { scriptBytes, allBytes, interactiveMs: Math.round(interactiveMs) };
+}
+
+describe('the studio in Chromium', () => {
+  it('sign up → agent → three-step workflow built by dragging → run → every step completes → timeline', async () => {
+    const firstLoad = await measureFirstLoad(server.url);
+    const context = await browser.newContext({ viewport: { width: WIDTH, height: 800 } });
+    const page: Page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+
+    // Sign up (the sign-in page first: the studio sends a signed-out visitor there).
+    await page.goto(server.url);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await shot(page, '01-login');
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Your name').fill('Ada Tester');
+    await page.getByLabel('Email').fill(`ada-${Date.now()}@example.com`);
+    await page.getByLabel('Password').fill('Studio-e2e-Passw0rd!');
+    await page.getByLabel('Organization name').fill('Ada Labs');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByText('Nothing has run in this window').waitFor();
+    await shot(page, '02-overview-empty');
+
+    // An agent on the simulator, tried once.
+    await page.getByRole('link', { name: 'Agents' }).click();
+    await page.getByText('No agents yet').waitFor();
+    await page.getByRole('link', { name: 'Create your first agent' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Echo');
+    expect(await page.getByLabel('Model (provider:model)').inputValue()).toBe('simulator:echo');
+    await page.getByLabel('Prompt', { exact: true }).fill('Summarize: {{input.text}}');
+    await page.getByRole('button', { name: 'Create agent' }).click();
+    await page.waitForURL(/\/agents\/[0-9a-f-]{36}$/);
+    await page.getByLabel('input.text').fill('hello studio');
+    await page.getByRole('button', { name: 'Run once' }).click();
+    const tried = page.getByTestId('try-result');
+    await tried.waitFor();
+    expect(await tried.textContent()).toMatch(/Tokens\s*\d+/);
+    expect(await tried.textContent()).toContain('Summarize: hello studio');
+    await shot(page, '03-agent');
+
+    // A workflow: three steps dragged from the palette and connected by their handles.
+    await page.getByRole('link', { name: 'Workflows' }).click();
+    await page.getByRole('link', { name: 'Build your first workflow' }).click();
+    const pane = page.locator('.react-flow__pane');
+    await pane.waitFor();
+    const drops: [string, number, number][] = [
+      ['agent', 110, 60],
+      ['agent', 110, 260],
+      ['output', 380, 440],
+    ];
+    for (const [type, x, y] of drops) {
+      await page.getByTestId(`palette-${type}`).dragTo(pane, { targetPosition: { x, y } });
+    }
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(3);
+    await connectHandles(page, 'agent_1', 'agent_2');
+    await connectHandles(page, 'agent_2', 'output_1');
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(2);
+    // Unconfigured agents are flagged on the node itself by the server's validation.
+    await page.locator('[data-testid="node-agent_1"] .step-issues').waitFor();
+    for (const id of ['agent_1', 'agent_2']) {
+      await page.getByTestId(`node-${id}`).click();
+      await page
+        .getByRole('combobox', { name: 'Saved agent' })
+        .selectOption({ label: 'Echo (simulator:echo)' });
+    }
+    await page.getByTestId('node-output_1').click();
+    await page.getByLabel(/^Value/).fill('{{nodes.agent_2.output}}');
+    await expect.poll(() => page.locator('.step-issues').count()).toBe(0);
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('Control+s');
+    await page.waitForURL(/\/workflows\/[0-9a-f-]{36}$/);
+    await page.getByText('v1', { exact: true }).waitFor();
+    await shot(page, '04-editor');
+
+    // Run it from the form generated from the input schema; watch it live on the same graph.
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.getByLabel(/^Text/).fill('the quarterly report');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/\/runs\/[0-9a-f-]{36}$/);
+    await expect
+      .poll(() => page.locator('.react-flow__node [data-status="completed"]').count(), { timeout: 30_000 })
+      .toBe(3);
+    await expect.poll(() => page.locator('.page-header .status').textContent()).toBe('completed');
+    for (const id of ['agent_1', 'agent_2', 'output_1']) {
+      expect(await page.getByTestId(`usage-${id}`).textContent()).toMatch(/^\d+ tokens · \$/);
+    }
+    expect(
+      Number(
+        await page
+          .getByTestId('usage-agent_1')
+          .textContent()
+          .then((t) => t?.split(' ')[0]),
+      ),
+    ).toBeGreaterThan(0);
+    await page.getByTestId('node-agent_2').click();
+    await page.getByLabel('Step agent_2').getByText('Summarize: the quarterly report').first().waitFor();
+    await shot(page, '05-run');
+    await page.getByRole('tab', { name: 'Timeline' }).click();
+    await expect.poll(() => page.locator('[data-testid^="timeline-"]').count()).toBe(3);
+    await shot(page, '06-run-timeline');
+
+    // The other pages, each with a screenshot (and at 1920 px, the editor and the overview).
+    await page.getByRole('link', { name: 'Runs' }).click();
+    await page.locator('table tbody tr').first().waitFor();
+    await shot(page, '07-runs');
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.locator('.recharts-surface').first().waitFor();
+    await shot(page, '08-overview');
+    await page.getByRole('link', { name: 'Members' }).click();
+    await page.getByText('Ada Tester').waitFor();
+    await shot(page, '09-members');
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByLabel('Name').fill('ci');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await expect.poll(() => page.getByTestId('new-api-key').textContent()).toMatch(/^aio_/);
+    await shot(page, '10-api-keys');
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.locator('table tbody tr').first().waitFor();
+    await shot(page, '11-audit-log');
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.locator('.recharts-surface').first().waitFor();
+    await shot(page, '12-overview-1920');
+    await page.getByRole('link', { name: 'Workflows' }).click();
+    await page.getByRole('link', { name: 'my-workflow' }).click();
+    await page.locator('.react-flow__node').first().waitFor();
+    await shot(page, '13-editor-1920');
+
+    // Sign out: back to the sign-in page.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+
+    expect(errors).toEqual([]);
+    const metrics = { ...firstLoad, e2eSeconds: Math.round((Date.now() - started) / 100) / 10 };
+    writeFileSync(path.join(ARTIFACTS, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+    console.log('studio e2e metrics', metrics);
+    await context.close();
+  }, 180_000);
+});
