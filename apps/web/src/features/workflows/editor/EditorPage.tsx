@@ -266,7 +266,8 @@ function Editor({ workflow, initial }: { workflow: Workflow | null; initial: Wor
               onEdgesChange={onEdgesChange}
               onConnect={(c) => commit(connect(graph, c.source, c.target))}
               deleteKeyCode={['Delete', 'Backspace']}
-              fitView
+              // Fit a loaded workflow once; a new one keeps its viewport so steps land where dropped.
+              fitView={initial.nodes.length > 0}
               fitViewOptions={{ maxZoom: 1 }}
               proOptions={{ hideAttribution: true }}
             >
