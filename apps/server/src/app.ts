@@ -15,6 +15,7 @@ import { registerStudio } from './http/studio.ts';
 import { registerTenancy } from './http/tenant.ts';
 import type { AppModule, ModuleDeps } from './module.ts';
 import { agentsModule } from './modules/agents/routes.ts';
+import { analyticsModule } from './modules/analytics/routes.ts';
 import { apiKeysModule } from './modules/api-keys/routes.ts';
 import { auditLogsModule } from './modules/audit-logs/routes.ts';
 import { authModule } from './modules/auth/routes.ts';
@@ -40,6 +41,7 @@ const MODULES: AppModule[] = [
   agentsModule,
   workflowsModule,
   runsModule,
+  analyticsModule,
 ];
 
 export interface AppOptions {
