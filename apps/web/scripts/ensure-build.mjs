@@ -9,6 +9,7 @@ const sources = [
   path.join(web, 'index.html'),
   path.join(web, 'vite.config.ts'),
   path.join(web, 'package.json'),
+  import.meta.filename,
   path.resolve(web, '../../packages/contracts/src'),
 ];
 
@@ -26,6 +27,9 @@ if (builtAt > 0 && builtAt >= changedAt && !process.argv.includes('--force')) {
 }
 process.stderr.write(`aiops: building the studio (${builtAt ? 'sources changed' : 'first start'})…\n`);
 const started = Date.now();
+// A production build whatever the caller's NODE_ENV (Vitest sets it to test, which would bundle React's
+// development build).
+process.env.NODE_ENV = 'production';
 const { build } = await import('vite');
-await build({ configFile: path.join(web, 'vite.config.ts'), logLevel: 'warn' });
+await build({ configFile: path.join(web, 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
 process.stderr.write(`aiops: studio built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

@@ -5,6 +5,7 @@
 import type {
   agentSchema,
   agentVersionSchema,
+  analyticsOverviewSchema,
   apiKeySchema,
   auditLogSchema,
   createAgentBodySchema,
@@ -58,6 +59,7 @@ export type Invitation = z.infer<typeof invitationSchema>;
 export type ApiKey = z.infer<typeof apiKeySchema>;
 export type CreatedApiKey = z.infer<typeof createApiKeyResponseSchema>;
 export type AuditLog = z.infer<typeof auditLogSchema>;
+export type AnalyticsOverview = z.infer<typeof analyticsOverviewSchema>;
 export interface Page<T> {
   data: T[];
   nextCursor: string | null;

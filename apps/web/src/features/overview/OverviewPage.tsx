@@ -13,31 +13,36 @@ import {
   YAxis,
 } from 'recharts';
 import { get, qs } from '../../api/client.ts';
-import type { Page, Run } from '../../api/types.ts';
+import type { AnalyticsOverview } from '../../api/types.ts';
 import { Link } from '../../app/router.tsx';
 import { formatCost, formatDuration } from '../../ui/format.ts';
 import { Empty, ErrorText, PageHeader } from '../../ui/kit.tsx';
-import { summarize } from './stats.ts';
+import { bucketLabel, fillBuckets } from './stats.ts';
 
 const RANGES = { '24h': 1, '7d': 7, '30d': 30 } as const;
+type Range = keyof typeof RANGES;
 
-/** Runs, success rate, p95 duration, tokens and cost over the chosen window (the latest 500 runs). */
+/** Runs, success rate, p95 duration, tokens and cost over the chosen window (GET /analytics/overview). */
 export default function OverviewPage() {
-  const [range, setRange] = useState<keyof typeof RANGES>('7d');
-  const from = new Date(Date.now() - RANGES[range] * 86_400_000);
-  from.setMinutes(0, 0, 0);
+  const [range, setRange] = useState<Range>('7d');
   const q = useQuery({
     queryKey: ['overview', range],
-    queryFn: () => get<Page<Run>>(`/runs${qs({ limit: 500, from: from.toISOString() })}`),
+    queryFn: () => {
+      const bucket = range === '24h' ? 'hour' : 'day';
+      const from = new Date(Date.now() - RANGES[range] * 86_400_000).toISOString();
+      return get<AnalyticsOverview>(`/analytics/overview${qs({ from, bucket })}`);
+    },
     refetchInterval: 10_000,
   });
-  const s = q.data ? summarize(q.data.data) : null;
+  const o = q.data;
+  const t = o?.totals;
+  const days = o ? fillBuckets(o).map((b) => ({ ...b, label: bucketLabel(b.at, o.bucket) })) : [];
   return (
     <section>
       <PageHeader title="Overview">
         <label className="inline">
           Window
-          <select value={range} onChange={(e) => setRange(e.target.value as keyof typeof RANGES)}>
+          <select value={range} onChange={(e) => setRange(e.target.value as Range)}>
             {Object.keys(RANGES).map((r) => (
               <option key={r}>{r}</option>
             ))}
@@ -45,7 +50,7 @@ export default function OverviewPage() {
         </label>
       </PageHeader>
       <ErrorText error={q.error} />
-      {s && s.runs === 0 && (
+      {t && t.runs === 0 && (
         <Empty title="Nothing has run in this window">
           <p>
             Start here: <Link to="/agents/new">create an agent</Link> on the simulator, put it in a{' '}
@@ -54,24 +59,23 @@ export default function OverviewPage() {
           </p>
         </Empty>
       )}
-      {s && s.runs > 0 && (
+      {t && t.runs > 0 && (
         <>
           <div className="cards">
-            <Card label="Runs" value={String(s.runs)} />
+            <Card label="Runs" value={String(t.runs)} />
             <Card
               label="Success rate"
-              value={s.successRate === null ? '—' : `${Math.round(s.successRate * 100)}%`}
+              value={t.successRate === null ? '—' : `${Math.round(t.successRate * 100)}%`}
             />
-            <Card label="p95 duration" value={formatDuration(s.p95Ms)} />
-            <Card label="Tokens" value={s.tokens.toLocaleString()} />
-            <Card label="Cost" value={formatCost(s.cost)} />
+            <Card label="p95 duration" value={formatDuration(t.p95DurationMs)} />
+            <Card label="Tokens" value={t.tokens.toLocaleString()} />
+            <Card label="Cost" value={formatCost(t.cost)} />
           </div>
-          {q.data?.nextCursor && <p className="hint">Figures cover the latest 500 runs of this window.</p>}
           <div className="charts">
-            <Chart title="Runs per day">
-              <BarChart data={s.days}>
+            <Chart title={`Runs per ${o?.bucket}`}>
+              <BarChart data={days}>
                 <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="day" />
+                <XAxis dataKey="label" />
                 <YAxis allowDecimals={false} />
                 <Tooltip />
                 <Legend />
@@ -80,27 +84,27 @@ export default function OverviewPage() {
               </BarChart>
             </Chart>
             <Chart title="p95 duration (ms)">
-              <LineChart data={s.days}>
+              <LineChart data={days}>
                 <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="day" />
+                <XAxis dataKey="label" />
                 <YAxis />
                 <Tooltip />
-                <Line dataKey="p95Ms" stroke="#1c7ed6" name="p95 ms" />
+                <Line dataKey="p95DurationMs" stroke="#1c7ed6" name="p95 ms" />
               </LineChart>
             </Chart>
-            <Chart title="Tokens per day">
-              <BarChart data={s.days}>
+            <Chart title={`Tokens per ${o?.bucket}`}>
+              <BarChart data={days}>
                 <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="day" />
+                <XAxis dataKey="label" />
                 <YAxis />
                 <Tooltip />
                 <Bar dataKey="tokens" fill="#7048e8" />
               </BarChart>
             </Chart>
-            <Chart title="Cost per day (USD)">
-              <LineChart data={s.days}>
+            <Chart title={`Cost per ${o?.bucket} (USD)`}>
+              <LineChart data={days}>
                 <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="day" />
+                <XAxis dataKey="label" />
                 <YAxis />
                 <Tooltip />
                 <Line dataKey="cost" stroke="#f08c00" />

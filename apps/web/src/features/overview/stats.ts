@@ -1,52 +1,39 @@
-import type { Run } from '../../api/types.ts';
+import type { AnalyticsOverview } from '../../api/types.ts';
 
-/** Per-day figures of the overview: runs, successes, p95 duration, tokens and cost. */
-export interface DayStats {
-  day: string;
-  runs: number;
-  completed: number;
-  failed: number;
-  p95Ms: number | null;
-  tokens: number;
-  cost: number;
+export type Bucket = AnalyticsOverview['series'][number];
+
+const STEP = { hour: 3_600_000, day: 86_400_000 } as const;
+
+/** Start of the UTC hour or day containing `t`. */
+export function bucketStart(t: Date, bucket: 'hour' | 'day'): Date {
+  const d = new Date(t);
+  d.setUTCMinutes(0, 0, 0);
+  if (bucket === 'day') d.setUTCHours(0);
+  return d;
 }
 
-export function percentile(values: number[], p: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.max(0, Math.min(sorted.length - 1, rank))]!;
-}
-
-export function summarize(runs: Run[]) {
-  const finished = runs.filter((r) => ['completed', 'failed', 'cancelled', 'timeout'].includes(r.status));
-  const completed = finished.filter((r) => r.status === 'completed').length;
-  const durations = finished.flatMap((r) => (r.durationMs === null ? [] : [r.durationMs]));
-  const byDay = new Map<string, Run[]>();
-  for (const r of runs) {
-    const day = r.createdAt.slice(0, 10);
-    byDay.set(day, [...(byDay.get(day) ?? []), r]);
+/** Every bucket of the window, empty ones included, so a chart's x axis is time and not just data. */
+export function fillBuckets(o: Pick<AnalyticsOverview, 'from' | 'to' | 'bucket' | 'series'>): Bucket[] {
+  const known = new Map(o.series.map((b) => [new Date(b.at).getTime(), b]));
+  const out: Bucket[] = [];
+  const end = new Date(o.to).getTime();
+  for (let t = bucketStart(new Date(o.from), o.bucket).getTime(); t < end; t += STEP[o.bucket]) {
+    out.push(
+      known.get(t) ?? {
+        at: new Date(t).toISOString().replace('.000Z', 'Z'),
+        runs: 0,
+        completed: 0,
+        failed: 0,
+        finished: 0,
+        p95DurationMs: null,
+        tokens: 0,
+        cost: 0,
+      },
+    );
   }
-  const days: DayStats[] = [...byDay.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([day, rs]) => ({
-      day,
-      runs: rs.length,
-      completed: rs.filter((r) => r.status === 'completed').length,
-      failed: rs.filter((r) => r.status === 'failed' || r.status === 'timeout').length,
-      p95Ms: percentile(
-        rs.flatMap((r) => (r.durationMs === null ? [] : [r.durationMs])),
-        95,
-      ),
-      tokens: rs.reduce((n, r) => n + r.tokens.total, 0),
-      cost: rs.reduce((n, r) => n + r.cost, 0),
-    }));
-  return {
-    runs: runs.length,
-    successRate: finished.length ? completed / finished.length : null,
-    p95Ms: percentile(durations, 95),
-    tokens: runs.reduce((n, r) => n + r.tokens.total, 0),
-    cost: runs.reduce((n, r) => n + r.cost, 0),
-    days,
-  };
+  return out;
+}
+
+export function bucketLabel(at: string, bucket: 'hour' | 'day'): string {
+  return bucket === 'hour' ? `${at.slice(11, 13)}:00` : at.slice(5, 10);
 }

@@ -35,25 +35,23 @@ export function Waterfall({ run, onSelect }: { run: RunDetail; onSelect: (nodeId
               {s.nodeId} <Status value={s.status} />
             </button>
             <span className="wf-track">
-              {s.attempts.length > 0 ? (
+              <span
+                className={`wf-bar wf-step status-${s.status}`}
+                style={{ left: pct(from - start), width: pct(Math.max(to - from, span / 200)) }}
+                title={`${s.nodeId}: ${s.status}, ${formatDuration(to - from)}`}
+              />
+              {s.attempts.length > 1 &&
                 s.attempts.map((a) => {
                   const af = t(a.startedAt) ?? from;
-                  const at = t(a.completedAt) ?? to;
                   return (
                     <span
                       key={a.id}
-                      className={`wf-bar status-${a.status}`}
-                      style={{ left: pct(af - start), width: pct(Math.max(at - af, span / 400)) }}
-                      title={`attempt ${a.attempt}: ${a.status}, ${formatDuration(at - af)}`}
+                      className={`wf-attempt status-${a.status}`}
+                      style={{ left: pct(af - start) }}
+                      title={`attempt ${a.attempt}: ${a.status}`}
                     />
                   );
-                })
-              ) : (
-                <span
-                  className={`wf-bar status-${s.status}`}
-                  style={{ left: pct(from - start), width: pct(Math.max(to - from, span / 400)) }}
-                />
-              )}
+                })}
             </span>
             <span>
               {formatDuration(to - from)} · {tokens} tok · {formatCost(cost)}
