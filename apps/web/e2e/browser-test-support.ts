@@ -120,3 +120,32 @@ export async function connectHandles(page: Page, from: string, to: string): Prom
   await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
   await page.mouse.up();
 }
+
+/** Clicks the middle of the connection between two steps (a straight edge has no box to click). */
+export async function clickEdge(page: Page, from: string, to: string): Promise<void> {
+  const a = await page.locator(`[data-testid="node-${from}"] .react-flow__handle.source`).boundingBox();
+  const b = await page.locator(`[data-testid="node-${to}"] .react-flow__handle.target`).boundingBox();
+  if (!a || !b) throw new Error(`handles of ${from} → ${to} not on screen`);
+  await page.mouse.click(
+    (a.x + a.width / 2 + b.x + b.width / 2) / 2,
+    (a.y + a.height / 2 + b.y + b.height / 2) / 2,
+  );
+}
+
+/** Signs up a new account through the studio's form; resolves on the overview page. */
+export async function signUpInBrowser(
+  page: Page,
+  url: string,
+  name: string,
+): Promise<{ email: string; password: string }> {
+  const email = `${name.toLowerCase()}-${Date.now()}@example.com`;
+  const password = 'Studio-e2e-Passw0rd!';
+  await page.goto(`${url}/signup`);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Organization name').fill(`${name} Labs`);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  return { email, password };
+}

@@ -1,13 +1,16 @@
-import { statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Secret, TOTP } from 'otpauth';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import {
   ARTIFACTS,
+  clickEdge,
   connectHandles,
   launchBrowser,
   type StudioServer,
   shot,
+  signUpInBrowser,
   startStudio,
 } from './browser-test-support.ts';
 
@@ -61,6 +64,7 @@ describe('the studio in Chromium', () => {
     const firstLoad = await measureFirstLoad(server.url);
     const context = await browser.newContext({ viewport: { width: WIDTH, height: 800 } });
     const page: Page = await context.newPage();
+    onTestFailed(() => shot(page, 'failed-path').then(() => undefined));
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
 
@@ -193,4 +197,119 @@ describe('the studio in Chromium', () => {
     console.log('studio e2e metrics', metrics);
     await context.close();
   }, 180_000);
+
+  it('editor: add by keyboard, undo/redo, Delete, a condition, versions diff and rollback, export and import', async () => {
+    const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+    const page = await context.newPage();
+    onTestFailed(() => shot(page, 'failed-editor').then(() => undefined));
+    await signUpInBrowser(page, server.url, 'Grace');
+    await page.getByRole('link', { name: 'Workflows' }).click();
+    await page.getByRole('link', { name: 'New workflow' }).click();
+    await page.locator('.react-flow__pane').waitFor();
+    const nodes = page.locator('.react-flow__node');
+
+    // Palette buttons add steps without a mouse drag; Ctrl+Z / Ctrl+Shift+Z undo and redo.
+    await page.getByTestId('palette-agent').click();
+    await page.getByTestId('palette-output').click();
+    await expect.poll(() => nodes.count()).toBe(2);
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => nodes.count()).toBe(1);
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(() => nodes.count()).toBe(2);
+
+    // An agent defined in the node itself, connected to the output, with a condition on the connection.
+    await page.getByTestId('node-agent_1').click();
+    await page.getByRole('radio', { name: 'defined here' }).check();
+    await page.getByLabel('Prompt', { exact: true }).fill('Hi {{input.text}}');
+    await connectHandles(page, 'agent_1', 'output_1');
+    await clickEdge(page, 'agent_1', 'output_1');
+    await page.getByLabel('Condition (optional)').fill("input.text != ''");
+    await page.locator('.react-flow__edge-text').getByText("input.text != ''").waitFor();
+
+    // Delete removes the selected step.
+    await page.getByTestId('palette-tool').click();
+    await expect.poll(() => nodes.count()).toBe(3);
+    await page.getByTestId('node-tool_1').click();
+    await page.keyboard.press('Delete');
+    await expect.poll(() => nodes.count()).toBe(2);
+    await expect.poll(() => page.locator('.step-issues').count()).toBe(0);
+
+    // Save twice (button, then Ctrl+S), compare the versions, roll back to the first.
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.waitForURL(/\/workflows\/[0-9a-f-]{36}$/);
+    await page.getByText('v1', { exact: true }).waitFor();
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await page.getByLabel('Name', { exact: true }).fill('renamed-flow');
+    await page.keyboard.press('Control+s');
+    await page.getByText('v2', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Versions' }).click();
+    const diff = page.getByTestId('version-diff');
+    await diff.locator('.diff-removed', { hasText: '"name": "my-workflow"' }).waitFor();
+    await diff.locator('.diff-added', { hasText: '"name": "renamed-flow"' }).waitFor();
+    await shot(page, '14-versions');
+    await page.getByRole('button', { name: 'Roll back to v1' }).click();
+    await page.getByText('v3', { exact: true }).waitFor();
+    await expect.poll(() => page.locator('.wf-name').textContent()).toBe('my-workflow');
+
+    // Export as JSON; import a YAML definition.
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export JSON' }).click();
+    const file = await (await download).path();
+    const exported = JSON.parse(readFileSync(file, 'utf8')) as { name: string; connections: unknown[] };
+    expect(exported.name).toBe('my-workflow');
+    expect(exported.connections).toEqual([
+      { from: 'agent_1', to: 'output_1', condition: "input.text != ''" },
+    ]);
+    await page.getByRole('link', { name: 'Workflows' }).click();
+    await page.getByRole('button', { name: 'Import' }).click();
+    await page
+      .getByLabel('or paste the definition')
+      .fill(
+        [
+          'name: imported-flow',
+          'input: { type: object, properties: { topic: { type: string } } }',
+          'nodes:',
+          '  - id: write',
+          '    type: agent',
+          '    agent: { model: "simulator:echo", prompt: "About {{input.topic}}" }',
+          '  - id: done',
+          '    type: output',
+          '    value: "{{nodes.write.output}}"',
+          'connections:',
+          '  - { from: write, to: done }',
+        ].join('\n'),
+      );
+    await page.getByRole('dialog').getByRole('button', { name: 'Import' }).click();
+    await page.getByTestId('node-write').waitFor();
+    await expect.poll(() => page.locator('.wf-name').textContent()).toBe('imported-flow');
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(1);
+    await context.close();
+  }, 120_000);
+
+  it('two-factor sign-in: set up in Security, then signing in asks for the code', async () => {
+    const context = await browser.newContext({ viewport: { width: WIDTH, height: 800 } });
+    const page = await context.newPage();
+    onTestFailed(() => shot(page, 'failed-mfa').then(() => undefined));
+    const { email, password } = await signUpInBrowser(page, server.url, 'Alan');
+    await page.getByRole('link', { name: 'Security' }).click();
+    await page.getByRole('button', { name: 'Set up two-factor authentication' }).click();
+    const secret = (await page.getByTestId('mfa-secret').textContent()) ?? '';
+    const totp = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 });
+    // The previous period's code turns it on; the current one (a later step) signs in.
+    await page.getByLabel('Code from the app').fill(totp.generate({ timestamp: Date.now() - 30_000 }));
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await page.getByTestId('recovery-codes').waitFor();
+    await shot(page, '15-security');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const code = page.getByLabel('Authentication code (or a recovery code)');
+    await code.waitFor();
+    await code.fill(totp.generate());
+    await page.getByRole('button', { name: 'Verify and sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await context.close();
+  }, 60_000);
 });

@@ -14,6 +14,8 @@ import type {
   invitationSchema,
   memberSchema,
   meResponseSchema,
+  mfaActivateResponseSchema,
+  mfaEnrolResponseSchema,
   runDetailSchema,
   runEventSchema,
   runSchema,
@@ -39,6 +41,8 @@ export type {
 
 export type Me = z.infer<typeof meResponseSchema>;
 export type Session = z.infer<typeof sessionResponseSchema>;
+export type MfaEnrolment = z.infer<typeof mfaEnrolResponseSchema>;
+export type MfaActivation = z.infer<typeof mfaActivateResponseSchema>;
 export type Agent = z.infer<typeof agentSchema>;
 export type AgentVersion = z.infer<typeof agentVersionSchema>;
 export type AgentInput = z.input<typeof createAgentBodySchema>;

@@ -17,6 +17,7 @@ const RunDetail = lazy(() => import('../features/runs/RunDetailPage.tsx'));
 const Members = lazy(() => import('../features/settings/MembersPage.tsx'));
 const ApiKeys = lazy(() => import('../features/settings/ApiKeysPage.tsx'));
 const Audit = lazy(() => import('../features/settings/AuditPage.tsx'));
+const Security = lazy(() => import('../features/settings/SecurityPage.tsx'));
 
 type Params = Record<string, string>;
 const ROUTES: [string, (p: Params) => ReactNode][] = [
@@ -30,6 +31,7 @@ const ROUTES: [string, (p: Params) => ReactNode][] = [
   ['/settings/members', () => <Members />],
   ['/settings/api-keys', () => <ApiKeys />],
   ['/settings/audit', () => <Audit />],
+  ['/settings/security', () => <Security />],
 ];
 
 function Page({ path }: { path: string }) {

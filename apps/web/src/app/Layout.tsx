@@ -11,6 +11,7 @@ const NAV = [
   { to: '/settings/members', label: 'Members' },
   { to: '/settings/api-keys', label: 'API keys' },
   { to: '/settings/audit', label: 'Audit log' },
+  { to: '/settings/security', label: 'Security' },
 ];
 
 export function Layout({ children }: { children: ReactNode }) {

@@ -56,6 +56,8 @@ const EMPTY: WorkflowDefinition = {
 /** The workflow editor: `/workflows/new` or `/workflows/:id`. */
 export default function EditorPage({ id }: { id: string }) {
   const isNew = id === 'new';
+  // A rollback reloads the editor from the server; saving keeps the editor (and its undo history).
+  const [generation, setGeneration] = useState(0);
   const q = useQuery({
     queryKey: ['workflow', id],
     queryFn: () => get<Workflow>(`/workflows/${id}`),
@@ -65,7 +67,12 @@ export default function EditorPage({ id }: { id: string }) {
   const definition = isNew ? EMPTY : (q.data!.definition as WorkflowDefinition);
   return (
     <ReactFlowProvider>
-      <Editor key={q.data?.version ?? 0} workflow={q.data ?? null} initial={definition} />
+      <Editor
+        key={generation}
+        workflow={q.data ?? null}
+        initial={definition}
+        onReload={() => setGeneration((g) => g + 1)}
+      />
     </ReactFlowProvider>
   );
 }
@@ -78,7 +85,15 @@ function isTyping(target: EventTarget | null): boolean {
   );
 }
 
-function Editor({ workflow, initial }: { workflow: Workflow | null; initial: WorkflowDefinition }) {
+function Editor({
+  workflow,
+  initial,
+  onReload,
+}: {
+  workflow: Workflow | null;
+  initial: WorkflowDefinition;
+  onReload: () => void;
+}) {
   const client = useQueryClient();
   const flow = useReactFlow();
   const [h, setH] = useState<History<Graph>>(() => initHistory(toGraph(initial)));
@@ -111,12 +126,10 @@ function Editor({ workflow, initial }: { workflow: Workflow | null; initial: Wor
     onSuccess: (w, def) => {
       setSaved(JSON.stringify(def));
       setNotice(`Saved as version ${w.version}.`);
+      client.setQueryData(['workflow', w.id], w);
       void client.invalidateQueries({ queryKey: ['workflows'] });
       void client.invalidateQueries({ queryKey: ['workflow-versions', w.id] });
-      if (!workflow) {
-        client.setQueryData(['workflow', w.id], w);
-        navigate(`/workflows/${w.id}`, { replace: true });
-      }
+      if (!workflow) navigate(`/workflows/${w.id}`, { replace: true });
     },
   });
   const doSave = useCallback(() => {
@@ -172,7 +185,13 @@ function Editor({ workflow, initial }: { workflow: Workflow | null; initial: Wor
   }, []);
 
   const add = (type: NodeType, position?: { x: number; y: number }) => {
-    const at = position ?? flow.screenToFlowPosition({ x: window.innerWidth / 2, y: window.innerHeight / 2 });
+    // Pressed rather than dropped: right of the last step, or in the middle of the view.
+    const last = graph.nodes.at(-1);
+    const at =
+      position ??
+      (last
+        ? { x: last.position.x + 240, y: last.position.y }
+        : flow.screenToFlowPosition({ x: window.innerWidth / 2, y: window.innerHeight / 3 }));
     commit(addNode(graph, type, at));
   };
   const onDrop = (e: DragEvent) => {
@@ -315,6 +334,8 @@ function Editor({ workflow, initial }: { workflow: Workflow | null; initial: Wor
             onRolledBack={(w) => {
               setDialog(null);
               client.setQueryData(['workflow', w.id], w);
+              void client.invalidateQueries({ queryKey: ['workflow-versions', w.id] });
+              onReload();
             }}
           />
         )}

@@ -113,6 +113,9 @@ describe('editing operations', () => {
     expect(g.nodes.map((n) => !!n.selected)).toEqual([false, false, true]);
     expect(g.nodes[2]!.data.config).toEqual({ type: 'output', value: '{{input}}' });
     expect(freshId('agent', ['agent_1', 'agent_3'])).toBe('agent_2');
+    const withEdge = connect(g, 'agent_1', 'agent_2');
+    const picked = { ...withEdge, edges: withEdge.edges.map((e) => ({ ...e, selected: true })) };
+    expect(addNode(picked, 'tool', { x: 0, y: 0 }).edges.every((e) => !e.selected)).toBe(true);
   });
 
   it('connects once, never a node to itself', () => {

@@ -142,9 +142,11 @@ export function addNode(graph: Graph, type: NodeType, position: { x: number; y: 
     graph.nodes.map((n) => n.id),
   );
   const node: StepNode = { id, type: 'step', position, data: { config: defaultConfig(type) } };
+  // The new step is the only selection, so Delete right after removes it and nothing else.
   return {
     ...graph,
     nodes: [...graph.nodes.map((n) => ({ ...n, selected: false })), { ...node, selected: true }],
+    edges: graph.edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
   };
 }
 
