@@ -27,6 +27,8 @@ const CHROMIUM_ARGS = [
 
 export interface StudioServer {
   url: string;
+  /** Everything the server printed (info-level logs: mails without SMTP are logged there). */
+  output(): string;
   close(): Promise<void>;
 }
 
@@ -41,7 +43,7 @@ export async function startStudio(): Promise<StudioServer> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info',
     AIOPS_DEMO: 'false',
   };
   if (pgUrl) env.DATABASE_URL = pgUrl;
@@ -80,6 +82,7 @@ export async function startStudio(): Promise<StudioServer> {
   });
   return {
     url,
+    output: () => out,
     async close() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

@@ -326,4 +326,68 @@ describe('the studio in Chromium', () => {
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await context.close();
   }, 60_000);
+
+  it('an invitation accepted in the browser; switching organization; an approval step approved in the run view', async () => {
+    const bobContext = await browser.newContext({ viewport: { width: WIDTH, height: 800 } });
+    const bob = await bobContext.newPage();
+    const bobAccount = await signUpInBrowser(bob, server.url, 'Bob');
+    const carolContext = await browser.newContext({ viewport: { width: WIDTH, height: 800 } });
+    const carol = await carolContext.newPage();
+    onTestFailed(async () => {
+      await shot(bob, 'failed-bob');
+      await shot(carol, 'failed-carol');
+    });
+    await signUpInBrowser(carol, server.url, 'Carol');
+
+    // Carol invites Bob; without SMTP the server logs the mail, which carries the link.
+    await carol.getByRole('link', { name: 'Members' }).click();
+    await carol.getByLabel('Email').fill(bobAccount.email);
+    await carol.getByRole('button', { name: 'Send invitation' }).click();
+    await carol.getByText(`Invitation mailed to ${bobAccount.email}.`).waitFor();
+    await shot(carol, '16-members-invited');
+    await expect.poll(() => /accept-invite\?token=([A-Za-z0-9_-]+)/.test(server.output())).toBe(true);
+    const token = [...server.output().matchAll(/accept-invite\?token=([A-Za-z0-9_-]+)/g)].at(-1)![1]!;
+
+    // Bob accepts while signed in: he is now in Carol's organization, and can switch back to his own.
+    await bob.goto(`${server.url}/accept-invite?token=${token}`);
+    await bob.getByRole('button', { name: 'Accept invitation' }).click();
+    const org = bob.getByLabel('Organization');
+    await expect.poll(() => org.locator('option:checked').textContent()).toBe('Carol Labs (member)');
+    await org.selectOption({ label: 'Bob Labs (owner)' });
+    await expect.poll(() => org.locator('option:checked').textContent()).toBe('Bob Labs (owner)');
+    await bob.getByRole('link', { name: 'Members' }).click();
+    await bob.getByRole('heading', { name: 'Members of Bob Labs' }).waitFor();
+
+    // A workflow with an approval step (imported through the API with Carol's session cookie).
+    const imported = await carol.request.post(`${server.url}/api/v1/workflows/import`, {
+      data: {
+        name: 'needs-approval',
+        nodes: [
+          { id: 'draft', type: 'agent', agent: { model: 'simulator:echo', prompt: 'Draft a reply' } },
+          { id: 'review', type: 'approval', message: 'Send the draft?' },
+          { id: 'done', type: 'output', value: '{{nodes.draft.output}}' },
+        ],
+        connections: [
+          { from: 'draft', to: 'review' },
+          { from: 'review', to: 'done' },
+        ],
+      },
+    });
+    expect(imported.status()).toBe(201);
+    const workflow = (await imported.json()) as { id: string };
+    await carol.goto(`${server.url}/workflows/${workflow.id}`);
+    await carol.getByRole('button', { name: 'Run', exact: true }).click();
+    await carol.getByRole('button', { name: 'Start run' }).click();
+    await carol.waitForURL(/\/runs\/[0-9a-f-]{36}$/);
+    await carol.locator('[data-testid="node-review"][data-status="waiting"]').waitFor();
+    await carol.getByTestId('node-review').click();
+    await carol.getByLabel('Comment').fill('looks good');
+    await shot(carol, '17-run-approval');
+    await carol.getByRole('button', { name: 'Approve' }).click();
+    await expect
+      .poll(() => carol.locator('.react-flow__node [data-status="completed"]').count(), { timeout: 30_000 })
+      .toBe(3);
+    await bobContext.close();
+    await carolContext.close();
+  }, 90_000);
 });

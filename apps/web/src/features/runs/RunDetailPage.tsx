@@ -89,6 +89,7 @@ export default function RunDetailPage({ id }: { id: string }) {
     <section className="run-detail">
       <PageHeader title={`Run ${r.id.slice(0, 8)}`}>
         <Status value={r.status} />
+        {r.statusReason && <span className="hint">{r.statusReason}</span>}
         {live && <span className="live">● live</span>}
         {canCancel && active && (
           <button type="button" onClick={() => act.mutate('pause')}>

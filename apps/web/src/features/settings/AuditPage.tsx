@@ -1,7 +1,7 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { get, qs } from '../../api/client.ts';
-import type { AuditLog, Page } from '../../api/types.ts';
+import type { AuditLog, Member, Page } from '../../api/types.ts';
 import { formatTime } from '../../ui/format.ts';
 import { Empty, ErrorText, PageHeader } from '../../ui/kit.tsx';
 
@@ -17,6 +17,9 @@ export default function AuditPage() {
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
   const rows = q.data?.pages.flatMap((p) => p.data) ?? [];
+  // Show who by email where the member list is readable (ids otherwise).
+  const members = useQuery({ queryKey: ['members'], queryFn: () => get<Page<Member>>('/members?limit=500') });
+  const emails = new Map((members.data?.data ?? []).map((m) => [m.userId, m.email]));
   return (
     <section>
       <PageHeader title="Audit log" />
