@@ -64,7 +64,7 @@ export default function AuditPage() {
                 </td>
                 <td className="small-text">
                   {r.userId
-                    ? `user ${r.userId.slice(0, 8)}`
+                    ? (emails.get(r.userId) ?? `user ${r.userId.slice(0, 8)}`)
                     : r.apiKeyId
                       ? `key ${r.apiKeyId.slice(0, 8)}`
                       : 'system'}
