@@ -1,4 +1,4 @@
-import { lazy, type ReactNode, Suspense } from 'react';
+import { lazy, type ReactNode, Suspense, useEffect } from 'react';
 import { AcceptInvitePage } from '../features/auth/AcceptInvitePage.tsx';
 import { LoginPage, SignupPage } from '../features/auth/AuthPages.tsx';
 import { ErrorText } from '../ui/kit.tsx';
@@ -42,6 +42,11 @@ function Page({ path }: { path: string }) {
   return <p>No page at {path}.</p>;
 }
 
+function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to, { replace: true }), [to]);
+  return null;
+}
+
 export function App() {
   const path = usePath();
   const pathname = path.split('?')[0] ?? '/';
@@ -52,16 +57,10 @@ export function App() {
   if (pathname === '/signup') return <SignupPage />;
   if (pathname === '/accept-invite') return <AcceptInvitePage signedIn={!!me} />;
   if (!me) {
-    if (pathname !== '/login') {
-      queueMicrotask(() => navigate(`/login?next=${encodeURIComponent(path)}`, { replace: true }));
-      return null;
-    }
+    if (pathname !== '/login') return <Redirect to={`/login?next=${encodeURIComponent(path)}`} />;
     return <LoginPage />;
   }
-  if (pathname === '/login') {
-    queueMicrotask(() => navigate('/', { replace: true }));
-    return null;
-  }
+  if (pathname === '/login') return <Redirect to="/" />;
   return (
     <SessionProvider me={me}>
       <Layout>
