@@ -165,6 +165,8 @@ describe('the studio in Chromium', () => {
     await page.getByRole('tab', { name: 'Timeline' }).click();
     await expect.poll(() => page.locator('[data-testid^="timeline-"]').count()).toBe(3);
     await shot(page, '06-run-timeline');
+    await page.getByRole('tab', { name: 'Events' }).click();
+    await page.getByTestId('event-log').getByText('run.completed').waitFor();
 
     // The other pages, each with a screenshot (and at 1920 px, the editor and the overview).
     await page.getByRole('link', { name: 'Runs' }).click();

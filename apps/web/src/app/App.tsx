@@ -2,6 +2,7 @@ import { lazy, type ReactNode, Suspense, useEffect } from 'react';
 import { AcceptInvitePage } from '../features/auth/AcceptInvitePage.tsx';
 import { LoginPage, SignupPage } from '../features/auth/AuthPages.tsx';
 import { ErrorText } from '../ui/kit.tsx';
+import { ErrorBoundary } from './ErrorBoundary.tsx';
 import { Layout } from './Layout.tsx';
 import { match, navigate, usePath } from './router.tsx';
 import { SessionProvider, useSession } from './session.tsx';
@@ -64,9 +65,11 @@ export function App() {
   return (
     <SessionProvider me={me}>
       <Layout>
-        <Suspense fallback={<p className="loading">Loading…</p>}>
-          <Page path={pathname} />
-        </Suspense>
+        <ErrorBoundary key={pathname}>
+          <Suspense fallback={<p className="loading">Loading…</p>}>
+            <Page path={pathname} />
+          </Suspense>
+        </ErrorBoundary>
       </Layout>
     </SessionProvider>
   );

@@ -3,18 +3,27 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Background, Controls, ReactFlow, ReactFlowProvider } from '@xyflow/react';
 import { useMemo, useRef, useState } from 'react';
 import { get, post } from '../../api/client.ts';
-import type { Run, RunDetail, RunStatus, WorkflowDefinition, WorkflowVersion } from '../../api/types.ts';
+import type {
+  Run,
+  RunDetail,
+  RunEvent,
+  RunStatus,
+  WorkflowDefinition,
+  WorkflowVersion,
+} from '../../api/types.ts';
 import { Link, navigate } from '../../app/router.tsx';
 import { useCan } from '../../app/session.tsx';
 import { formatCost, formatDuration, formatTime } from '../../ui/format.ts';
 import { ErrorText, Json, PageHeader, Status } from '../../ui/kit.tsx';
 import { type StepNode, toGraph } from '../workflows/editor/graph.ts';
 import { nodeTypes } from '../workflows/editor/StepNodeView.tsx';
+import { EventLog } from './EventLog.tsx';
 import { StepDetail } from './StepDetail.tsx';
 import { useRunEvents } from './useRunEvents.ts';
 import { Waterfall } from './Waterfall.tsx';
 
 const DONE: RunStatus[] = ['completed', 'failed', 'cancelled', 'timeout'];
+const TABS = { graph: 'Graph', timeline: 'Timeline', events: 'Events', io: 'Input & output' } as const;
 
 /** A run on its workflow's graph, live over the event stream; steps, timeline, output and controls. */
 export default function RunDetailPage({ id }: { id: string }) {
@@ -41,8 +50,13 @@ export default function RunDetailPage({ id }: { id: string }) {
     }, 150);
   };
   const finished = !!r && DONE.includes(r.status);
-  const live = useRunEvents(id, !!r && !finished, refresh);
-  const [tab, setTab] = useState<'graph' | 'timeline' | 'io'>('graph');
+  // Followed once the run is known: a finished run's stream replays its history and ends.
+  const [events, setEvents] = useState<RunEvent[]>([]);
+  const live = useRunEvents(id, !!r, (e) => {
+    if (e.type !== 'stream.end') setEvents((all) => (all.some((x) => x.id === e.id) ? all : [...all, e]));
+    if (!finished) refresh();
+  });
+  const [tab, setTab] = useState<'graph' | 'timeline' | 'events' | 'io'>('graph');
   const [selected, setSelected] = useState<string | null>(null);
 
   const nodes = useMemo(() => {
@@ -143,9 +157,9 @@ export default function RunDetailPage({ id }: { id: string }) {
         </p>
       )}
       <div className="tabs" role="tablist">
-        {(['graph', 'timeline', 'io'] as const).map((t) => (
+        {(['graph', 'timeline', 'events', 'io'] as const).map((t) => (
           <button key={t} type="button" role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
-            {t === 'graph' ? 'Graph' : t === 'timeline' ? 'Timeline' : 'Input & output'}
+            {TABS[t]}
           </button>
         ))}
       </div>
@@ -179,6 +193,7 @@ export default function RunDetailPage({ id }: { id: string }) {
               }}
             />
           )}
+          {tab === 'events' && <EventLog events={events} onSelect={setSelected} />}
           {tab === 'io' && (
             <div className="io">
               <Json label="Input" value={r.input} />
