@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { get, qs } from '../../api/client.ts';
 import type { Page, Run, RunStatus, WorkflowSummary } from '../../api/types.ts';
 import { Link, navigate, usePath } from '../../app/router.tsx';
@@ -36,11 +36,15 @@ export default function RunsPage() {
     navigate(`/runs${s ? `?${s}` : ''}`, { replace: true });
   };
   const from = since && WINDOWS[since] ? new Date(Date.now() - WINDOWS[since]).toISOString() : undefined;
-  const runs = useQuery({
+  const runs = useInfiniteQuery({
     queryKey: ['runs', workflowId, status, since],
-    queryFn: () => get<Page<Run>>(`/runs${qs({ limit: 100, workflowId, status, from })}`),
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam }) =>
+      get<Page<Run>>(`/runs${qs({ limit: 50, workflowId, status, from, cursor: pageParam })}`),
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
     refetchInterval: 5000,
   });
+  const list = runs.data?.pages.flatMap((p) => p.data) ?? [];
   const workflows = useQuery({
     queryKey: ['workflows'],
     queryFn: () => get<Page<WorkflowSummary>>('/workflows?limit=200'),
@@ -83,7 +87,7 @@ export default function RunsPage() {
         </label>
       </form>
       <ErrorText error={runs.error} />
-      {runs.data && runs.data.data.length === 0 && (
+      {runs.data && list.length === 0 && (
         <Empty title={workflowId || status || since ? 'No runs match these filters' : 'No runs yet'}>
           <p>
             Open a workflow and press <strong>Run</strong>; its runs appear here, live.
@@ -93,7 +97,7 @@ export default function RunsPage() {
           </Link>
         </Empty>
       )}
-      {runs.data && runs.data.data.length > 0 && (
+      {list.length > 0 && (
         <table>
           <thead>
             <tr>
@@ -108,7 +112,7 @@ export default function RunsPage() {
             </tr>
           </thead>
           <tbody>
-            {runs.data.data.map((r) => (
+            {list.map((r) => (
               <tr key={r.id}>
                 <td>
                   <Link to={`/runs/${r.id}`}>
@@ -132,6 +136,11 @@ export default function RunsPage() {
             ))}
           </tbody>
         </table>
+      )}
+      {runs.hasNextPage && (
+        <button type="button" onClick={() => void runs.fetchNextPage()} disabled={runs.isFetchingNextPage}>
+          Load more
+        </button>
       )}
     </section>
   );
