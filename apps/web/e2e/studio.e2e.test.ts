@@ -33,6 +33,8 @@ afterAll(async () => {
 });
 
 const WIDTH = 1280;
+/** How long a state may take to appear (a loaded CI machine is slow; a passing run never waits this long). */
+const WAIT = { timeout: 20_000 };
 
 /**
  * A first visit (empty cache) of `url` until `ready` shows: JS bytes transferred (and their gzip size),
@@ -118,10 +120,10 @@ describe('the studio in Chromium', () => {
     for (const [type, x, y] of drops) {
       await page.getByTestId(`palette-${type}`).dragTo(pane, { targetPosition: { x, y } });
     }
-    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(3);
+    await expect.poll(() => page.locator('.react-flow__node').count(), WAIT).toBe(3);
     await connectHandles(page, 'agent_1', 'agent_2');
     await connectHandles(page, 'agent_2', 'output_1');
-    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(2);
+    await expect.poll(() => page.locator('.react-flow__edge').count(), WAIT).toBe(2);
     // Unconfigured agents are flagged on the node itself by the server's validation.
     await page.locator('[data-testid="node-agent_1"] .step-issues').waitFor();
     for (const id of ['agent_1', 'agent_2']) {
@@ -132,7 +134,7 @@ describe('the studio in Chromium', () => {
     }
     await page.getByTestId('node-output_1').click();
     await page.getByLabel(/^Value/).fill('{{nodes.agent_2.output}}');
-    await expect.poll(() => page.locator('.step-issues').count()).toBe(0);
+    await expect.poll(() => page.locator('.step-issues').count(), WAIT).toBe(0);
     await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('Control+s');
     await page.waitForURL(/\/workflows\/[0-9a-f-]{36}$/);
@@ -145,9 +147,9 @@ describe('the studio in Chromium', () => {
     await page.getByRole('button', { name: 'Start run' }).click();
     await page.waitForURL(/\/runs\/[0-9a-f-]{36}$/);
     await expect
-      .poll(() => page.locator('.react-flow__node [data-status="completed"]').count(), { timeout: 30_000 })
+      .poll(() => page.locator('.react-flow__node [data-status="completed"]').count(), { timeout: 60_000 })
       .toBe(3);
-    await expect.poll(() => page.locator('.page-header .status').textContent()).toBe('completed');
+    await expect.poll(() => page.locator('.page-header .status').textContent(), WAIT).toBe('completed');
     for (const id of ['agent_1', 'agent_2', 'output_1']) {
       expect(await page.getByTestId(`usage-${id}`).textContent()).toMatch(/^\d+ tokens · \$/);
     }
@@ -163,7 +165,7 @@ describe('the studio in Chromium', () => {
     await page.getByLabel('Step agent_2').getByText('Summarize: the quarterly report').first().waitFor();
     await shot(page, '05-run');
     await page.getByRole('tab', { name: 'Timeline' }).click();
-    await expect.poll(() => page.locator('[data-testid^="timeline-"]').count()).toBe(3);
+    await expect.poll(() => page.locator('[data-testid^="timeline-"]').count(), WAIT).toBe(3);
     await shot(page, '06-run-timeline');
     await page.getByRole('tab', { name: 'Events' }).click();
     await page.getByTestId('event-log').getByText('run.completed').waitFor();
@@ -181,7 +183,7 @@ describe('the studio in Chromium', () => {
     await page.getByRole('link', { name: 'API keys' }).click();
     await page.getByLabel('Name').fill('ci');
     await page.getByRole('button', { name: 'Create key' }).click();
-    await expect.poll(() => page.getByTestId('new-api-key').textContent()).toMatch(/^aio_/);
+    await expect.poll(() => page.getByTestId('new-api-key').textContent(), WAIT).toMatch(/^aio_/);
     await shot(page, '10-api-keys');
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.locator('table tbody tr').first().waitFor();
@@ -227,12 +229,12 @@ describe('the studio in Chromium', () => {
     // Palette buttons add steps without a mouse drag; Ctrl+Z / Ctrl+Shift+Z undo and redo.
     await page.getByTestId('palette-agent').click();
     await page.getByTestId('palette-output').click();
-    await expect.poll(() => nodes.count()).toBe(2);
+    await expect.poll(() => nodes.count(), WAIT).toBe(2);
     await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('Control+z');
-    await expect.poll(() => nodes.count()).toBe(1);
+    await expect.poll(() => nodes.count(), WAIT).toBe(1);
     await page.keyboard.press('Control+Shift+z');
-    await expect.poll(() => nodes.count()).toBe(2);
+    await expect.poll(() => nodes.count(), WAIT).toBe(2);
 
     // An agent defined in the node itself, connected to the output, with a condition on the connection.
     await page.getByTestId('node-agent_1').click();
@@ -245,11 +247,11 @@ describe('the studio in Chromium', () => {
 
     // Delete removes the selected step.
     await page.getByTestId('palette-tool').click();
-    await expect.poll(() => nodes.count()).toBe(3);
+    await expect.poll(() => nodes.count(), WAIT).toBe(3);
     await page.getByTestId('node-tool_1').click();
     await page.keyboard.press('Delete');
-    await expect.poll(() => nodes.count()).toBe(2);
-    await expect.poll(() => page.locator('.step-issues').count()).toBe(0);
+    await expect.poll(() => nodes.count(), WAIT).toBe(2);
+    await expect.poll(() => page.locator('.step-issues').count(), WAIT).toBe(0);
 
     // Save twice (button, then Ctrl+S), compare the versions, roll back to the first.
     await page.getByRole('button', { name: 'Save', exact: true }).click();
@@ -266,7 +268,7 @@ describe('the studio in Chromium', () => {
     await shot(page, '14-versions');
     await page.getByRole('button', { name: 'Roll back to v1' }).click();
     await page.getByText('v3', { exact: true }).waitFor();
-    await expect.poll(() => page.locator('.wf-name').textContent()).toBe('my-workflow');
+    await expect.poll(() => page.locator('.wf-name').textContent(), WAIT).toBe('my-workflow');
 
     // Export as JSON; import a YAML definition.
     const download = page.waitForEvent('download');
@@ -298,8 +300,8 @@ describe('the studio in Chromium', () => {
       );
     await page.getByRole('dialog').getByRole('button', { name: 'Import' }).click();
     await page.getByTestId('node-write').waitFor();
-    await expect.poll(() => page.locator('.wf-name').textContent()).toBe('imported-flow');
-    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(1);
+    await expect.poll(() => page.locator('.wf-name').textContent(), WAIT).toBe('imported-flow');
+    await expect.poll(() => page.locator('.react-flow__edge').count(), WAIT).toBe(1);
     await context.close();
   }, 120_000);
 
@@ -347,16 +349,16 @@ describe('the studio in Chromium', () => {
     await carol.getByRole('button', { name: 'Send invitation' }).click();
     await carol.getByText(`Invitation mailed to ${bobAccount.email}.`).waitFor();
     await shot(carol, '16-members-invited');
-    await expect.poll(() => /accept-invite\?token=([A-Za-z0-9_-]+)/.test(server.output())).toBe(true);
+    await expect.poll(() => /accept-invite\?token=([A-Za-z0-9_-]+)/.test(server.output()), WAIT).toBe(true);
     const token = [...server.output().matchAll(/accept-invite\?token=([A-Za-z0-9_-]+)/g)].at(-1)![1]!;
 
     // Bob accepts while signed in: he is now in Carol's organization, and can switch back to his own.
     await bob.goto(`${server.url}/accept-invite?token=${token}`);
     await bob.getByRole('button', { name: 'Accept invitation' }).click();
     const org = bob.getByLabel('Organization');
-    await expect.poll(() => org.locator('option:checked').textContent()).toBe('Carol Labs (member)');
+    await expect.poll(() => org.locator('option:checked').textContent(), WAIT).toBe('Carol Labs (member)');
     await org.selectOption({ label: 'Bob Labs (owner)' });
-    await expect.poll(() => org.locator('option:checked').textContent()).toBe('Bob Labs (owner)');
+    await expect.poll(() => org.locator('option:checked').textContent(), WAIT).toBe('Bob Labs (owner)');
     await bob.getByRole('link', { name: 'Members' }).click();
     await bob.getByRole('heading', { name: 'Members of Bob Labs' }).waitFor();
 
@@ -387,7 +389,7 @@ describe('the studio in Chromium', () => {
     await shot(carol, '17-run-approval');
     await carol.getByRole('button', { name: 'Approve' }).click();
     await expect
-      .poll(() => carol.locator('.react-flow__node [data-status="completed"]').count(), { timeout: 30_000 })
+      .poll(() => carol.locator('.react-flow__node [data-status="completed"]').count(), { timeout: 60_000 })
       .toBe(3);
     await bobContext.close();
     await carolContext.close();
