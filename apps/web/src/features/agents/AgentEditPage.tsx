@@ -5,6 +5,7 @@ import type { Agent, AgentInput } from '../../api/types.ts';
 import { navigate } from '../../app/router.tsx';
 import { useCan } from '../../app/session.tsx';
 import { ErrorText, PageHeader } from '../../ui/kit.tsx';
+import { AgentVersions } from './AgentVersions.tsx';
 import { PromptField } from './PromptField.tsx';
 import { TryPanel } from './TryPanel.tsx';
 
@@ -199,7 +200,10 @@ export default function AgentEditPage({ id }: { id: string }) {
             {isNew ? 'Create agent' : 'Save'}
           </button>
         </form>
-        <TryPanel agentId={isNew ? null : id} template={form.promptTemplate} />
+        <div>
+          <TryPanel agentId={isNew ? null : id} template={form.promptTemplate} />
+          {!isNew && <AgentVersions agentId={id} current={q.data?.versionNumber} />}
+        </div>
       </div>
     </section>
   );
