@@ -118,6 +118,16 @@ describe('editing operations', () => {
     expect(addNode(picked, 'tool', { x: 0, y: 0 }).edges.every((e) => !e.selected)).toBe(true);
   });
 
+  it('points a new output at the first step connected into it', () => {
+    let g = toGraph({ name: 'w', nodes: [], connections: [] } as unknown as WorkflowDefinition);
+    g = addNode(addNode(addNode(g, 'agent', { x: 0, y: 0 }), 'agent', { x: 1, y: 0 }), 'output', {
+      x: 2,
+      y: 0,
+    });
+    g = connect(connect(g, 'agent_2', 'output_1'), 'agent_1', 'output_1');
+    expect(g.nodes[2]!.data.config).toEqual({ type: 'output', value: '{{nodes.agent_2.output}}' });
+  });
+
   it('connects once, never a node to itself', () => {
     let g = toGraph(triage);
     g = connect(g, 'classify', 'result');

@@ -31,6 +31,8 @@ export interface Graph {
   edges: ConditionEdge[];
 }
 
+/** What a new output step returns until something is connected into it. */
+const DEFAULT_OUTPUT = '{{input}}';
 const X_GAP = 280;
 const Y_GAP = 140;
 
@@ -121,7 +123,7 @@ export function defaultConfig(type: NodeType): NodeConfig {
     case 'subworkflow':
       return { type: 'subworkflow', workflowId: '' };
     case 'output':
-      return { type: 'output', value: '{{input}}' };
+      return { type: 'output', value: DEFAULT_OUTPUT };
     case 'delay':
       return { type: 'delay', durationMs: 1000 };
   }
@@ -150,9 +152,18 @@ export function addNode(graph: Graph, type: NodeType, position: { x: number; y: 
   };
 }
 
+/**
+ * Connects two steps once (never a step to itself). An output still at its default value starts
+ * returning the output of the first step connected into it.
+ */
 export function connect(graph: Graph, from: string, to: string): Graph {
   if (from === to || graph.edges.some((e) => e.source === from && e.target === to)) return graph;
-  return { ...graph, edges: [...graph.edges, makeEdge(from, to)] };
+  const nodes = graph.nodes.map((n) =>
+    n.id === to && n.data.config.type === 'output' && n.data.config.value === DEFAULT_OUTPUT
+      ? { ...n, data: { ...n.data, config: { ...n.data.config, value: `{{nodes.${from}.output}}` } } }
+      : n,
+  );
+  return { ...graph, nodes, edges: [...graph.edges, makeEdge(from, to)] };
 }
 
 export function setCondition(graph: Graph, id: string, condition: string): Graph {
