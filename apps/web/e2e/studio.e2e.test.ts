@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Secret, TOTP } from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -25,6 +25,7 @@ let browser: Browser;
 const started = Date.now();
 
 beforeAll(async () => {
+  rmSync(ARTIFACTS, { recursive: true, force: true });
   [server, browser] = await Promise.all([startStudio(), launchBrowser()]);
 }, 120_000);
 afterAll(async () => {
