@@ -66,8 +66,19 @@ module.exports = {
     {
       name: 'web-talks-to-the-api-only',
       severity: 'error',
-      from: { path: '^apps/web/' },
+      from: { path: '^apps/web/', pathNot: '^apps/web/e2e/' },
       to: { path: '^(apps|packages)/', pathNot: ['^apps/web/', pkg('sdk'), pkg('contracts')] },
+    },
+    {
+      name: 'web-e2e-drives-a-real-server',
+      severity: 'error',
+      comment:
+        'the browser tests start the server as a process; they import only test fixtures and contracts',
+      from: { path: '^apps/web/e2e/' },
+      to: {
+        path: '^(apps|packages)/',
+        pathNot: ['^apps/web/e2e/', pkg('testing'), pkg('config'), pkg('contracts')],
+      },
     },
   ],
   options: {

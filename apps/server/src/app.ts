@@ -10,9 +10,11 @@ import { API_PREFIX, registerAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { RateLimits } from './http/rate-limit.ts';
+import { registerStudio } from './http/studio.ts';
 import { registerTenancy } from './http/tenant.ts';
 import type { AppModule, ModuleDeps } from './module.ts';
 import { agentsModule } from './modules/agents/routes.ts';
+import { analyticsModule } from './modules/analytics/routes.ts';
 import { apiKeysModule } from './modules/api-keys/routes.ts';
 import { auditLogsModule } from './modules/audit-logs/routes.ts';
 import { authModule } from './modules/auth/routes.ts';
@@ -48,6 +50,7 @@ const MODULES: AppModule[] = [
   costsModule,
   memoryModule,
   integrationsModule,
+  analyticsModule,
 ];
 
 export interface AppOptions {
@@ -70,6 +73,8 @@ export interface AppOptions {
   prices?: PriceOverrides;
   /** false: only the health routes (a worker-only process). */
   api?: boolean;
+  /** The studio's built files (apps/web/dist), served at `/`; omitted: no studio (tests of the API). */
+  studioDir?: string;
 }
 
 /** Routes whose changes can change an API key's validity or permissions. */
@@ -194,6 +199,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes(options.db, VERSION));
   if (options.api !== false) {
     for (const module of MODULES) await app.register(module(deps), { prefix: API_PREFIX });
+    if (options.studioDir) await registerStudio(app, options.studioDir);
   }
   return app;
 }

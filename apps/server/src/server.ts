@@ -6,6 +6,7 @@ import { createEmbeddingPort, warmTokenizer } from '@aiops/providers';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { type DemoAccount, seedDemo } from './demo.ts';
+import { DEFAULT_STUDIO_DIR } from './http/studio.ts';
 import { assertSecretsDecrypt } from './key-rotation.ts';
 import { jwtSecretFrom, loadKeyring } from './keyring.ts';
 import { integrationResolver } from './modules/integrations/model-port.ts';
@@ -48,6 +49,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       db,
       secrets,
       api: config.role !== 'worker',
+      studioDir: DEFAULT_STUDIO_DIR,
       logLevel: config.logLevel,
       bodyLimitBytes: config.bodyLimitBytes,
       trustProxy: config.trustProxy,

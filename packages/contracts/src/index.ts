@@ -1,4 +1,5 @@
 export * from './agents.ts';
+export * from './analytics.ts';
 export * from './api-keys.ts';
 export * from './audit-logs.ts';
 export * from './auth.ts';

@@ -1,0 +1,154 @@
+/**
+ * The browser tests' harness: the real server as a child process (`aiops start`) on a fresh PGlite
+ * directory (or a fresh PostgreSQL database when the test backend is PostgreSQL), the studio built when
+ * its sources changed, and Debian's Chromium driven by playwright-core (no browser download).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { testDatabaseUrl } from '@aiops/config';
+import { createPostgresDatabase, dropPostgresDatabase } from '@aiops/testing';
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'studio');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface StudioServer {
+  url: string;
+  /** Everything the server printed (info-level logs: mails without SMTP are logged there). */
+  output(): string;
+  close(): Promise<void>;
+}
+
+/** Builds the studio if needed, then starts `aiops start` on a fresh database and waits until ready. */
+export async function startStudio(): Promise<StudioServer> {
+  execFileSync(process.execPath, [path.join(ROOT, 'apps/web/scripts/ensure-build.mjs')], {
+    stdio: 'inherit',
+  });
+  const dir = mkdtempSync(path.join(tmpdir(), 'aiops-studio-e2e-'));
+  const admin = testDatabaseUrl();
+  const pgUrl = admin ? await createPostgresDatabase(admin) : undefined;
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LOG_LEVEL: 'info',
+    AIOPS_DEMO: 'false',
+  };
+  if (pgUrl) env.DATABASE_URL = pgUrl;
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(ROOT, 'apps/cli/src/main.ts'),
+      'start',
+      '--port',
+      '0',
+      '--data-dir',
+      path.join(dir, 'data'),
+    ],
+    { cwd: ROOT, env },
+  );
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (err += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server not ready in 60 s: ${out}\n${err}`)), 60_000);
+    const check = () => {
+      const m = /ready at (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout?.on('data', check);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}): ${out}\n${err}`));
+    });
+  });
+  return {
+    url,
+    output: () => out,
+    async close() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      rmSync(dir, { recursive: true, force: true });
+      if (admin && pgUrl) await dropPostgresDatabase(admin, pgUrl);
+    },
+  };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`,
+    );
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/** Saves a full-page screenshot as test-artifacts/studio/<name>.png. */
+export async function shot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Drags from one React Flow handle to another with real pointer moves. */
+export async function connectHandles(page: Page, from: string, to: string): Promise<void> {
+  const a = await page.locator(`[data-testid="node-${from}"] .react-flow__handle.source`).boundingBox();
+  const b = await page.locator(`[data-testid="node-${to}"] .react-flow__handle.target`).boundingBox();
+  if (!a || !b) throw new Error(`handles of ${from} → ${to} not on screen`);
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
+  await page.mouse.up();
+}
+
+/** Clicks the middle of the connection between two steps (a straight edge has no box to click). */
+export async function clickEdge(page: Page, from: string, to: string): Promise<void> {
+  const a = await page.locator(`[data-testid="node-${from}"] .react-flow__handle.source`).boundingBox();
+  const b = await page.locator(`[data-testid="node-${to}"] .react-flow__handle.target`).boundingBox();
+  if (!a || !b) throw new Error(`handles of ${from} → ${to} not on screen`);
+  await page.mouse.click(
+    (a.x + a.width / 2 + b.x + b.width / 2) / 2,
+    (a.y + a.height / 2 + b.y + b.height / 2) / 2,
+  );
+}
+
+/** Signs up a new account through the studio's form; resolves on the overview page. */
+export async function signUpInBrowser(
+  page: Page,
+  url: string,
+  name: string,
+): Promise<{ email: string; password: string }> {
+  const email = `${name.toLowerCase()}-${Date.now()}@example.com`;
+  const password = 'Studio-e2e-Passw0rd!';
+  await page.goto(`${url}/signup`);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Organization name').fill(`${name} Labs`);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  return { email, password };
+}

@@ -1,0 +1,35 @@
+// Builds the studio (apps/web/dist) when it is missing or older than its sources.
+// Run by `npm start` (prestart) and by the e2e test, so `npm ci && npm start` serves a current studio.
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const web = path.resolve(import.meta.dirname, '..');
+const sources = [
+  path.join(web, 'src'),
+  path.join(web, 'index.html'),
+  path.join(web, 'vite.config.ts'),
+  path.join(web, 'package.json'),
+  import.meta.filename,
+  path.resolve(web, '../../packages/contracts/src'),
+];
+
+function newest(p) {
+  const s = statSync(p, { throwIfNoEntry: false });
+  if (!s) return 0;
+  if (!s.isDirectory()) return s.mtimeMs;
+  return Math.max(0, ...readdirSync(p).map((f) => newest(path.join(p, f))));
+}
+
+const builtAt = newest(path.join(web, 'dist', 'index.html'));
+const changedAt = Math.max(...sources.map(newest));
+if (builtAt > 0 && builtAt >= changedAt && !process.argv.includes('--force')) {
+  process.exit(0);
+}
+process.stderr.write(`aiops: building the studio (${builtAt ? 'sources changed' : 'first start'})…\n`);
+const started = Date.now();
+// A production build whatever the caller's NODE_ENV (Vitest sets it to test, which would bundle React's
+// development build).
+process.env.NODE_ENV = 'production';
+const { build } = await import('vite');
+await build({ configFile: path.join(web, 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
+process.stderr.write(`aiops: studio built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

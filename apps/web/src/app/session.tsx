@@ -1,0 +1,57 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { createContext, type ReactNode, useContext, useEffect } from 'react';
+import { ApiError, get, onSignedOut, post } from '../api/client.ts';
+import type { Me, Permission } from '../api/types.ts';
+
+const MeContext = createContext<Me | null>(null);
+
+/** The signed-in caller (GET /me); null while signed out. */
+export function useMe(): Me {
+  const me = useContext(MeContext);
+  if (!me) throw new Error('useMe outside a session');
+  return me;
+}
+
+export function useCan(permission: Permission): boolean {
+  return useMe().permissions.includes(permission);
+}
+
+export function useSession() {
+  const client = useQueryClient();
+  const q = useQuery({
+    queryKey: ['me'],
+    queryFn: async () => {
+      try {
+        return await get<Me>('/me');
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 401) return null;
+        throw e;
+      }
+    },
+    staleTime: 60_000,
+    retry: false,
+  });
+  useEffect(
+    () =>
+      onSignedOut(() => {
+        client.setQueryData(['me'], null);
+      }),
+    [client],
+  );
+  return q;
+}
+
+export function SessionProvider({ me, children }: { me: Me; children: ReactNode }) {
+  return <MeContext.Provider value={me}>{children}</MeContext.Provider>;
+}
+
+export async function signOut(client: ReturnType<typeof useQueryClient>) {
+  await post('/auth/logout').catch(() => undefined);
+  client.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
+  client.setQueryData(['me'], null);
+}
+
+export async function switchOrg(client: ReturnType<typeof useQueryClient>, organizationId: string) {
+  await post('/auth/switch-org', { organizationId, cookie: true });
+  await client.resetQueries();
+}

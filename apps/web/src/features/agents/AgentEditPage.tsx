@@ -1,0 +1,210 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useEffect, useState } from 'react';
+import { del, get, patch, post } from '../../api/client.ts';
+import type { Agent, AgentInput } from '../../api/types.ts';
+import { navigate } from '../../app/router.tsx';
+import { useCan } from '../../app/session.tsx';
+import { ErrorText, PageHeader } from '../../ui/kit.tsx';
+import { AgentVersions } from './AgentVersions.tsx';
+import { PromptField } from './PromptField.tsx';
+import { TryPanel } from './TryPanel.tsx';
+
+const MODELS = [
+  'simulator:echo',
+  'simulator:json',
+  'openai:gpt-4o-mini',
+  'openai:gpt-4o',
+  'anthropic:claude-sonnet-4-5',
+  'google:gemini-2.5-flash',
+];
+const TOOLS = ['http_request', 'json_transform', 'mcp'];
+
+interface Form {
+  name: string;
+  description: string;
+  model: string;
+  systemPrompt: string;
+  promptTemplate: string;
+  temperature: string;
+  maxTokens: string;
+  tools: string[];
+}
+
+const blank: Form = {
+  name: '',
+  description: '',
+  model: 'simulator:echo',
+  systemPrompt: '',
+  promptTemplate: 'Summarize: {{input.text}}',
+  temperature: '',
+  maxTokens: '',
+  tools: [],
+};
+
+function fromAgent(a: Agent): Form {
+  return {
+    name: a.name,
+    description: a.description ?? '',
+    model: a.model,
+    systemPrompt: a.systemPrompt ?? '',
+    promptTemplate: a.promptTemplate,
+    temperature: a.temperature === null ? '' : String(a.temperature),
+    maxTokens: a.maxTokens === null ? '' : String(a.maxTokens),
+    tools: a.tools,
+  };
+}
+
+function toBody(f: Form): AgentInput {
+  return {
+    name: f.name,
+    description: f.description || null,
+    model: f.model,
+    systemPrompt: f.systemPrompt || null,
+    promptTemplate: f.promptTemplate,
+    temperature: f.temperature === '' ? null : Number(f.temperature),
+    maxTokens: f.maxTokens === '' ? null : Number(f.maxTokens),
+    tools: f.tools,
+  };
+}
+
+/** Create or edit an agent: model, prompts, parameters, tools; try it once on the right. */
+export default function AgentEditPage({ id }: { id: string }) {
+  const isNew = id === 'new';
+  const client = useQueryClient();
+  const canEdit = useCan(isNew ? 'agent:create' : 'agent:update');
+  const q = useQuery({
+    queryKey: ['agent', id],
+    queryFn: () => get<Agent>(`/agents/${id}`),
+    enabled: !isNew,
+  });
+  const [form, setForm] = useState<Form>(blank);
+  useEffect(() => {
+    if (q.data) setForm(fromAgent(q.data));
+  }, [q.data]);
+  const set = <K extends keyof Form>(k: K, v: Form[K]) => setForm((f) => ({ ...f, [k]: v }));
+
+  const save = useMutation({
+    mutationFn: () =>
+      isNew ? post<Agent>('/agents', toBody(form)) : patch<Agent>(`/agents/${id}`, toBody(form)),
+    onSuccess: (a) => {
+      client.setQueryData(['agent', a.id], a);
+      void client.invalidateQueries({ queryKey: ['agents'] });
+      if (isNew) navigate(`/agents/${a.id}`, { replace: true });
+    },
+  });
+  const remove = useMutation({
+    mutationFn: () => del(`/agents/${id}`),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: ['agents'] });
+      navigate('/agents');
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    save.mutate();
+  };
+
+  return (
+    <section>
+      <PageHeader title={isNew ? 'New agent' : (q.data?.name ?? 'Agent')}>
+        {q.data && <span className="hint">version {q.data.version}</span>}
+        {!isNew && (
+          <button
+            type="button"
+            className="danger"
+            onClick={() => {
+              if (window.confirm('Delete this agent? Workflows that use it will fail to run.'))
+                remove.mutate();
+            }}
+          >
+            Delete
+          </button>
+        )}
+      </PageHeader>
+      <ErrorText error={q.error ?? remove.error} />
+      <div className="split">
+        <form className="panel agent-form" onSubmit={submit} aria-label="Agent">
+          <label>
+            Name
+            <input required value={form.name} onChange={(e) => set('name', e.target.value)} />
+          </label>
+          <label>
+            Description
+            <input value={form.description} onChange={(e) => set('description', e.target.value)} />
+          </label>
+          <label>
+            Model (provider:model)
+            <input list="models" required value={form.model} onChange={(e) => set('model', e.target.value)} />
+            <datalist id="models">
+              {MODELS.map((m) => (
+                <option key={m} value={m} />
+              ))}
+            </datalist>
+          </label>
+          <p className="hint">
+            <code>simulator:echo</code> answers with the rendered prompt, free and offline. Real providers
+            need an integration key.
+          </p>
+          <PromptField
+            label="System prompt"
+            rows={3}
+            value={form.systemPrompt}
+            onChange={(v) => set('systemPrompt', v)}
+          />
+          <PromptField
+            label="Prompt"
+            value={form.promptTemplate}
+            onChange={(v) => set('promptTemplate', v)}
+          />
+          <div className="row">
+            <label>
+              Temperature
+              <input
+                type="number"
+                min={0}
+                max={2}
+                step={0.1}
+                value={form.temperature}
+                onChange={(e) => set('temperature', e.target.value)}
+              />
+            </label>
+            <label>
+              Max tokens
+              <input
+                type="number"
+                min={1}
+                step={1}
+                value={form.maxTokens}
+                onChange={(e) => set('maxTokens', e.target.value)}
+              />
+            </label>
+          </div>
+          <fieldset>
+            <legend>Tools the model may call</legend>
+            {TOOLS.map((t) => (
+              <label key={t} className="check">
+                <input
+                  type="checkbox"
+                  checked={form.tools.includes(t)}
+                  onChange={(e) =>
+                    set('tools', e.target.checked ? [...form.tools, t] : form.tools.filter((x) => x !== t))
+                  }
+                />
+                {t}
+              </label>
+            ))}
+          </fieldset>
+          <ErrorText error={save.error} />
+          {save.isSuccess && <p className="ok">Saved as version {save.data.version}.</p>}
+          <button type="submit" disabled={!canEdit || save.isPending}>
+            {isNew ? 'Create agent' : 'Save'}
+          </button>
+        </form>
+        <div>
+          <TryPanel agentId={isNew ? null : id} template={form.promptTemplate} />
+          {!isNew && <AgentVersions agentId={id} current={q.data?.versionNumber} />}
+        </div>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,30 @@
+import { useQuery } from '@tanstack/react-query';
+import { get } from '../../api/client.ts';
+import type { AgentVersion } from '../../api/types.ts';
+import { formatTime } from '../../ui/format.ts';
+import { ErrorText } from '../../ui/kit.tsx';
+
+/** Every save of an agent is a version; runs pin the version they started with. */
+export function AgentVersions({ agentId, current }: { agentId: string; current: number | undefined }) {
+  const q = useQuery({
+    queryKey: ['agent-versions', agentId, current],
+    queryFn: () => get<{ data: AgentVersion[] }>(`/agents/${agentId}/versions`),
+  });
+  return (
+    <section className="panel" aria-label="Versions">
+      <h2>Versions</h2>
+      <ErrorText error={q.error} />
+      <ul className="plain">
+        {(q.data?.data ?? []).map((v) => (
+          <li key={v.id}>
+            <strong>{v.version}</strong> <span className="hint">{formatTime(v.createdAt)}</span>
+            <details>
+              <summary>configuration</summary>
+              <pre>{JSON.stringify(v.configuration, null, 2)}</pre>
+            </details>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,48 @@
+import { splitTemplate, templateVariables } from './prompt.ts';
+
+/** A prompt template editor: the text, then the same text with each {{variable}} highlighted. */
+export function PromptField({
+  label,
+  value,
+  onChange,
+  rows = 6,
+}: {
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  rows?: number;
+}) {
+  const vars = templateVariables(value);
+  return (
+    <div className="prompt-field">
+      <label>
+        {label}
+        <textarea
+          aria-label={label}
+          rows={rows}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+          spellCheck={false}
+        />
+      </label>
+      {value && (
+        <div className="prompt-preview" aria-hidden="true">
+          {splitTemplate(value).map((p, i) =>
+            p.variable ? (
+              // biome-ignore lint/suspicious/noArrayIndexKey: parts have no identity beyond their order
+              <mark key={i}>{p.text}</mark>
+            ) : (
+              // biome-ignore lint/suspicious/noArrayIndexKey: as above
+              <span key={i}>{p.text}</span>
+            ),
+          )}
+        </div>
+      )}
+      <p className="hint">
+        {vars.length
+          ? `Variables: ${vars.join(', ')}`
+          : 'Use {{input.name}} for run input, {{variables.name}} for workflow variables, {{nodes.id.output}} for an earlier step.'}
+      </p>
+    </div>
+  );
+}

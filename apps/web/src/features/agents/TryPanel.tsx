@@ -1,0 +1,68 @@
+import { useMutation } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { post } from '../../api/client.ts';
+import type { TryResult } from '../../api/types.ts';
+import { formatCost, formatDuration, pretty } from '../../ui/format.ts';
+import { ErrorText } from '../../ui/kit.tsx';
+import { inputNames } from './prompt.ts';
+
+/** Calls the saved agent once with the given input and shows its answer, tokens and cost. */
+export function TryPanel({ agentId, template }: { agentId: string | null; template: string }) {
+  const names = inputNames(template);
+  const [values, setValues] = useState<Record<string, string>>({});
+  const run = useMutation({
+    mutationFn: () => post<TryResult>(`/agents/${agentId}/try`, { input: values }),
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    run.mutate();
+  };
+  return (
+    <aside className="panel try" aria-label="Try it">
+      <h2>Try it</h2>
+      {!agentId ? (
+        <p className="hint">Save the agent first, then call it here once with some input.</p>
+      ) : (
+        <form onSubmit={submit}>
+          {names.map((n) => (
+            <label key={n}>
+              input.{n}
+              <input
+                value={values[n] ?? ''}
+                onChange={(e) => setValues((v) => ({ ...v, [n]: e.target.value }))}
+              />
+            </label>
+          ))}
+          {names.length === 0 && <p className="hint">The prompt reads no {'{{input.…}}'} variables.</p>}
+          <button type="submit" disabled={run.isPending}>
+            {run.isPending ? 'Calling…' : 'Run once'}
+          </button>
+        </form>
+      )}
+      <ErrorText error={run.error} />
+      {run.data && (
+        <div className="try-result" data-testid="try-result">
+          <dl className="stats">
+            <dt>Tokens</dt>
+            <dd>
+              {run.data.tokens.total} ({run.data.tokens.input} in, {run.data.tokens.output} out
+              {run.data.tokens.estimated ? ', estimated' : ''})
+            </dd>
+            <dt>Cost</dt>
+            <dd>{formatCost(run.data.cost)}</dd>
+            <dt>Time</dt>
+            <dd>{formatDuration(run.data.durationMs)}</dd>
+          </dl>
+          <figure className="json">
+            <figcaption>Output</figcaption>
+            <pre>{pretty(run.data.output ?? run.data.text)}</pre>
+          </figure>
+          <details>
+            <summary>Rendered prompt</summary>
+            <pre>{run.data.prompt}</pre>
+          </details>
+        </div>
+      )}
+    </aside>
+  );
+}

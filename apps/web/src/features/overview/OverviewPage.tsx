@@ -1,0 +1,138 @@
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import { get, qs } from '../../api/client.ts';
+import type { AnalyticsOverview } from '../../api/types.ts';
+import { Link } from '../../app/router.tsx';
+import { formatCost, formatDuration } from '../../ui/format.ts';
+import { Empty, ErrorText, PageHeader } from '../../ui/kit.tsx';
+import { bucketLabel, fillBuckets } from './stats.ts';
+
+const RANGES = { '24h': 1, '7d': 7, '30d': 30 } as const;
+type Range = keyof typeof RANGES;
+
+/** Runs, success rate, p95 duration, tokens and cost over the chosen window (GET /analytics/overview). */
+export default function OverviewPage() {
+  const [range, setRange] = useState<Range>('7d');
+  const q = useQuery({
+    queryKey: ['overview', range],
+    queryFn: () => {
+      const bucket = range === '24h' ? 'hour' : 'day';
+      const from = new Date(Date.now() - RANGES[range] * 86_400_000).toISOString();
+      return get<AnalyticsOverview>(`/analytics/overview${qs({ from, bucket })}`);
+    },
+    refetchInterval: 10_000,
+  });
+  const o = q.data;
+  const t = o?.totals;
+  const days = o ? fillBuckets(o).map((b) => ({ ...b, label: bucketLabel(b.at, o.bucket) })) : [];
+  return (
+    <section>
+      <PageHeader title="Overview">
+        <label className="inline">
+          Window
+          <select value={range} onChange={(e) => setRange(e.target.value as Range)}>
+            {Object.keys(RANGES).map((r) => (
+              <option key={r}>{r}</option>
+            ))}
+          </select>
+        </label>
+      </PageHeader>
+      <ErrorText error={q.error} />
+      {t && t.runs === 0 && (
+        <Empty title="Nothing has run in this window">
+          <p>
+            Start here: <Link to="/agents/new">create an agent</Link> on the simulator, put it in a{' '}
+            <Link to="/workflows/new">workflow</Link>, and press Run. Runs, success rate, durations, tokens
+            and cost then show up on this page.
+          </p>
+        </Empty>
+      )}
+      {t && t.runs > 0 && (
+        <>
+          <div className="cards">
+            <Card label="Runs" value={String(t.runs)} />
+            <Card
+              label="Success rate"
+              value={t.successRate === null ? '—' : `${Math.round(t.successRate * 100)}%`}
+            />
+            <Card label="p95 duration" value={formatDuration(t.p95DurationMs)} />
+            <Card label="Tokens" value={t.tokens.toLocaleString()} />
+            <Card label="Cost" value={formatCost(t.cost)} />
+          </div>
+          <div className="charts">
+            <Chart title={`Runs per ${o?.bucket}`}>
+              <BarChart data={days}>
+                <CartesianGrid strokeDasharray="3 3" />
+                <XAxis dataKey="label" />
+                <YAxis allowDecimals={false} />
+                <Tooltip />
+                <Legend />
+                <Bar dataKey="completed" stackId="r" fill="#2f9e44" name="completed" />
+                <Bar dataKey="failed" stackId="r" fill="#e03131" name="failed" />
+              </BarChart>
+            </Chart>
+            <Chart title="p95 duration (ms)">
+              <LineChart data={days}>
+                <CartesianGrid strokeDasharray="3 3" />
+                <XAxis dataKey="label" />
+                <YAxis />
+                <Tooltip />
+                <Line dataKey="p95DurationMs" stroke="#1c7ed6" name="p95 ms" />
+              </LineChart>
+            </Chart>
+            <Chart title={`Tokens per ${o?.bucket}`}>
+              <BarChart data={days}>
+                <CartesianGrid strokeDasharray="3 3" />
+                <XAxis dataKey="label" />
+                <YAxis />
+                <Tooltip />
+                <Bar dataKey="tokens" fill="#7048e8" />
+              </BarChart>
+            </Chart>
+            <Chart title={`Cost per ${o?.bucket} (USD)`}>
+              <LineChart data={days}>
+                <CartesianGrid strokeDasharray="3 3" />
+                <XAxis dataKey="label" />
+                <YAxis />
+                <Tooltip />
+                <Line dataKey="cost" stroke="#f08c00" />
+              </LineChart>
+            </Chart>
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
+
+function Card({ label, value }: { label: string; value: string }) {
+  return (
+    <div className="card">
+      <span className="card-label">{label}</span>
+      <strong>{value}</strong>
+    </div>
+  );
+}
+
+function Chart({ title, children }: { title: string; children: React.ReactElement }) {
+  return (
+    <figure className="chart">
+      <figcaption>{title}</figcaption>
+      <ResponsiveContainer width="100%" height={220}>
+        {children}
+      </ResponsiveContainer>
+    </figure>
+  );
+}

@@ -1,0 +1,86 @@
+import { useMutation } from '@tanstack/react-query';
+import { useState } from 'react';
+import { post } from '../../api/client.ts';
+import type { RunStep } from '../../api/types.ts';
+import { formatCost, formatDuration } from '../../ui/format.ts';
+import { ErrorText, Json, Status } from '../../ui/kit.tsx';
+
+/** One step of a run: its attempts (input, output, model, tokens, cost, error) and an approval's buttons. */
+export function StepDetail({
+  runId,
+  step,
+  onChanged,
+}: {
+  runId: string;
+  step: RunStep;
+  onChanged: () => void;
+}) {
+  const [comment, setComment] = useState('');
+  const decide = useMutation({
+    mutationFn: (approved: boolean) =>
+      post(`/runs/${runId}/steps/${step.nodeId}/approve`, { approved, ...(comment ? { comment } : {}) }),
+    onSuccess: onChanged,
+  });
+  return (
+    <aside className="panel side" aria-label={`Step ${step.nodeId}`}>
+      <h2>
+        {step.nodeId} <Status value={step.status} />
+      </h2>
+      {step.status === 'waiting' && step.nodeType === 'approval' && (
+        <div className="approval">
+          <label>
+            Comment
+            <input value={comment} onChange={(e) => setComment(e.target.value)} />
+          </label>
+          <div className="actions">
+            <button type="button" onClick={() => decide.mutate(true)} disabled={decide.isPending}>
+              Approve
+            </button>
+            <button
+              type="button"
+              className="danger"
+              onClick={() => decide.mutate(false)}
+              disabled={decide.isPending}
+            >
+              Reject
+            </button>
+          </div>
+          <ErrorText error={decide.error} />
+        </div>
+      )}
+      {step.attempts.length === 0 && <p className="hint">No attempt yet.</p>}
+      {step.attempts.map((a) => (
+        <details key={a.id} open={a.attempt === step.attempts.length} className="attempt">
+          <summary>
+            Attempt {a.attempt}: <Status value={a.status} /> {formatDuration(a.durationMs)}
+          </summary>
+          <dl className="stats">
+            {a.model && (
+              <>
+                <dt>Model</dt>
+                <dd>{a.model}</dd>
+              </>
+            )}
+            <dt>Tokens</dt>
+            <dd>
+              {a.tokens.total} ({a.tokens.input} in, {a.tokens.output} out
+              {a.tokens.estimated ? ', estimated' : ''})
+            </dd>
+            <dt>Cost</dt>
+            <dd>{formatCost(a.cost)}</dd>
+            {a.cached && (
+              <>
+                <dt>Cache</dt>
+                <dd>answered from the response cache</dd>
+              </>
+            )}
+          </dl>
+          <Json label="Input" value={a.input} />
+          <Json label="Output" value={a.output} />
+          <Json label="Error" value={a.error} />
+        </details>
+      ))}
+      {step.attempts.length === 0 && <Json label="Output" value={step.output} />}
+    </aside>
+  );
+}

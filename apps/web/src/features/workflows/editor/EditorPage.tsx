@@ -1,0 +1,345 @@
+import '@xyflow/react/dist/style.css';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  applyEdgeChanges,
+  applyNodeChanges,
+  Background,
+  Controls,
+  type EdgeChange,
+  MiniMap,
+  type NodeChange,
+  ReactFlow,
+  ReactFlowProvider,
+  useReactFlow,
+} from '@xyflow/react';
+import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { get, patch, post } from '../../../api/client.ts';
+import type {
+  Agent,
+  NodeType,
+  Page,
+  Workflow,
+  WorkflowDefinition,
+  WorkflowSummary,
+} from '../../../api/types.ts';
+import { navigate } from '../../../app/router.tsx';
+import { ErrorText } from '../../../ui/kit.tsx';
+import { exportDefinition } from './exporting.ts';
+import {
+  addNode,
+  type ConditionEdge,
+  connect,
+  type Graph,
+  renameNode,
+  type StepNode,
+  setCondition,
+  toDefinition,
+  toGraph,
+  updateConfig,
+} from './graph.ts';
+import { type History, initHistory, push, redo, replace, undo } from './history.ts';
+import { NodePanel } from './NodePanel.tsx';
+import { DRAG_TYPE, Palette } from './Palette.tsx';
+import { RunDialog } from './RunDialog.tsx';
+import { EdgePanel, WorkflowPanel } from './SidePanels.tsx';
+import { AgentNames, nodeTypes } from './StepNodeView.tsx';
+import { useValidation } from './useValidation.ts';
+import { VersionsDialog } from './VersionsDialog.tsx';
+
+const EMPTY: WorkflowDefinition = {
+  name: 'my-workflow',
+  input: { type: 'object', properties: { text: { type: 'string', title: 'Text' } }, required: ['text'] },
+  nodes: [],
+  connections: [],
+};
+
+/** The workflow editor: `/workflows/new` or `/workflows/:id`. */
+export default function EditorPage({ id }: { id: string }) {
+  const isNew = id === 'new';
+  // A rollback reloads the editor from the server; saving keeps the editor (and its undo history).
+  const [generation, setGeneration] = useState(0);
+  const q = useQuery({
+    queryKey: ['workflow', id],
+    queryFn: () => get<Workflow>(`/workflows/${id}`),
+    enabled: !isNew,
+  });
+  if (!isNew && !q.data) return q.error ? <ErrorText error={q.error} /> : <p className="loading">Loading…</p>;
+  const definition = isNew ? EMPTY : (q.data!.definition as WorkflowDefinition);
+  return (
+    <ReactFlowProvider>
+      <Editor
+        key={generation}
+        workflow={q.data ?? null}
+        initial={definition}
+        onReload={() => setGeneration((g) => g + 1)}
+      />
+    </ReactFlowProvider>
+  );
+}
+
+function isTyping(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return (
+    !!el &&
+    (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable)
+  );
+}
+
+function Editor({
+  workflow,
+  initial,
+  onReload,
+}: {
+  workflow: Workflow | null;
+  initial: WorkflowDefinition;
+  onReload: () => void;
+}) {
+  const client = useQueryClient();
+  const flow = useReactFlow();
+  const [h, setH] = useState<History<Graph>>(() => initHistory(toGraph(initial)));
+  const [saved, setSaved] = useState(() => JSON.stringify(toDefinition(toGraph(initial))));
+  const [dialog, setDialog] = useState<'run' | 'versions' | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const dragging = useRef(false);
+  const graph = h.present;
+  const definition = useMemo(() => toDefinition(graph), [graph]);
+  const dirty = JSON.stringify(definition) !== saved;
+  const issues = useValidation(definition);
+
+  const agents = useQuery({ queryKey: ['agents'], queryFn: () => get<Page<Agent>>('/agents?limit=200') });
+  const workflows = useQuery({
+    queryKey: ['workflows'],
+    queryFn: () => get<Page<WorkflowSummary>>('/workflows?limit=200'),
+  });
+  const agentNames = useMemo(
+    () => new Map((agents.data?.data ?? []).map((a) => [a.id, a.name])),
+    [agents.data],
+  );
+
+  const commit = useCallback((next: Graph, key: string | null = null) => setH((s) => push(s, next, key)), []);
+
+  const save = useMutation({
+    mutationFn: async (def: WorkflowDefinition) =>
+      workflow
+        ? patch<Workflow>(`/workflows/${workflow.id}`, { definition: def })
+        : post<Workflow>('/workflows', { definition: def, status: 'active' }),
+    onSuccess: (w, def) => {
+      setSaved(JSON.stringify(def));
+      setNotice(`Saved as version ${w.version}.`);
+      client.setQueryData(['workflow', w.id], w);
+      void client.invalidateQueries({ queryKey: ['workflows'] });
+      void client.invalidateQueries({ queryKey: ['workflow-versions', w.id] });
+      if (!workflow) navigate(`/workflows/${w.id}`, { replace: true });
+    },
+  });
+  const doSave = useCallback(() => {
+    if (!save.isPending) save.mutate(definition);
+  }, [save, definition]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const mod = e.ctrlKey || e.metaKey;
+      if (!mod) return;
+      const k = e.key.toLowerCase();
+      if (k === 's') {
+        e.preventDefault();
+        doSave();
+      } else if (isTyping(e.target)) {
+        return;
+      } else if ((k === 'z' && e.shiftKey) || k === 'y') {
+        e.preventDefault();
+        setH(redo);
+      } else if (k === 'z') {
+        e.preventDefault();
+        setH(undo);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [doSave]);
+
+  const onNodesChange = useCallback((changes: NodeChange<StepNode>[]) => {
+    setH((s) => {
+      const next = { ...s.present, nodes: applyNodeChanges(changes, s.present.nodes) };
+      if (changes.some((c) => c.type === 'remove')) {
+        const gone = new Set(changes.flatMap((c) => (c.type === 'remove' ? [c.id] : [])));
+        next.edges = next.edges.filter((e) => !gone.has(e.source) && !gone.has(e.target));
+        return push(s, next);
+      }
+      const drag = changes.find((c) => c.type === 'position');
+      if (drag?.type === 'position') {
+        if (drag.dragging && !dragging.current) {
+          dragging.current = true;
+          return push(s, next);
+        }
+        if (!drag.dragging) dragging.current = false;
+      }
+      return replace(s, next);
+    });
+  }, []);
+  const onEdgesChange = useCallback((changes: EdgeChange<ConditionEdge>[]) => {
+    setH((s) => {
+      const next = { ...s.present, edges: applyEdgeChanges(changes, s.present.edges) };
+      return changes.some((c) => c.type === 'remove') ? push(s, next) : replace(s, next);
+    });
+  }, []);
+
+  const add = (type: NodeType, position?: { x: number; y: number }) => {
+    // Pressed rather than dropped: right of the last step, or in the middle of the view.
+    const last = graph.nodes.at(-1);
+    const at =
+      position ??
+      (last
+        ? { x: last.position.x + 240, y: last.position.y }
+        : flow.screenToFlowPosition({ x: window.innerWidth / 2, y: window.innerHeight / 3 }));
+    commit(addNode(graph, type, at));
+  };
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    const type = e.dataTransfer.getData(DRAG_TYPE) as NodeType;
+    if (type) add(type, flow.screenToFlowPosition({ x: e.clientX - 80, y: e.clientY - 30 }));
+  };
+
+  const selectedNodes = graph.nodes.filter((n) => n.selected);
+  const selectedEdge = graph.edges.find((e) => e.selected);
+  const display = useMemo(
+    () =>
+      graph.nodes.map((n) =>
+        issues.byNode[n.id] ? { ...n, data: { ...n.data, issues: issues.byNode[n.id] } } : n,
+      ),
+    [graph.nodes, issues],
+  );
+
+  return (
+    <AgentNames.Provider value={agentNames}>
+      <div className="editor">
+        <div className="toolbar" role="toolbar" aria-label="Editor">
+          <strong className="wf-name">{graph.meta.name}</strong>
+          {workflow && <span className="hint">v{workflow.version}</span>}
+          {dirty && <span className="dirty">unsaved changes</span>}
+          <button
+            type="button"
+            onClick={() => setH(undo)}
+            disabled={h.past.length === 0}
+            title="Undo (Ctrl+Z)"
+          >
+            Undo
+          </button>
+          <button
+            type="button"
+            onClick={() => setH(redo)}
+            disabled={h.future.length === 0}
+            title="Redo (Ctrl+Shift+Z)"
+          >
+            Redo
+          </button>
+          <button
+            type="button"
+            onClick={doSave}
+            disabled={save.isPending}
+            title="Save a new version (Ctrl+S)"
+          >
+            Save
+          </button>
+          <button type="button" onClick={() => setDialog('versions')} disabled={!workflow}>
+            Versions
+          </button>
+          <button type="button" onClick={() => void exportDefinition(definition, 'json')}>
+            Export JSON
+          </button>
+          <button type="button" onClick={() => void exportDefinition(definition, 'yaml')}>
+            Export YAML
+          </button>
+          <button
+            type="button"
+            className="primary"
+            disabled={!workflow || dirty}
+            title={dirty || !workflow ? 'Save first' : 'Start a run'}
+            onClick={() => setDialog('run')}
+          >
+            Run
+          </button>
+        </div>
+        {notice && !dirty && (
+          <p className="ok" role="status">
+            {notice}
+          </p>
+        )}
+        <ErrorText error={save.error} />
+        {issues.general.length > 0 && (
+          <ul className="issues" aria-label="Problems">
+            {issues.general.map((m) => (
+              <li key={m}>{m}</li>
+            ))}
+          </ul>
+        )}
+        <div className="editor-body">
+          <Palette onAdd={(t) => add(t)} />
+          {/* biome-ignore lint/a11y/noStaticElementInteractions: a drop target for the palette; keyboard users add steps with the palette's buttons */}
+          <div className="canvas" onDrop={onDrop} onDragOver={(e) => e.preventDefault()}>
+            <ReactFlow
+              nodes={display}
+              edges={graph.edges}
+              nodeTypes={nodeTypes}
+              onNodesChange={onNodesChange}
+              onEdgesChange={onEdgesChange}
+              onConnect={(c) => commit(connect(graph, c.source, c.target))}
+              deleteKeyCode={['Delete', 'Backspace']}
+              // Fit a loaded workflow once; a new one keeps its viewport so steps land where dropped.
+              fitView={initial.nodes.length > 0}
+              fitViewOptions={{ maxZoom: 1 }}
+              proOptions={{ hideAttribution: true }}
+            >
+              <Background />
+              <Controls />
+              <MiniMap pannable zoomable />
+            </ReactFlow>
+          </div>
+          {selectedNodes.length === 1 ? (
+            <NodePanel
+              key={selectedNodes[0]!.id}
+              node={selectedNodes[0]!}
+              agents={agents.data?.data ?? []}
+              workflows={(workflows.data?.data ?? []).filter((w) => w.id !== workflow?.id)}
+              onChange={(config, field) =>
+                commit(updateConfig(graph, selectedNodes[0]!.id, config), `${selectedNodes[0]!.id}:${field}`)
+              }
+              onRename={(to) => {
+                if (graph.nodes.some((n) => n.id === to)) return false;
+                commit(renameNode(graph, selectedNodes[0]!.id, to));
+                return true;
+              }}
+            />
+          ) : selectedEdge ? (
+            <EdgePanel
+              edge={selectedEdge}
+              onChange={(c) =>
+                commit(setCondition(graph, selectedEdge.id, c), `${selectedEdge.id}:condition`)
+              }
+            />
+          ) : (
+            <WorkflowPanel
+              meta={graph.meta}
+              onChange={(meta, field) => commit({ ...graph, meta }, `meta:${field}`)}
+            />
+          )}
+        </div>
+        {dialog === 'run' && workflow && (
+          <RunDialog workflowId={workflow.id} schema={definition.input} onClose={() => setDialog(null)} />
+        )}
+        {dialog === 'versions' && workflow && (
+          <VersionsDialog
+            workflowId={workflow.id}
+            onClose={() => setDialog(null)}
+            onRolledBack={(w) => {
+              setDialog(null);
+              client.setQueryData(['workflow', w.id], w);
+              void client.invalidateQueries({ queryKey: ['workflow-versions', w.id] });
+              onReload();
+            }}
+          />
+        )}
+      </div>
+    </AgentNames.Provider>
+  );
+}

@@ -1,0 +1,41 @@
+import type { DragEvent } from 'react';
+import type { NodeType } from '../../../api/types.ts';
+
+export const DRAG_TYPE = 'application/aiops-node';
+
+const ITEMS: { type: NodeType; label: string; hint: string }[] = [
+  { type: 'agent', label: 'Agent', hint: 'a model call with a prompt' },
+  { type: 'tool', label: 'Tool', hint: 'HTTP request or JSON transform' },
+  { type: 'approval', label: 'Approval', hint: 'waits for a person to approve' },
+  { type: 'subworkflow', label: 'Sub-workflow', hint: 'runs another workflow' },
+  { type: 'output', label: 'Output', hint: 'the run’s result' },
+  { type: 'delay', label: 'Delay', hint: 'waits a while' },
+];
+
+/** Drag a step onto the canvas, or press it (keyboard) to add it in the middle. */
+export function Palette({ onAdd }: { onAdd: (type: NodeType) => void }) {
+  const start = (e: DragEvent, type: NodeType) => {
+    e.dataTransfer.setData(DRAG_TYPE, type);
+    e.dataTransfer.effectAllowed = 'move';
+  };
+  return (
+    <aside className="palette" aria-label="Add a step">
+      <h2>Steps</h2>
+      {ITEMS.map((i) => (
+        <button
+          type="button"
+          key={i.type}
+          draggable
+          data-testid={`palette-${i.type}`}
+          onDragStart={(e) => start(e, i.type)}
+          onClick={() => onAdd(i.type)}
+          title={`Drag onto the canvas, or press to add: ${i.hint}`}
+        >
+          <strong>{i.label}</strong>
+          <span>{i.hint}</span>
+        </button>
+      ))}
+      <p className="hint">Connect steps by dragging from a right handle to a left handle.</p>
+    </aside>
+  );
+}

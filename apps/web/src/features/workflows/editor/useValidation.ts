@@ -1,0 +1,38 @@
+import { useEffect, useState } from 'react';
+import { post } from '../../../api/client.ts';
+import type { ValidateResult, WorkflowDefinition } from '../../../api/types.ts';
+import { type IssueMap, mapIssues } from './validation.ts';
+
+const NONE: IssueMap = { byNode: {}, general: [] };
+
+/** Asks the server to check the definition (debounced) and maps the problems onto the nodes. */
+export function useValidation(definition: WorkflowDefinition): IssueMap {
+  const [issues, setIssues] = useState<IssueMap>(NONE);
+  const text = JSON.stringify({ ...definition, nodes: definition.nodes.map(({ position: _p, ...n }) => n) });
+  useEffect(() => {
+    const controller = new AbortController();
+    const t = setTimeout(() => {
+      const def = JSON.parse(text) as WorkflowDefinition;
+      if (def.nodes.length === 0) {
+        setIssues({ byNode: {}, general: ['Add a step from the palette to begin.'] });
+        return;
+      }
+      post<ValidateResult>('/workflows/validate', { definition: def })
+        .then((r) => {
+          if (!controller.signal.aborted)
+            setIssues(
+              mapIssues(
+                r.issues,
+                def.nodes.map((n) => n.id),
+              ),
+            );
+        })
+        .catch(() => undefined);
+    }, 300);
+    return () => {
+      controller.abort();
+      clearTimeout(t);
+    };
+  }, [text]);
+  return issues;
+}
