@@ -118,10 +118,22 @@ export async function connectHandles(page: Page, from: string, to: string): Prom
   const a = await page.locator(`[data-testid="node-${from}"] .react-flow__handle.source`).boundingBox();
   const b = await page.locator(`[data-testid="node-${to}"] .react-flow__handle.target`).boundingBox();
   if (!a || !b) throw new Error(`handles of ${from} → ${to} not on screen`);
+  const edges = page.locator('.react-flow__edge');
+  const before = await edges.count();
   await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
   await page.mouse.down();
   await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
   await page.mouse.up();
+  // the connection is drawn on the next render: wait for it (a loaded machine renders late)
+  await expectCount(edges, before + 1);
+}
+
+async function expectCount(locator: ReturnType<Page['locator']>, n: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while ((await locator.count()) < n) {
+    if (Date.now() > deadline) throw new Error(`expected ${n} connections on the canvas`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Clicks the middle of the connection between two steps (a straight edge has no box to click). */
@@ -129,10 +141,16 @@ export async function clickEdge(page: Page, from: string, to: string): Promise<v
   const a = await page.locator(`[data-testid="node-${from}"] .react-flow__handle.source`).boundingBox();
   const b = await page.locator(`[data-testid="node-${to}"] .react-flow__handle.target`).boundingBox();
   if (!a || !b) throw new Error(`handles of ${from} → ${to} not on screen`);
-  await page.mouse.click(
-    (a.x + a.width / 2 + b.x + b.width / 2) / 2,
-    (a.y + a.height / 2 + b.y + b.height / 2) / 2,
-  );
+  const x = (a.x + a.width / 2 + b.x + b.width / 2) / 2;
+  const y = (a.y + a.height / 2 + b.y + b.height / 2) / 2;
+  // the connection's panel opens on click; on a loaded machine the first click can land before it is ready
+  const panel = page.getByLabel('Condition (optional)');
+  for (let i = 0; i < 10; i++) {
+    await page.mouse.click(x, y);
+    if (await panel.isVisible().catch(() => false)) return;
+    await panel.waitFor({ state: 'visible', timeout: 1000 }).catch(() => undefined);
+    if (await panel.isVisible().catch(() => false)) return;
+  }
 }
 
 /** Signs up a new account through the studio's form; resolves on the overview page. */
