@@ -115,25 +115,51 @@ export async function shot(page: Page, name: string): Promise<string> {
 
 /** Drags from one React Flow handle to another with real pointer moves. */
 export async function connectHandles(page: Page, from: string, to: string): Promise<void> {
+  const edges = page.locator('.react-flow__edge');
+  const before = await edges.count();
+  // On a loaded machine the canvas may still be moving (fit view after a step was added) or miss a fast
+  // drag: wait until the handles stand still, drag, and try again if no connection was drawn.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const [a, b] = await steadyHandles(page, from, to);
+    await page.mouse.move(a.x, a.y);
+    await page.mouse.down();
+    await page.mouse.move(b.x, b.y, { steps: 20 });
+    await page.mouse.up();
+    if (await countReaches(edges, before + 1, 4000)) return;
+  }
+  throw new Error(`could not connect ${from} → ${to}`);
+}
+
+type Point = { x: number; y: number };
+
+async function handleCenters(page: Page, from: string, to: string): Promise<[Point, Point]> {
   const a = await page.locator(`[data-testid="node-${from}"] .react-flow__handle.source`).boundingBox();
   const b = await page.locator(`[data-testid="node-${to}"] .react-flow__handle.target`).boundingBox();
   if (!a || !b) throw new Error(`handles of ${from} → ${to} not on screen`);
-  const edges = page.locator('.react-flow__edge');
-  const before = await edges.count();
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
-  await page.mouse.up();
-  // the connection is drawn on the next render: wait for it (a loaded machine renders late)
-  await expectCount(edges, before + 1);
+  return [
+    { x: a.x + a.width / 2, y: a.y + a.height / 2 },
+    { x: b.x + b.width / 2, y: b.y + b.height / 2 },
+  ];
 }
 
-async function expectCount(locator: ReturnType<Page['locator']>, n: number): Promise<void> {
-  const deadline = Date.now() + 20_000;
+async function steadyHandles(page: Page, from: string, to: string): Promise<[Point, Point]> {
+  let last = await handleCenters(page, from, to);
+  for (let i = 0; i < 40; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = await handleCenters(page, from, to);
+    if (JSON.stringify(now) === JSON.stringify(last)) return now;
+    last = now;
+  }
+  return last;
+}
+
+async function countReaches(locator: ReturnType<Page['locator']>, n: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
   while ((await locator.count()) < n) {
-    if (Date.now() > deadline) throw new Error(`expected ${n} connections on the canvas`);
+    if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 50));
   }
+  return true;
 }
 
 /** Clicks the middle of the connection between two steps (a straight edge has no box to click). */
