@@ -6,7 +6,7 @@ const org = (over: Partial<Organization> = {}, budget: number | null = null): Or
   id: '00000000-0000-4000-8000-000000000001',
   name: 'Ada Labs',
   slug: 'ada-labs',
-  subscriptionTier: 'free',
+  subscriptionTier: 'starter',
   status: 'active',
   billingEmail: null,
   monthlyExecutionQuota: 1000,
