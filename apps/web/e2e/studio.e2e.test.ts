@@ -1,5 +1,6 @@
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { startFakeOpenAI } from '@aiops/testing';
 import { Secret, TOTP } from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
@@ -394,5 +395,68 @@ describe('the studio in Chromium', () => {
       .toBe(3);
     await bobContext.close();
     await carolContext.close();
+  }, 90_000);
+
+  it('integrations and budget: allow private networks, add an OpenAI-compatible server, test it, set a budget', async () => {
+    const fake = await startFakeOpenAI('openai', { apiKey: 'sk-fake-key-12345678' });
+    fake.replyByDefault({ kind: 'text', text: 'pong' });
+    const context = await browser.newContext({ viewport: { width: WIDTH, height: 800 } });
+    const page = await context.newPage();
+    onTestFailed(() => shot(page, 'failed-integrations').then(() => undefined));
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await signUpInBrowser(page, server.url, 'Iris');
+
+      // The fake server is on 127.0.0.1: the organization must allow private networks first.
+      await page.getByRole('link', { name: 'Usage & budget' }).click();
+      const toggle = page.getByLabel(/Allow private networks/);
+      await toggle.check();
+      await expect
+        .poll(() => page.getByTestId('settings-saved').textContent(), WAIT)
+        .toBe('Private networks allowed.');
+      expect(await toggle.isChecked()).toBe(true);
+
+      // Add the integration from the empty state, then test it.
+      await page.getByRole('link', { name: 'Integrations' }).click();
+      await page.getByText('No provider integrations yet').waitFor();
+      await page.getByRole('button', { name: 'Add your first integration' }).click();
+      await page.getByLabel('Provider').selectOption('openai-compatible');
+      await page.getByLabel('Name', { exact: true }).fill('local fake');
+      await page.getByLabel(/^API key/).fill('sk-fake-key-12345678');
+      await page.getByLabel(/^Base URL/).fill(fake.baseUrl);
+      await page.getByLabel(/^Test model/).fill('fake-model');
+      await page.getByRole('button', { name: 'Add integration' }).click();
+      const row = page.getByTestId('integration-local fake');
+      await expect.poll(() => row.locator('.status').textContent(), WAIT).toBe('pending');
+      expect(await row.textContent()).toContain('5678');
+      await row.getByRole('button', { name: 'Test' }).click();
+      await expect.poll(() => row.locator('.status').textContent(), WAIT).toBe('connected');
+      await expect
+        .poll(() => row.getByTestId('integration-test-result').textContent(), WAIT)
+        .toMatch(/^Test passed/);
+      expect(fake.exchanges.length).toBeGreaterThan(0);
+      await shot(page, '18-integrations');
+
+      // A monthly budget, saved on the server (still there after a reload).
+      await page.getByRole('link', { name: 'Usage & budget' }).click();
+      await page.getByLabel(/^Monthly budget/).fill('250');
+      await page.getByRole('button', { name: 'Save budget' }).click();
+      await expect.poll(() => page.getByTestId('settings-saved').textContent(), WAIT).toBe('Budget saved.');
+      await page.reload();
+      await expect.poll(() => page.getByLabel(/^Monthly budget/).inputValue(), WAIT).toBe('250');
+      await expect.poll(() => page.getByTestId('month-budget').textContent(), WAIT).toMatch(/^\$250\.00/);
+      await page.getByRole('tab', { name: 'by model' }).click();
+      await page
+        .getByRole('table', { name: 'Costs by model' })
+        .or(page.getByText('No model calls'))
+        .first()
+        .waitFor();
+      await shot(page, '19-usage-budget');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+      await fake.close();
+    }
   }, 90_000);
 });
