@@ -411,17 +411,18 @@ describe('the studio in Chromium', () => {
       // The fake server is on 127.0.0.1: the organization must allow private networks first.
       await page.getByRole('link', { name: 'Usage & budget' }).click();
       const toggle = page.getByLabel(/Allow private networks/);
-      await toggle.check();
+      // The toggle shows the server's value: it turns on once the change is saved.
+      await toggle.click();
       await expect
         .poll(() => page.getByTestId('settings-saved').textContent(), WAIT)
         .toBe('Private networks allowed.');
-      expect(await toggle.isChecked()).toBe(true);
+      await expect.poll(() => toggle.isChecked(), WAIT).toBe(true);
 
       // Add the integration from the empty state, then test it.
       await page.getByRole('link', { name: 'Integrations' }).click();
       await page.getByText('No provider integrations yet').waitFor();
       await page.getByRole('button', { name: 'Add your first integration' }).click();
-      await page.getByLabel('Provider').selectOption('openai-compatible');
+      await page.getByRole('combobox', { name: 'Provider' }).selectOption('openai-compatible');
       await page.getByLabel('Name', { exact: true }).fill('local fake');
       await page.getByLabel(/^API key/).fill('sk-fake-key-12345678');
       await page.getByLabel(/^Base URL/).fill(fake.baseUrl);
@@ -440,11 +441,13 @@ describe('the studio in Chromium', () => {
 
       // A monthly budget, saved on the server (still there after a reload).
       await page.getByRole('link', { name: 'Usage & budget' }).click();
-      await page.getByLabel(/^Monthly budget/).fill('250');
+      await page.getByRole('textbox', { name: /^Monthly budget/ }).fill('250');
       await page.getByRole('button', { name: 'Save budget' }).click();
       await expect.poll(() => page.getByTestId('settings-saved').textContent(), WAIT).toBe('Budget saved.');
       await page.reload();
-      await expect.poll(() => page.getByLabel(/^Monthly budget/).inputValue(), WAIT).toBe('250');
+      await expect
+        .poll(() => page.getByRole('textbox', { name: /^Monthly budget/ }).inputValue(), WAIT)
+        .toBe('250');
       await expect.poll(() => page.getByTestId('month-budget').textContent(), WAIT).toMatch(/^\$250\.00/);
       await page.getByRole('tab', { name: 'by model' }).click();
       await page
@@ -454,8 +457,8 @@ describe('the studio in Chromium', () => {
         .waitFor();
       await shot(page, '19-usage-budget');
       expect(errors).toEqual([]);
-    } finally {
       await context.close();
+    } finally {
       await fake.close();
     }
   }, 90_000);
