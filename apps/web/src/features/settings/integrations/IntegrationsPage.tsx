@@ -143,13 +143,13 @@ export default function IntegrationsPage() {
                       </div>
                     )}
                   </td>
-                  <td>{i.credentialHint ? <code>{i.credentialHint}</code> : 'none'}</td>
+                  <td>{i.credentialHint ? <code className="nowrap">{i.credentialHint}</code> : 'none'}</td>
                   <td>{i.usage.requests}</td>
                   <td>{formatTokens(i.usage.totalTokens)}</td>
                   <td>{formatCost(Number(i.usage.costUsd))}</td>
-                  <td className="actions">
+                  <td>
                     {canManage && (
-                      <>
+                      <div className="actions">
                         <button
                           type="button"
                           className="small"
@@ -171,7 +171,7 @@ export default function IntegrationsPage() {
                         >
                           Delete
                         </button>
-                      </>
+                      </div>
                     )}
                   </td>
                 </tr>

@@ -6,7 +6,7 @@ import { useCan } from '../../../app/session.tsx';
 import { ErrorText } from '../../../ui/kit.tsx';
 import { emptyOverride, type OverrideForm, overrideBody } from './usage.ts';
 
-const SHOWN = 50;
+const SHOWN = 20;
 
 /** The shipped price catalog (filtered by model text) and the organization's overrides, which win. */
 export function PriceOverrides() {
