@@ -452,6 +452,19 @@ describe('the studio in Chromium', () => {
       expect(fake.exchanges.length).toBeGreaterThan(0);
       await shot(page, '18-integrations');
 
+      // Rotating to a wrong key: the next test fails and says why, in words.
+      await row.getByRole('button', { name: 'Edit' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Edit local fake' });
+      await dialog.getByLabel(/^New API key/).fill('sk-wrong-key-00000000');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await dialog.waitFor({ state: 'detached', ...WAIT });
+      await expect.poll(() => row.locator('code').textContent(), WAIT).toBe('sk-…0000');
+      await row.getByRole('button', { name: 'Test' }).click();
+      await expect.poll(() => row.locator('.status').textContent(), WAIT).toBe('error');
+      await expect
+        .poll(() => row.getByTestId('integration-status-words').textContent(), WAIT)
+        .toMatch(/^The provider refused the key: /);
+
       // A monthly budget, saved on the server (still there after a reload).
       await page.getByRole('link', { name: 'Usage & budget' }).click();
       await page.getByRole('textbox', { name: /^Monthly budget/ }).fill('250');
@@ -462,6 +475,16 @@ describe('the studio in Chromium', () => {
         .poll(() => page.getByRole('textbox', { name: /^Monthly budget/ }).inputValue(), WAIT)
         .toBe('250');
       await expect.poll(() => page.getByTestId('month-budget').textContent(), WAIT).toMatch(/^\$250\.00/);
+      // A price override, added and removed.
+      await page.getByLabel('Model (provider:model)').fill('openai:gpt-4o-mini');
+      await page.getByLabel('Input price').fill('0.1');
+      await page.getByLabel('Output price').fill('0.4');
+      await page.getByRole('button', { name: 'Add override' }).click();
+      const overrides = page.getByRole('table', { name: 'Price overrides' });
+      await overrides.getByText('openai:gpt-4o-mini').waitFor(WAIT);
+      page.once('dialog', (d) => void d.accept());
+      await overrides.getByRole('button', { name: 'Remove' }).click();
+      await page.getByText('No overrides: the catalog applies.').waitFor(WAIT);
       await page.getByRole('tab', { name: 'by model' }).click();
       await page
         .getByRole('table', { name: 'Costs by model' })
