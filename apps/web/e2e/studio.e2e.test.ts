@@ -1,5 +1,6 @@
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { startFakeOpenAI } from '@aiops/testing';
 import { Secret, TOTP } from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
@@ -64,6 +65,20 @@ async function measureLoad(context: BrowserContext, url: string, ready: (page: P
   };
 }
 
+/**
+ * Connects two steps until the canvas has `edges` connections: the server's validation may resize a step
+ * (its issue list appears or goes) between reading a handle's position and the drag, which then misses.
+ */
+async function connectUntil(page: Page, from: string, to: string, edges: number) {
+  const count = () => page.locator('.react-flow__edge').count();
+  await expect
+    .poll(async () => {
+      if ((await count()) < edges) await connectHandles(page, from, to);
+      return count();
+    }, WAIT)
+    .toBe(edges);
+}
+
 describe('the studio in Chromium', () => {
   it('sign up → agent → three-step workflow built by dragging → run → every step completes → timeline', async () => {
     const fresh = await browser.newContext({ viewport: { width: WIDTH, height: 800 } });
@@ -122,9 +137,8 @@ describe('the studio in Chromium', () => {
       await page.getByTestId(`palette-${type}`).dragTo(pane, { targetPosition: { x, y } });
     }
     await expect.poll(() => page.locator('.react-flow__node').count(), WAIT).toBe(3);
-    await connectHandles(page, 'agent_1', 'agent_2');
-    await connectHandles(page, 'agent_2', 'output_1');
-    await expect.poll(() => page.locator('.react-flow__edge').count(), WAIT).toBe(2);
+    await connectUntil(page, 'agent_1', 'agent_2', 1);
+    await connectUntil(page, 'agent_2', 'output_1', 2);
     // Unconfigured agents are flagged on the node itself by the server's validation.
     await page.locator('[data-testid="node-agent_1"] .step-issues').waitFor();
     for (const id of ['agent_1', 'agent_2']) {
@@ -394,5 +408,94 @@ describe('the studio in Chromium', () => {
       .toBe(3);
     await bobContext.close();
     await carolContext.close();
+  }, 90_000);
+
+  it('integrations and budget: allow private networks, add an OpenAI-compatible server, test it, set a budget', async () => {
+    const fake = await startFakeOpenAI('openai', { apiKey: 'sk-fake-key-12345678' });
+    fake.replyByDefault({ kind: 'text', text: 'pong' });
+    const context = await browser.newContext({ viewport: { width: WIDTH, height: 800 } });
+    const page = await context.newPage();
+    onTestFailed(() => shot(page, 'failed-integrations').then(() => undefined));
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await signUpInBrowser(page, server.url, 'Iris');
+
+      // The fake server is on 127.0.0.1: the organization must allow private networks first.
+      await page.getByRole('link', { name: 'Usage & budget' }).click();
+      const toggle = page.getByLabel(/Allow private networks/);
+      // The toggle shows the server's value: it turns on once the change is saved.
+      await toggle.click();
+      await expect
+        .poll(() => page.getByTestId('settings-saved').textContent(), WAIT)
+        .toBe('Private networks allowed.');
+      await expect.poll(() => toggle.isChecked(), WAIT).toBe(true);
+
+      // Add the integration from the empty state, then test it.
+      await page.getByRole('link', { name: 'Integrations' }).click();
+      await page.getByText('No provider integrations yet').waitFor();
+      await page.getByRole('button', { name: 'Add your first integration' }).click();
+      await page.getByRole('combobox', { name: 'Provider' }).selectOption('openai-compatible');
+      await page.getByLabel('Name', { exact: true }).fill('local fake');
+      await page.getByLabel(/^API key/).fill('sk-fake-key-12345678');
+      await page.getByLabel(/^Base URL/).fill(fake.baseUrl);
+      await page.getByLabel(/^Test model/).fill('fake-model');
+      await page.getByRole('button', { name: 'Add integration' }).click();
+      const row = page.getByTestId('integration-local fake');
+      await expect.poll(() => row.locator('.status').textContent(), WAIT).toBe('pending');
+      expect(await row.textContent()).toContain('5678');
+      await row.getByRole('button', { name: 'Test' }).click();
+      await expect.poll(() => row.locator('.status').textContent(), WAIT).toBe('connected');
+      await expect
+        .poll(() => row.getByTestId('integration-test-result').textContent(), WAIT)
+        .toMatch(/^Test passed/);
+      expect(fake.exchanges.length).toBeGreaterThan(0);
+      await shot(page, '18-integrations');
+
+      // Rotating to a wrong key: the next test fails and says why, in words.
+      await row.getByRole('button', { name: 'Edit' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Edit local fake' });
+      await dialog.getByLabel(/^New API key/).fill('sk-wrong-key-00000000');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await dialog.waitFor({ state: 'detached', ...WAIT });
+      await expect.poll(() => row.locator('code').textContent(), WAIT).toBe('sk-…0000');
+      await row.getByRole('button', { name: 'Test' }).click();
+      await expect.poll(() => row.locator('.status').textContent(), WAIT).toBe('error');
+      await expect
+        .poll(() => row.getByTestId('integration-status-words').textContent(), WAIT)
+        .toMatch(/^The provider refused the key: /);
+
+      // A monthly budget, saved on the server (still there after a reload).
+      await page.getByRole('link', { name: 'Usage & budget' }).click();
+      await page.getByRole('textbox', { name: /^Monthly budget/ }).fill('250');
+      await page.getByRole('button', { name: 'Save budget' }).click();
+      await expect.poll(() => page.getByTestId('settings-saved').textContent(), WAIT).toBe('Budget saved.');
+      await page.reload();
+      await expect
+        .poll(() => page.getByRole('textbox', { name: /^Monthly budget/ }).inputValue(), WAIT)
+        .toBe('250');
+      await expect.poll(() => page.getByTestId('month-budget').textContent(), WAIT).toMatch(/^\$250\.00/);
+      // A price override, added and removed.
+      await page.getByLabel('Model (provider:model)').fill('openai:gpt-4o-mini');
+      await page.getByLabel('Input price').fill('0.1');
+      await page.getByLabel('Output price').fill('0.4');
+      await page.getByRole('button', { name: 'Add override' }).click();
+      const overrides = page.getByRole('table', { name: 'Price overrides' });
+      await overrides.getByText('openai:gpt-4o-mini').waitFor(WAIT);
+      page.once('dialog', (d) => void d.accept());
+      await overrides.getByRole('button', { name: 'Remove' }).click();
+      await page.getByText('No overrides: the catalog applies.').waitFor(WAIT);
+      await page.getByRole('tab', { name: 'by model' }).click();
+      await page
+        .getByRole('table', { name: 'Costs by model' })
+        .or(page.getByText('No model calls'))
+        .first()
+        .waitFor();
+      await shot(page, '19-usage-budget');
+      expect(errors).toEqual([]);
+      await context.close();
+    } finally {
+      await fake.close();
+    }
   }, 90_000);
 });

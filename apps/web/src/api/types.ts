@@ -8,20 +8,30 @@ import type {
   analyticsOverviewSchema,
   apiKeySchema,
   auditLogSchema,
+  costReportSchema,
   createAgentBodySchema,
   createApiKeyResponseSchema,
+  createIntegrationBodySchema,
+  createPriceOverrideBodySchema,
   definitionIssueSchema,
+  integrationSchema,
   invitationSchema,
   memberSchema,
   meResponseSchema,
   mfaActivateResponseSchema,
   mfaEnrolResponseSchema,
+  organizationSchema,
+  patchOrganizationBodySchema,
+  priceListSchema,
+  priceOverrideSchema,
   runDetailSchema,
   runEventSchema,
   runSchema,
   sessionResponseSchema,
   stepSchema,
+  testIntegrationResponseSchema,
   tryAgentResponseSchema,
+  updateIntegrationBodySchema,
   validateResponseSchema,
   workflowSchema,
   workflowSummarySchema,
@@ -64,6 +74,17 @@ export type ApiKey = z.infer<typeof apiKeySchema>;
 export type CreatedApiKey = z.infer<typeof createApiKeyResponseSchema>;
 export type AuditLog = z.infer<typeof auditLogSchema>;
 export type AnalyticsOverview = z.infer<typeof analyticsOverviewSchema>;
+export type Integration = z.infer<typeof integrationSchema>;
+export type IntegrationInput = z.input<typeof createIntegrationBodySchema>;
+export type IntegrationUpdate = z.input<typeof updateIntegrationBodySchema>;
+export type IntegrationTestResult = z.infer<typeof testIntegrationResponseSchema>;
+export type Organization = z.infer<typeof organizationSchema>;
+export type OrganizationPatch = z.input<typeof patchOrganizationBodySchema>;
+export type CostReport = z.infer<typeof costReportSchema>;
+export type PriceList = z.infer<typeof priceListSchema>;
+export type PriceOverride = z.infer<typeof priceOverrideSchema>;
+export type PriceOverrideInput = z.input<typeof createPriceOverrideBodySchema>;
+export type { IntegrationProvider } from '@aiops/contracts';
 export interface Page<T> {
   data: T[];
   nextCursor: string | null;

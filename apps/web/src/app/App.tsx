@@ -19,6 +19,8 @@ const Members = lazy(() => import('../features/settings/MembersPage.tsx'));
 const ApiKeys = lazy(() => import('../features/settings/ApiKeysPage.tsx'));
 const Audit = lazy(() => import('../features/settings/AuditPage.tsx'));
 const Security = lazy(() => import('../features/settings/SecurityPage.tsx'));
+const Integrations = lazy(() => import('../features/settings/integrations/IntegrationsPage.tsx'));
+const Usage = lazy(() => import('../features/settings/usage/UsagePage.tsx'));
 
 type Params = Record<string, string>;
 const ROUTES: [string, (p: Params) => ReactNode][] = [
@@ -33,6 +35,8 @@ const ROUTES: [string, (p: Params) => ReactNode][] = [
   ['/settings/api-keys', () => <ApiKeys />],
   ['/settings/audit', () => <Audit />],
   ['/settings/security', () => <Security />],
+  ['/settings/integrations', () => <Integrations />],
+  ['/settings/usage', () => <Usage />],
 ];
 
 function Page({ path }: { path: string }) {

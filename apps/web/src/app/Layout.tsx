@@ -9,6 +9,8 @@ const NAV = [
   { to: '/workflows', label: 'Workflows' },
   { to: '/runs', label: 'Runs' },
   { to: '/settings/members', label: 'Members' },
+  { to: '/settings/integrations', label: 'Integrations' },
+  { to: '/settings/usage', label: 'Usage & budget' },
   { to: '/settings/api-keys', label: 'API keys' },
   { to: '/settings/audit', label: 'Audit log' },
   { to: '/settings/security', label: 'Security' },
