@@ -65,20 +65,6 @@ async function measureLoad(context: BrowserContext, url: string, ready: (page: P
   };
 }
 
-/**
- * Connects two steps until the canvas has `edges` connections: the server's validation may resize a step
- * (its issue list appears or goes) between reading a handle's position and the drag, which then misses.
- */
-async function connectUntil(page: Page, from: string, to: string, edges: number) {
-  const count = () => page.locator('.react-flow__edge').count();
-  await expect
-    .poll(async () => {
-      if ((await count()) < edges) await connectHandles(page, from, to);
-      return count();
-    }, WAIT)
-    .toBe(edges);
-}
-
 describe('the studio in Chromium', () => {
   it('sign up → agent → three-step workflow built by dragging → run → every step completes → timeline', async () => {
     const fresh = await browser.newContext({ viewport: { width: WIDTH, height: 800 } });
@@ -137,8 +123,8 @@ describe('the studio in Chromium', () => {
       await page.getByTestId(`palette-${type}`).dragTo(pane, { targetPosition: { x, y } });
     }
     await expect.poll(() => page.locator('.react-flow__node').count(), WAIT).toBe(3);
-    await connectUntil(page, 'agent_1', 'agent_2', 1);
-    await connectUntil(page, 'agent_2', 'output_1', 2);
+    await connectHandles(page, 'agent_1', 'agent_2');
+    await connectHandles(page, 'agent_2', 'output_1');
     // Unconfigured agents are flagged on the node itself by the server's validation.
     await page.locator('[data-testid="node-agent_1"] .step-issues').waitFor();
     for (const id of ['agent_1', 'agent_2']) {
