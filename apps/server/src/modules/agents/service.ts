@@ -1,12 +1,13 @@
 import type { CreateAgentBody, UpdateAgentBody } from '@aiops/contracts';
-import { type ModelPort, renderString } from '@aiops/core';
-import { agents } from '@aiops/db';
+import { badRequest, type ModelPort, renderString } from '@aiops/core';
+import { agents, type Tx } from '@aiops/db';
 import * as engine from '@aiops/engine';
 import { and, desc, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import { authOf } from '../../http/auth.ts';
 import { after, cursorTime, page } from '../../http/pagination.ts';
 import { audit, tenant } from '../../http/tenant.ts';
+import { findIntegration } from '../integrations/repo.ts';
 import { agentDto, agentVersionDto } from './dto.ts';
 
 export async function listAgents(
@@ -38,9 +39,29 @@ export async function listAgents(
   });
 }
 
+/**
+ * An agent's integration must be one of the organization's, for the provider of the agent's model (checked
+ * at save time rather than at the first run).
+ */
+async function checkIntegration(tx: Tx, integrationId: string | null | undefined, model: string) {
+  if (!integrationId) return;
+  const row = await findIntegration(tx, integrationId);
+  if (!row)
+    throw badRequest(`integrationId ${integrationId} is not an integration of this organization`, {
+      issues: [{ path: 'body.integrationId', message: 'no such integration' }],
+    });
+  const provider = model.slice(0, model.indexOf(':'));
+  if (row.provider !== provider)
+    throw badRequest(
+      `integration "${row.name}" is for ${row.provider}, but the model ${model} is ${provider}: pick a ${provider} integration or change the model`,
+      { issues: [{ path: 'body.integrationId', message: `not a ${provider} integration` }] },
+    );
+}
+
 export function createAgent(request: FastifyRequest, body: CreateAgentBody) {
   const auth = authOf(request);
   return tenant(request, async (tx) => {
+    await checkIntegration(tx, body.integrationId, body.model);
     const row = await engine.createAgent(tx, auth.organizationId, body, auth.userId);
     const dto = agentDto(row);
     await audit(tx, request, { entityType: 'agent', entityId: row.id, action: 'created', after: dto });
@@ -55,6 +76,12 @@ export function getAgent(request: FastifyRequest, id: string) {
 export function updateAgent(request: FastifyRequest, id: string, body: UpdateAgentBody) {
   return tenant(request, async (tx) => {
     const before = agentDto(await engine.getAgent(tx, id));
+    if (body.integrationId !== undefined || body.model !== undefined)
+      await checkIntegration(
+        tx,
+        body.integrationId !== undefined ? body.integrationId : before.integrationId,
+        body.model ?? before.model,
+      );
     const row = await engine.updateAgent(tx, id, body, authOf(request).userId);
     const dto = agentDto(row);
     await audit(tx, request, { entityType: 'agent', entityId: id, action: 'updated', before, after: dto });

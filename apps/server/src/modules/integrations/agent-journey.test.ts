@@ -45,6 +45,23 @@ describe(`an agent with an integration and an MCP tool, on ${testBackend()}`, ()
       credentials: { apiKey: KEY },
     });
     expect(integration.status, JSON.stringify(integration.body)).toBe(201);
+    // An agent names an integration of its organization, for its model's provider; checked when saved.
+    const wrongProvider = await api('POST', '/agents', {
+      name: 'Mismatch',
+      model: 'anthropic:claude-haiku-4-5',
+      promptTemplate: 'hi',
+      integrationId: integration.body.id,
+    });
+    expect(wrongProvider.status).toBe(400);
+    expect(wrongProvider.body.error.message).toMatch(/is for openai/);
+    const unknown = await api('POST', '/agents', {
+      name: 'Ghost',
+      model: 'openai:gpt-4o-mini',
+      promptTemplate: 'hi',
+      integrationId: '00000000-0000-4000-8000-000000000000',
+    });
+    expect(unknown.status).toBe(400);
+
     const agent = await api('POST', '/agents', {
       name: 'Calculator',
       model: 'openai:gpt-4o-mini',
