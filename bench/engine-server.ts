@@ -5,7 +5,7 @@
 import { generateKey, parseKeyring, SecretBox } from '@aiops/core';
 import { openDb } from '@aiops/db';
 import { Worker } from '@aiops/engine';
-import { createSimulatorProvider, warmTokenizer } from '@aiops/providers';
+import { warmTokenizer } from '@aiops/providers';
 import { buildApp } from '@aiops/server';
 
 const target = process.argv[2]!;
@@ -15,11 +15,10 @@ const db = await openDb(
     ? { kind: 'postgres', url: target, poolSize: 20, migrate: false }
     : { kind: 'pglite', dataDir: target },
 );
-const model = createSimulatorProvider();
 const unlimited = { userPerMinute: 1e9, orgPerMinute: 1e9 };
+// The product's own model port (integrations, price overrides, response cache) in front of the simulator.
 const app = await buildApp({
   db,
-  model,
   secrets: new SecretBox(parseKeyring(`bench:${generateKey()}`)),
   logLevel: 'warn',
   settings: {
@@ -31,7 +30,7 @@ const app = await buildApp({
 });
 const worker = new Worker(
   db,
-  model,
+  app.engine.model,
   { concurrency: Number(process.env.BENCH_WORKER_CONCURRENCY ?? 256), claimBatch: 64 },
   app.log,
 );
