@@ -88,6 +88,10 @@ async function throughput(url: string, key: string, call: ReturnType<typeof api>
   await waitIdle(call, wf.id);
   const done = performance.now() - t0;
   const bad = result.non2xx + result.errors;
+  if (bad)
+    console.log(
+      `  (errors: ${result.non2xx} non-2xx ${JSON.stringify(result.statusCodeStats)}, ${result.errors} client errors of which ${result.timeouts} timeouts)`,
+    );
   return {
     accepted: RUNS / (accepted / 1000),
     executions: RUNS / (done / 1000),
