@@ -102,15 +102,16 @@ describe(`pause, resume, retry on ${testBackend()}`, () => {
     });
     const id = await h.start(wf);
     await expect.poll(() => stepStatus(id, 'a'), { timeout: 10_000 }).toBe('running');
+    const pausedFrom = Date.now() - 5000; // the database's clock may be slightly behind
     const paused = await tenant((tx) => pauseRun(tx, id));
     expect(paused.status).toBe('paused');
-    expect(paused.pausedAt).toBeTruthy();
+    expect(paused.pausedAt!.getTime()).toBeGreaterThanOrEqual(pausedFrom);
     await expect.poll(() => stepStatus(id, 'a'), { timeout: 10_000 }).toBe('completed');
     await new Promise((r) => setTimeout(r, 400));
     expect(await stepStatus(id, 'b')).toBe('ready');
     expect(await status(id)).toBe('paused');
     const resumed = await tenant((tx) => resumeRun(tx, id));
-    expect(resumed.resumedAt).toBeTruthy();
+    expect(resumed.resumedAt!.getTime()).toBeGreaterThanOrEqual(paused.pausedAt!.getTime());
     expect((await h.wait(id)).status).toBe('completed');
     await expect(tenant((tx) => pauseRun(tx, id))).rejects.toMatchObject({ code: 'invalid_transition' });
   });

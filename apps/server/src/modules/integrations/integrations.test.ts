@@ -224,6 +224,7 @@ describe(`integrations API on ${testBackend()}`, () => {
 
   it('test calls the provider once and sets connected; a refused key sets error with last_error, no secret', async () => {
     fake.reply({ kind: 'text', text: 'OK', usage: { input: 12, output: 1 } });
+    const testedFrom = Date.now() - 5000; // the database's clock may be slightly behind
     const ok = await call(s, 'POST', `/api/v1/integrations/${openaiId}/test`, {
       token: owner.token,
       body: {},
@@ -236,8 +237,8 @@ describe(`integrations API on ${testBackend()}`, () => {
       error: null,
     });
     expect(ok.body.integration).toMatchObject({ status: 'connected', lastError: null });
-    expect(ok.body.integration.lastTestedAt).toBeTruthy();
-    expect(ok.body.integration.connectedAt).toBeTruthy();
+    expect(Date.parse(ok.body.integration.lastTestedAt)).toBeGreaterThanOrEqual(testedFrom);
+    expect(Date.parse(ok.body.integration.connectedAt)).toBeGreaterThanOrEqual(testedFrom);
     const sent = fake.exchanges.at(-1)!.request;
     expect(sent.headers.authorization).toBe(`Bearer ${KEY}`);
     expect(sent.body).toMatchObject({ model: 'gpt-4o-mini' });
@@ -345,7 +346,7 @@ describe(`integrations API on ${testBackend()}`, () => {
     expect(after.requests).toBe(before.requests + 1);
     expect(after.totalTokens).toBe(before.totalTokens + 1500);
     expect(Number(after.costUsd) - Number(before.costUsd)).toBeCloseTo(0.00045, 12);
-    expect(after.lastUsedAt).toBeTruthy();
+    expect(Date.parse(after.lastUsedAt)).toBeGreaterThan(Date.parse(before.lastUsedAt ?? '1970-01-01'));
 
     const usage = await call(s, 'GET', `/api/v1/integrations/${compat.body.id}/usage`, {
       token: owner.token,

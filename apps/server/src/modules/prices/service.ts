@@ -7,7 +7,6 @@ import type { FastifyRequest } from 'fastify';
 import { authOf } from '../../http/auth.ts';
 import { audit, tenant } from '../../http/tenant.ts';
 import type { PriceOverrides } from '../../services/model-data.ts';
-import { toModelPrice } from '../../services/model-data.ts';
 
 type Row = typeof modelPrices.$inferSelect;
 
@@ -168,5 +167,3 @@ export async function deletePrice(request: FastifyRequest, prices: PriceOverride
   });
   prices.invalidate(orgId);
 }
-
-export { toModelPrice };

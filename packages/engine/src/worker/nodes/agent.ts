@@ -99,23 +99,25 @@ async function callOnce(
     const recalled = `Relevant memories:\n${recall.memories.map((m) => `- ${m.replace(/\n/g, ' ')}`).join('\n')}`;
     system = system ? `${system}\n\n${recalled}` : recalled;
   }
-  const input = {
+  // What the model is sent, as the attempt records it (the memory part says what was recalled).
+  const call = {
     model: s.model,
     ...(system !== undefined ? { system } : {}),
     prompt,
     ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
     ...(s.topP !== undefined ? { topP: s.topP } : {}),
     ...(s.maxTokens !== undefined ? { maxTokens: s.maxTokens } : {}),
-    ...(scope
-      ? {
-          memory: {
-            ...(scope.threadKey ? { threadKey: scope.threadKey } : {}),
-            messages: recall?.messages.length ?? 0,
-            recalled: recall?.memories.length ?? 0,
-          },
-        }
-      : {}),
   };
+  const input = scope
+    ? {
+        ...call,
+        memory: {
+          ...(scope.threadKey ? { threadKey: scope.threadKey } : {}),
+          messages: recall?.messages.length ?? 0,
+          recalled: recall?.memories.length ?? 0,
+        },
+      }
+    : call;
   const budget = budgetFor(step, ctx, s.costLimit);
   const { tools, close } = await agentTools(s.tools, s.toolConfigs, ctx, step.organizationId);
   const index = typeof context.index === 'number' && node.forEach !== undefined ? context.index : undefined;
@@ -127,13 +129,8 @@ async function callOnce(
   });
   try {
     const res = await ctx.model.call({
-      model: s.model,
-      ...(system !== undefined ? { system } : {}),
-      prompt,
+      ...call,
       ...(recall?.messages.length ? { messages: recall.messages } : {}),
-      ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
-      ...(s.topP !== undefined ? { topP: s.topP } : {}),
-      ...(s.maxTokens !== undefined ? { maxTokens: s.maxTokens } : {}),
       ...(s.output ? { outputSchema: s.output } : {}),
       ...(s.integrationId ? { integrationId: s.integrationId } : {}),
       ...(s.simulate ? { simulate: s.simulate as never } : {}),
