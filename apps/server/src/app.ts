@@ -32,6 +32,7 @@ import { makeAuthenticator } from './services/authenticate.ts';
 import { createMailer } from './services/mailer.ts';
 import { DbResponseCache, PriceOverrides } from './services/model-data.ts';
 import { AccessTokens, SECRET_TOKEN_PATTERN } from './services/tokens.ts';
+import { registerOutbound } from './services/outbound.ts';
 import { resolveSettings, type SettingsInput } from './settings.ts';
 import { VERSION } from './version.ts';
 
@@ -163,6 +164,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         log: app.log,
         priceOverrides: prices.lookup,
         cache: new DbResponseCache(options.db),
+        privateNetworkCategories: settings.privateNetworkCategories,
       }),
   };
   const apiKeyCache = new ApiKeyCache();
@@ -179,6 +181,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     prices,
   };
   app.decorate('engine', engine);
+  registerOutbound(app, settings.privateNetworkCategories);
   app.addHook('onClose', async () => {
     await engine.watcher.close();
     await apiKeyCache.stop();

@@ -62,11 +62,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
         mailFrom: config.mail.from,
         redisUrl: config.redisUrl,
         oauth: config.oauth,
+        privateNetworkCategories: config.worker.privateNetworkCategories,
       },
     });
     if (config.demo && config.role !== 'worker') demo = await seedDemo(db);
     if (config.role !== 'api') {
-      const embeddings = createEmbeddingPort({ resolveIntegration: integrationResolver(db, secrets) });
+      const embeddings = createEmbeddingPort({
+        resolveIntegration: integrationResolver(db, secrets, config.worker.privateNetworkCategories),
+      });
       worker = new Worker(db, app.engine.model, { ...config.worker, embeddings }, app.log);
       await worker.start();
     }

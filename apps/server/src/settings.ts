@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { OAuthConfig } from '@aiops/config';
+import type { AddressCategory } from '@aiops/providers';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit.ts';
 
 /** Identity settings of the server; every field has a default so tests can build an app with none. */
@@ -18,6 +19,8 @@ export interface ServerSettings {
   rateLimits: RateLimitSettings;
   /** Lifetime of email verification and password reset links. */
   emailTokenTtlSeconds: number;
+  /** What an organization's "allow private networks" unlocks (AIOPS_PRIVATE_NETWORK_CATEGORIES). */
+  privateNetworkCategories: readonly AddressCategory[] | undefined;
 }
 
 export type SettingsInput = Partial<Omit<ServerSettings, 'rateLimits'>> & {
@@ -36,6 +39,7 @@ export function resolveSettings(input: SettingsInput = {}): ServerSettings {
     oauth: input.oauth ?? {},
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...input.rateLimits },
     emailTokenTtlSeconds: input.emailTokenTtlSeconds ?? 86_400,
+    privateNetworkCategories: input.privateNetworkCategories,
   };
 }
 

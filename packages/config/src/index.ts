@@ -1,5 +1,8 @@
 import type { z } from 'zod';
-import { envSchema } from './schema.ts';
+import { envSchema, type PRIVATE_NETWORK_CATEGORIES } from './schema.ts';
+
+export { PRIVATE_NETWORK_CATEGORIES } from './schema.ts';
+export type PrivateNetworkCategory = (typeof PRIVATE_NETWORK_CATEGORIES)[number];
 
 export type DatabaseConfig =
   | { kind: 'pglite'; dataDir: string }
@@ -17,7 +20,14 @@ export interface Config {
   role: 'all' | 'api' | 'worker';
   /** Seed a demo user, organization and workflows into an empty database (auto: only on PGlite). */
   demo: boolean;
-  worker: { concurrency: number; leaseMs: number; pollMs: number; mcpStdioCommands: string[] };
+  worker: {
+    concurrency: number;
+    leaseMs: number;
+    pollMs: number;
+    mcpStdioCommands: string[];
+    /** AIOPS_PRIVATE_NETWORK_CATEGORIES; undefined: the default set. */
+    privateNetworkCategories: PrivateNetworkCategory[] | undefined;
+  };
   trustProxy: boolean;
   encryption: {
     /** `id:base64key,…` from AIOPS_ENCRYPTION_KEYS; unset: keys come from `keyFile` (created if missing). */
@@ -123,6 +133,7 @@ export function loadConfig(
       mcpStdioCommands: e.AIOPS_MCP_STDIO_COMMANDS.split(',')
         .map((c) => c.trim())
         .filter(Boolean),
+      privateNetworkCategories: e.AIOPS_PRIVATE_NETWORK_CATEGORIES,
     },
     trustProxy: e.AIOPS_TRUST_PROXY,
     encryption: {

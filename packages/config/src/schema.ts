@@ -4,6 +4,17 @@ import { z } from 'zod';
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
+/** Address categories an operator may let organizations reach (packages/providers/src/net/address.ts). */
+export const PRIVATE_NETWORK_CATEGORIES = [
+  'loopback',
+  'private',
+  'cgnat',
+  'link-local',
+  'unique-local',
+  'metadata',
+  'reserved',
+] as const;
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 const postgresUrl = z
@@ -54,6 +65,20 @@ export const envSchema = z.object({
   AIOPS_WORKER_CONCURRENCY: optional(z.coerce.number().int().min(1).max(10_000)).default(64),
   AIOPS_WORKER_LEASE_MS: optional(z.coerce.number().int().min(1000).max(3_600_000)).default(30_000),
   AIOPS_WORKER_POLL_MS: optional(z.coerce.number().int().min(10).max(60_000)).default(500),
+  /**
+   * What an organization's "allow private networks" unlocks for outbound HTTP (tools, MCP, provider base
+   * URLs): comma-separated categories, or `none` (no organization may reach private addresses).
+   */
+  AIOPS_PRIVATE_NETWORK_CATEGORIES: optional(
+    z
+      .string()
+      .transform((v) => (v.trim() === 'none' ? [] : v.split(',').map((c) => c.trim())))
+      .refine(
+        (list) => list.every((c) => (PRIVATE_NETWORK_CATEGORIES as readonly string[]).includes(c)),
+        `must be none or a comma-separated list of ${PRIVATE_NETWORK_CATEGORIES.join(', ')}`,
+      )
+      .transform((list) => list as (typeof PRIVATE_NETWORK_CATEGORIES)[number][]),
+  ),
   /** Commands an agent's MCP server may start over stdio, comma-separated (none by default). */
   AIOPS_MCP_STDIO_COMMANDS: optional(z.string().max(10_000)).default(''),
   AIOPS_TRUST_PROXY: optional(z.enum(['true', 'false']))

@@ -16,6 +16,7 @@
  */
 import type { EmbeddingPort } from '@aiops/core';
 import type { Database } from '@aiops/db';
+import type { AddressCategory, HostLookup } from '@aiops/providers';
 
 export interface Logger {
   debug(obj: object, msg?: string): void;
@@ -59,6 +60,13 @@ export interface WorkerOptions {
   maxDepth: number;
   /** Commands an agent's MCP server may run over stdio (the operator's allow-list; none by default). */
   mcpStdioCommands: readonly string[];
+  /**
+   * What an organization that allows private networks may reach (the operator's
+   * AIOPS_PRIVATE_NETWORK_CATEGORIES); default `DEFAULT_PRIVATE_CATEGORIES`.
+   */
+  privateNetworkCategories?: readonly AddressCategory[];
+  /** Name resolution for outbound checks (tests); default the system's. */
+  lookup?: HostLookup;
   /** Embeddings for agents' semantic memory; without it only short-term memory works. */
   embeddings?: EmbeddingPort;
 }

@@ -14,6 +14,7 @@ import {
   isProviderId,
   type ProviderId,
   parseModelId,
+  providerFetch,
   type ResolvedIntegration,
 } from './language-models.ts';
 
@@ -53,7 +54,7 @@ async function embeddingModel(
   const common = {
     apiKey: integration.apiKey,
     baseURL: integration.baseUrl ?? DEFAULT_BASE_URLS[provider],
-    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+    fetch: providerFetch(integration, fetchImpl),
   };
   switch (provider) {
     case 'openai': {

@@ -17,6 +17,7 @@
 import { AppError, type ModelErrorCode } from '@aiops/core';
 import { APICallError, LoadAPIKeyError, NoObjectGeneratedError, NoSuchModelError, RetryError } from 'ai';
 import { abortError } from './abort.ts';
+import { blockedCause } from './net/resolve.ts';
 
 const STATUS: Record<ModelErrorCode, number> = {
   provider_rate_limited: 429,
@@ -39,13 +40,29 @@ export function modelError(
   }) as AppError & { code: ModelErrorCode };
 }
 
-/** Removes secrets (and anything shaped like a provider key) from a provider's message. */
+/** Removes secrets (and anything shaped like a provider key or a credential) from a provider's message. */
 export function scrub(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text;
   for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[redacted]');
   // OpenAI echoes a masked key ("sk-proj-****abcd"); other providers' keys have known prefixes.
-  return out.replace(/\b(?:(?:sk|pk|xai|pplx|gsk)-[-_A-Za-z0-9*]{8,}|AIza[-_A-Za-z0-9]{30,})/g, '[redacted]');
+  return out
+    .replace(/\b(?:(?:sk|pk|xai|pplx|gsk)-[-_A-Za-z0-9*]{8,}|AIza[-_A-Za-z0-9]{30,})/g, '[redacted]')
+    .replace(/\b(Bearer|Basic)\s+[-._~+/A-Za-z0-9]+=*/gi, '$1 [redacted]')
+    .replace(
+      /\b([-\w]*(?:key|token|secret|password|passwd|auth\w*|cookie|session)[-\w]*)(["']?\s*[:=]\s*["']?)[^\s"',;&}]+/gi,
+      '$1$2[redacted]',
+    );
 }
+
+/** Longest excerpt of an upstream's own text that reaches a caller. */
+export const EXCERPT_CHARS = 200;
+
+/** A short, scrubbed, single-line excerpt of an upstream's text (its error body, say). */
+export function excerpt(text: string, secrets: readonly (string | undefined)[] = []): string {
+  const line = scrub(text, secrets).replace(/\s+/g, ' ').trim();
+  return line.length > EXCERPT_CHARS ? `${line.slice(0, EXCERPT_CHARS)}…` : line;
+}
+
 
 /** Milliseconds to wait before retrying, from `retry-after-ms`, `retry-after` (seconds or HTTP date) or Google's RetryInfo. */
 export function retryAfterMs(
@@ -89,7 +106,7 @@ function providerMessage(body: string | undefined): string | undefined {
   } catch {
     // not JSON: fall through
   }
-  return body.slice(0, 300);
+  return body;
 }
 
 /** Google answers a bad API key with 400 INVALID_ARGUMENT, reason API_KEY_INVALID. */
@@ -125,14 +142,22 @@ export interface ClassifyContext {
 export function classifyProviderError(error: unknown, ctx: ClassifyContext): Error {
   if (ctx.signal.aborted) return abortError(ctx.signal);
   if (error instanceof AppError) return error;
-  const e = RetryError.isInstance(error) ? (error.lastError ?? error) : error;
   const provider = ctx.model.slice(0, ctx.model.indexOf(':'));
+  const blocked = blockedCause(error);
+  if (blocked)
+    return modelError('provider_invalid_request', `the ${provider} base URL is refused: ${blocked.message}`, {
+      model: ctx.model,
+      provider: provider,
+      reason: 'address_blocked',
+      ...blocked.details,
+    });
+  const e = RetryError.isInstance(error) ? (error.lastError ?? error) : error;
   const base = { model: ctx.model, provider };
 
   if (APICallError.isInstance(e)) {
     const status = e.statusCode;
     const code = codeForStatus(status, e.isRetryable, e.responseBody);
-    const said = scrub(providerMessage(e.responseBody) ?? e.message, ctx.secrets);
+    const said = excerpt(providerMessage(e.responseBody) ?? e.message, ctx.secrets);
     const details: Record<string, unknown> = { ...base, providerStatus: status ?? null };
     if (code === 'provider_rate_limited') {
       const wait = retryAfterMs(e.responseHeaders, e.responseBody);
@@ -155,9 +180,9 @@ export function classifyProviderError(error: unknown, ctx: ClassifyContext): Err
       },
     );
   if (e instanceof Error && e.name === 'AI_InvalidArgumentError')
-    return modelError('provider_invalid_request', scrub(e.message, ctx.secrets), base);
+    return modelError('provider_invalid_request', excerpt(e.message, ctx.secrets), base);
   if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError'))
     return modelError('provider_unavailable', `${provider} did not answer in time`, base);
   const message = e instanceof Error ? e.message : String(e);
-  return modelError('provider_unavailable', `${provider} call failed: ${scrub(message, ctx.secrets)}`, base);
+  return modelError('provider_unavailable', `${provider} call failed: ${excerpt(message, ctx.secrets)}`, base);
 }

@@ -26,7 +26,15 @@ export {
   SIMULATOR_EMBEDDING_DIMENSIONS,
   simulatorEmbedding,
 } from './embeddings.ts';
-export { type ClassifyContext, classifyProviderError, modelError, retryAfterMs, scrub } from './errors.ts';
+export {
+  type ClassifyContext,
+  classifyProviderError,
+  EXCERPT_CHARS,
+  excerpt,
+  modelError,
+  retryAfterMs,
+  scrub,
+} from './errors.ts';
 export { schemaProblem } from './json-schema.ts';
 export {
   DEFAULT_BASE_URLS,
@@ -70,22 +78,42 @@ export {
 } from './simulator.ts';
 export { countTokens, TOKENIZER_ENCODING, warmTokenizer } from './tokenizer.ts';
 export {
-  checkedAddress,
+  ADDRESS_CATEGORIES,
+  type AddressCategory,
+  categorize,
+  DEFAULT_PRIVATE_CATEGORIES,
   type HostLookup,
+  type OutboundPolicy,
+  type OutboundPolicyInput,
+  outboundPolicy,
+  PUBLIC_ONLY,
+  type ResolvedAddress,
+  refusal,
+} from './net/address.ts';
+export { guardedFetch } from './net/fetch.ts';
+export {
+  addressBlocked,
+  checkedAddress,
+  isAddressBlocked,
+  systemLookup,
+  urlRefusal,
+} from './net/resolve.ts';
+export { outboundConfigIssues } from './net/config-issues.ts';
+export {
   type HttpRequestToolConfig,
   type HttpToolResult,
+  httpRequestConfig,
   httpRequestTool,
-  type ResolvedAddress,
+  isCredentialHeader,
   runHttpRequest,
-  systemLookup,
 } from './tools/http-request.ts';
-export { type AddressCategory, categorize, type NetworkPolicy, refusal } from './tools/ip-policy.ts';
 export { type JsonTransformToolConfig, jsonTransformTool, runJsonTransform } from './tools/json-transform.ts';
 export {
   connectMcpServer,
   type McpConnectOptions,
   type McpServerConfig,
   type McpTools,
+  mcpServerConfig,
   mcpToolName,
 } from './tools/mcp.ts';
 export { createTool, isToolKind, TOOL_KINDS, type ToolConfigs, type ToolKind } from './tools/registry.ts';

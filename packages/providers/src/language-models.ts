@@ -11,6 +11,8 @@
 import { createHash } from 'node:crypto';
 import type { LanguageModel } from 'ai';
 import { modelError } from './errors.ts';
+import { type OutboundPolicy, PUBLIC_ONLY } from './net/address.ts';
+import { guardedFetch } from './net/fetch.ts';
 
 export const PROVIDERS = [
   'openai',
@@ -55,6 +57,16 @@ export interface ResolvedIntegration {
    * for Ollama, false otherwise).
    */
   config: Record<string, unknown>;
+  /**
+   * The organization's outbound policy (the server's, never the integration's config): every connection to
+   * the base URL is resolved, judged and pinned by it. Absent: public addresses only.
+   */
+  network?: OutboundPolicy;
+}
+
+/** The fetch a provider package gets: the caller's own (tests), else one that obeys the outbound policy. */
+export function providerFetch(integration: ResolvedIntegration, fetchImpl?: typeof fetch): typeof fetch {
+  return fetchImpl ?? guardedFetch(integration.network ?? PUBLIC_ONLY);
 }
 
 /**
@@ -108,7 +120,7 @@ async function factoryFor(
   const apiKey = integration.apiKey;
   const baseURL = integration.baseUrl ?? DEFAULT_BASE_URLS[provider];
   const headers = stringRecord(integration.config.headers);
-  const common = { apiKey, baseURL, headers, ...(fetchImpl ? { fetch: fetchImpl } : {}) };
+  const common = { apiKey, baseURL, headers, fetch: providerFetch(integration, fetchImpl) };
   switch (provider) {
     case 'openai': {
       const { createOpenAI } = await import('@ai-sdk/openai');
@@ -221,10 +233,30 @@ export function createLanguageModelSource(options: LanguageModelSourceOptions) {
   };
 }
 
+const lookupIds = new WeakMap<object, number>();
+let lookupCount = 0;
+
+/** The policy as part of a cache key: its categories, and which injected resolver (if any). */
+function policyKey(policy: OutboundPolicy | undefined): string {
+  const p = policy ?? PUBLIC_ONLY;
+  let lookup = 0;
+  if (p.lookup) {
+    lookup = lookupIds.get(p.lookup) ?? ++lookupCount;
+    lookupIds.set(p.lookup, lookup);
+  }
+  return `${[...p.allow].sort().join(',')}|${lookup}`;
+}
+
 function fingerprint(provider: string, integration: ResolvedIntegration): string {
   return createHash('sha256')
     .update(
-      JSON.stringify([provider, integration.apiKey ?? '', integration.baseUrl ?? '', integration.config]),
+      JSON.stringify([
+        provider,
+        integration.apiKey ?? '',
+        integration.baseUrl ?? '',
+        integration.config,
+        policyKey(integration.network),
+      ]),
     )
     .digest('base64url');
 }

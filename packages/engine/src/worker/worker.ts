@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { backoffDelayMs, type ModelPort } from '@aiops/core';
 import { type Database, queryRows } from '@aiops/db';
+import { type OutboundPolicy, outboundPolicy } from '@aiops/providers';
 import { sql } from 'drizzle-orm';
 import { Catalog, type CompiledVersion } from '../catalog.ts';
 import { AgentMemory } from '../memory.ts';
@@ -307,10 +308,13 @@ export class Worker {
     for (const step of continued) this.begin(step);
   }
 
-  private readonly networks = new Map<string, { at: number; value: { allowPrivateNetworks: boolean } }>();
+  private readonly networks = new Map<string, { at: number; value: OutboundPolicy }>();
 
-  /** An organization's network policy for tools (`settings.allowPrivateNetworks`), cached 30 s. */
-  private async networkOf(organizationId: string): Promise<{ allowPrivateNetworks: boolean }> {
+  /**
+   * An organization's outbound policy for tools: its `settings.allowPrivateNetworks` with the operator's
+   * private categories, cached 30 s.
+   */
+  private async networkOf(organizationId: string): Promise<OutboundPolicy> {
     const hit = this.networks.get(organizationId);
     if (hit && Date.now() - hit.at < 30_000) return hit.value;
     const [row] = await this.db.system((tx) =>
@@ -319,7 +323,11 @@ export class Worker {
         sql`SELECT (settings->>'allowPrivateNetworks')::boolean AS allow FROM organizations WHERE id = ${organizationId}`,
       ),
     );
-    const value = { allowPrivateNetworks: row?.allow === true };
+    const value = outboundPolicy({
+      allowPrivateNetworks: row?.allow === true,
+      privateCategories: this.options.privateNetworkCategories,
+      lookup: this.options.lookup,
+    });
     this.networks.set(organizationId, { at: Date.now(), value });
     return value;
   }

@@ -1,36 +1,24 @@
 /**
  * The `http_request` tool: a templated HTTP call (method, URL, headers, body filled from the tool's input)
  * with a timeout and a response size cap, that cannot be pointed at internal addresses:
- * - it resolves the host name itself and refuses it if any address it resolves to is not public
- *   (see ip-policy.ts), unless the organization allows private networks;
+ * - the outbound policy is the server's (`OutboundPolicy`, passed beside the config, never read from it):
+ *   the host is resolved and refused if any address it resolves to is not allowed (see ../net/);
  * - it then connects to the very address it checked (no second lookup, so no DNS rebinding);
  * - it follows redirects itself, checking every hop the same way, up to `maxRedirects`;
- * - credentials (`authorization`, `cookie`) are not carried to another origin.
+ * - credentials (`authorization`, `cookie`, and custom headers whose name says key, token, secret, auth,
+ *   session or password) are not carried to another origin.
  * An answer with any status is a result (the model can read a 404); failures to get one are errors.
  */
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
 import { AppError, type JsonSchema, type ModelTool } from '@aiops/core';
 import { abortError } from '../abort.ts';
-import { type NetworkPolicy, refusal } from './ip-policy.ts';
+import { type OutboundPolicy, PUBLIC_ONLY, type ResolvedAddress } from '../net/address.ts';
+import { pinnedLookup } from '../net/fetch.ts';
+import { checkedAddress } from '../net/resolve.ts';
 import { renderHeader, renderJson, renderText, renderUrl, TemplateError } from './template.ts';
 
-export interface ResolvedAddress {
-  address: string;
-  family: 4 | 6;
-}
-/** Resolves a host name to all its addresses (injectable, for tests and for a resolver of one's own). */
-export type HostLookup = (hostname: string) => Promise<ResolvedAddress[]>;
-
-export const systemLookup: HostLookup = async (hostname) =>
-  (await dnsLookup(hostname, { all: true, verbatim: true })).map((a) => ({
-    address: a.address,
-    family: a.family === 6 ? 6 : 4,
-  }));
-
-export interface HttpRequestToolConfig extends NetworkPolicy {
+export interface HttpRequestToolConfig {
   /** The name the model sees; default `http_request`. */
   name?: string;
   description?: string;
@@ -49,7 +37,27 @@ export interface HttpRequestToolConfig extends NetworkPolicy {
   maxResponseBytes?: number;
   /** Default 5. */
   maxRedirects?: number;
-  lookup?: HostLookup;
+}
+
+/** The fields of `HttpRequestToolConfig`: anything else in a stored config is ignored. */
+export const HTTP_REQUEST_FIELDS = [
+  'name',
+  'description',
+  'method',
+  'url',
+  'headers',
+  'body',
+  'inputSchema',
+  'timeoutMs',
+  'maxResponseBytes',
+  'maxRedirects',
+] as const;
+
+/** Keeps only the tool's own fields of a user-supplied config (policy fields and the like are dropped). */
+export function httpRequestConfig(config: Record<string, unknown>): HttpRequestToolConfig {
+  const out: Record<string, unknown> = {};
+  for (const k of HTTP_REQUEST_FIELDS) if (config[k] !== undefined) out[k] = config[k];
+  return out as unknown as HttpRequestToolConfig;
 }
 
 export interface HttpToolResult {
@@ -63,53 +71,14 @@ export interface HttpToolResult {
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+/** Headers that carry credentials: never sent on to another origin. */
+export const isCredentialHeader = (name: string) =>
+  /^(?:authorization|proxy-authorization|cookie|www-authenticate)$|key|token|secret|auth|session|passw|signature|credential/i.test(
+    name,
+  );
 
 export const toolError = (status: number, code: string, message: string, retryable: boolean, details = {}) =>
   new AppError(status, code, message, { retryable, details });
-
-function blocked(host: string, address: string, category: string): AppError {
-  return toolError(
-    403,
-    'tool_address_blocked',
-    `${host} resolves to ${address}, a ${category} address; the organization does not allow requests to private networks`,
-    false,
-    { host, address, category },
-  );
-}
-
-/** Resolves and checks a host; returns the address to connect to. */
-export async function checkedAddress(
-  hostname: string,
-  policy: NetworkPolicy,
-  lookup: HostLookup = systemLookup,
-): Promise<ResolvedAddress> {
-  const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
-  const literal = isIP(host);
-  const addresses: ResolvedAddress[] = literal
-    ? [{ address: host, family: literal === 6 ? 6 : 4 }]
-    : await lookup(host).catch((e: unknown) => {
-        throw toolError(502, 'tool_http_failed', `cannot resolve ${host}: ${(e as Error).message}`, true, {
-          host,
-        });
-      });
-  if (addresses.length === 0)
-    throw toolError(502, 'tool_http_failed', `${host} has no address`, true, { host });
-  for (const a of addresses) {
-    const why = refusal(a.address, policy);
-    if (why) throw blocked(host, a.address, why);
-  }
-  return addresses[0]!;
-}
-
-/** A `lookup` for net.connect that answers with the address already checked. */
-function pinned(target: ResolvedAddress): LookupFunction {
-  return (_hostname, options, callback) => {
-    if ((options as { all?: boolean }).all)
-      (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [target]);
-    else callback(null, target.address, target.family);
-  };
-}
 
 interface Outgoing {
   method: string;
@@ -133,7 +102,7 @@ function send(
         path: `${url.pathname}${url.search}`,
         method: out.method,
         headers: { ...out.headers, host: url.host },
-        lookup: pinned(target),
+        lookup: pinnedLookup(target),
         agent: false,
         signal,
       },
@@ -204,6 +173,7 @@ export async function runHttpRequest(
   config: HttpRequestToolConfig,
   input: unknown,
   signal: AbortSignal,
+  policy: OutboundPolicy = PUBLIC_ONLY,
 ): Promise<HttpToolResult> {
   let rendered: ReturnType<typeof render>;
   try {
@@ -218,7 +188,7 @@ export async function runHttpRequest(
   const maxRedirects = config.maxRedirects ?? 5;
   try {
     for (let hop = 0; ; hop++) {
-      const target = await checkedAddress(url.hostname, config, config.lookup);
+      const target = await checkedAddress(url.hostname, policy);
       const res = await send(url, target, out, deadline);
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
@@ -239,7 +209,8 @@ export async function runHttpRequest(
           out.body = undefined;
           delete out.headers['content-type'];
         }
-        if (next.origin !== url.origin) for (const h of CREDENTIAL_HEADERS) delete out.headers[h];
+        if (next.origin !== url.origin)
+          for (const h of Object.keys(out.headers)) if (isCredentialHeader(h)) delete out.headers[h];
         url = next;
         continue;
       }
@@ -260,13 +231,13 @@ export async function runHttpRequest(
   }
 }
 
-export function httpRequestTool(config: HttpRequestToolConfig): ModelTool {
+export function httpRequestTool(config: HttpRequestToolConfig, policy: OutboundPolicy = PUBLIC_ONLY): ModelTool {
   return {
     name: config.name ?? 'http_request',
     description:
       config.description ??
       `Sends an HTTP ${config.method ?? 'GET'} request to ${config.url} and returns the status, headers and body.`,
     inputSchema: config.inputSchema ?? { type: 'object', additionalProperties: true },
-    execute: (input, signal) => runHttpRequest(config, input, signal),
+    execute: (input, signal) => runHttpRequest(config, input, signal, policy),
   };
 }

@@ -6,12 +6,16 @@
  *   cannot collide, and made to fit what every provider accepts (`[A-Za-z0-9_-]`, at most 64 characters).
  * - A stdio server gets only the SDK's safe default environment plus what its config names, never this
  *   process's environment (which holds our secrets).
- * - An HTTP server's host is checked against the organization's network policy before connecting.
+ * - An HTTP server's every connection obeys the server's outbound policy (resolved, judged, pinned: see
+ *   ../net/); a config carries only transport, name, url and headers (`mcpServerConfig`).
+ * - Errors quote the server's own text only as a short, scrubbed excerpt.
  * - A tool result flagged `isError` becomes an error the model is told about.
  */
 import { AppError, type ModelTool } from '@aiops/core';
-import { checkedAddress, type HostLookup } from './http-request.ts';
-import type { NetworkPolicy } from './ip-policy.ts';
+import { excerpt } from '../errors.ts';
+import { type OutboundPolicy, PUBLIC_ONLY } from '../net/address.ts';
+import { guardedFetch } from '../net/fetch.ts';
+import { blockedCause, checkedAddress } from '../net/resolve.ts';
 
 export type McpServerConfig =
   | {
@@ -23,19 +27,33 @@ export type McpServerConfig =
       env?: Record<string, string>;
       cwd?: string;
     }
-  | ({
+  | {
       transport: 'http';
       name: string;
       url: string;
       headers?: Record<string, string>;
-      lookup?: HostLookup;
-    } & NetworkPolicy);
+    };
+
+const MCP_FIELDS = {
+  stdio: ['transport', 'name', 'command', 'args', 'env', 'cwd'],
+  http: ['transport', 'name', 'url', 'headers'],
+} as const;
+
+/** Keeps only a server config's own fields (policy fields and the like in stored JSON are dropped). */
+export function mcpServerConfig(raw: Record<string, unknown>): McpServerConfig {
+  const fields = raw.transport === 'stdio' ? MCP_FIELDS.stdio : MCP_FIELDS.http;
+  const out: Record<string, unknown> = {};
+  for (const k of fields) if (raw[k] !== undefined) out[k] = raw[k];
+  return out as unknown as McpServerConfig;
+}
 
 export interface McpConnectOptions {
   /** Only these tools (by the server's names); all by default. */
   include?: readonly string[];
   /** Per tool call; default 60 s. */
   timeoutMs?: number;
+  /** The organization's outbound policy for HTTP servers (default: public addresses only). */
+  policy?: OutboundPolicy;
 }
 
 export interface McpTools {
@@ -64,7 +82,7 @@ function resultValue(result: CallResult): unknown {
 
 function errorText(result: CallResult): string {
   const content = Array.isArray(result.content) ? (result.content as { type: string; text?: string }[]) : [];
-  return content.map((c) => c.text ?? '').join('\n') || 'the MCP tool reported an error';
+  return excerpt(content.map((c) => c.text ?? '').join('\n')) || 'the MCP tool reported an error';
 }
 
 /** Connects to an MCP server and returns its tools as `ModelTool`s; `close()` ends the session (and process). */
@@ -93,15 +111,23 @@ export async function connectMcpServer(
       );
     });
   } else {
+    const policy = options.policy ?? PUBLIC_ONLY;
     const url = new URL(config.url);
-    await checkedAddress(url.hostname, config, config.lookup);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw unavailable(`MCP server ${config.name}: only http and https URLs are allowed`, false);
+    await checkedAddress(url.hostname, policy);
     const { StreamableHTTPClientTransport } = await import(
       '@modelcontextprotocol/sdk/client/streamableHttp.js'
     );
-    const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers: config.headers } });
+    const transport = new StreamableHTTPClientTransport(url, {
+      requestInit: { headers: config.headers },
+      fetch: guardedFetch(policy),
+    });
     await client.connect(transport).catch((e: unknown) => {
+      const blocked = blockedCause(e);
+      if (blocked) throw blocked;
       throw unavailable(
-        `cannot connect to MCP server ${config.name} at ${url.origin}: ${(e as Error).message}`,
+        `cannot connect to MCP server ${config.name} at ${url.origin}: ${excerpt((e as Error).message)}`,
       );
     });
   }
@@ -122,7 +148,9 @@ export async function connectMcpServer(
           })
           .catch((e: unknown) => {
             if (signal.aborted) throw e;
-            throw unavailable(`MCP tool ${t.name} on ${config.name} failed: ${(e as Error).message}`);
+            const blocked = blockedCause(e);
+            if (blocked) throw blocked;
+            throw unavailable(`MCP tool ${t.name} on ${config.name} failed: ${excerpt((e as Error).message)}`);
           })) as CallResult;
         if (result.isError)
           throw new AppError(502, 'tool_failed', errorText(result), {

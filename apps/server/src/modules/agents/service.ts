@@ -7,6 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { authOf } from '../../http/auth.ts';
 import { after, cursorTime, page } from '../../http/pagination.ts';
 import { audit, tenant } from '../../http/tenant.ts';
+import { refuseUnsafeOutbound } from '../../services/outbound.ts';
 import { findIntegration } from '../integrations/repo.ts';
 import { agentDto, agentVersionDto } from './dto.ts';
 
@@ -62,6 +63,7 @@ export function createAgent(request: FastifyRequest, body: CreateAgentBody) {
   const auth = authOf(request);
   return tenant(request, async (tx) => {
     await checkIntegration(tx, body.integrationId, body.model);
+    await refuseUnsafeOutbound(tx, request, { toolConfigs: body.toolConfigs });
     const row = await engine.createAgent(tx, auth.organizationId, body, auth.userId);
     const dto = agentDto(row);
     await audit(tx, request, { entityType: 'agent', entityId: row.id, action: 'created', after: dto });
@@ -82,6 +84,7 @@ export function updateAgent(request: FastifyRequest, id: string, body: UpdateAge
         body.integrationId !== undefined ? body.integrationId : before.integrationId,
         body.model ?? before.model,
       );
+    if (body.toolConfigs !== undefined) await refuseUnsafeOutbound(tx, request, { toolConfigs: body.toolConfigs });
     const row = await engine.updateAgent(tx, id, body, authOf(request).userId);
     const dto = agentDto(row);
     await audit(tx, request, { entityType: 'agent', entityId: id, action: 'updated', before, after: dto });

@@ -77,7 +77,7 @@ export async function testIntegration(
   const prepared = await tenant(request, async (tx) => {
     const row = await findOr404(tx, id);
     try {
-      return { row, resolved: await resolvedOf(tx, secrets, row) };
+      return { row, resolved: await resolvedOf(tx, secrets, row, request.server.privateNetworkCategories) };
     } catch (e) {
       return { row, failed: errorOf(e, undefined) };
     }

@@ -12,6 +12,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { isAppError, type ModelPort, type ModelRequest, type ModelResult, type SecretBox } from '@aiops/core';
 import type { Database, Tx } from '@aiops/db';
 import {
+  type AddressCategory,
   createModelPort,
   type IntegrationResolver,
   type ModelPortOptions,
@@ -20,23 +21,21 @@ import {
   type ResponseCache,
 } from '@aiops/providers';
 import type { FastifyBaseLogger } from 'fastify';
+import { policyOf } from '../../services/outbound.ts';
 import * as repo from './repo.ts';
-import { baseUrlRefusal, decryptCredentials, effectiveBaseUrl } from './service.ts';
+import { decryptCredentials } from './service.ts';
 
-/** The decrypted settings of one integration row, as the model port takes them. */
+/**
+ * The decrypted settings of one integration row, as the model port takes them, with the organization's
+ * outbound policy: every connection to the base URL is resolved, judged and pinned by it.
+ */
 export async function resolvedOf(
   tx: Tx,
   secrets: SecretBox,
   row: repo.IntegrationRow,
+  privateCategories: readonly AddressCategory[] | undefined,
 ): Promise<ResolvedIntegration> {
-  const why = baseUrlRefusal(
-    effectiveBaseUrl(row.provider, row.config),
-    await repo.allowsPrivateNetworks(tx, row.organizationId),
-  );
-  if (why)
-    throw modelError('provider_invalid_request', `integration "${row.name}": ${why}`, {
-      integrationId: row.id,
-    });
+  const network = await policyOf(tx, row.organizationId, privateCategories);
   let apiKey: string | undefined;
   try {
     apiKey = decryptCredentials(secrets, row).apiKey;
@@ -53,6 +52,7 @@ export async function resolvedOf(
     ...(apiKey ? { apiKey } : {}),
     ...(typeof row.config.baseUrl === 'string' ? { baseUrl: row.config.baseUrl } : {}),
     config: row.config,
+    network,
   };
 }
 
@@ -60,7 +60,11 @@ export async function resolvedOf(
 const chosen = new AsyncLocalStorage<{ integrationId?: string }>();
 
 /** Loads the integration a call uses, in the caller's tenant (row-level security applies). */
-export function integrationResolver(db: Database, secrets: SecretBox): IntegrationResolver {
+export function integrationResolver(
+  db: Database,
+  secrets: SecretBox,
+  privateCategories?: readonly AddressCategory[],
+): IntegrationResolver {
   return (organizationId, integrationId, provider) =>
     db.withTenant(organizationId, async (tx) => {
       const row = integrationId
@@ -79,7 +83,7 @@ export function integrationResolver(db: Database, secrets: SecretBox): Integrati
           `integration "${row.name}" is disconnected: test it (POST /integrations/${row.id}/test) to reconnect`,
           { integrationId: row.id },
         );
-      const resolved = await resolvedOf(tx, secrets, row);
+      const resolved = await resolvedOf(tx, secrets, row, privateCategories);
       const call = chosen.getStore();
       if (call) call.integrationId = row.id;
       return resolved;
@@ -114,6 +118,8 @@ export interface AppModelPortOptions {
   log?: FastifyBaseLogger;
   /** The fetch provider packages use (tests may pass their own). */
   fetch?: typeof fetch;
+  /** What an organization's "allow private networks" unlocks (the operator's setting). */
+  privateNetworkCategories?: readonly AddressCategory[] | undefined;
   /** The organizations' price overrides. */
   priceOverrides?: ModelPortOptions['priceOverrides'];
   /** Where cached answers live (the opt-in response cache). */
@@ -123,7 +129,7 @@ export interface AppModelPortOptions {
 /** The model port of the server and its worker. */
 export function createAppModelPort(options: AppModelPortOptions): ModelPort {
   const inner = createModelPort({
-    resolveIntegration: integrationResolver(options.db, options.secrets),
+    resolveIntegration: integrationResolver(options.db, options.secrets, options.privateNetworkCategories),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.priceOverrides ? { priceOverrides: options.priceOverrides } : {}),
     ...(options.cache ? { cache: options.cache } : {}),

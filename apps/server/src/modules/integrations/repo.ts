@@ -114,15 +114,6 @@ export async function recordUsage(
     .where(eq(integrations.id, id));
 }
 
-/** The organization's `settings.allowPrivateNetworks` (lets base URLs point at private addresses). */
-export async function allowsPrivateNetworks(tx: Tx, organizationId: string): Promise<boolean> {
-  const [row] = await tx
-    .select({ allow: sql<boolean | null>`(${organizations.settings}->>'allowPrivateNetworks')::boolean` })
-    .from(organizations)
-    .where(eq(organizations.id, organizationId));
-  return row?.allow === true;
-}
-
 /** Step attempts on `provider`'s models in this organization, per model. */
 export async function usageByModel(tx: Tx, provider: string) {
   const rows = await tx

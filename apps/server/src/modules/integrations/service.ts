@@ -1,12 +1,12 @@
-import { isIP } from 'node:net';
 import type { CreateIntegrationBody, IntegrationDto, UpdateIntegrationBody } from '@aiops/contracts';
 import { badRequest, conflict, notFound, type SecretBox } from '@aiops/core';
 import type { Tx } from '@aiops/db';
-import { DEFAULT_BASE_URLS, isProviderId, refusal } from '@aiops/providers';
+import { DEFAULT_BASE_URLS, isProviderId, type OutboundPolicy, urlRefusal } from '@aiops/providers';
 import type { FastifyRequest } from 'fastify';
 import { authOf } from '../../http/auth.ts';
 import { audit, tenant } from '../../http/tenant.ts';
 import { isoOrNull } from '../../services/dto.ts';
+import { requestPolicy } from '../../services/outbound.ts';
 import * as repo from './repo.ts';
 
 /** Providers that answer without a key (local servers): credentials are optional for them. */
@@ -83,30 +83,20 @@ export function effectiveBaseUrl(provider: string, config: Record<string, unknow
 }
 
 /**
- * Why a base URL may not be used, or undefined. Like the `http_request` tool, model calls do not reach
- * loopback, private, link-local or cloud-metadata addresses unless the organization allows private
- * networks. Only literal addresses and `localhost` are judged here (hostnames are not resolved).
+ * Why a base URL may not be used, or undefined. Like the `http_request` tool, model calls reach only what the
+ * organization's outbound policy allows: the host is resolved and every address judged (a name that does not
+ * resolve now is accepted; every connection is checked again).
  */
-export function baseUrlRefusal(url: string | undefined, allowPrivateNetworks: boolean): string | undefined {
-  if (!url) return undefined;
-  let host: string;
-  try {
-    host = new URL(url).hostname;
-  } catch {
-    return `${url} is not a URL`;
-  }
-  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
-  const address = bare === 'localhost' || bare.endsWith('.localhost') ? '127.0.0.1' : bare;
-  if (!isIP(address)) return undefined;
-  const category = refusal(address, { allowPrivateNetworks });
-  return category
-    ? `${url} points at a ${category} address: set the organization's settings.allowPrivateNetworks to true to allow it`
-    : undefined;
+export async function baseUrlRefusal(
+  url: string | undefined,
+  policy: OutboundPolicy,
+): Promise<string | undefined> {
+  return url ? urlRefusal(url, policy) : undefined;
 }
 
 async function checkConfig(
   tx: Tx,
-  organizationId: string,
+  request: FastifyRequest,
   provider: string,
   config: Record<string, unknown>,
 ): Promise<void> {
@@ -118,10 +108,7 @@ async function checkConfig(
       },
     );
   }
-  const why = baseUrlRefusal(
-    effectiveBaseUrl(provider, config),
-    await repo.allowsPrivateNetworks(tx, organizationId),
-  );
+  const why = await baseUrlRefusal(effectiveBaseUrl(provider, config), await requestPolicy(tx, request));
   if (why) {
     throw badRequest(`config.baseUrl: ${why}`, {
       issues: [{ path: 'body.config.baseUrl', message: why }],
@@ -152,7 +139,7 @@ export async function createIntegration(
   }
   const id = crypto.randomUUID();
   return tenant(request, async (tx) => {
-    await checkConfig(tx, auth.organizationId, body.provider, body.config);
+    await checkConfig(tx, request, body.provider, body.config);
     const first = (await repo.countForProvider(tx, body.provider)) === 0;
     const isDefault = body.isDefault ?? first;
     if (isDefault && !first) await repo.clearOtherDefaults(tx, body.provider, id);
@@ -218,7 +205,7 @@ export function updateIntegration(
     const values: Parameters<typeof repo.updateIntegration>[2] = {};
     if (body.name !== undefined) values.name = body.name;
     if (body.config !== undefined) {
-      await checkConfig(tx, auth.organizationId, before.provider, body.config);
+      await checkConfig(tx, request, before.provider, body.config);
       values.config = body.config;
     }
     const rotated = body.credentials !== undefined;

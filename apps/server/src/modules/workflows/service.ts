@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { authOf } from '../../http/auth.ts';
 import { after, cursorTime, page } from '../../http/pagination.ts';
 import { audit, tenant } from '../../http/tenant.ts';
+import { refuseUnsafeOutbound } from '../../services/outbound.ts';
 import { summaryDto, versionDto, workflowDto } from './dto.ts';
 
 type Status = 'draft' | 'active' | 'paused' | 'archived';
@@ -38,6 +39,7 @@ export function createWorkflow(
 ) {
   const auth = authOf(request);
   return tenant(request, async (tx) => {
+    await refuseUnsafeOutbound(tx, request, { definition: body.definition });
     const row = await engine.createWorkflow(tx, {
       organizationId: auth.organizationId,
       definition: body.definition,
@@ -70,8 +72,10 @@ export async function updateWorkflow(
   const dto = await tenant(request, async (tx) => {
     const before = await engine.lockWorkflow(tx, id);
     let row = before;
-    if (body.definition !== undefined)
+    if (body.definition !== undefined) {
+      await refuseUnsafeOutbound(tx, request, { definition: body.definition });
       row = await engine.saveDefinition(tx, id, body.definition, auth.userId, body.changeNote);
+    }
     if (body.status !== undefined && body.status !== row.status) {
       [row] = (await tx
         .update(workflows)
@@ -171,6 +175,7 @@ export function importWorkflow(
       return row;
     };
     const converted = await engine.convertImport(body, lookup, query.name);
+    await refuseUnsafeOutbound(tx, request, { definition: converted.definition });
     const row = await engine.createWorkflow(tx, {
       organizationId: auth.organizationId,
       definition: converted.definition,

@@ -1,26 +1,21 @@
 import type { ToolNode } from '@aiops/contracts';
 import { AppError, type ModelTool, renderValue } from '@aiops/core';
-import { connectMcpServer, createTool, isToolKind, type McpServerConfig } from '@aiops/providers';
+import { connectMcpServer, createTool, isToolKind, mcpServerConfig } from '@aiops/providers';
 import type { ClaimedStep } from '../../sql/claim-steps.ts';
 import type { NodeResult, StepContext } from './types.ts';
 
-/** The organization's network policy for outbound HTTP (private addresses refused unless allowed). */
-export interface NetworkSettings {
-  allowPrivateNetworks: boolean;
-}
-
-/** A tool node: runs a built-in tool on its rendered input, without a model. */
+/**
+ * A tool node: runs a built-in tool on its rendered input, without a model. The outbound policy is the
+ * organization's (`ctx.network`); the node's config is the tool's own settings only (see `createTool`).
+ */
 export async function runTool(
   step: ClaimedStep,
   node: ToolNode,
   ctx: StepContext,
   context: Record<string, unknown>,
 ): Promise<NodeResult> {
-  const network = await ctx.network(step.organizationId);
-  const tool = createTool(node.tool, {
-    ...(node.config as object),
-    allowPrivateNetworks: network.allowPrivateNetworks,
-  } as never);
+  const policy = await ctx.network(step.organizationId);
+  const tool = createTool(node.tool, node.config, policy);
   const input = node.input === undefined ? {} : renderValue(node.input, context);
   const output = await tool.execute(input, ctx.signal);
   return { kind: 'completed', input: { tool: node.tool, input }, output };
@@ -34,14 +29,15 @@ export async function agentTools(
   organizationId: string,
 ): Promise<{ tools: ModelTool[]; close: () => Promise<void> }> {
   if (!names?.length) return { tools: [], close: async () => {} };
-  const network = await ctx.network(organizationId);
+  const policy = await ctx.network(organizationId);
   const tools: ModelTool[] = [];
   const closers: (() => Promise<void>)[] = [];
   try {
     for (const name of names) {
       const config = (configs?.[name] ?? {}) as Record<string, unknown>;
       if (name === 'mcp') {
-        for (const server of (config.servers ?? []) as McpServerConfig[]) {
+        const servers = Array.isArray(config.servers) ? (config.servers as Record<string, unknown>[]) : [];
+        for (const server of servers.map(mcpServerConfig)) {
           if (server.transport === 'stdio' && !ctx.mcpStdioCommands.includes(server.command)) {
             throw new AppError(
               403,
@@ -52,18 +48,12 @@ export async function agentTools(
               },
             );
           }
-          const conn = await connectMcpServer(
-            server.transport === 'http'
-              ? { ...server, allowPrivateNetworks: network.allowPrivateNetworks }
-              : server,
-          );
+          const conn = await connectMcpServer(server, { policy });
           closers.push(() => conn.close());
           tools.push(...conn.tools);
         }
       } else if (isToolKind(name)) {
-        tools.push(
-          createTool(name, { ...config, allowPrivateNetworks: network.allowPrivateNetworks } as never),
-        );
+        tools.push(createTool(name, config, policy));
       } else {
         throw new AppError(
           422,

@@ -1,5 +1,6 @@
 import type { ModelPort } from '@aiops/core';
 import type { AgentConfiguration } from '@aiops/db';
+import type { OutboundPolicy } from '@aiops/providers';
 import type { CompiledVersion } from '../../catalog.ts';
 import type { AgentMemory } from '../../memory.ts';
 import type { ClaimedStep } from '../../sql/claim-steps.ts';
@@ -25,8 +26,8 @@ export interface StepContext {
   now: () => Date;
   /** Deepest chain of sub-workflows allowed. */
   maxDepth: number;
-  /** The organization's network policy for tools (cached by the worker). */
-  network: (organizationId: string) => Promise<{ allowPrivateNetworks: boolean }>;
+  /** The organization's outbound policy for tools and MCP servers (cached by the worker). */
+  network: (organizationId: string) => Promise<OutboundPolicy>;
   /** Commands an agent's MCP server may run over stdio (operator's allow-list). */
   mcpStdioCommands: readonly string[];
   /** What the run may still spend (USD), from its budget and its organization's monthly budget. */
