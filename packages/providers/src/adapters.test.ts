@@ -17,6 +17,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModelPort } from './model-port.ts';
 import { PRICE_CATALOG } from './pricing/catalog.ts';
 import type { ModelPrice } from './pricing/price.ts';
+import { outboundPolicy } from './net/address.ts';
+
+/** The fake provider listens on 127.0.0.1: an organization that allows private networks. */
+const LOCAL = outboundPolicy({ allowPrivateNetworks: true });
 
 // biome-ignore lint/suspicious/noExplicitAny: wire usage objects are provider JSON
 type Wire = any;
@@ -196,7 +200,7 @@ describe.each(ADAPTERS)('$provider adapter against its wire format', (a) => {
   const modelId = `${a.provider}:${a.model}`;
   const price = PRICE_CATALOG.models.find((p) => p.model === modelId || p.model === `${a.provider}:*`)!;
   const port = createModelPort({
-    resolveIntegration: (_org, _id, provider) => ({ provider, apiKey, baseUrl: server.baseUrl, config: {} }),
+    resolveIntegration: (_org, _id, provider) => ({ provider, apiKey, baseUrl: server.baseUrl, config: {}, network: LOCAL }),
   });
   const request = (over: Partial<ModelRequest> = {}): ModelRequest => ({
     model: modelId,

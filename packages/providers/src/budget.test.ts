@@ -6,6 +6,10 @@ import { retryAfterMs, scrub } from './errors.ts';
 import { createModelPort } from './model-port.ts';
 import { PRICE_CATALOG } from './pricing/catalog.ts';
 import { picoUsdPerToken } from './pricing/decimal.ts';
+import { outboundPolicy } from './net/address.ts';
+
+/** The fake provider listens on 127.0.0.1: an organization that allows private networks. */
+const LOCAL = outboundPolicy({ allowPrivateNetworks: true });
 
 const ORG = '00000000-0000-0000-0000-0000000000dd';
 let server: FakeProviderServer;
@@ -21,6 +25,7 @@ const port = () =>
       apiKey: 'sk-budget-test-0000',
       baseUrl: server.baseUrl,
       config: {},
+      network: LOCAL,
     }),
     priceOverrides: () => [
       { model: 'simulator:echo', effectiveFrom: '2020-01-01', input: '1000', output: '1000' },

@@ -1,13 +1,19 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { AppError, type ModelRequest, type ModelTool } from '@aiops/core';
 import { type FakeProviderServer, startFakeOpenAI } from '@aiops/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryResponseCache } from './cache.ts';
+import { EXCERPT_CHARS } from './errors.ts';
 import type { ResolvedIntegration } from './language-models.ts';
 import { createModelPort } from './model-port.ts';
 import { PRICE_CATALOG } from './pricing/catalog.ts';
 import { picoToDecimal, picoUsdPerToken } from './pricing/decimal.ts';
 import type { ModelPrice } from './pricing/price.ts';
+import { outboundPolicy } from './net/address.ts';
+
+/** The fake provider listens on 127.0.0.1: an organization that allows private networks. */
+const LOCAL = outboundPolicy({ allowPrivateNetworks: true });
 
 const ORG = '00000000-0000-0000-0000-0000000000bb';
 const OTHER_ORG = '00000000-0000-0000-0000-0000000000cc';
@@ -23,6 +29,7 @@ const integration = (provider: string): ResolvedIntegration => ({
   apiKey: 'sk-test-key-000000000000',
   baseUrl: server.baseUrl,
   config: {},
+  network: LOCAL,
 });
 
 const request = (over: Partial<ModelRequest> = {}): ModelRequest => ({
@@ -103,7 +110,7 @@ describe('createModelPort routing and credentials', () => {
 
   it('prices an unknown OpenAI-compatible model as unpriced (cost unknown, not zero), or by an override', async () => {
     const port = createModelPort({
-      resolveIntegration: (_o, _i, provider) => ({ provider, baseUrl: server.baseUrl, config: {} }),
+      resolveIntegration: (_o, _i, provider) => ({ provider, baseUrl: server.baseUrl, config: {}, network: LOCAL }),
       priceOverrides: () => [
         { model: 'openai-compatible:my-vllm', effectiveFrom: '2024-01-01', input: '0.1', output: '0.2' },
       ],
@@ -145,6 +152,7 @@ describe('createModelPort routing and credentials', () => {
         apiKey: 'sk-x-1234567890',
         baseUrl: `http://127.0.0.1:${closed}/v1`,
         config: {},
+        network: LOCAL,
       }),
     });
     const e = await rejection(port.call(request()));
@@ -273,5 +281,51 @@ describe('price catalog', () => {
     ])
       expect(ids.has(id), id).toBe(true);
     expect(PRICE_CATALOG.version).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+});
+
+describe('outbound policy and error excerpts on provider calls (issue 11, findings 1 and 4)', () => {
+  it('refuses a base URL on a loopback address unless the organization allows it; the server is not reached', async () => {
+    const before = server.exchanges.length;
+    for (const baseUrl of [server.baseUrl, server.baseUrl.replace('127.0.0.1', 'localhost.')]) {
+      const port = createModelPort({
+        resolveIntegration: (_o, _i, provider) => ({ provider, apiKey: 'sk-test-key-1', baseUrl, config: {} }),
+      });
+      const e = await rejection(port.call(request()));
+      expect(e.code, baseUrl).toBe('provider_invalid_request');
+      expect(e.retryable).toBe(false);
+      expect(e.details).toMatchObject({ reason: 'address_blocked', category: 'loopback' });
+    }
+    expect(server.exchanges.length).toBe(before);
+  });
+
+  it('quotes a failing upstream’s body only as a short excerpt scrubbed of secrets', async () => {
+    const secret = 'internal-db-password-hunter2';
+    const upstream = createHttpServer((_req, res) => {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`stack trace: password=${secret} token: abc123def456 Authorization: Bearer eyJhbGciOi.x.y ${'internal detail '.repeat(200)}`);
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    try {
+      const port = createModelPort({
+        resolveIntegration: (_o, _i, provider) => ({
+          provider,
+          apiKey: 'sk-test-key-000000000000',
+          baseUrl: `http://127.0.0.1:${(upstream.address() as { port: number }).port}/v1`,
+          config: {},
+          network: LOCAL,
+        }),
+      });
+      const e = await rejection(port.call(request()));
+      expect(e.code).toBe('provider_unavailable');
+      expect(e.message).not.toContain(secret);
+      expect(e.message).not.toContain('abc123def456');
+      expect(e.message).not.toContain('eyJhbGciOi');
+      const quoted = e.message.slice(e.message.indexOf(': ') + 2);
+      expect(quoted.length).toBeLessThanOrEqual(EXCERPT_CHARS + 1);
+    } finally {
+      upstream.closeAllConnections();
+      await new Promise<void>((r) => upstream.close(() => r()));
+    }
   });
 });

@@ -2,8 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { AppError } from '@aiops/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HostLookup, httpRequestTool, runHttpRequest } from './http-request.ts';
-import { categorize } from './ip-policy.ts';
+import { categorize, type HostLookup, outboundPolicy, PUBLIC_ONLY } from '../net/address.ts';
+import { httpRequestConfig, httpRequestTool, runHttpRequest } from './http-request.ts';
+import { createTool } from './registry.ts';
+
+/** An organization that allows private networks, with the default operator categories. */
+const PRIVATE_OK = outboundPolicy({ allowPrivateNetworks: true });
 
 interface Seen {
   method: string;
@@ -83,14 +87,17 @@ async function refusal(p: Promise<unknown>): Promise<AppError> {
 /** A resolver stub: host → addresses, counting lookups. */
 function stubLookup(table: Record<string, string[]>) {
   const calls: string[] = [];
-  const lookup: HostLookup = async (host) => {
+  const lookup: HostLookup = async (host: string) => {
     calls.push(host);
     const list = table[host];
     if (!list) throw new Error(`ENOTFOUND ${host}`);
     return list.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
   };
-  return { lookup, calls };
+  return { lookup, calls, policy: (allow = false) => outboundPolicy({ allowPrivateNetworks: allow, lookup }) };
 }
+
+/** An operator who lets organizations reach loopback only (AIOPS_PRIVATE_NETWORK_CATEGORIES=loopback). */
+const LOOPBACK_ONLY = outboundPolicy({ allowPrivateNetworks: true, privateCategories: ['loopback'] });
 
 describe('http_request address policy', () => {
   it.each([
@@ -107,31 +114,32 @@ describe('http_request address policy', () => {
     const e = await refusal(
       runHttpRequest({ url: template.replace('PORT', String(api.port)) }, {}, signal()),
     );
-    expect(e.code).toBe('tool_address_blocked');
+    expect(e.code).toBe('address_blocked');
     expect(e.retryable).toBe(false);
     expect(e.details?.category).toBe(category);
     expect(api.seen.length).toBe(before);
   });
 
   it('refuses host names that resolve to internal addresses, even when one address is public', async () => {
-    const { lookup } = stubLookup({
+    const { policy } = stubLookup({
       'internal.example': ['10.1.2.3'],
       'metadata.example': ['169.254.169.254'],
       'v6loop.example': ['::1'],
       'mixed.example': ['93.184.216.34', '127.0.0.1'],
     });
     for (const host of ['internal.example', 'metadata.example', 'v6loop.example', 'mixed.example']) {
-      const e = await refusal(runHttpRequest({ url: `http://${host}/`, lookup }, {}, signal()));
-      expect(e.code, host).toBe('tool_address_blocked');
+      const e = await refusal(runHttpRequest({ url: `http://${host}/` }, {}, signal(), policy()));
+      expect(e.code, host).toBe('address_blocked');
     }
   });
 
   it('connects to the address it checked (one lookup per hop, no second resolution)', async () => {
-    const { lookup, calls } = stubLookup({ 'orders.internal.test': ['127.0.0.1'] });
+    const { calls, policy } = stubLookup({ 'orders.internal.test': ['127.0.0.1'] });
     const r = await runHttpRequest(
-      { url: `http://orders.internal.test:${api.port}/orders/1`, lookup, allowPrivateNetworks: true },
+      { url: `http://orders.internal.test:${api.port}/orders/1` },
       {},
       signal(),
+      policy(true),
     );
     expect(r.status).toBe(200);
     expect(calls).toEqual(['orders.internal.test']);
@@ -148,21 +156,23 @@ describe('http_request address policy', () => {
     ]) {
       const e = await refusal(
         runHttpRequest(
-          { url: `http://127.0.0.1:${api.port}/redirect-internal?to={{to}}`, allowCategories: ['loopback'] },
+          { url: `http://127.0.0.1:${api.port}/redirect-internal?to={{to}}` },
           { to },
           signal(),
+          LOOPBACK_ONLY,
         ),
       );
-      expect(e.code, to).toBe('tool_address_blocked');
+      expect(e.code, to).toBe('address_blocked');
       expect(e.details?.category, to).toBe(category);
     }
     // the first hop (loopback, allowed here) was made each time; the redirect target never was
     expect(api.seen.length - before).toBe(4);
     const e = await refusal(
       runHttpRequest(
-        { url: `http://127.0.0.1:${api.port}/redirect-internal?to={{to}}`, allowCategories: ['loopback'] },
+        { url: `http://127.0.0.1:${api.port}/redirect-internal?to={{to}}` },
         { to: 'http://192.168.1.1/' },
         signal(),
+        LOOPBACK_ONLY,
       ),
     );
     expect(e.details?.category).toBe('private');
@@ -184,8 +194,7 @@ describe('http_request when the organization allows private networks', () => {
       method: 'POST',
       headers: { 'x-trace': 'trace-{{orderId}}' },
       body: { id: '{{orderId}}', qty: '{{qty}}', text: 'order {{orderId}}' },
-      allowPrivateNetworks: true,
-    });
+    }, PRIVATE_OK);
     const r = (await tool.execute({ orderId: 'A/17', qty: 3, note: 'a b&c' }, signal())) as {
       status: number;
       headers: Record<string, string>;
@@ -202,19 +211,17 @@ describe('http_request when the organization allows private networks', () => {
 
   it('follows redirects; 303 turns into GET; credentials are not sent to another origin', async () => {
     const seeOther = await runHttpRequest(
-      { url: `${base()}/see-other`, method: 'POST', body: 'x', allowPrivateNetworks: true },
+      { url: `${base()}/see-other`, method: 'POST', body: 'x' },
       {},
       signal(),
+      PRIVATE_OK,
     );
     expect(seeOther.body).toMatchObject({ path: '/orders/landed', method: 'GET', body: null });
     const cross = await runHttpRequest(
-      {
-        url: `${base()}/redirect-other`,
-        headers: { authorization: 'Bearer t0ken' },
-        allowPrivateNetworks: true,
-      },
+      { url: `${base()}/redirect-other`, headers: { authorization: 'Bearer t0ken' } },
       {},
       signal(),
+      PRIVATE_OK,
     );
     expect(cross.body).toBe('other origin');
     expect(api.seen.at(-1)!.headers.authorization).toBe('Bearer t0ken');
@@ -223,7 +230,7 @@ describe('http_request when the organization allows private networks', () => {
 
   it('times out with a retryable error', async () => {
     const e = await refusal(
-      runHttpRequest({ url: `${base()}/slow`, timeoutMs: 200, allowPrivateNetworks: true }, {}, signal()),
+      runHttpRequest({ url: `${base()}/slow`, timeoutMs: 200 }, {}, signal(), PRIVATE_OK),
     );
     expect(e.code).toBe('tool_timeout');
     expect(e.retryable).toBe(true);
@@ -233,9 +240,10 @@ describe('http_request when the organization allows private networks', () => {
     for (const path of ['/big', '/big-chunked']) {
       const e = await refusal(
         runHttpRequest(
-          { url: `${base()}${path}`, maxResponseBytes: 1_000, allowPrivateNetworks: true },
+          { url: `${base()}${path}`, maxResponseBytes: 1_000 },
           {},
           signal(),
+          PRIVATE_OK,
         ),
       );
       expect(e.code, path).toBe('tool_response_too_large');
@@ -244,18 +252,145 @@ describe('http_request when the organization allows private networks', () => {
 
   it('refuses input the template cannot use, and non-http URLs', async () => {
     const missing = await refusal(
-      runHttpRequest({ url: `${base()}/{{nope}}`, allowPrivateNetworks: true }, {}, signal()),
+      runHttpRequest({ url: `${base()}/{{nope}}` }, {}, signal(), PRIVATE_OK),
     );
     expect(missing.code).toBe('tool_invalid_input');
     const header = await refusal(
       runHttpRequest(
-        { url: `${base()}/`, headers: { x: '{{v}}' }, allowPrivateNetworks: true },
+        { url: `${base()}/`, headers: { x: '{{v}}' } },
         { v: 'a\r\nb: c' },
         signal(),
+        PRIVATE_OK,
       ),
     );
     expect(header.code).toBe('tool_invalid_input');
     const scheme = await refusal(runHttpRequest({ url: 'file:///etc/passwd' }, {}, signal()));
     expect(scheme.code).toBe('tool_invalid_input');
+  });
+});
+
+describe('the policy is the server’s, never the config’s (issue 11, finding 1)', () => {
+  it.each([
+    { allowCategories: ['loopback'] },
+    { allowPrivateNetworks: true },
+    { allowCategories: ['loopback', 'private', 'metadata'], allowPrivateNetworks: true },
+  ])('a config carrying %o does not reach a loopback listener', async (widening) => {
+    const before = api.seen.length;
+    const config = { url: `http://127.0.0.1:${api.port}/x`, ...widening };
+    const viaRegistry = createTool('http_request', config, PUBLIC_ONLY);
+    const e1 = await refusal(viaRegistry.execute({}, signal()) as Promise<unknown>);
+    const e2 = await refusal(runHttpRequest(httpRequestConfig(config), {}, signal(), PUBLIC_ONLY));
+    for (const e of [e1, e2]) {
+      expect(e.code).toBe('address_blocked');
+      expect(e.details?.category).toBe('loopback');
+    }
+    expect(api.seen.length).toBe(before);
+  });
+
+  it('keeps only the tool’s own fields of a stored config', () => {
+    expect(
+      httpRequestConfig({ url: 'https://x.test/', method: 'POST', allowCategories: ['loopback'], lookup: 1 }),
+    ).toEqual({ url: 'https://x.test/', method: 'POST' });
+  });
+
+  it.each([
+    ['http://[::1]:PORT/', 'loopback'],
+    ['http://127.1:PORT/', 'loopback'],
+    ['http://0x7f.1:PORT/', 'loopback'],
+    ['http://0177.0.0.1:PORT/', 'loopback'],
+    ['http://[::ffff:127.0.0.1]:PORT/', 'loopback'],
+    ['http://[::ffff:7f00:1]:PORT/', 'loopback'],
+    ['http://[0:0:0:0:0:0:0:1]:PORT/', 'loopback'],
+    ['http://localhost.:PORT/', 'loopback'],
+    ['http://LOCALHOST:PORT/', 'loopback'],
+    ['http://api.localhost:PORT/', 'loopback'],
+    ['http://0.0.0.0:PORT/', 'unspecified'],
+    ['http://[::]:PORT/', 'unspecified'],
+    ['http://metadata.google.internal/computeMetadata/v1/', 'metadata'],
+    ['http://metadata.google.internal./', 'metadata'],
+    ['http://100.100.100.200/latest/meta-data/', 'metadata'],
+    ['http://[fd00:ec2::254]/', 'metadata'],
+    ['http://[::ffff:169.254.169.254]/', 'metadata'],
+    ['http://100.127.255.254/', 'cgnat'],
+    ['http://172.31.0.1/', 'private'],
+    ['http://192.168.0.1/', 'private'],
+    ['http://[fc00::1]/', 'unique-local'],
+    ['http://[fe80::1]/', 'link-local'],
+    ['http://[2002:7f00:1::]/', 'loopback'],
+    ['http://[64:ff9b::7f00:1]/', 'loopback'],
+  ])('refuses %s (%s) without connecting', async (template, category) => {
+    const before = api.seen.length;
+    const e = await refusal(runHttpRequest({ url: template.replace('PORT', String(api.port)) }, {}, signal()));
+    expect(e.code).toBe('address_blocked');
+    expect(e.details?.category).toBe(category);
+    expect(api.seen.length).toBe(before);
+  });
+
+  it('judges names from a resolver (e.g. /etc/hosts) by every address they resolve to', async () => {
+    const before = api.seen.length;
+    const { policy, calls } = stubLookup({ 'printer.office': ['127.0.0.1'], 'dual.example': ['::1'] });
+    for (const host of ['printer.office', 'dual.example']) {
+      const e = await refusal(runHttpRequest({ url: `http://${host}:${api.port}/` }, {}, signal(), policy()));
+      expect(e.code, host).toBe('address_blocked');
+      expect(e.details).toMatchObject({ host, category: 'loopback' });
+    }
+    expect(calls).toEqual(['printer.office', 'dual.example']);
+    expect(api.seen.length).toBe(before);
+  });
+
+  it('allowing private networks does not unlock cloud metadata unless the operator names it', async () => {
+    for (const address of ['169.254.169.254', '100.100.100.200', 'fd00:ec2::254']) {
+      expect(categorize(address)).toBe('metadata');
+      expect(PRIVATE_OK.allow.has('metadata')).toBe(false);
+    }
+    const e = await refusal(runHttpRequest({ url: 'http://169.254.169.254/' }, {}, signal(), PRIVATE_OK));
+    expect(e.details?.category).toBe('metadata');
+    expect(outboundPolicy({ allowPrivateNetworks: true, privateCategories: ['metadata'] }).allow.has('metadata')).toBe(
+      true,
+    );
+    // unspecified and multicast are never reachable, whatever the operator lists
+    const never = outboundPolicy({ allowPrivateNetworks: true, privateCategories: ['unspecified', 'multicast'] as never });
+    expect([...never.allow]).toEqual([]);
+  });
+});
+
+describe('credentials on cross-origin redirects (issue 11, finding 9)', () => {
+  const credentials = {
+    authorization: 'Bearer t0ken',
+    cookie: 'sid=1',
+    'x-api-key': 'k-123',
+    'x-auth-token': 't-123',
+    'x-client-secret': 's-123',
+    'api-token': 'a-123',
+    'x-session-id': 'sess-1',
+  };
+
+  it('drops Authorization, Cookie and every credential-bearing custom header; keeps the others', async () => {
+    const r = await runHttpRequest(
+      { url: `http://127.0.0.1:${api.port}/redirect-other`, headers: { ...credentials, 'x-trace': 'tr-1' } },
+      {},
+      signal(),
+      PRIVATE_OK,
+    );
+    expect(r.body).toBe('other origin');
+    const first = api.seen.at(-1)!.headers;
+    const landed = other.seen.at(-1)!.headers;
+    for (const name of Object.keys(credentials)) {
+      expect(first[name], name).toBeDefined();
+      expect(landed[name], name).toBeUndefined();
+    }
+    expect(landed['x-trace']).toBe('tr-1');
+  });
+
+  it('keeps them on a same-origin redirect', async () => {
+    await runHttpRequest(
+      { url: `http://127.0.0.1:${api.port}/see-other`, headers: credentials },
+      {},
+      signal(),
+      PRIVATE_OK,
+    );
+    const landed = api.seen.at(-1)!;
+    expect(landed.url).toBe('/orders/landed');
+    for (const name of Object.keys(credentials)) expect(landed.headers[name], name).toBeDefined();
   });
 });

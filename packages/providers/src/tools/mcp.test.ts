@@ -7,7 +7,10 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createModelPort } from '../model-port.ts';
-import { connectMcpServer, type McpTools } from './mcp.ts';
+import { outboundPolicy, PUBLIC_ONLY } from '../net/address.ts';
+import { connectMcpServer, type McpTools, mcpServerConfig } from './mcp.ts';
+
+const PRIVATE_OK = outboundPolicy({ allowPrivateNetworks: true });
 
 /**
  * A real MCP server over streamable HTTP, built with the official SDK, on 127.0.0.1; stateless, as in the
@@ -37,7 +40,9 @@ async function startInventoryServer() {
     );
     return mcp;
   };
+  let requests = 0;
   const http: Server = createServer((req, res) => {
+    requests += 1;
     if (req.method !== 'POST') {
       res.writeHead(405).end();
       return;
@@ -55,6 +60,7 @@ async function startInventoryServer() {
   return {
     url,
     asked,
+    requests: () => requests,
     close: async () => {
       http.closeAllConnections();
       await new Promise<void>((r) => http.close(() => r()));
@@ -75,12 +81,10 @@ afterAll(async () => {
 
 describe('MCP tools over streamable HTTP', () => {
   it('lets a model call a tool of a real MCP server in a tool loop', async () => {
-    const mcp = await connectMcpServer({
-      transport: 'http',
-      name: 'inventory',
-      url: inventory.url,
-      allowPrivateNetworks: true,
-    });
+    const mcp = await connectMcpServer(
+      { transport: 'http', name: 'inventory', url: inventory.url },
+      { policy: PRIVATE_OK },
+    );
     try {
       expect(mcp.tools.map((t) => t.name).sort()).toEqual(['inventory__check_stock', 'inventory__reorder']);
       const port = createModelPort({
@@ -89,6 +93,7 @@ describe('MCP tools over streamable HTTP', () => {
           apiKey: 'sk-mcp-test-0000',
           baseUrl: model.baseUrl,
           config: {},
+          network: PRIVATE_OK,
         }),
       });
       model.reply(
@@ -125,8 +130,8 @@ describe('MCP tools over streamable HTTP', () => {
 
   it('offers only the included tools', async () => {
     const mcp = await connectMcpServer(
-      { transport: 'http', name: 'inventory', url: inventory.url, allowPrivateNetworks: true },
-      { include: ['reorder'] },
+      { transport: 'http', name: 'inventory', url: inventory.url },
+      { include: ['reorder'], policy: PRIVATE_OK },
     );
     expect(mcp.tools.map((t) => t.name)).toEqual(['inventory__reorder']);
     await mcp.close();
@@ -137,7 +142,25 @@ describe('MCP tools over streamable HTTP', () => {
       (x) => x,
     );
     expect(e).toBeInstanceOf(AppError);
-    expect((e as AppError).code).toBe('tool_address_blocked');
+    expect((e as AppError).code).toBe('address_blocked');
+  });
+
+  it('ignores policy fields in a stored server config, over every notation of loopback (issue 11)', async () => {
+    const before = inventory.requests();
+    const port = new URL(inventory.url).port;
+    for (const host of ['127.0.0.1', '[::ffff:127.0.0.1]', '127.1', 'localhost.']) {
+      const stored = {
+        transport: 'http',
+        name: 'inventory',
+        url: `http://${host}:${port}/mcp`,
+        allowPrivateNetworks: true,
+        allowCategories: ['loopback'],
+      };
+      expect(mcpServerConfig(stored)).toEqual({ transport: 'http', name: 'inventory', url: stored.url });
+      const e = await connectMcpServer(mcpServerConfig(stored), { policy: PUBLIC_ONLY }).catch((x) => x);
+      expect((e as AppError).code, host).toBe('address_blocked');
+    }
+    expect(inventory.requests()).toBe(before);
   });
 });
 
