@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { queryRows } from '@aiops/db';
-import { createModelPort } from '@aiops/providers';
-import { testBackend } from '@aiops/testing';
+import { createModelPort, outboundPolicy } from '@aiops/providers';
+import { startFakeOpenAI, testBackend } from '@aiops/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineHarness, engineHarness } from './test-support.ts';
@@ -20,6 +20,94 @@ beforeAll(async () => {
   await h.addWorker();
 });
 afterAll(() => h?.close());
+
+/** A loopback listener that counts what reaches it. */
+async function listener() {
+  let requests = 0;
+  const server = createServer((_req, res) => {
+    requests += 1;
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"internal":true}');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return { port, requests: () => requests, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+describe(`the outbound policy is the organization's, not the config's (issue 11) on ${testBackend()}`, () => {
+  const widening = { allowCategories: ['loopback', 'private', 'metadata'], allowPrivateNetworks: true };
+
+  it('a tool node whose config carries allowCategories does not reach a loopback listener', async () => {
+    const target = await listener();
+    try {
+      for (const host of ['127.0.0.1', '[::1]', 'localhost.', '[::ffff:127.0.0.1]']) {
+        const run = await h.run({
+          name: `widen-${host}`,
+          nodes: [
+            {
+              id: 'get',
+              type: 'tool',
+              tool: 'http_request',
+              config: { url: `http://${host}:${target.port}/`, ...widening },
+            },
+          ],
+        });
+        expect(run.run.status, host).toBe('failed');
+        expect(run.run.errorMessage, host).toMatch(/loopback/);
+      }
+      expect(target.requests()).toBe(0);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it("an agent's toolConfigs (http_request, MCP over HTTP) cannot widen it either", async () => {
+    const target = await listener();
+    const provider = await startFakeOpenAI('openai');
+    const saved = h.model.call;
+    // The model (a fake provider on loopback: the provider call itself is allowed here) asks for the tool.
+    const port = createModelPort({
+      resolveIntegration: (_o, _i, p) => ({
+        provider: p,
+        apiKey: 'sk-engine-test-0000',
+        baseUrl: provider.baseUrl,
+        config: {},
+        network: outboundPolicy({ allowPrivateNetworks: true }),
+      }),
+    });
+    h.model.call = (req) => port.call(req);
+    try {
+      provider.reply(
+        { kind: 'tool-calls', calls: [{ name: 'http_request', input: {} }], usage: { input: 10, output: 5 } },
+        { kind: 'text', text: 'could not fetch', usage: { input: 20, output: 3 } },
+      );
+      const agent = {
+        model: 'openai:gpt-4o-mini',
+        prompt: 'fetch it',
+        tools: ['http_request'],
+        toolConfigs: { http_request: { url: `http://127.0.0.1:${target.port}/`, ...widening } },
+      };
+      const run = await h.run({ name: 'agent-widen', nodes: [{ id: 'a', type: 'agent', agent }] });
+      expect(run.run.status).toBe('completed');
+      expect(JSON.stringify(provider.exchanges.at(-1)!.request.body)).toMatch(/loopback/);
+
+      const mcp = {
+        ...agent,
+        tools: ['mcp'],
+        toolConfigs: {
+          mcp: { servers: [{ transport: 'http', name: 'inv', url: `http://127.0.0.1:${target.port}/mcp`, ...widening }] },
+        },
+      };
+      const refused = await h.run({ name: 'mcp-widen', nodes: [{ id: 'a', type: 'agent', agent: mcp }] });
+      expect(refused.run.status).toBe('failed');
+      expect(refused.run.errorMessage).toMatch(/loopback/);
+      expect(target.requests()).toBe(0);
+    } finally {
+      h.model.call = saved;
+      await provider.close();
+      await target.close();
+    }
+  });
+});
 
 describe(`tool nodes on ${testBackend()}`, () => {
   it('json_transform runs without a model; http_request refuses a private address unless the org allows it', async () => {
