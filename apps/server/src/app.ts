@@ -31,8 +31,8 @@ import { ApiKeyCache } from './services/auth-cache.ts';
 import { makeAuthenticator } from './services/authenticate.ts';
 import { createMailer } from './services/mailer.ts';
 import { DbResponseCache, PriceOverrides } from './services/model-data.ts';
-import { AccessTokens, SECRET_TOKEN_PATTERN } from './services/tokens.ts';
 import { registerOutbound } from './services/outbound.ts';
+import { AccessTokens, SECRET_TOKEN_PATTERN } from './services/tokens.ts';
 import { resolveSettings, type SettingsInput } from './settings.ts';
 import { VERSION } from './version.ts';
 

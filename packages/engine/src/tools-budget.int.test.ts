@@ -94,7 +94,11 @@ describe(`the outbound policy is the organization's, not the config's (issue 11)
         ...agent,
         tools: ['mcp'],
         toolConfigs: {
-          mcp: { servers: [{ transport: 'http', name: 'inv', url: `http://127.0.0.1:${target.port}/mcp`, ...widening }] },
+          mcp: {
+            servers: [
+              { transport: 'http', name: 'inv', url: `http://127.0.0.1:${target.port}/mcp`, ...widening },
+            ],
+          },
         },
       };
       const refused = await h.run({ name: 'mcp-widen', nodes: [{ id: 'a', type: 'agent', agent: mcp }] });

@@ -15,9 +15,9 @@ import {
 } from '@aiops/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModelPort } from './model-port.ts';
+import { outboundPolicy } from './net/address.ts';
 import { PRICE_CATALOG } from './pricing/catalog.ts';
 import type { ModelPrice } from './pricing/price.ts';
-import { outboundPolicy } from './net/address.ts';
 
 /** The fake provider listens on 127.0.0.1: an organization that allows private networks. */
 const LOCAL = outboundPolicy({ allowPrivateNetworks: true });
@@ -200,7 +200,13 @@ describe.each(ADAPTERS)('$provider adapter against its wire format', (a) => {
   const modelId = `${a.provider}:${a.model}`;
   const price = PRICE_CATALOG.models.find((p) => p.model === modelId || p.model === `${a.provider}:*`)!;
   const port = createModelPort({
-    resolveIntegration: (_org, _id, provider) => ({ provider, apiKey, baseUrl: server.baseUrl, config: {}, network: LOCAL }),
+    resolveIntegration: (_org, _id, provider) => ({
+      provider,
+      apiKey,
+      baseUrl: server.baseUrl,
+      config: {},
+      network: LOCAL,
+    }),
   });
   const request = (over: Partial<ModelRequest> = {}): ModelRequest => ({
     model: modelId,

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryResponseCache } from './cache.ts';
 import { retryAfterMs, scrub } from './errors.ts';
 import { createModelPort } from './model-port.ts';
+import { outboundPolicy } from './net/address.ts';
 import { PRICE_CATALOG } from './pricing/catalog.ts';
 import { picoUsdPerToken } from './pricing/decimal.ts';
-import { outboundPolicy } from './net/address.ts';
 
 /** The fake provider listens on 127.0.0.1: an organization that allows private networks. */
 const LOCAL = outboundPolicy({ allowPrivateNetworks: true });

@@ -63,7 +63,6 @@ export function excerpt(text: string, secrets: readonly (string | undefined)[] =
   return line.length > EXCERPT_CHARS ? `${line.slice(0, EXCERPT_CHARS)}…` : line;
 }
 
-
 /** Milliseconds to wait before retrying, from `retry-after-ms`, `retry-after` (seconds or HTTP date) or Google's RetryInfo. */
 export function retryAfterMs(
   headers: Record<string, string> | undefined,
@@ -184,5 +183,9 @@ export function classifyProviderError(error: unknown, ctx: ClassifyContext): Err
   if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError'))
     return modelError('provider_unavailable', `${provider} did not answer in time`, base);
   const message = e instanceof Error ? e.message : String(e);
-  return modelError('provider_unavailable', `${provider} call failed: ${excerpt(message, ctx.secrets)}`, base);
+  return modelError(
+    'provider_unavailable',
+    `${provider} call failed: ${excerpt(message, ctx.secrets)}`,
+    base,
+  );
 }

@@ -48,6 +48,28 @@ export {
   TOOLLESS_PROVIDERS,
 } from './language-models.ts';
 export { createModelPort, type ModelPortOptions } from './model-port.ts';
+export {
+  ADDRESS_CATEGORIES,
+  type AddressCategory,
+  categorize,
+  DEFAULT_PRIVATE_CATEGORIES,
+  type HostLookup,
+  type OutboundPolicy,
+  type OutboundPolicyInput,
+  outboundPolicy,
+  PUBLIC_ONLY,
+  type ResolvedAddress,
+  refusal,
+} from './net/address.ts';
+export { outboundConfigIssues } from './net/config-issues.ts';
+export { guardedFetch } from './net/fetch.ts';
+export {
+  addressBlocked,
+  checkedAddress,
+  isAddressBlocked,
+  systemLookup,
+  urlRefusal,
+} from './net/resolve.ts';
 export { PRICE_CATALOG, type PriceCatalog } from './pricing/catalog.ts';
 export {
   decimalToPico,
@@ -77,28 +99,6 @@ export {
   type SimulatorOptions,
 } from './simulator.ts';
 export { countTokens, TOKENIZER_ENCODING, warmTokenizer } from './tokenizer.ts';
-export {
-  ADDRESS_CATEGORIES,
-  type AddressCategory,
-  categorize,
-  DEFAULT_PRIVATE_CATEGORIES,
-  type HostLookup,
-  type OutboundPolicy,
-  type OutboundPolicyInput,
-  outboundPolicy,
-  PUBLIC_ONLY,
-  type ResolvedAddress,
-  refusal,
-} from './net/address.ts';
-export { guardedFetch } from './net/fetch.ts';
-export {
-  addressBlocked,
-  checkedAddress,
-  isAddressBlocked,
-  systemLookup,
-  urlRefusal,
-} from './net/resolve.ts';
-export { outboundConfigIssues } from './net/config-issues.ts';
 export {
   type HttpRequestToolConfig,
   type HttpToolResult,

@@ -7,10 +7,10 @@ import { InMemoryResponseCache } from './cache.ts';
 import { EXCERPT_CHARS } from './errors.ts';
 import type { ResolvedIntegration } from './language-models.ts';
 import { createModelPort } from './model-port.ts';
+import { outboundPolicy } from './net/address.ts';
 import { PRICE_CATALOG } from './pricing/catalog.ts';
 import { picoToDecimal, picoUsdPerToken } from './pricing/decimal.ts';
 import type { ModelPrice } from './pricing/price.ts';
-import { outboundPolicy } from './net/address.ts';
 
 /** The fake provider listens on 127.0.0.1: an organization that allows private networks. */
 const LOCAL = outboundPolicy({ allowPrivateNetworks: true });
@@ -110,7 +110,12 @@ describe('createModelPort routing and credentials', () => {
 
   it('prices an unknown OpenAI-compatible model as unpriced (cost unknown, not zero), or by an override', async () => {
     const port = createModelPort({
-      resolveIntegration: (_o, _i, provider) => ({ provider, baseUrl: server.baseUrl, config: {}, network: LOCAL }),
+      resolveIntegration: (_o, _i, provider) => ({
+        provider,
+        baseUrl: server.baseUrl,
+        config: {},
+        network: LOCAL,
+      }),
       priceOverrides: () => [
         { model: 'openai-compatible:my-vllm', effectiveFrom: '2024-01-01', input: '0.1', output: '0.2' },
       ],
@@ -289,7 +294,12 @@ describe('outbound policy and error excerpts on provider calls (issue 11, findin
     const before = server.exchanges.length;
     for (const baseUrl of [server.baseUrl, server.baseUrl.replace('127.0.0.1', 'localhost.')]) {
       const port = createModelPort({
-        resolveIntegration: (_o, _i, provider) => ({ provider, apiKey: 'sk-test-key-1', baseUrl, config: {} }),
+        resolveIntegration: (_o, _i, provider) => ({
+          provider,
+          apiKey: 'sk-test-key-1',
+          baseUrl,
+          config: {},
+        }),
       });
       const e = await rejection(port.call(request()));
       expect(e.code, baseUrl).toBe('provider_invalid_request');
@@ -303,7 +313,9 @@ describe('outbound policy and error excerpts on provider calls (issue 11, findin
     const secret = 'internal-db-password-hunter2';
     const upstream = createHttpServer((_req, res) => {
       res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(`stack trace: password=${secret} token: abc123def456 Authorization: Bearer eyJhbGciOi.x.y ${'internal detail '.repeat(200)}`);
+      res.end(
+        `stack trace: password=${secret} token: abc123def456 Authorization: Bearer eyJhbGciOi.x.y ${'internal detail '.repeat(200)}`,
+      );
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     try {

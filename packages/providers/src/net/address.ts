@@ -92,7 +92,8 @@ export function categorize(address: string): AddressCategory {
 export function categoryOfName(hostname: string): AddressCategory | undefined {
   const name = hostname.toLowerCase().replace(/\.+$/, '');
   if (name === 'localhost' || name.endsWith('.localhost')) return 'loopback';
-  if (name === 'metadata.google.internal' || name === 'metadata.goog' || name === 'metadata') return 'metadata';
+  if (name === 'metadata.google.internal' || name === 'metadata.goog' || name === 'metadata')
+    return 'metadata';
   return undefined;
 }
 
@@ -133,7 +134,10 @@ export function outboundPolicy(input: OutboundPolicyInput): OutboundPolicy {
 export const PUBLIC_ONLY: OutboundPolicy = outboundPolicy({ allowPrivateNetworks: false });
 
 /** Undefined when the category may be reached under the policy; otherwise the category (why not). */
-export function refusedCategory(category: AddressCategory, policy: OutboundPolicy): AddressCategory | undefined {
+export function refusedCategory(
+  category: AddressCategory,
+  policy: OutboundPolicy,
+): AddressCategory | undefined {
   if (category === 'public') return undefined;
   if (NEVER.has(category)) return category;
   return policy.allow.has(category) ? undefined : category;

@@ -64,7 +64,11 @@ function toolConfigs(configs: unknown, path: string, found: Found, nodeId?: stri
         if (!isObject(server)) return;
         policyFields(server, `${where}.servers[${i}]`, found, nodeId);
         if (server.transport === 'http' && typeof server.url === 'string')
-          found.urls.push({ ...(nodeId ? { nodeId } : {}), path: `${where}.servers[${i}].url`, url: server.url });
+          found.urls.push({
+            ...(nodeId ? { nodeId } : {}),
+            path: `${where}.servers[${i}].url`,
+            url: server.url,
+          });
       });
   }
 }

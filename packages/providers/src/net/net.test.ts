@@ -44,25 +44,28 @@ async function failure(p: Promise<unknown>) {
 }
 
 describe('guardedFetch: the fetch of provider calls and MCP over HTTP', () => {
-  it.each([
-    '127.0.0.1',
-    '[::ffff:127.0.0.1]',
-    'localhost.',
-    'localhost',
-  ])('refuses http://%s:PORT under a public-only policy before connecting', async (host) => {
-    const before = seen.length;
-    const e = await failure(guardedFetch(PUBLIC_ONLY)(`http://${host}:${port}/`));
-    expect(blockedCause(e)?.details?.category).toBe('loopback');
-    expect(seen.length).toBe(before);
-  });
+  it.each(['127.0.0.1', '[::ffff:127.0.0.1]', 'localhost.', 'localhost'])(
+    'refuses http://%s:PORT under a public-only policy before connecting',
+    async (host) => {
+      const before = seen.length;
+      const e = await failure(guardedFetch(PUBLIC_ONLY)(`http://${host}:${port}/`));
+      expect(blockedCause(e)?.details?.category).toBe('loopback');
+      expect(seen.length).toBe(before);
+    },
+  );
 
   it('refuses a name that resolves to loopback; connects to the checked address when allowed', async () => {
     const lookup = table({ 'models.internal.test': ['127.0.0.1'] });
     const before = seen.length;
     const refused = await failure(
-      guardedFetch(outboundPolicy({ allowPrivateNetworks: false, lookup }))(`http://models.internal.test:${port}/`),
+      guardedFetch(outboundPolicy({ allowPrivateNetworks: false, lookup }))(
+        `http://models.internal.test:${port}/`,
+      ),
     );
-    expect(blockedCause(refused)?.details).toMatchObject({ host: 'models.internal.test', address: '127.0.0.1' });
+    expect(blockedCause(refused)?.details).toMatchObject({
+      host: 'models.internal.test',
+      address: '127.0.0.1',
+    });
     expect(seen.length).toBe(before);
     const ok = await guardedFetch(outboundPolicy({ allowPrivateNetworks: true, lookup }))(
       `http://models.internal.test:${port}/`,
@@ -71,7 +74,9 @@ describe('guardedFetch: the fetch of provider calls and MCP over HTTP', () => {
   });
 
   it('checks every redirect hop (a redirect into the metadata endpoint is refused)', async () => {
-    const e = await failure(guardedFetch(outboundPolicy({ allowPrivateNetworks: true }))(`http://127.0.0.1:${port}/to-metadata`));
+    const e = await failure(
+      guardedFetch(outboundPolicy({ allowPrivateNetworks: true }))(`http://127.0.0.1:${port}/to-metadata`),
+    );
     expect(blockedCause(e)?.details?.category).toBe('metadata');
   });
 });
@@ -80,12 +85,16 @@ describe('save-time checks', () => {
   it('urlRefusal judges literal and named hosts, and accepts names that do not resolve now', async () => {
     const lookup = table({ 'vm.test': ['127.0.0.1'] });
     const policy = outboundPolicy({ allowPrivateNetworks: false, lookup });
-    expect(await urlRefusal('http://vm.test:1234/v1', policy)).toMatch(/vm\.test resolves to 127\.0\.0\.1, a loopback/);
+    expect(await urlRefusal('http://vm.test:1234/v1', policy)).toMatch(
+      /vm\.test resolves to 127\.0\.0\.1, a loopback/,
+    );
     expect(await urlRefusal('http://[::1]/v1', policy)).toMatch(/loopback/);
     expect(await urlRefusal('http://metadata.google.internal/', policy)).toMatch(/metadata/);
     expect(await urlRefusal('https://api.unresolvable.test/v1', policy)).toBeUndefined();
     expect(await urlRefusal('file:///etc/passwd', policy)).toMatch(/only http and https/);
-    expect(await urlRefusal('http://vm.test/', outboundPolicy({ allowPrivateNetworks: true, lookup }))).toBeUndefined();
+    expect(
+      await urlRefusal('http://vm.test/', outboundPolicy({ allowPrivateNetworks: true, lookup })),
+    ).toBeUndefined();
   });
 
   it('finds policy fields and refused literal URLs in agents’ tool configs and workflow definitions', async () => {
@@ -93,7 +102,11 @@ describe('save-time checks', () => {
       {
         toolConfigs: {
           http_request: { url: 'http://127.0.0.1:9/', allowCategories: ['loopback'] },
-          mcp: { servers: [{ transport: 'http', name: 'm', url: 'http://[::1]:9/mcp', allowPrivateNetworks: true }] },
+          mcp: {
+            servers: [
+              { transport: 'http', name: 'm', url: 'http://[::1]:9/mcp', allowPrivateNetworks: true },
+            ],
+          },
         },
       },
       PUBLIC_ONLY,
@@ -106,7 +119,12 @@ describe('save-time checks', () => {
     ]);
     const definition = {
       nodes: [
-        { id: 'call', type: 'tool', tool: 'http_request', config: { url: 'http://{{input.host}}/', allowCategories: [] } },
+        {
+          id: 'call',
+          type: 'tool',
+          tool: 'http_request',
+          config: { url: 'http://{{input.host}}/', allowCategories: [] },
+        },
         { id: 'ask', type: 'agent', agent: { toolConfigs: { http_request: { url: 'http://10.0.0.1/' } } } },
       ],
     };

@@ -23,7 +23,11 @@ export const systemLookup: HostLookup = async (hostname) =>
   }));
 
 /** The error of a refused address: 403 `address_blocked`, never retried. */
-export function addressBlocked(host: string, address: string | undefined, category: AddressCategory): AppError {
+export function addressBlocked(
+  host: string,
+  address: string | undefined,
+  category: AddressCategory,
+): AppError {
   const what = address && address !== host ? `${host} resolves to ${address}, a` : `${host} is a`;
   const fix =
     category === 'unspecified' || category === 'multicast'

@@ -93,7 +93,11 @@ function stubLookup(table: Record<string, string[]>) {
     if (!list) throw new Error(`ENOTFOUND ${host}`);
     return list.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
   };
-  return { lookup, calls, policy: (allow = false) => outboundPolicy({ allowPrivateNetworks: allow, lookup }) };
+  return {
+    lookup,
+    calls,
+    policy: (allow = false) => outboundPolicy({ allowPrivateNetworks: allow, lookup }),
+  };
 }
 
 /** An operator who lets organizations reach loopback only (AIOPS_PRIVATE_NETWORK_CATEGORIES=loopback). */
@@ -189,12 +193,15 @@ describe('http_request when the organization allows private networks', () => {
   const base = () => `http://127.0.0.1:${api.port}`;
 
   it('fills method, URL, headers and JSON body from the input; parses a JSON answer; hides set-cookie', async () => {
-    const tool = httpRequestTool({
-      url: `${base()}/orders/{{orderId}}?note={{note}}`,
-      method: 'POST',
-      headers: { 'x-trace': 'trace-{{orderId}}' },
-      body: { id: '{{orderId}}', qty: '{{qty}}', text: 'order {{orderId}}' },
-    }, PRIVATE_OK);
+    const tool = httpRequestTool(
+      {
+        url: `${base()}/orders/{{orderId}}?note={{note}}`,
+        method: 'POST',
+        headers: { 'x-trace': 'trace-{{orderId}}' },
+        body: { id: '{{orderId}}', qty: '{{qty}}', text: 'order {{orderId}}' },
+      },
+      PRIVATE_OK,
+    );
     const r = (await tool.execute({ orderId: 'A/17', qty: 3, note: 'a b&c' }, signal())) as {
       status: number;
       headers: Record<string, string>;
@@ -239,21 +246,14 @@ describe('http_request when the organization allows private networks', () => {
   it('caps the response size, declared or streamed', async () => {
     for (const path of ['/big', '/big-chunked']) {
       const e = await refusal(
-        runHttpRequest(
-          { url: `${base()}${path}`, maxResponseBytes: 1_000 },
-          {},
-          signal(),
-          PRIVATE_OK,
-        ),
+        runHttpRequest({ url: `${base()}${path}`, maxResponseBytes: 1_000 }, {}, signal(), PRIVATE_OK),
       );
       expect(e.code, path).toBe('tool_response_too_large');
     }
   });
 
   it('refuses input the template cannot use, and non-http URLs', async () => {
-    const missing = await refusal(
-      runHttpRequest({ url: `${base()}/{{nope}}` }, {}, signal(), PRIVATE_OK),
-    );
+    const missing = await refusal(runHttpRequest({ url: `${base()}/{{nope}}` }, {}, signal(), PRIVATE_OK));
     expect(missing.code).toBe('tool_invalid_input');
     const header = await refusal(
       runHttpRequest(
@@ -320,7 +320,9 @@ describe('the policy is the server’s, never the config’s (issue 11, finding 
     ['http://[64:ff9b::7f00:1]/', 'loopback'],
   ])('refuses %s (%s) without connecting', async (template, category) => {
     const before = api.seen.length;
-    const e = await refusal(runHttpRequest({ url: template.replace('PORT', String(api.port)) }, {}, signal()));
+    const e = await refusal(
+      runHttpRequest({ url: template.replace('PORT', String(api.port)) }, {}, signal()),
+    );
     expect(e.code).toBe('address_blocked');
     expect(e.details?.category).toBe(category);
     expect(api.seen.length).toBe(before);
@@ -345,11 +347,14 @@ describe('the policy is the server’s, never the config’s (issue 11, finding 
     }
     const e = await refusal(runHttpRequest({ url: 'http://169.254.169.254/' }, {}, signal(), PRIVATE_OK));
     expect(e.details?.category).toBe('metadata');
-    expect(outboundPolicy({ allowPrivateNetworks: true, privateCategories: ['metadata'] }).allow.has('metadata')).toBe(
-      true,
-    );
+    expect(
+      outboundPolicy({ allowPrivateNetworks: true, privateCategories: ['metadata'] }).allow.has('metadata'),
+    ).toBe(true);
     // unspecified and multicast are never reachable, whatever the operator lists
-    const never = outboundPolicy({ allowPrivateNetworks: true, privateCategories: ['unspecified', 'multicast'] as never });
+    const never = outboundPolicy({
+      allowPrivateNetworks: true,
+      privateCategories: ['unspecified', 'multicast'] as never,
+    });
     expect([...never.allow]).toEqual([]);
   });
 });

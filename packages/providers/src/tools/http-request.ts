@@ -231,7 +231,10 @@ export async function runHttpRequest(
   }
 }
 
-export function httpRequestTool(config: HttpRequestToolConfig, policy: OutboundPolicy = PUBLIC_ONLY): ModelTool {
+export function httpRequestTool(
+  config: HttpRequestToolConfig,
+  policy: OutboundPolicy = PUBLIC_ONLY,
+): ModelTool {
   return {
     name: config.name ?? 'http_request',
     description:

@@ -150,7 +150,9 @@ export async function connectMcpServer(
             if (signal.aborted) throw e;
             const blocked = blockedCause(e);
             if (blocked) throw blocked;
-            throw unavailable(`MCP tool ${t.name} on ${config.name} failed: ${excerpt((e as Error).message)}`);
+            throw unavailable(
+              `MCP tool ${t.name} on ${config.name} failed: ${excerpt((e as Error).message)}`,
+            );
           })) as CallResult;
         if (result.isError)
           throw new AppError(502, 'tool_failed', errorText(result), {

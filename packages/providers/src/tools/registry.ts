@@ -16,10 +16,11 @@ export interface ToolConfigs {
 }
 export type ToolKind = keyof ToolConfigs;
 
-const FACTORIES: { [K in ToolKind]: (config: Record<string, unknown>, policy: OutboundPolicy) => ModelTool } = {
-  http_request: (config, policy) => httpRequestTool(httpRequestConfig(config), policy),
-  json_transform: (config) => jsonTransformTool(config as unknown as JsonTransformToolConfig),
-};
+const FACTORIES: { [K in ToolKind]: (config: Record<string, unknown>, policy: OutboundPolicy) => ModelTool } =
+  {
+    http_request: (config, policy) => httpRequestTool(httpRequestConfig(config), policy),
+    json_transform: (config) => jsonTransformTool(config as unknown as JsonTransformToolConfig),
+  };
 
 export const TOOL_KINDS = Object.keys(FACTORIES) as ToolKind[];
 
@@ -36,7 +37,9 @@ export function createTool<K extends ToolKind>(
   config: ToolConfigs[K] | Record<string, unknown>,
   policy: OutboundPolicy = PUBLIC_ONLY,
 ): ModelTool {
-  const factory = FACTORIES[name] as ((c: Record<string, unknown>, p: OutboundPolicy) => ModelTool) | undefined;
+  const factory = FACTORIES[name] as
+    | ((c: Record<string, unknown>, p: OutboundPolicy) => ModelTool)
+    | undefined;
   if (!factory) throw new Error(`unknown tool "${String(name)}" (known: ${TOOL_KINDS.join(', ')})`);
   return factory(config as Record<string, unknown>, policy);
 }

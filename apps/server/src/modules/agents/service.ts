@@ -84,7 +84,8 @@ export function updateAgent(request: FastifyRequest, id: string, body: UpdateAge
         body.integrationId !== undefined ? body.integrationId : before.integrationId,
         body.model ?? before.model,
       );
-    if (body.toolConfigs !== undefined) await refuseUnsafeOutbound(tx, request, { toolConfigs: body.toolConfigs });
+    if (body.toolConfigs !== undefined)
+      await refuseUnsafeOutbound(tx, request, { toolConfigs: body.toolConfigs });
     const row = await engine.updateAgent(tx, id, body, authOf(request).userId);
     const dto = agentDto(row);
     await audit(tx, request, { entityType: 'agent', entityId: id, action: 'updated', before, after: dto });

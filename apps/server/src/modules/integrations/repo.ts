@@ -1,4 +1,4 @@
-import { agentExecutions, type Executor, integrations, organizations, type Tx } from '@aiops/db';
+import { agentExecutions, type Executor, integrations, type Tx } from '@aiops/db';
 import { and, asc, desc, eq, like, ne, type SQL, sql } from 'drizzle-orm';
 import { after, cursorTime, page } from '../../http/pagination.ts';
 

@@ -199,7 +199,6 @@ export function updateIntegration(
   id: string,
   body: UpdateIntegrationBody,
 ) {
-  const auth = authOf(request);
   return tenant(request, async (tx) => {
     const before = await findOr404(tx, id);
     const values: Parameters<typeof repo.updateIntegration>[2] = {};
