@@ -62,7 +62,7 @@ export {
   refusal,
 } from './net/address.ts';
 export { outboundConfigIssues } from './net/config-issues.ts';
-export { guardedFetch } from './net/fetch.ts';
+export { guardedFetch, isCredentialHeader } from './net/fetch.ts';
 export {
   addressBlocked,
   checkedAddress,
@@ -104,7 +104,6 @@ export {
   type HttpToolResult,
   httpRequestConfig,
   httpRequestTool,
-  isCredentialHeader,
   runHttpRequest,
 } from './tools/http-request.ts';
 export { type JsonTransformToolConfig, jsonTransformTool, runJsonTransform } from './tools/json-transform.ts';

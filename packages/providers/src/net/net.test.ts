@@ -142,3 +142,51 @@ describe('save-time checks', () => {
     ).toEqual([]);
   });
 });
+
+describe('guardedFetch redirects', () => {
+  it('drops Authorization, Cookie and credential-bearing custom headers on a cross-origin hop; keeps the body on 307', async () => {
+    const landed: IncomingMessage[] = [];
+    const bodies: string[] = [];
+    const other = createServer(async (req, res) => {
+      landed.push(req);
+      let body = '';
+      for await (const c of req) body += c;
+      bodies.push(body);
+      res.end('landed');
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    const otherPort = (other.address() as AddressInfo).port;
+    const first = createServer((_req, res) => {
+      res.writeHead(307, { location: `http://127.0.0.1:${otherPort}/landing` });
+      res.end();
+    });
+    await new Promise<void>((r) => first.listen(0, '127.0.0.1', r));
+    try {
+      const f = guardedFetch(outboundPolicy({ allowPrivateNetworks: true }));
+      // another origin: same host, another port
+      const res = await f(`http://127.0.0.1:${(first.address() as AddressInfo).port}/start`, {
+        method: 'POST',
+        body: '{"q":1}',
+        headers: {
+          authorization: 'Bearer a',
+          'x-api-key': 'k',
+          'x-goog-api-key': 'g',
+          'anthropic-api-key': 'x',
+          cookie: 'c=1',
+          'x-trace': 't',
+        },
+      });
+      expect(await res.text()).toBe('landed');
+      const h = landed[0]!.headers;
+      for (const name of ['authorization', 'x-api-key', 'x-goog-api-key', 'anthropic-api-key', 'cookie'])
+        expect(h[name], name).toBeUndefined();
+      expect(h['x-trace']).toBe('t');
+      expect(landed[0]!.method).toBe('POST');
+      expect(bodies[0]).toBe('{"q":1}');
+    } finally {
+      first.close();
+      other.closeAllConnections();
+      other.close();
+    }
+  });
+});

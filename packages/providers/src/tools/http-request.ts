@@ -14,7 +14,7 @@ import { request as httpsRequest } from 'node:https';
 import { AppError, type JsonSchema, type ModelTool } from '@aiops/core';
 import { abortError } from '../abort.ts';
 import { type OutboundPolicy, PUBLIC_ONLY, type ResolvedAddress } from '../net/address.ts';
-import { pinnedLookup } from '../net/fetch.ts';
+import { isCredentialHeader, pinnedLookup } from '../net/fetch.ts';
 import { checkedAddress } from '../net/resolve.ts';
 import { renderHeader, renderJson, renderText, renderUrl, TemplateError } from './template.ts';
 
@@ -71,11 +71,6 @@ export interface HttpToolResult {
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-/** Headers that carry credentials: never sent on to another origin. */
-export const isCredentialHeader = (name: string) =>
-  /^(?:authorization|proxy-authorization|cookie|www-authenticate)$|key|token|secret|auth|session|passw|signature|credential/i.test(
-    name,
-  );
 
 export const toolError = (status: number, code: string, message: string, retryable: boolean, details = {}) =>
   new AppError(status, code, message, { retryable, details });
