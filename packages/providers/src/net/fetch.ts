@@ -73,7 +73,8 @@ async function follow(dispatcher: Agent, input: FetchInput, init: FetchInit = {}
     const res = await undiciFetch(url, { ...init, method, body, headers, redirect: 'manual', dispatcher });
     const location = res.headers.get('location');
     if (!REDIRECTS.has(res.status) || !location) return res;
-    if (hop >= MAX_REDIRECTS) throw new TypeError(`more than ${MAX_REDIRECTS} redirects from ${String(input)}`);
+    if (hop >= MAX_REDIRECTS)
+      throw new TypeError(`more than ${MAX_REDIRECTS} redirects from ${String(input)}`);
     const next = new URL(location, url);
     if (next.protocol !== 'http:' && next.protocol !== 'https:') return res;
     if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
@@ -94,5 +95,6 @@ async function follow(dispatcher: Agent, input: FetchInput, init: FetchInit = {}
 /** A `fetch` whose connections obey `policy` (a refused address fails the call with its `address_blocked` cause). */
 export function guardedFetch(policy: OutboundPolicy): typeof fetch {
   const dispatcher = agentFor(policy);
-  return ((input: FetchInput, init?: FetchInit) => follow(dispatcher, input, init)) as unknown as typeof fetch;
+  return ((input: FetchInput, init?: FetchInit) =>
+    follow(dispatcher, input, init)) as unknown as typeof fetch;
 }
