@@ -46,6 +46,19 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads what allowing private networks unlocks (AIOPS_PRIVATE_NETWORK_CATEGORIES)', () => {
+    expect(loadConfig({}).worker.privateNetworkCategories).toBeUndefined();
+    expect(loadConfig({ AIOPS_PRIVATE_NETWORK_CATEGORIES: 'none' }).worker.privateNetworkCategories).toEqual(
+      [],
+    );
+    expect(
+      loadConfig({ AIOPS_PRIVATE_NETWORK_CATEGORIES: 'loopback, private' }).worker.privateNetworkCategories,
+    ).toEqual(['loopback', 'private']);
+    expect(() => loadConfig({ AIOPS_PRIVATE_NETWORK_CATEGORIES: 'loopback,public' })).toThrow(
+      /^Invalid configuration: AIOPS_PRIVATE_NETWORK_CATEGORIES = "loopback,public": must be none or/,
+    );
+  });
+
   it('never echoes a database password in an error', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://u:hunter2@db:5432/x', PORT: '-1' })).toThrow(/PORT/);
     expect(() =>

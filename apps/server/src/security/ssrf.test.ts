@@ -258,3 +258,63 @@ describe(`SSRF: one outbound policy, owned by the server, on ${testBackend()}`, 
     expect(t.body.integration.lastError).not.toContain('hunter2-internal');
   });
 });
+
+describe(`SSRF: the operator's configuration bounds what an organization may allow, on ${testBackend()}`, () => {
+  let strict: TestServer;
+  let user: SignedUp;
+  beforeAll(async () => {
+    // AIOPS_PRIVATE_NETWORK_CATEGORIES=none: no organization may reach private addresses
+    strict = await startTestServer({
+      worker: { privateNetworkCategories: [] },
+      settings: { privateNetworkCategories: [] },
+    });
+    user = await signUp(strict);
+    await strict.database.db.system((tx) =>
+      tx.execute(
+        sql`UPDATE organizations SET settings = settings || '{"allowPrivateNetworks": true}'::jsonb WHERE id = ${user.organizationId}`,
+      ),
+    );
+  });
+  afterAll(() => strict?.close());
+
+  it('an organization that allows private networks still cannot save or reach loopback', async () => {
+    const before = requests;
+    const integration = await call(strict, 'POST', '/api/v1/integrations', {
+      token: user.token,
+      body: {
+        name: 'local',
+        provider: 'openai-compatible',
+        config: { baseUrl: `http://127.0.0.1:${port}/v1` },
+      },
+    });
+    expect(integration.status).toBe(400);
+    const wf = await call(strict, 'POST', '/api/v1/workflows', {
+      token: user.token,
+      body: {
+        definition: {
+          name: 'templated',
+          input: { type: 'object', properties: { h: { type: 'string' } } },
+          nodes: [
+            {
+              id: 'get',
+              type: 'tool',
+              tool: 'http_request',
+              config: { url: `http://{{h}}:${port}/` },
+              input: { h: '{{input.h}}' },
+            },
+          ],
+        },
+      },
+    });
+    expect(wf.status).toBe(201);
+    for (const h of ['127.0.0.1', 'localhost.', hostsFileName()]) {
+      const run = await call(strict, 'POST', `/api/v1/workflows/${wf.body.id}/runs`, {
+        token: user.token,
+        body: { input: { h }, wait: 10 },
+      });
+      expect(run.body.status, h).toBe('failed');
+      expect(JSON.stringify(run.body), h).toMatch(/loopback/);
+    }
+    expect(requests).toBe(before);
+  });
+});
