@@ -7,7 +7,7 @@
  * as the difference of the percentiles. Bounded: a fixed number of calls to 127.0.0.1 only.
  */
 import { createOpenAI } from '@ai-sdk/openai';
-import { createModelPort, createSimulatorProvider, warmTokenizer } from '@aiops/providers';
+import { createModelPort, createSimulatorProvider, outboundPolicy, warmTokenizer } from '@aiops/providers';
 import { openAIWireFormat, type RecordedRequest, startFakeOpenAI } from '@aiops/testing';
 import { generateText } from 'ai';
 
@@ -81,7 +81,14 @@ function clients(baseUrl: string, fetchImpl?: typeof fetch): [Call, Call] {
       maxRetries: 0,
     });
   const port = createModelPort({
-    resolveIntegration: (_org, _id, provider) => ({ provider, apiKey: KEY, baseUrl, config: {} }),
+    // the fake server listens on loopback: an organization that allows private networks
+    resolveIntegration: (_org, _id, provider) => ({
+      provider,
+      apiKey: KEY,
+      baseUrl,
+      config: {},
+      network: outboundPolicy({ allowPrivateNetworks: true }),
+    }),
     ...(fetchImpl ? { fetch: fetchImpl } : {}),
   });
   const ours = async () => {
