@@ -64,7 +64,7 @@ export interface ResolvedIntegration {
   network?: OutboundPolicy;
 }
 
-/** The fetch a provider package gets: the caller's own (tests), else one that obeys the outbound policy. */
+/** The fetch a provider package gets: one that obeys the outbound policy, unless a benchmark passes its own. */
 export function providerFetch(integration: ResolvedIntegration, fetchImpl?: typeof fetch): typeof fetch {
   return fetchImpl ?? guardedFetch(integration.network ?? PUBLIC_ONLY);
 }
@@ -182,7 +182,7 @@ async function factoryFor(
 
 export interface LanguageModelSourceOptions {
   resolveIntegration: IntegrationResolver;
-  /** The fetch the provider packages use (tests and the benchmark may pass their own). */
+  /** Replaces the policy-checked fetch (benchmarks only; see `providerFetch`). */
   fetch?: typeof fetch;
 }
 

@@ -37,7 +37,10 @@ export interface ModelPortOptions {
   budget?: BudgetPolicy;
   /** Clock for price lookups. */
   now?: () => Date;
-  /** The fetch the provider packages use. */
+  /**
+   * Replaces the fetch provider packages use, which otherwise obeys each integration's outbound policy
+   * (`ResolvedIntegration.network`): benchmarks only; the server never passes one.
+   */
   fetch?: typeof fetch;
 }
 

@@ -116,8 +116,6 @@ export interface AppModelPortOptions {
   db: Database;
   secrets: SecretBox;
   log?: FastifyBaseLogger;
-  /** The fetch provider packages use (tests may pass their own). */
-  fetch?: typeof fetch;
   /** What an organization's "allow private networks" unlocks (the operator's setting). */
   privateNetworkCategories?: readonly AddressCategory[] | undefined;
   /** The organizations' price overrides. */
@@ -130,7 +128,6 @@ export interface AppModelPortOptions {
 export function createAppModelPort(options: AppModelPortOptions): ModelPort {
   const inner = createModelPort({
     resolveIntegration: integrationResolver(options.db, options.secrets, options.privateNetworkCategories),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.priceOverrides ? { priceOverrides: options.priceOverrides } : {}),
     ...(options.cache ? { cache: options.cache } : {}),
   });
