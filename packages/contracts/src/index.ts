@@ -13,3 +13,4 @@ export * from './prices.ts';
 export * from './runs.ts';
 export * from './workflow.ts';
 export * from './workflows.ts';
+export * from './numbers.ts';
