@@ -10,17 +10,23 @@ export class UnsupportedPatternError extends Error {
   override name = 'UnsupportedPatternError';
 }
 
-function compileLinear(pattern: string, flags: string): { test: (s: string) => boolean; toString(): string } {
+function compileLinear(
+  pattern: string,
+  flags: string,
+): { re: RE2JS; test: (s: string) => boolean; toString(): string } {
   let re: RE2JS;
   try {
-    re = RE2JS.compile(pattern, flags.includes('i') ? RE2JS.CASE_INSENSITIVE : 0);
+    re = RE2JS.compile(
+      pattern,
+      (flags.includes('i') ? RE2JS.CASE_INSENSITIVE : 0) | (flags.includes('m') ? RE2JS.MULTILINE : 0),
+    );
   } catch (e) {
     throw new UnsupportedPatternError(
       `pattern ${JSON.stringify(pattern)} is not supported: ${(e as Error).message} (patterns run on a linear-time engine, RE2: no lookaround, no backreferences)`,
     );
   }
   // Ajv keys its cache of compiled patterns by toString(): each pattern needs its own.
-  return { test: (s: string) => re.test(s), toString: () => `/${pattern}/${flags}` };
+  return { re, test: (s: string) => re.test(s), toString: () => `/${pattern}/${flags}` };
 }
 
 /** Ajv's `code.regExp` option: `new Ajv({ code: { regExp: linearRegExp } })`. */
@@ -62,4 +68,30 @@ export function schemaPatternProblems(schema: unknown, path: string): { path: st
     }
   }
   return problems;
+}
+
+/**
+ * JSONata's `RegexEngine` option (`jsonata(expr, { RegexEngine: LinearRegExpEngine })`): regex literals in
+ * `json_transform` expressions (`$match`, `$replace`, `$split`, `$contains`) run on RE2JS as well.
+ */
+export class LinearRegExpEngine {
+  lastIndex = 0;
+  readonly #re: RE2JS;
+
+  constructor(re: RegExp) {
+    this.#re = compileLinear(re.source, re.flags).re;
+  }
+
+  exec(s: string): (RegExpExecArray & string[]) | null {
+    const m = this.#re.matcher(s);
+    if (this.lastIndex > s.length || !m.find(this.lastIndex)) {
+      this.lastIndex = 0;
+      return null;
+    }
+    const groups: string[] = [];
+    for (let i = 0; i <= m.groupCount(); i++) groups.push(m.group(i) ?? '');
+    const result = Object.assign(groups, { index: m.start(), input: s }) as unknown as RegExpExecArray;
+    this.lastIndex = m.end();
+    return result;
+  }
 }

@@ -54,4 +54,16 @@ describe('tool registry', () => {
     expect(http.name).toBe('get_order');
     expect(http.description).toContain('https://api.example.com/orders/{{id}}');
   });
+
+  it('runs regex literals on the linear-time engine: ^(a+)+$ against "aaaa…!" answers at once', async () => {
+    const s = `${'a'.repeat(30_000)}!`;
+    const t = performance.now();
+    expect(await runJsonTransform({ expression: '$contains(s, /^(a+)+$/)' }, { s })).toBe(false);
+    expect(performance.now() - t).toBeLessThan(1_000);
+    expect(await runJsonTransform({ expression: '$contains(s, /^(a+)+$/)' }, { s: 'aaa' })).toBe(true);
+    expect(await runJsonTransform({ expression: '$replace(s, /(\\d+)/, "#$1")' }, { s: 'a1b22' })).toBe('a#1b#22');
+    expect(await runJsonTransform({ expression: '$split(s, /[,;] */)' }, { s: 'x, y;z' })).toEqual(['x', 'y', 'z']);
+    expect(await runJsonTransform({ expression: '$match(s, /B(\\w)/i).groups' }, { s: 'abc bd' })).toEqual(['c', 'd']);
+  });
 });
+

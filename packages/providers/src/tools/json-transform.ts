@@ -4,7 +4,7 @@
  * the tool is created; each evaluation is time-boxed and depth-limited (JSONata's `timeout` and `stack`
  * options), so a runaway expression fails instead of blocking the worker.
  */
-import { AppError, type ModelTool } from '@aiops/core';
+import { AppError, LinearRegExpEngine, type ModelTool } from '@aiops/core';
 import jsonata from 'jsonata';
 
 export interface JsonTransformToolConfig {
@@ -25,7 +25,8 @@ function invalid(message: string, details: Record<string, unknown> = {}): AppErr
 
 function compile(expression: string, limits?: { timeout: number; stack: number }): jsonata.Expression {
   try {
-    return jsonata(expression, limits);
+    // Regex literals run on RE2JS (linear time): one backtracking match could not be time-boxed.
+    return jsonata(expression, { ...limits, RegexEngine: LinearRegExpEngine as unknown as RegExpConstructor });
   } catch (e) {
     const err = e as { message?: string; position?: number };
     throw invalid(`the JSONata expression does not parse: ${err.message}`, { position: err.position });
