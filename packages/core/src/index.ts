@@ -1,6 +1,6 @@
 export * from './errors.ts';
+export * from './linear-regexp.ts';
 export * from './model-port.ts';
 export * from './permissions.ts';
 export * from './secrets.ts';
 export * from './workflow/index.ts';
-export * from './linear-regexp.ts';

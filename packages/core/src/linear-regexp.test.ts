@@ -20,11 +20,11 @@ describe('user regular expressions on the linear-time engine', () => {
       patternProperties: { '^x-': { type: 'integer' } },
     };
     expect(validateRunInput(schema, { a: 'aa', b: 'bb', 'x-n': 1 })).toEqual([]);
-    expect(validateRunInput(schema, { a: 'bb', b: 'aa', 'x-n': 'one' }).map((i) => i.path).sort()).toEqual([
-      'input.a',
-      'input.b',
-      'input.x-n',
-    ]);
+    expect(
+      validateRunInput(schema, { a: 'bb', b: 'aa', 'x-n': 'one' })
+        .map((i) => i.path)
+        .sort(),
+    ).toEqual(['input.a', 'input.b', 'input.x-n']);
   });
 
   it('names every pattern RE2 cannot compile, with its path; data keywords are not patterns', () => {

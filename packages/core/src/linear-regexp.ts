@@ -55,7 +55,7 @@ export function schemaPatternProblems(schema: unknown, path: string): { path: st
     const [node, at] = stack.pop() as [unknown, string];
     if (node === null || typeof node !== 'object') continue;
     if (Array.isArray(node)) {
-      node.forEach((item, i) => stack.push([item, `${at}.${i}`]));
+      for (const [i, item] of node.entries()) stack.push([item, `${at}.${i}`]);
       continue;
     }
     for (const [key, value] of Object.entries(node)) {

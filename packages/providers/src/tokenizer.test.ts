@@ -23,9 +23,22 @@ beforeAll(() => warmTokenizer());
 
 describe('countTokens', () => {
   it('counts ordinary text exactly, special-token markers as plain text', () => {
-    const words = ['the', 'quick', 'brown', 'fox', 'Hello,', 'world!', '42', 'naïve', '日本語', '{"a":1}', '😀'];
+    const words = [
+      'the',
+      'quick',
+      'brown',
+      'fox',
+      'Hello,',
+      'world!',
+      '42',
+      'naïve',
+      '日本語',
+      '{"a":1}',
+      '😀',
+    ];
     let text = '<|endoftext|> ';
-    for (let i = 0; text.length < 30_000; i++) text += `${words[(i * 7 + 3) % words.length]}${i % 13 ? ' ' : '\n'}`;
+    for (let i = 0; text.length < 30_000; i++)
+      text += `${words[(i * 7 + 3) % words.length]}${i % 13 ? ' ' : '\n'}`;
     for (const s of ['a', 'Hello, world!', '  leading and trailing  ', text.slice(0, 500), text]) {
       expect(countTokens(s), s.slice(0, 40)).toBe(exact(s));
     }

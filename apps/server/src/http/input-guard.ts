@@ -18,7 +18,8 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 /** Why `s` cannot be stored as text, or undefined when it can. */
 export function unstorableText(s: string): string | undefined {
   if (s.includes(NUL)) return 'contains a NUL character (\\u0000), which cannot be stored as text';
-  if (LONE_SURROGATE.test(s)) return 'contains an unpaired UTF-16 surrogate (such as \\ud800): not valid Unicode';
+  if (LONE_SURROGATE.test(s))
+    return 'contains an unpaired UTF-16 surrogate (such as \\ud800): not valid Unicode';
   return undefined;
 }
 

@@ -5,7 +5,8 @@ import { SECRET_TOKEN_PATTERN } from '../services/tokens.ts';
  * links), and in the query string every value whose name says it is a credential (`token=`, `key=`,
  * `api_key=`, `secret=`, `password=`, …) or whose value looks like one (`sk-…`, a JWT, a product token).
  */
-const SECRET_NAME = /token|secret|passw|pwd|api[-_]?key|^key$|[-_.]key$|^sk$|^auth$|^authorization$|^code$|credential|signature|^sig$/i;
+const SECRET_NAME =
+  /token|secret|passw|pwd|api[-_]?key|^key$|[-_.]key$|^sk$|^auth$|^authorization$|^code$|credential|signature|^sig$/i;
 const SECRET_VALUE = /^(sk|pk|rk)-|^eyJ[\w-]+\.|^(aio|rt|inv|evt|prt)_/i;
 const REDACTED = '[redacted]';
 

@@ -24,7 +24,9 @@ afterAll(() => s?.close());
 const HEALTHZ_BOUND_MS = testBackend() === 'postgres' ? 100 : 250;
 
 /** Runs `work` while polling /healthz every 5 ms; returns work's result and the slowest poll. */
-async function whilePolling<T>(work: () => Promise<T>): Promise<{ result: T; slowestMs: number; polls: number }> {
+async function whilePolling<T>(
+  work: () => Promise<T>,
+): Promise<{ result: T; slowestMs: number; polls: number }> {
   let done = false;
   let slowestMs = 0;
   let polls = 0;
@@ -55,7 +57,10 @@ describe(`bounded work per request on ${testBackend()}`, () => {
     expect(agent.status).toBe(201);
     const text = 'A'.repeat(100_000);
     const { result, slowestMs, polls } = await whilePolling(() =>
-      call(s, 'POST', `/api/v1/agents/${agent.body.id}/try`, { token: owner.token, body: { input: { text } } }),
+      call(s, 'POST', `/api/v1/agents/${agent.body.id}/try`, {
+        token: owner.token,
+        body: { input: { text } },
+      }),
     );
     expect(result.status).toBe(200);
     expect(result.body.tokens.input).toBeGreaterThan(10_000);
@@ -72,7 +77,9 @@ describe(`bounded work per request on ${testBackend()}`, () => {
         status: 'active',
         definition: {
           name: 'long input',
-          nodes: [{ id: 'echo', type: 'agent', agent: { model: 'simulator:echo', prompt: '{{input.text}}' } }],
+          nodes: [
+            { id: 'echo', type: 'agent', agent: { model: 'simulator:echo', prompt: '{{input.text}}' } },
+          ],
           connections: [],
         },
       },
@@ -109,7 +116,9 @@ describe(`bounded work per request on ${testBackend()}`, () => {
       },
     });
     expect(r.status, JSON.stringify(r.body)).toBe(400);
-    expect(JSON.stringify(r.body.error), JSON.stringify(r.body.error)).toMatch(/connections\[0\]\.condition.*nests 6 comprehensions/);
+    expect(JSON.stringify(r.body.error), JSON.stringify(r.body.error)).toMatch(
+      /connections\[0\]\.condition.*nests 6 comprehensions/,
+    );
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 

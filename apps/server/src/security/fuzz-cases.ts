@@ -133,7 +133,9 @@ export class CaseBuilder {
         return out;
       }
       case 'array':
-        return Array.from({ length: Number(s.minItems ?? 0) }, () => this.sample(s.items as Schema, depth + 1));
+        return Array.from({ length: Number(s.minItems ?? 0) }, () =>
+          this.sample(s.items as Schema, depth + 1),
+        );
       case 'string':
         return sampleString(s);
       case 'integer':
@@ -158,11 +160,20 @@ export class CaseBuilder {
     const json = validBody === undefined ? undefined : JSON.stringify(validBody);
     const out: FuzzCase[] = [];
     const add = (c: Omit<FuzzCase, 'method'>) =>
-      out.push({ method: M, ...c, ...(json !== undefined && c.body === undefined ? { body: json, contentType: 'application/json' } : {}) });
+      out.push({
+        method: M,
+        ...c,
+        ...(json !== undefined && c.body === undefined
+          ? { body: json, contentType: 'application/json' }
+          : {}),
+      });
 
     for (const p of params.filter((x) => x.in === 'path')) {
       for (const bad of BAD_PARAMS) {
-        add({ url: base.replace(encodeURIComponent(this.pathValue(path, p.name)), bad), label: `path ${p.name}=${bad.slice(0, 20)}` });
+        add({
+          url: base.replace(encodeURIComponent(this.pathValue(path, p.name)), bad),
+          label: `path ${p.name}=${bad.slice(0, 20)}`,
+        });
       }
     }
     for (const p of params.filter((x) => x.in === 'query')) {
@@ -173,21 +184,38 @@ export class CaseBuilder {
     }
     add({ url: `${base}?unknown=%00`, label: 'unknown query param' });
     if (bodySchema) {
-      for (const [label, body, contentType] of WHOLE_BODIES) add({ url: base, body, contentType, label: `body ${label}` });
+      for (const [label, body, contentType] of WHOLE_BODIES)
+        add({ url: base, body, contentType, label: `body ${label}` });
       for (const [fieldPath, fieldSchema] of this.fields(bodySchema)) {
         for (const [label, value] of fieldPath.length > 1 ? NESTED_BAD_VALUES : BAD_VALUES) {
-          add({ url: base, body: withField(validBody, fieldPath, value), contentType: 'application/json', label: `${fieldPath.join('.')}=${label}` });
+          add({
+            url: base,
+            body: withField(validBody, fieldPath, value),
+            contentType: 'application/json',
+            label: `${fieldPath.join('.')}=${label}`,
+          });
         }
         if (fieldPath.length > 0) {
-          add({ url: base, body: JSON.stringify(without(validBody, fieldPath)), contentType: 'application/json', label: `${fieldPath.join('.')} missing` });
+          add({
+            url: base,
+            body: JSON.stringify(without(validBody, fieldPath)),
+            contentType: 'application/json',
+            label: `${fieldPath.join('.')} missing`,
+          });
         }
         const type = this.resolve(fieldSchema).type;
         if (type === 'string' || Array.isArray(this.resolve(fieldSchema).enum)) {
-          add({ url: base, body: withField(validBody, fieldPath, '"not-an-enum-or-format-\\u00e9"'), contentType: 'application/json', label: `${fieldPath.join('.')}=odd string` });
+          add({
+            url: base,
+            body: withField(validBody, fieldPath, '"not-an-enum-or-format-\\u00e9"'),
+            contentType: 'application/json',
+            label: `${fieldPath.join('.')}=odd string`,
+          });
         }
       }
     } else {
-      for (const [label, body, contentType] of WHOLE_BODIES.slice(0, 6)) add({ url: base, body, contentType, label: `unexpected body ${label}` });
+      for (const [label, body, contentType] of WHOLE_BODIES.slice(0, 6))
+        add({ url: base, body, contentType, label: `unexpected body ${label}` });
     }
     return out;
   }

@@ -21,7 +21,9 @@ beforeAll(async () => {
       status: 'active',
       definition: {
         name: 'limits',
-        nodes: [{ id: 'echo', type: 'agent', agent: { model: 'simulator:echo', prompt: 'x {{input.text}}' } }],
+        nodes: [
+          { id: 'echo', type: 'agent', agent: { model: 'simulator:echo', prompt: 'x {{input.text}}' } },
+        ],
         connections: [],
       },
     },
@@ -70,14 +72,21 @@ describe(`input limits on ${testBackend()}`, () => {
       [runs, `{"input":{"text":"x","nested":${deep(5_000)}}}`],
       [runs, `{"input":{"text":"x"},"metadata":${deep(5_000)}}`],
       [`/api/v1/agents/${agentId}/try`, `{"input":{"text":${deep(5_000)}}}`],
-      ['/api/v1/agents', `{"name":"deep","model":"simulator:echo","promptTemplate":"x","metadata":${deep(5_000)}}`],
+      [
+        '/api/v1/agents',
+        `{"name":"deep","model":"simulator:echo","promptTemplate":"x","metadata":${deep(5_000)}}`,
+      ],
     ] as const) {
       const r = await raw('POST', path, body);
       expect(r.status, `${path}: ${r.text.slice(0, 200)}`).toBe(400);
       expect(r.body.error.message).toContain(`deeper than ${MAX_JSON_DEPTH} levels`);
     }
     // Just under the limit is accepted.
-    const ok = await raw('POST', runs, `{"input":{"text":"x","nested":${deep(MAX_JSON_DEPTH - 3)}},"wait":10}`);
+    const ok = await raw(
+      'POST',
+      runs,
+      `{"input":{"text":"x","nested":${deep(MAX_JSON_DEPTH - 3)}},"wait":10}`,
+    );
     expect(ok.status, ok.text.slice(0, 300)).toBe(201);
   });
 
@@ -85,9 +94,24 @@ describe(`input limits on ${testBackend()}`, () => {
     const cases: [string, string, string | undefined, string][] = [
       ['POST', '/api/v1/agents', '{"name":"a\\u0000b","model":"simulator:echo"}', 'body.name'],
       ['POST', '/api/v1/agents', '{"name":"a\\ud800b","model":"simulator:echo"}', 'body.name'],
-      ['POST', '/api/v1/agents', '{"name":"ok","model":"simulator:echo","metadata":{"k\\u0000":1}}', 'body.metadata'],
-      ['POST', `/api/v1/workflows/${workflowId}/runs`, '{"input":{"text":["a","\\u0000"]}}', 'body.input.text.1'],
-      ['POST', `/api/v1/workflows/${workflowId}/runs`, '{"input":{"text":"\\udc00 low first"}}', 'body.input.text'],
+      [
+        'POST',
+        '/api/v1/agents',
+        '{"name":"ok","model":"simulator:echo","metadata":{"k\\u0000":1}}',
+        'body.metadata',
+      ],
+      [
+        'POST',
+        `/api/v1/workflows/${workflowId}/runs`,
+        '{"input":{"text":["a","\\u0000"]}}',
+        'body.input.text.1',
+      ],
+      [
+        'POST',
+        `/api/v1/workflows/${workflowId}/runs`,
+        '{"input":{"text":"\\udc00 low first"}}',
+        'body.input.text',
+      ],
       ['GET', '/api/v1/agents?q=%00', undefined, 'query.q'],
       ['GET', '/api/v1/workflows?q=a%00b', undefined, 'query.q'],
       ['GET', '/api/v1/memory/threads/%00', undefined, 'path.threadKey'],
@@ -102,9 +126,24 @@ describe(`input limits on ${testBackend()}`, () => {
 
   it('numbers outside their column are refused by the schema', async () => {
     const cases: [string, string, unknown, string][] = [
-      ['POST', '/api/v1/agents', { name: 't', model: 'simulator:echo', promptTemplate: 'x', temperature: 1e-320 }, 'body.temperature'],
-      ['POST', '/api/v1/agents', { name: 't', model: 'simulator:echo', promptTemplate: 'x', topP: 1e-45 }, 'body.topP'],
-      ['POST', `/api/v1/workflows/${workflowId}/runs`, { input: { text: 'x' }, version: INT4_MAX + 1 }, 'body.version'],
+      [
+        'POST',
+        '/api/v1/agents',
+        { name: 't', model: 'simulator:echo', promptTemplate: 'x', temperature: 1e-320 },
+        'body.temperature',
+      ],
+      [
+        'POST',
+        '/api/v1/agents',
+        { name: 't', model: 'simulator:echo', promptTemplate: 'x', topP: 1e-45 },
+        'body.topP',
+      ],
+      [
+        'POST',
+        `/api/v1/workflows/${workflowId}/runs`,
+        { input: { text: 'x' }, version: INT4_MAX + 1 },
+        'body.version',
+      ],
       ['POST', `/api/v1/workflows/${workflowId}/rollback`, { version: INT4_MAX + 1 }, 'body.version'],
     ];
     for (const [method, path, body, field] of cases) {
@@ -138,7 +177,10 @@ describe(`input limits on ${testBackend()}`, () => {
       '/api/v1/x?token=[redacted]&sk=[redacted]&api_key=[redacted]&page=2&q=[redacted]&code=[redacted]',
     );
     for (const secret of ['abc123', 'sk-123', 'k-9', 'sk-live-456', 'c0de']) {
-      expect(s.logs.some((l) => l.includes(secret)), secret).toBe(false);
+      expect(
+        s.logs.some((l) => l.includes(secret)),
+        secret,
+      ).toBe(false);
     }
   });
 });

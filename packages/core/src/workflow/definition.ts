@@ -82,7 +82,12 @@ export function parseDefinition(raw: unknown): ParseResult {
   const graph = buildGraph(definition, false);
   issues.push(...checkCycles(definition, graph.order), ...checkUnconnected(definition, graph));
   if (issues.length) return { ok: false, issues };
-  issues.push(...checkNodes(graph), ...checkConditions(graph), ...checkInputSchema(definition), ...checkOutputSchemas(definition));
+  issues.push(
+    ...checkNodes(graph),
+    ...checkConditions(graph),
+    ...checkInputSchema(definition),
+    ...checkOutputSchemas(definition),
+  );
   return issues.length ? { ok: false, issues } : { ok: true, definition };
 }
 

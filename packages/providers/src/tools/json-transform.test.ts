@@ -61,9 +61,17 @@ describe('tool registry', () => {
     expect(await runJsonTransform({ expression: '$contains(s, /^(a+)+$/)' }, { s })).toBe(false);
     expect(performance.now() - t).toBeLessThan(1_000);
     expect(await runJsonTransform({ expression: '$contains(s, /^(a+)+$/)' }, { s: 'aaa' })).toBe(true);
-    expect(await runJsonTransform({ expression: '$replace(s, /(\\d+)/, "#$1")' }, { s: 'a1b22' })).toBe('a#1b#22');
-    expect(await runJsonTransform({ expression: '$split(s, /[,;] */)' }, { s: 'x, y;z' })).toEqual(['x', 'y', 'z']);
-    expect(await runJsonTransform({ expression: '$match(s, /B(\\w)/i).groups' }, { s: 'abc bd' })).toEqual(['c', 'd']);
+    expect(await runJsonTransform({ expression: '$replace(s, /(\\d+)/, "#$1")' }, { s: 'a1b22' })).toBe(
+      'a#1b#22',
+    );
+    expect(await runJsonTransform({ expression: '$split(s, /[,;] */)' }, { s: 'x, y;z' })).toEqual([
+      'x',
+      'y',
+      'z',
+    ]);
+    expect(await runJsonTransform({ expression: '$match(s, /B(\\w)/i).groups' }, { s: 'abc bd' })).toEqual([
+      'c',
+      'd',
+    ]);
   });
 });
-

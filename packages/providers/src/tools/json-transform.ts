@@ -26,7 +26,10 @@ function invalid(message: string, details: Record<string, unknown> = {}): AppErr
 function compile(expression: string, limits?: { timeout: number; stack: number }): jsonata.Expression {
   try {
     // Regex literals run on RE2JS (linear time): one backtracking match could not be time-boxed.
-    return jsonata(expression, { ...limits, RegexEngine: LinearRegExpEngine as unknown as RegExpConstructor });
+    return jsonata(expression, {
+      ...limits,
+      RegexEngine: LinearRegExpEngine as unknown as RegExpConstructor,
+    });
   } catch (e) {
     const err = e as { message?: string; position?: number };
     throw invalid(`the JSONata expression does not parse: ${err.message}`, { position: err.position });

@@ -1,5 +1,11 @@
 import type { CreateAgentBody, UpdateAgentBody } from '@aiops/contracts';
-import { badRequest, type ModelPort, renderString, schemaPatternProblems, validationFailed } from '@aiops/core';
+import {
+  badRequest,
+  type ModelPort,
+  renderString,
+  schemaPatternProblems,
+  validationFailed,
+} from '@aiops/core';
 import { agents, type Tx } from '@aiops/db';
 import * as engine from '@aiops/engine';
 import { and, desc, eq, isNull, type SQL, sql } from 'drizzle-orm';
@@ -62,7 +68,10 @@ async function checkIntegration(tx: Tx, integrationId: string | null | undefined
 function checkOutputSchema(schema: Record<string, unknown> | null | undefined) {
   const issues = schema ? schemaPatternProblems(schema, 'body.outputSchema') : [];
   if (issues.length > 0) {
-    throw validationFailed(`Invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+    throw validationFailed(
+      `Invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      issues,
+    );
   }
 }
 
