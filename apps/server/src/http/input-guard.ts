@@ -38,7 +38,7 @@ export function findInputProblem(root: unknown, where: string): InputProblem | u
       if (why) return { path, message: why };
       continue;
     }
-    if (value === null || typeof value !== 'object') continue;
+    if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) continue;
     if (depth >= MAX_JSON_DEPTH) {
       return { path, message: `nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays` };
     }
