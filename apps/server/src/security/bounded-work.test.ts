@@ -192,4 +192,33 @@ describe(`bounded work per request on ${testBackend()}`, () => {
       'body.outputSchema.patternProperties',
     ]);
   });
+
+  it('a costly condition over a large input is stopped at run time: the step fails, /healthz stays fast', async () => {
+    const wf = await call(s, 'POST', '/api/v1/workflows', {
+      token: owner.token,
+      body: {
+        status: 'active',
+        definition: {
+          name: 'costly at run time',
+          nodes: [
+            { id: 'a', type: 'agent', agent: { model: 'simulator:echo', prompt: 'x' } },
+            { id: 'b', type: 'output', value: 'done' },
+          ],
+          connections: [{ from: 'a', to: 'b', condition: 'input.xs.all(x, input.xs.all(y, x + y >= 0))' }],
+        },
+      },
+    });
+    expect(wf.status, JSON.stringify(wf.body)).toBe(201);
+    const xs = Array.from({ length: 5_000 }, (_, i) => i);
+    const { result, slowestMs } = await whilePolling(() =>
+      call(s, 'POST', `/api/v1/workflows/${wf.body.id}/runs`, {
+        token: owner.token,
+        body: { input: { xs }, wait: 20 },
+      }),
+    );
+    expect(result.status, JSON.stringify(result.body).slice(0, 300)).toBe(201);
+    expect(result.body.status).toBe('failed');
+    expect(JSON.stringify(result.body)).toMatch(/stopped after 50 ms/);
+    expect(slowestMs).toBeLessThan(HEALTHZ_BOUND_MS);
+  });
 });

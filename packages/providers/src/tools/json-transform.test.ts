@@ -1,6 +1,6 @@
 import { AppError } from '@aiops/core';
 import { describe, expect, it } from 'vitest';
-import { runJsonTransform } from './json-transform.ts';
+import { JSON_TRANSFORM_MAX_TIMEOUT_MS, runJsonTransform } from './json-transform.ts';
 import { createTool, isToolKind, TOOL_KINDS } from './registry.ts';
 
 const signal = () => new AbortController().signal;
@@ -38,6 +38,18 @@ describe('json_transform', () => {
     const slow = '$sum([1..2000000].($ * 2))';
     const timed = await runJsonTransform({ expression: slow, timeoutMs: 20 }, {}).catch((e: unknown) => e);
     expect((timed as AppError).message).toMatch(/longer than 20 ms/);
+  });
+
+  it('keeps its time box short whatever the config asks (the evaluation holds the event loop)', async () => {
+    const started = performance.now();
+    const timed = await runJsonTransform(
+      { expression: '$sum([1..10000000].($ * 2))', timeoutMs: 86_400_000 },
+      {},
+    ).catch((e: unknown) => e);
+    expect((timed as AppError).message).toMatch(
+      new RegExp(`longer than ${JSON_TRANSFORM_MAX_TIMEOUT_MS} ms`),
+    );
+    expect(performance.now() - started).toBeLessThan(JSON_TRANSFORM_MAX_TIMEOUT_MS + 750);
   });
 });
 

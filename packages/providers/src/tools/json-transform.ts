@@ -13,11 +13,17 @@ export interface JsonTransformToolConfig {
   /** The name the model sees; default `json_transform`. */
   name?: string;
   description?: string;
-  /** Default 1000 ms. */
+  /** Default and at most JSON_TRANSFORM_MAX_TIMEOUT_MS. */
   timeoutMs?: number;
   /** Default 200 nested evaluations. */
   maxDepth?: number;
 }
+
+/**
+ * JSONata evaluates through promises that are already resolved, so an evaluation holds the event loop
+ * (shared by the API and the worker) until it ends: its time box is kept short whatever the config says.
+ */
+export const JSON_TRANSFORM_MAX_TIMEOUT_MS = 250;
 
 function invalid(message: string, details: Record<string, unknown> = {}): AppError {
   return new AppError(400, 'tool_invalid_input', message, { retryable: false, details });
@@ -38,7 +44,7 @@ function compile(expression: string, limits?: { timeout: number; stack: number }
 
 /** Evaluates `expression` over `data` within the time and depth limits (JSONata's own guardrails). */
 export async function runJsonTransform(config: JsonTransformToolConfig, data: unknown): Promise<unknown> {
-  const timeout = config.timeoutMs ?? 1_000;
+  const timeout = Math.min(config.timeoutMs ?? JSON_TRANSFORM_MAX_TIMEOUT_MS, JSON_TRANSFORM_MAX_TIMEOUT_MS);
   const stack = config.maxDepth ?? 200;
   const expr = compile(config.expression, { timeout, stack });
   try {
