@@ -8,6 +8,8 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { DestinationStream } from 'pino';
 import { API_PREFIX, registerAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
+import { registerInputGuard } from './http/input-guard.ts';
+import { redactUrl } from './http/log-url.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { RateLimits } from './http/rate-limit.ts';
 import { registerStudio } from './http/studio.ts';
@@ -32,7 +34,7 @@ import { makeAuthenticator } from './services/authenticate.ts';
 import { createMailer } from './services/mailer.ts';
 import { DbResponseCache, PriceOverrides } from './services/model-data.ts';
 import { registerOutbound } from './services/outbound.ts';
-import { AccessTokens, SECRET_TOKEN_PATTERN } from './services/tokens.ts';
+import { AccessTokens } from './services/tokens.ts';
 import { resolveSettings, type SettingsInput } from './settings.ts';
 import { VERSION } from './version.ts';
 
@@ -97,10 +99,8 @@ export const LOG_REDACT = [
   'res.headers["set-cookie"]',
 ];
 
-/** Secret tokens in a URL (invitation links, for instance) are masked before the URL is logged. */
-export function redactUrl(url: string): string {
-  return url.replace(SECRET_TOKEN_PATTERN, (m) => `${m.slice(0, m.indexOf('_') + 1)}[redacted]`);
-}
+/** Secrets in a URL (invitation links, `?token=`, `?key=sk-…`) are masked before the URL is logged. */
+export { redactUrl };
 
 /** Builds the HTTP application: plugins, error handling and every module's routes. Does not listen. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -145,6 +145,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (closing) reply.header('connection', 'close');
   });
   registerErrorHandling(app);
+  registerInputGuard(app);
   await registerOpenApi(app, VERSION);
   await app.register(cookie);
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { real4 } from './numbers.ts';
 import { jsonSchemaObject, memoryConfigSchema, modelIdSchema, simulateSchema } from './workflow.ts';
 
 export const AGENT_KIND_VALUES = ['llm', 'code', 'external'] as const;
@@ -17,8 +18,8 @@ const agentFields = {
   status: z.enum(AGENT_STATUS_VALUES).default('active'),
   framework: z.enum(AGENT_FRAMEWORK_VALUES).nullable().optional(),
   model: modelIdSchema,
-  temperature: z.number().min(0).max(2).nullable().optional(),
-  topP: z.number().min(0).max(1).nullable().optional(),
+  temperature: real4(0, 2).nullable().optional(),
+  topP: real4(0, 1).nullable().optional(),
   maxTokens: z.number().int().min(1).max(1_000_000).nullable().optional(),
   systemPrompt: z.string().max(100_000).nullable().optional(),
   promptTemplate: z
@@ -31,7 +32,7 @@ const agentFields = {
   memoryConfig: memoryConfigSchema.default({}),
   integrationId: z.uuid().nullable().optional(),
   simulate: simulateSchema.nullable().optional(),
-  costLimitPerRequest: z.number().min(0).max(1_000_000).nullable().optional().describe('USD per model call'),
+  costLimitPerRequest: z.number().min(0).max(999_999).nullable().optional().describe('USD per model call'),
   webhookUrl: z.url().max(2000).nullable().optional(),
   schedule: z.string().max(255).nullable().optional().describe('cron expression (external agents)'),
   resourceLimits: z.record(z.string(), z.unknown()).nullable().optional(),

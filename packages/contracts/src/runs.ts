@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { versionNumber } from './numbers.ts';
 
 export const RUN_STATUS_VALUES = [
   'queued',
@@ -24,7 +25,7 @@ export const STEP_STATUS_VALUES = [
 export const startRunBodySchema = z
   .object({
     input: z.unknown().default({}).describe("checked against the workflow's input JSON Schema"),
-    version: z.number().int().min(1).optional().describe('run this version instead of the current one'),
+    version: versionNumber().optional().describe('run this version instead of the current one'),
     wait: z
       .number()
       .min(0)

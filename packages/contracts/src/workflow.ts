@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { versionNumber } from './numbers.ts';
 
 /**
  * The workflow definition format of API.md: nodes and connections with optional conditions, variables,
@@ -140,7 +141,7 @@ export const agentNodeSchema = z
     type: z.literal('agent'),
     agent: inlineAgentSchema.optional(),
     agentId: z.uuid().optional(),
-    agentVersion: z.number().int().min(1).optional(),
+    agentVersion: versionNumber().optional(),
     /** Extra template variables for the agent's prompt, rendered first: `{{vars.<name>}}`. */
     vars: z.record(z.string(), z.unknown()).optional(),
     /** Fan-out: a template that yields a list; the agent runs once per item (`{{item}}`, `{{index}}`). */
@@ -171,7 +172,7 @@ export const subworkflowNodeSchema = z
     type: z.literal('subworkflow'),
     workflowId: z.uuid(),
     /** Pin a version of the child workflow (default: its current version when the step starts). */
-    version: z.number().int().min(1).optional(),
+    version: versionNumber().optional(),
     /** The child run's input: any JSON, strings are templates. */
     input: z.unknown().optional(),
   })

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { versionNumber, versionParam } from './numbers.ts';
 import { definitionIssueSchema } from './workflow.ts';
 
 export const WORKFLOW_STATUS_VALUES = ['draft', 'active', 'paused', 'archived'] as const;
@@ -75,8 +76,8 @@ export const workflowListQuerySchema = z.object({
   status: z.enum(WORKFLOW_STATUS_VALUES).optional(),
 });
 
-export const versionParamsSchema = z.object({ id: z.uuid(), version: z.coerce.number().int().min(1) });
-export const rollbackBodySchema = z.object({ version: z.number().int().min(1) });
+export const versionParamsSchema = z.object({ id: z.uuid(), version: versionParam() });
+export const rollbackBodySchema = z.object({ version: versionNumber() });
 
 export const validateBodySchema = z.object({ definition: z.unknown() });
 export const validateResponseSchema = z.object({

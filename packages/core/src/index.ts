@@ -1,4 +1,5 @@
 export * from './errors.ts';
+export * from './linear-regexp.ts';
 export * from './model-port.ts';
 export * from './permissions.ts';
 export * from './secrets.ts';

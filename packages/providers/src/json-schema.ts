@@ -2,12 +2,12 @@
  * JSON Schemas given by users (structured output, tool inputs) → AI SDK schemas that validate with Ajv, so
  * an answer or a tool input that does not match is refused rather than passed on.
  */
-import type { JsonSchema } from '@aiops/core';
+import { type JsonSchema, linearRegExp } from '@aiops/core';
 import { jsonSchema, type Schema } from 'ai';
 import { Ajv, type ValidateFunction } from 'ajv';
 
 // addUsedSchema false: users' schemas may reuse an $id; each is compiled on its own
-const ajv = new Ajv({ allErrors: true, strict: false, addUsedSchema: false });
+const ajv = new Ajv({ allErrors: true, strict: false, addUsedSchema: false, code: { regExp: linearRegExp } });
 const compiled = new WeakMap<JsonSchema, ValidateFunction>();
 
 function validatorFor(schema: JsonSchema): ValidateFunction {

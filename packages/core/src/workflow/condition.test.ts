@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConditionError, compileCondition, conditionNodeRefs } from './condition.ts';
+import {
+  CONDITION_BUDGET_MS,
+  ConditionError,
+  compileCondition,
+  conditionNodeRefs,
+  MAX_COMPREHENSION_NESTING,
+} from './condition.ts';
 
 const ctx = { input: { n: 2 }, nodes: { c: { output: { category: 'spam', score: 0.7, tags: ['x'] } } } };
 
@@ -24,5 +30,40 @@ describe('conditions (CEL)', () => {
 
   it('lists node references outside string literals', () => {
     expect(conditionNodeRefs("nodes.a.output == 'nodes.zz' && nodes.b.output.x")).toEqual(['a', 'b']);
+  });
+
+  it('refuses comprehensions nested deeper than the limit when compiled (six nested .all() ran a million steps)', () => {
+    const list = '[1,2,3,4,5,6,7,8,9,10]';
+    let expr = 'a+b+c+d+e+f>=0';
+    for (const v of ['f', 'e', 'd', 'c', 'b', 'a']) expr = `${list}.all(${v},${expr})`;
+    const t = performance.now();
+    expect(() => compileCondition(expr)).toThrow(/nests 6 comprehensions/);
+    expect(performance.now() - t).toBeLessThan(50);
+    // Nested up to the limit, and chained (sequential) comprehensions, are fine.
+    let allowed = 'a + b >= 0';
+    for (const v of ['b', 'a'].slice(0, MAX_COMPREHENSION_NESTING)) allowed = `${list}.all(${v}, ${allowed})`;
+    expect(compileCondition(allowed)({})).toBe(true);
+    expect(compileCondition(`${list}.map(x, x * 2).filter(y, y > 4).map(z, z).exists(w, w == 20)`)({})).toBe(
+      true,
+    );
+    expect(() => compileCondition(`[${'1,'.repeat(150)}1].size() > 0`)).toThrow(ConditionError);
+  });
+
+  it('stops a costly evaluation at its deadline', () => {
+    const big = Array.from({ length: 5_000 }, (_, i) => i);
+    const condition = compileCondition('input.xs.all(a, input.xs.all(b, a + b >= 0))');
+    const t = performance.now();
+    expect(() => condition({ input: { xs: big } })).toThrow(/stopped after \d+ ms/);
+    expect(performance.now() - t).toBeLessThan(CONDITION_BUDGET_MS + 100);
+    // The same condition on data it can afford still answers.
+    expect(condition({ input: { xs: [1, 2, 3] } })).toBe(true);
+  });
+
+  it('stops a backtracking regular expression at its deadline', () => {
+    const condition = compileCondition("input.s.matches('^(a+)+$')");
+    const t = performance.now();
+    expect(() => condition({ input: { s: `${'a'.repeat(40)}!` } })).toThrow(/stopped after/);
+    expect(performance.now() - t).toBeLessThan(CONDITION_BUDGET_MS + 100);
+    expect(condition({ input: { s: 'aaa' } })).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ import {
   workflowNodeSchema,
 } from '@aiops/contracts';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { linearRegExp, schemaPatternProblems } from '../linear-regexp.ts';
 import { ConditionError, compileCondition, conditionNodeRefs } from './condition.ts';
 import { ancestors, buildGraph } from './graph.ts';
 import { collectTemplates, parseTemplate, TemplateError, templateNodeRefs } from './template.ts';
@@ -81,7 +82,12 @@ export function parseDefinition(raw: unknown): ParseResult {
   const graph = buildGraph(definition, false);
   issues.push(...checkCycles(definition, graph.order), ...checkUnconnected(definition, graph));
   if (issues.length) return { ok: false, issues };
-  issues.push(...checkNodes(graph), ...checkConditions(graph), ...checkInputSchema(definition));
+  issues.push(
+    ...checkNodes(graph),
+    ...checkConditions(graph),
+    ...checkInputSchema(definition),
+    ...checkOutputSchemas(definition),
+  );
   return issues.length ? { ok: false, issues } : { ok: true, definition };
 }
 
@@ -228,7 +234,7 @@ function checkConditions(graph: ReturnType<typeof buildGraph>): DefinitionIssue[
   return issues;
 }
 
-const ajv = new Ajv2020({ strict: false, allErrors: true });
+const ajv = new Ajv2020({ strict: false, allErrors: true, code: { regExp: linearRegExp } });
 
 function checkInputSchema(def: WorkflowDefinition): DefinitionIssue[] {
   if (!def.input) return [];
@@ -238,4 +244,16 @@ function checkInputSchema(def: WorkflowDefinition): DefinitionIssue[] {
   } catch (e) {
     return [{ path: 'input', message: `not a valid JSON Schema: ${(e as Error).message}` }];
   }
+}
+
+/** Structured-output schemas of agent nodes: their patterns must compile on the linear engine. */
+function checkOutputSchemas(def: WorkflowDefinition): DefinitionIssue[] {
+  return def.nodes.flatMap((node) =>
+    node.type === 'agent' && node.agent?.output
+      ? schemaPatternProblems(node.agent.output, `nodes.${node.id}.agent.output`).map((p) => ({
+          nodeId: node.id,
+          ...p,
+        }))
+      : [],
+  );
 }

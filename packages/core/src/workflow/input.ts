@@ -1,7 +1,14 @@
 import type { FieldIssue } from '@aiops/contracts';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { linearRegExp } from '../linear-regexp.ts';
 
-const ajv = new Ajv2020({ strict: false, allErrors: true, useDefaults: true, coerceTypes: false });
+const ajv = new Ajv2020({
+  strict: false,
+  allErrors: true,
+  useDefaults: true,
+  coerceTypes: false,
+  code: { regExp: linearRegExp },
+});
 const compiled = new WeakMap<object, ValidateFunction>();
 
 /**

@@ -1,6 +1,6 @@
 import { AppError } from '@aiops/core';
 import { describe, expect, it } from 'vitest';
-import { runJsonTransform } from './json-transform.ts';
+import { JSON_TRANSFORM_MAX_TIMEOUT_MS, runJsonTransform } from './json-transform.ts';
 import { createTool, isToolKind, TOOL_KINDS } from './registry.ts';
 
 const signal = () => new AbortController().signal;
@@ -39,6 +39,18 @@ describe('json_transform', () => {
     const timed = await runJsonTransform({ expression: slow, timeoutMs: 20 }, {}).catch((e: unknown) => e);
     expect((timed as AppError).message).toMatch(/longer than 20 ms/);
   });
+
+  it('keeps its time box short whatever the config asks (the evaluation holds the event loop)', async () => {
+    const started = performance.now();
+    const timed = await runJsonTransform(
+      { expression: '$sum([1..10000000].($ * 2))', timeoutMs: 86_400_000 },
+      {},
+    ).catch((e: unknown) => e);
+    expect((timed as AppError).message).toMatch(
+      new RegExp(`longer than ${JSON_TRANSFORM_MAX_TIMEOUT_MS} ms`),
+    );
+    expect(performance.now() - started).toBeLessThan(JSON_TRANSFORM_MAX_TIMEOUT_MS + 750);
+  });
 });
 
 describe('tool registry', () => {
@@ -53,5 +65,25 @@ describe('tool registry', () => {
     });
     expect(http.name).toBe('get_order');
     expect(http.description).toContain('https://api.example.com/orders/{{id}}');
+  });
+
+  it('runs regex literals on the linear-time engine: ^(a+)+$ against "aaaa…!" answers at once', async () => {
+    const s = `${'a'.repeat(30_000)}!`;
+    const t = performance.now();
+    expect(await runJsonTransform({ expression: '$contains(s, /^(a+)+$/)' }, { s })).toBe(false);
+    expect(performance.now() - t).toBeLessThan(1_000);
+    expect(await runJsonTransform({ expression: '$contains(s, /^(a+)+$/)' }, { s: 'aaa' })).toBe(true);
+    expect(await runJsonTransform({ expression: '$replace(s, /(\\d+)/, "#$1")' }, { s: 'a1b22' })).toBe(
+      'a#1b#22',
+    );
+    expect(await runJsonTransform({ expression: '$split(s, /[,;] */)' }, { s: 'x, y;z' })).toEqual([
+      'x',
+      'y',
+      'z',
+    ]);
+    expect(await runJsonTransform({ expression: '$match(s, /B(\\w)/i).groups' }, { s: 'abc bd' })).toEqual([
+      'c',
+      'd',
+    ]);
   });
 });

@@ -4,7 +4,7 @@
  * the tool is created; each evaluation is time-boxed and depth-limited (JSONata's `timeout` and `stack`
  * options), so a runaway expression fails instead of blocking the worker.
  */
-import { AppError, type ModelTool } from '@aiops/core';
+import { AppError, LinearRegExpEngine, type ModelTool } from '@aiops/core';
 import jsonata from 'jsonata';
 
 export interface JsonTransformToolConfig {
@@ -13,11 +13,17 @@ export interface JsonTransformToolConfig {
   /** The name the model sees; default `json_transform`. */
   name?: string;
   description?: string;
-  /** Default 1000 ms. */
+  /** Default and at most JSON_TRANSFORM_MAX_TIMEOUT_MS. */
   timeoutMs?: number;
   /** Default 200 nested evaluations. */
   maxDepth?: number;
 }
+
+/**
+ * JSONata evaluates through promises that are already resolved, so an evaluation holds the event loop
+ * (shared by the API and the worker) until it ends: its time box is kept short whatever the config says.
+ */
+export const JSON_TRANSFORM_MAX_TIMEOUT_MS = 250;
 
 function invalid(message: string, details: Record<string, unknown> = {}): AppError {
   return new AppError(400, 'tool_invalid_input', message, { retryable: false, details });
@@ -25,7 +31,11 @@ function invalid(message: string, details: Record<string, unknown> = {}): AppErr
 
 function compile(expression: string, limits?: { timeout: number; stack: number }): jsonata.Expression {
   try {
-    return jsonata(expression, limits);
+    // Regex literals run on RE2JS (linear time): one backtracking match could not be time-boxed.
+    return jsonata(expression, {
+      ...limits,
+      RegexEngine: LinearRegExpEngine as unknown as RegExpConstructor,
+    });
   } catch (e) {
     const err = e as { message?: string; position?: number };
     throw invalid(`the JSONata expression does not parse: ${err.message}`, { position: err.position });
@@ -34,7 +44,7 @@ function compile(expression: string, limits?: { timeout: number; stack: number }
 
 /** Evaluates `expression` over `data` within the time and depth limits (JSONata's own guardrails). */
 export async function runJsonTransform(config: JsonTransformToolConfig, data: unknown): Promise<unknown> {
-  const timeout = config.timeoutMs ?? 1_000;
+  const timeout = Math.min(config.timeoutMs ?? JSON_TRANSFORM_MAX_TIMEOUT_MS, JSON_TRANSFORM_MAX_TIMEOUT_MS);
   const stack = config.maxDepth ?? 200;
   const expr = compile(config.expression, { timeout, stack });
   try {

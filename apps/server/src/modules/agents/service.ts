@@ -1,5 +1,11 @@
 import type { CreateAgentBody, UpdateAgentBody } from '@aiops/contracts';
-import { badRequest, type ModelPort, renderString } from '@aiops/core';
+import {
+  badRequest,
+  type ModelPort,
+  renderString,
+  schemaPatternProblems,
+  validationFailed,
+} from '@aiops/core';
 import { agents, type Tx } from '@aiops/db';
 import * as engine from '@aiops/engine';
 import { and, desc, eq, isNull, type SQL, sql } from 'drizzle-orm';
@@ -59,8 +65,20 @@ async function checkIntegration(tx: Tx, integrationId: string | null | undefined
     );
 }
 
+/** A structured-output schema's patterns must compile on the linear-time engine (checked at save). */
+function checkOutputSchema(schema: Record<string, unknown> | null | undefined) {
+  const issues = schema ? schemaPatternProblems(schema, 'body.outputSchema') : [];
+  if (issues.length > 0) {
+    throw validationFailed(
+      `Invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      issues,
+    );
+  }
+}
+
 export function createAgent(request: FastifyRequest, body: CreateAgentBody) {
   const auth = authOf(request);
+  checkOutputSchema(body.outputSchema);
   return tenant(request, async (tx) => {
     await checkIntegration(tx, body.integrationId, body.model);
     await refuseUnsafeOutbound(tx, request, { toolConfigs: body.toolConfigs });
@@ -76,6 +94,7 @@ export function getAgent(request: FastifyRequest, id: string) {
 }
 
 export function updateAgent(request: FastifyRequest, id: string, body: UpdateAgentBody) {
+  checkOutputSchema(body.outputSchema);
   return tenant(request, async (tx) => {
     const before = agentDto(await engine.getAgent(tx, id));
     if (body.integrationId !== undefined || body.model !== undefined)

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { countTokens as libraryCount } from 'gpt-tokenizer/encoding/o200k_base';
+import { Tiktoken } from 'js-tiktoken/lite';
+import o200kBase from 'js-tiktoken/ranks/o200k_base';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BUDGET_MS, countTokens, PIECE_MAX_CHARS, warmTokenizer } from './tokenizer.ts';
+
+// Another implementation of o200k_base, so counts are checked against the encoding, not our wrapper.
+const reference = new Tiktoken(o200kBase);
+const exact = (s: string) => reference.encode(s, [], []).length;
+
+/**
+ * The work one synchronous call does (what it blocks the event loop for): the process's CPU time, so a
+ * machine busy with other work does not make the figure look worse than the code is.
+ */
+function timed<T>(fn: () => T): { value: T; ms: number } {
+  const before = process.cpuUsage();
+  const value = fn();
+  const used = process.cpuUsage(before);
+  return { value, ms: (used.user + used.system) / 1000 };
+}
+
+const randomText = (n: number, from: number, span: number) =>
+  Array.from(randomBytes(n), (b) => String.fromCharCode(from + (b % span))).join('');
+
+beforeAll(() => warmTokenizer());
+
+describe('countTokens', () => {
+  it('counts ordinary text exactly, special-token markers as plain text', () => {
+    const words = [
+      'the',
+      'quick',
+      'brown',
+      'fox',
+      'Hello,',
+      'world!',
+      '42',
+      'naïve',
+      '日本語',
+      '{"a":1}',
+      '😀',
+    ];
+    let text = '<|endoftext|> ';
+    for (let i = 0; text.length < 30_000; i++)
+      text += `${words[(i * 7 + 3) % words.length]}${i % 13 ? ' ' : '\n'}`;
+    for (const s of ['a', 'Hello, world!', '  leading and trailing  ', text.slice(0, 500), text]) {
+      expect(countTokens(s), s.slice(0, 40)).toBe(exact(s));
+    }
+  });
+
+  it('counts a long run of one character in slices: off by at most one token per slice', () => {
+    for (const s of ['A'.repeat(2_000), '!'.repeat(1_500), ` ${'語'.repeat(700)}`]) {
+      const slices = Math.ceil(s.length / PIECE_MAX_CHARS);
+      expect(Math.abs(countTokens(s) - exact(s)), s.slice(0, 5)).toBeLessThanOrEqual(slices);
+    }
+  });
+
+  it('never blocks the event loop for long, whatever the input', () => {
+    const pathological = {
+      'A x 100k': 'A'.repeat(100_000),
+      'a x 1M': 'a'.repeat(1_000_000),
+      'spaces then x': `${' '.repeat(100_000)}x`,
+      'digits x 100k': '7'.repeat(100_000),
+      'combining marks': `e${'\u0301'.repeat(100_000)}`,
+      'emoji x 50k': '😀'.repeat(50_000),
+      'random upper 100k': randomText(100_000, 65, 26),
+      'random ascii 1M': randomText(1_000_000, 32, 95),
+      "'s x 50k": "'s".repeat(50_000),
+    };
+    for (const [name, text] of Object.entries(pathological)) {
+      const { value, ms } = timed(() => countTokens(text));
+      expect(value, name).toBeGreaterThan(0);
+      // The budget plus one window or slice; 100 ms leaves room for a loaded machine.
+      expect(ms, `${name}: ${ms.toFixed(1)} ms`).toBeLessThan(Math.max(100, BUDGET_MS * 4));
+    }
+  });
+
+  it('extrapolates past its budget at the rate counted so far: close to the exact count', () => {
+    const text = randomText(200_000, 32, 95);
+    const { value, ms } = timed(() => countTokens(text));
+    const truth = libraryCount(text, { disallowedSpecial: new Set() });
+    expect(ms).toBeLessThan(100);
+    expect(Math.abs(value - truth) / truth).toBeLessThan(0.02);
+  });
+});
