@@ -128,6 +128,41 @@ describe(`workflows API on ${testBackend()}`, () => {
     expect(ok.body).toEqual({ valid: true, issues: [] });
   });
 
+  it('validate answers valid: false for an unknown provider and an empty prompt, listing every problem', async () => {
+    const v = await call(s, 'POST', '/api/v1/workflows/validate', {
+      token: owner.token,
+      body: {
+        definition: {
+          name: 'many problems',
+          nodes: [
+            { id: 'a', type: 'agent', agent: { model: 'nosuchprovider:x', prompt: '' } },
+            { id: 'b', type: 'teleport' },
+            echo('c', 'Hi {{input.x'),
+            echo('c', 'again'),
+          ],
+          connections: [
+            { from: 'a', to: 'b' },
+            { from: 'a', to: 'ghost' },
+            { from: 'a', to: 'c', condition: 'nodes.a.output ==' },
+          ],
+        },
+      },
+    });
+    expect(v.status).toBe(200);
+    expect(v.body.valid).toBe(false);
+    expect(v.body.issues.map((i: { path: string }) => i.path).sort()).toEqual([
+      'connections[1].to',
+      'connections[2].condition',
+      'nodes.a.agent.model',
+      'nodes.a.agent.prompt',
+      'nodes.b.type',
+      'nodes.c.agent.prompt',
+      'nodes.c.id',
+    ]);
+    const model = v.body.issues.find((i: { path: string }) => i.path === 'nodes.a.agent.model');
+    expect(model).toMatchObject({ nodeId: 'a', message: expect.stringMatching(/use one of simulator, /) });
+  });
+
   it('a duplicate name answers 409', async () => {
     await call(s, 'POST', '/api/v1/workflows', { token: owner.token, body: { definition: def('twin') } });
     const again = await call(s, 'POST', '/api/v1/workflows', {
