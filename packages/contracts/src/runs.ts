@@ -51,6 +51,10 @@ export const runSchema = z
     output: z.unknown(),
     correlationId: z.uuid(),
     parentExecutionId: z.string().nullable(),
+    rerunOfExecutionId: z
+      .uuid()
+      .nullable()
+      .describe('the run this one re-ran from a step (POST /runs/:id/rerun), else null'),
     stepsTotal: z.number().int(),
     stepsCompleted: z.number().int(),
     tokens: z.object({ input: z.number(), output: z.number(), total: z.number() }),

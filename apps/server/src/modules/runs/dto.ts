@@ -20,6 +20,7 @@ export function runDto(r: RunRow): RunDto {
     output: r.outputData ?? null,
     correlationId: r.correlationId,
     parentExecutionId: r.parentExecutionId,
+    rerunOfExecutionId: r.rerunOfExecutionId,
     stepsTotal: r.stepsTotal,
     stepsCompleted: r.stepsCompleted,
     tokens: {
