@@ -163,6 +163,38 @@ describe(`workflows API on ${testBackend()}`, () => {
     expect(model).toMatchObject({ nodeId: 'a', message: expect.stringMatching(/use one of simulator, /) });
   });
 
+  it('PATCH {name} renames without the definition: a new version with the same nodes', async () => {
+    const created = await call(s, 'POST', '/api/v1/workflows', {
+      token: owner.token,
+      body: { definition: def('before-rename') },
+    });
+    await call(s, 'POST', '/api/v1/workflows', { token: owner.token, body: { definition: def('taken') } });
+    const r = await call(s, 'PATCH', `/api/v1/workflows/${created.body.id}`, {
+      token: owner.token,
+      body: { name: 'after-rename' },
+    });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ name: 'after-rename', version: 2 });
+    expect(r.body.definition).toEqual({ ...created.body.definition, name: 'after-rename' });
+    const versions = await call(s, 'GET', `/api/v1/workflows/${created.body.id}/versions`, {
+      token: owner.token,
+    });
+    expect(versions.body.data.find((v: { version: number }) => v.version === 2)).toMatchObject({
+      changeNote: 'renamed to after-rename',
+    });
+    const clash = await call(s, 'PATCH', `/api/v1/workflows/${created.body.id}`, {
+      token: owner.token,
+      body: { name: 'taken' },
+    });
+    expect(clash.status).toBe(409);
+    const empty = await call(s, 'PATCH', `/api/v1/workflows/${created.body.id}`, {
+      token: owner.token,
+      body: { name: '  ' },
+    });
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.details.issues.map((i: { path: string }) => i.path)).toEqual(['body.name']);
+  });
+
   it('a duplicate name answers 409', async () => {
     await call(s, 'POST', '/api/v1/workflows', { token: owner.token, body: { definition: def('twin') } });
     const again = await call(s, 'POST', '/api/v1/workflows', {
