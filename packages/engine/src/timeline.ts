@@ -77,7 +77,7 @@ export async function runTimeline(tx: Tx, runId: string, since?: Date): Promise<
         output: run.outputData,
         durationMs: run.durationMs,
         totalTokens: run.totalTokensUsed,
-        cost: run.estimatedCost,
+        cost: Number(run.estimatedCost),
         ...(run.errorCode
           ? { error: { code: run.errorCode, message: run.errorMessage ?? run.statusReason } }
           : {}),
@@ -138,7 +138,7 @@ export async function runTimeline(tx: Tx, runId: string, since?: Date): Promise<
             total: a.totalTokens,
             estimated: a.tokensEstimated,
           },
-          cost: a.estimatedCost,
+          cost: Number(a.estimatedCost),
           ...(a.model ? { model: a.model } : {}),
         },
       },

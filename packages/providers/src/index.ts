@@ -49,6 +49,7 @@ export {
   usdToPico,
 } from './pricing/decimal.ts';
 export {
+  appliesOn,
   type Cost,
   costFromPico,
   costOf,

@@ -84,6 +84,13 @@ describe(`run events on ${testBackend()}`, () => {
       'run.completed',
     ]);
     expect(new Set(live.map((e) => e.id)).size).toBe(live.length);
+    // Costs are numbers, as in GET /runs/:id.
+    const detail = await call(s, 'GET', `/api/v1/runs/${started.body.id}`, { token: owner.token });
+    expect(live.at(-1)!.data.cost).toBe(detail.body.cost);
+    const completed = live.filter((e) => e.type === 'step.completed');
+    expect(completed.map((e) => typeof e.data.cost)).toEqual(['number', 'number', 'number']);
+    const attempts = detail.body.steps.map((x: { attempts: { cost: number }[] }) => x.attempts[0]!.cost);
+    expect(completed.map((e) => e.data.cost)).toEqual(attempts);
   });
 
   it('a retried step: one step.started per attempt, live and replayed alike', async () => {
