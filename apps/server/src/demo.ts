@@ -187,7 +187,6 @@ export async function seedDemo(db: Database): Promise<DemoAccount | undefined> {
       entityId: organizationId,
       action: 'demo_seeded',
       changes: {
-        before: null,
         after: { workflows: DEMO_WORKFLOWS.map((w) => w.name), agents: ['Summarizer'] },
       },
       metadata: { reason: 'first start on an empty database' },
