@@ -110,6 +110,17 @@ describe(`run control API on ${testBackend()}`, () => {
       await call(s, 'POST', `/api/v1/workflows/${flaky}/runs`, { token: owner.token, body: { wait: 10 } })
     ).body;
     expect(failed.status).toBe('failed');
+    // The error is said once per level: the run's in `error` (no statusReason repeating it), each
+    // attempt's in its `error`.
+    const failedDetail = await get(failed.id);
+    expect(failedDetail.error).toMatchObject({
+      code: 'provider_invalid_request',
+      message: expect.stringMatching(/^Step x failed: simulated fatal failure/),
+    });
+    expect(failedDetail.statusReason).toBeNull();
+    const attempt = failedDetail.steps[0].attempts[0];
+    expect(attempt.error.message).toMatch(/simulated fatal failure/);
+    expect(attempt.statusReason).toBeNull();
     const retried = await call(s, 'POST', `/api/v1/runs/${failed.id}/retry`, { token: owner.token });
     expect(retried.status).toBe(200);
     await expect.poll(async () => (await get(failed.id)).status, { timeout: 10_000 }).toBe('completed');
