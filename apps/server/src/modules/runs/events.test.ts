@@ -127,4 +127,33 @@ describe(`run events on ${testBackend()}`, () => {
       'run.completed',
     ]);
   });
+
+  it('a step that waits for an approval: the same events live and replayed', async () => {
+    const workflowId = await createWorkflow({
+      name: 'approve-me',
+      nodes: [
+        { id: 'ask', type: 'approval', message: 'go?' },
+        { id: 'after', type: 'agent', agent: { model: 'simulator:echo', prompt: 'done' } },
+      ],
+      connections: [{ from: 'ask', to: 'after' }],
+    });
+    const started = await call(s, 'POST', `/api/v1/workflows/${workflowId}/runs`, {
+      token: owner.token,
+      body: {},
+    });
+    const runId = started.body.id as string;
+    const live = readEvents(runId);
+    await expect
+      .poll(async () => (await call(s, 'GET', `/api/v1/runs/${runId}`, { token: owner.token })).body.status)
+      .toBe('paused');
+    const approved = await call(s, 'POST', `/api/v1/runs/${runId}/steps/ask/approve`, {
+      token: owner.token,
+      body: { approved: true },
+    });
+    expect(approved.status).toBe(200);
+    const liveEvents = await live;
+    const replay = await readEvents(runId);
+    expect(liveEvents.map((e) => e.id)).toEqual(replay.map((e) => e.id));
+    expect(liveEvents).toEqual(replay);
+  });
 });
