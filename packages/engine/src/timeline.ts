@@ -50,6 +50,7 @@ const startedId = (stepId: string, attempt: number) => `step.started:${stepId}:$
 export async function runTimeline(tx: Tx, runId: string, since?: Date): Promise<RunEvent[]> {
   const run = await getRun(tx, runId);
   const events: { event: RunEvent; rank: number }[] = [];
+  const ids = new Set<string>();
   // `rowInWindow`: the row was selected because it changed in the window, so its events are sent even if
   // they happened earlier (a step that started and ended between two reads of a live stream).
   const add = (
@@ -57,8 +58,9 @@ export async function runTimeline(tx: Tx, runId: string, since?: Date): Promise<
     rowInWindow = false,
     startedAt?: Date | null,
   ) => {
-    if (e.at && (!since || rowInWindow || e.at >= since))
-      events.push({ event: { ...e, at: e.at.toISOString() }, rank: rank(e.type, e.at, startedAt) });
+    if (!e.at || (since && !rowInWindow && e.at < since) || ids.has(e.id)) return;
+    ids.add(e.id); // a step's start seen on its row and again on its attempt's: the first wins
+    events.push({ event: { ...e, at: e.at.toISOString() }, rank: rank(e.type, e.at, startedAt) });
   };
   add({
     id: `run.queued:${run.id}`,
@@ -83,6 +85,47 @@ export async function runTimeline(tx: Tx, runId: string, since?: Date): Promise<
           : {}),
       },
     });
+  }
+  // Step rows before attempt rows: a step seen running here has its attempt row below if it has ended
+  // since, so a read never shows a step's successor without the step's own end.
+  const stepFilter = since
+    ? and(eq(runSteps.runId, runId), gte(runSteps.updatedAt, since))
+    : eq(runSteps.runId, runId);
+  for (const s of await tx.select().from(runSteps).where(stepFilter)) {
+    if (s.status === 'running') {
+      add(
+        {
+          id: startedId(s.id, s.attempt),
+          type: 'step.started',
+          nodeId: s.nodeId,
+          at: s.startedAt,
+          data: { attempt: s.attempt },
+        },
+        true,
+      );
+    } else if (s.status === 'skipped') {
+      add(
+        {
+          id: `step.skipped:${s.id}`,
+          type: 'step.skipped',
+          nodeId: s.nodeId,
+          at: s.completedAt,
+          data: {},
+        },
+        true,
+      );
+    } else if (s.status === 'cancelled' && s.attempt === 0) {
+      add(
+        {
+          id: `step.cancelled:${s.id}`,
+          type: 'step.cancelled',
+          nodeId: s.nodeId,
+          at: s.completedAt,
+          data: {},
+        },
+        true,
+      );
+    }
   }
   const attemptFilter = since
     ? and(
@@ -146,44 +189,12 @@ export async function runTimeline(tx: Tx, runId: string, since?: Date): Promise<
       startedAt,
     );
   }
-  const stepFilter = since
-    ? and(eq(runSteps.runId, runId), gte(runSteps.updatedAt, since))
-    : eq(runSteps.runId, runId);
-  for (const s of await tx.select().from(runSteps).where(stepFilter)) {
-    if (s.status === 'running') {
-      add(
-        {
-          id: startedId(s.id, s.attempt),
-          type: 'step.started',
-          nodeId: s.nodeId,
-          at: s.startedAt,
-          data: { attempt: s.attempt },
-        },
-        true,
-      );
-    } else if (s.status === 'skipped') {
-      add(
-        {
-          id: `step.skipped:${s.id}`,
-          type: 'step.skipped',
-          nodeId: s.nodeId,
-          at: s.completedAt,
-          data: {},
-        },
-        true,
-      );
-    } else if (s.status === 'cancelled' && s.attempt === 0) {
-      add(
-        {
-          id: `step.cancelled:${s.id}`,
-          type: 'step.cancelled',
-          nodeId: s.nodeId,
-          at: s.completedAt,
-          data: {},
-        },
-        true,
-      );
-    }
+  // Each statement sees the database as it was when it began (READ COMMITTED): a run read before its first
+  // step was claimed shows no start, although the step rows read after show the step running. The claim
+  // marks the run running in the same transaction, so the run row read again has its start.
+  if (!run.startedAt && events.some((e) => e.event.type.startsWith('step.'))) {
+    const again = await getRun(tx, runId);
+    add({ id: `run.running:${run.id}`, type: 'run.running', at: again.startedAt, data: {} }, true);
   }
   return events
     .sort((x, y) => {
