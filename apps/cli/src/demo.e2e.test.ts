@@ -78,12 +78,56 @@ describe(`first start on ${testBackend()}`, () => {
     expect(done.output.category).toBe('bug');
     expect(done.output.reply).toMatch(/printer is on fire/);
 
-    // A second start on the same database seeds nothing again.
+    // Spam-like words take the spam branch: no reply is drafted.
+    const spam = await post(
+      `/api/v1/workflows/${triage.id}/runs`,
+      { input: { ticket: 'You are a WINNER! Click here to claim your prize' }, wait: 30 },
+      token,
+    );
+    const spamRun = (await spam.json()) as { id: string; status: string; output: unknown };
+    expect(spamRun.status).toBe('completed');
+    expect(spamRun.output).toEqual({ category: 'spam', reply: null });
+    const spamSteps = (
+      (await (
+        await fetch(`${url}/api/v1/runs/${spamRun.id}`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as { steps: { nodeId: string; status: string }[] }
+    ).steps;
+    expect(Object.fromEntries(spamSteps.map((x) => [x.nodeId, x.status]))).toEqual({
+      classify: 'completed',
+      reply: 'skipped',
+      result: 'skipped',
+      flagged: 'completed',
+    });
+
+    // A lost demo password: `aiops demo reset-password` (server stopped) prints a new one.
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
+    const reset = runCli(
+      ['demo', 'reset-password', '--data-dir', path.join(dir, 'data')],
+      env,
+      dir,
+      children,
+    );
+    expect(await reset.exited, reset.err()).toBe(0);
+    const [, resetEmail, newPassword] = reset.out().match(/email:\s+(\S+)\s+password:\s+(\S+)/)!;
+    expect(resetEmail).toBe(email);
+    expect(newPassword).not.toBe(password);
+
+    // A second start on the same database seeds nothing again; the new password signs in, the old does not.
     const again = runCli(['start', '--port', '0', '--data-dir', path.join(dir, 'data')], env, dir, children);
-    await again.waitFor(/ready at/, 60_000);
+    const [, url2] = await again.waitFor(/ready at (http:\/\/\S+)/, 60_000);
     expect(again.out()).not.toMatch(/Demo account/);
+    const login2 = (pw: string) =>
+      fetch(`${url2}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: pw }),
+      });
+    expect((await login2(newPassword!)).status).toBe(200);
+    expect((await login2(password!)).status).toBe(401);
+    expect((await fetch(`${url2}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+      401,
+    ); // the sessions of the old password were revoked
     again.child.kill('SIGTERM');
     expect(await again.exited).toBe(0);
   }, 180_000);

@@ -1,5 +1,6 @@
 import { VERSION } from '@aiops/server';
 import { Command } from 'commander';
+import { demoResetPassword } from './commands/demo.ts';
 import { keysRotate, keysStatus } from './commands/keys.ts';
 import { migrate } from './commands/migrate.ts';
 import { start } from './commands/start.ts';
@@ -38,5 +39,13 @@ keys
   .description('Re-encrypt every secret at rest under the current key id (idempotent)')
   .option('-d, --data-dir <dir>', 'PGlite data directory (default: AIOPS_DATA_DIR or ./.aiops/data)')
   .action((opts) => keysRotate(opts).catch(fail));
+
+program
+  .command('demo')
+  .description('The demo account created on a first start (AIOPS_DEMO)')
+  .command('reset-password')
+  .description('Set and print a new password for the demo account (stop a PGlite server first)')
+  .option('-d, --data-dir <dir>', 'PGlite data directory (default: AIOPS_DATA_DIR or ./.aiops/data)')
+  .action((opts) => demoResetPassword(opts).catch(fail));
 
 await program.parseAsync(process.argv);

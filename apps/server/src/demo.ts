@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { auditLogs, type Database, memberships, organizations, queryRows, users } from '@aiops/db';
 import { createAgent, createWorkflow } from '@aiops/engine';
-import { sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { slugify } from './modules/auth/service.ts';
 import { hashPassword } from './services/passwords.ts';
+import { revokeUserSessionsIn } from './services/sessions.ts';
 
 export interface DemoAccount {
   email: string;
@@ -34,7 +35,20 @@ export const DEMO_WORKFLOWS = [
           system: 'You sort support tickets into bug, billing, question or spam.',
           prompt: 'Category of: {{input.ticket}}',
           output: { type: 'object', properties: { category: { type: 'string' } }, required: ['category'] },
-          simulate: { output: { category: 'bug' }, latencyMs: 300 },
+          // The simulator answers by the ticket's words, so each branch can be seen (try "You are a
+          // winner! Click here to claim your prize" for spam).
+          simulate: {
+            output: { category: 'bug' },
+            when: [
+              {
+                contains: ['winner', 'prize', 'click here', 'free money', 'unsubscribe', 'lottery'],
+                output: { category: 'spam' },
+              },
+              { contains: ['invoice', 'refund', 'charged', 'billing'], output: { category: 'billing' } },
+              { contains: ['how do i', 'how can i', 'is it possible'], output: { category: 'question' } },
+            ],
+            latencyMs: 300,
+          },
         },
         retry: { maxAttempts: 3, backoff: 'exponential', initialDelayMs: 500 },
         position: { x: 0, y: 0 },
@@ -58,9 +72,17 @@ export const DEMO_WORKFLOWS = [
         value: { category: '{{nodes.classify.output.category}}', reply: '{{nodes.reply.output}}' },
         position: { x: 640, y: 0 },
       },
+      {
+        id: 'flagged',
+        type: 'output',
+        name: 'Flagged as spam',
+        value: { category: '{{nodes.classify.output.category}}', reply: null },
+        position: { x: 320, y: 160 },
+      },
     ],
     connections: [
       { from: 'classify', to: 'reply', condition: "nodes.classify.output.category != 'spam'" },
+      { from: 'classify', to: 'flagged', condition: "nodes.classify.output.category == 'spam'" },
       { from: 'reply', to: 'result' },
     ],
   },
@@ -118,6 +140,9 @@ export const DEMO_WORKFLOWS = [
   },
 ];
 
+/** A strong random password (argon2id-hashed before it is stored; printed once). */
+const demoPassword = () => `Demo-${randomBytes(9).toString('base64url')}-1`;
+
 /**
  * On a database with no users yet: a demo user (owner of a demo organization), an agent and two example
  * workflows on the simulator. Returns the credentials to print, or undefined when there was nothing to do.
@@ -127,7 +152,7 @@ export async function seedDemo(db: Database): Promise<DemoAccount | undefined> {
     queryRows<{ n: number }>(tx, sql`SELECT count(*)::int AS n FROM users`),
   );
   if ((count?.n ?? 0) > 0) return undefined;
-  const password = `Demo-${randomBytes(9).toString('base64url')}-1`;
+  const password = demoPassword();
   const passwordHash = await hashPassword(password);
   const organizationId = crypto.randomUUID();
   await db.withTenant(organizationId, async (tx) => {
@@ -187,11 +212,55 @@ export async function seedDemo(db: Database): Promise<DemoAccount | undefined> {
       entityId: organizationId,
       action: 'demo_seeded',
       changes: {
-        before: null,
         after: { workflows: DEMO_WORKFLOWS.map((w) => w.name), agents: ['Summarizer'] },
       },
       metadata: { reason: 'first start on an empty database' },
     });
   });
   return { email: DEMO_EMAIL, password, organizationId };
+}
+
+/**
+ * `aiops demo reset-password`: a new password for the demo account, for whoever lost the one printed at
+ * first start and has access to the server's database. Every session of the account is revoked, a login
+ * lockout is lifted, and the change is audited. Undefined when the database has no demo account.
+ */
+export async function resetDemoPassword(
+  db: Database,
+): Promise<{ email: string; password: string } | undefined> {
+  const password = demoPassword();
+  const passwordHash = await hashPassword(password);
+  const done = await db.system(async (tx) => {
+    const [user] = await tx
+      .update(users)
+      .set({
+        passwordHash,
+        passwordChangedAt: new Date(),
+        failedLoginCount: 0,
+        lockedUntil: null,
+        updatedAt: new Date(),
+      })
+      .where(and(eq(users.email, DEMO_EMAIL), isNull(users.deletedAt)))
+      .returning({ id: users.id });
+    if (!user) return false;
+    const revoked = await revokeUserSessionsIn(tx, user.id, 'password_reset');
+    const [home] = await tx
+      .select({ organizationId: memberships.organizationId })
+      .from(memberships)
+      .where(eq(memberships.userId, user.id))
+      .orderBy(asc(memberships.createdAt))
+      .limit(1);
+    if (home) {
+      await tx.insert(auditLogs).values({
+        organizationId: home.organizationId,
+        userId: user.id,
+        entityType: 'user',
+        entityId: user.id,
+        action: 'password_reset',
+        metadata: { via: 'aiops demo reset-password', sessionsRevoked: revoked },
+      });
+    }
+    return true;
+  });
+  return done ? { email: DEMO_EMAIL, password } : undefined;
 }

@@ -4,6 +4,7 @@ import { type Database, type OpenDbOptions, openDb } from '@aiops/db';
 import { Worker } from '@aiops/engine';
 import { createEmbeddingPort, warmTokenizer } from '@aiops/providers';
 import type { FastifyInstance } from 'fastify';
+import { type DestinationStream, destination } from 'pino';
 import { buildApp } from './app.ts';
 import { type DemoAccount, seedDemo } from './demo.ts';
 import { DEFAULT_STUDIO_DIR } from './http/studio.ts';
@@ -31,6 +32,18 @@ export function databaseOptions(config: Config): OpenDbOptions {
 }
 
 /**
+ * The log's way to stdout. Synchronous, so nothing is left to flush at exit: pino's default asynchronous
+ * destination flushes at exit, and that flush retries a write to a pipe whose reader is gone (EPIPE)
+ * forever, so `process.exit` never returned. A write that fails stops nothing: pino drops every line after
+ * EPIPE, and any other write error (EIO from a closed terminal) is ignored here instead of crashing.
+ */
+export function stdoutLog(): DestinationStream {
+  const stream = destination({ dest: 1, sync: true });
+  stream.on('error', () => {});
+  return stream;
+}
+
+/**
  * Opens the database (migrating it), builds the app, starts the step worker (roles all and worker) and
  * listens. A worker-only process serves the health probes.
  */
@@ -51,6 +64,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       api: config.role !== 'worker',
       studioDir: DEFAULT_STUDIO_DIR,
       logLevel: config.logLevel,
+      logStream: stdoutLog(),
       bodyLimitBytes: config.bodyLimitBytes,
       trustProxy: config.trustProxy,
       settings: {
@@ -104,13 +118,18 @@ export async function startServer(config: Config): Promise<RunningServer> {
  */
 export function closeOnSignals(server: RunningServer, timeoutMs: number): void {
   let closing = false;
+  // Direct writes to stdout/stderr (the CLI's) whose reader is gone must not crash the shutdown either.
+  for (const out of [process.stdout, process.stderr]) out.on('error', () => {});
   const onSignal = (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
     server.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
     const timer = setTimeout(() => {
-      server.app.log.error({ timeoutMs }, 'shutdown timed out; exiting');
-      process.exit(1);
+      try {
+        server.app.log.error({ timeoutMs }, 'shutdown timed out; exiting');
+      } finally {
+        process.exit(1);
+      }
     }, timeoutMs);
     timer.unref();
     server

@@ -11,11 +11,16 @@ export const auditLogSchema = z
     action: z.string(),
     changes: z
       .object({
-        before: z.record(z.string(), z.unknown()).nullable().optional(),
-        after: z.record(z.string(), z.unknown()).nullable().optional(),
+        before: z.record(z.string(), z.unknown()).optional(),
+        after: z.record(z.string(), z.unknown()).optional(),
       })
       .nullable()
-      .describe('before/after values; secrets and personal data are masked'),
+      .describe(
+        'before/after values, only the sides the change has (null when neither, e.g. a sign-in); secrets and personal data are masked',
+      ),
+    metadata: z
+      .record(z.string(), z.unknown())
+      .describe('what else the action recorded, e.g. a sign-in: {method, mfa}'),
     ipAddress: z.string().nullable(),
     userAgent: z.string().nullable(),
     requestId: z.string().nullable(),

@@ -116,6 +116,17 @@ export const meResponseSchema = z
   })
   .meta({ id: 'Me' });
 
+/**
+ * `GET /auth/session`: the studio's one probe on load. Answers 200 either way, so a signed-out visitor
+ * causes no failed request; with an expired access cookie and a valid refresh cookie it refreshes first.
+ */
+export const authSessionSchema = z
+  .discriminatedUnion('authenticated', [
+    z.object({ authenticated: z.literal(false) }),
+    meResponseSchema.extend({ authenticated: z.literal(true) }),
+  ])
+  .meta({ id: 'AuthSession' });
+
 export const mfaEnrolResponseSchema = z.object({
   otpauthUri: z.string().describe('otpauth:// URI for an authenticator app'),
   qrCodeDataUrl: z.string().describe('the same URI as a PNG QR code data URL'),

@@ -55,7 +55,13 @@ export const priceListSchema = z
   .object({
     catalogVersion: z.string().describe('the date the shipped figures were checked'),
     currency: z.literal('USD'),
-    catalog: z.array(modelPriceSchema),
+    catalog: z.array(
+      modelPriceSchema.extend({
+        current: z
+          .boolean()
+          .describe('in effect today; a model listed twice has one current period and older ones'),
+      }),
+    ),
     overrides: z.array(priceOverrideSchema),
   })
   .meta({ id: 'PriceList' });

@@ -43,7 +43,7 @@ export const runSchema = z
     workflowId: z.uuid(),
     workflowVersion: z.number().int(),
     status: z.enum(RUN_STATUS_VALUES),
-    statusReason: z.string().nullable(),
+    statusReason: z.string().nullable().describe('why the status, when `error` does not already say it'),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
     triggeredBy: z.string(),
     triggeredByUserId: z.string().nullable(),
@@ -52,6 +52,10 @@ export const runSchema = z
     output: z.unknown(),
     correlationId: z.uuid(),
     parentExecutionId: z.string().nullable(),
+    rerunOfExecutionId: z
+      .uuid()
+      .nullable()
+      .describe('the run this one re-ran from a step (POST /runs/:id/rerun), else null'),
     stepsTotal: z.number().int(),
     stepsCompleted: z.number().int(),
     tokens: z.object({ input: z.number(), output: z.number(), total: z.number() }),
@@ -70,7 +74,7 @@ export const attemptSchema = z
     id: z.uuid(),
     attempt: z.number().int(),
     status: z.string(),
-    statusReason: z.string().nullable(),
+    statusReason: z.string().nullable().describe('why the status, when `error` does not already say it'),
     input: z.unknown(),
     output: z.unknown(),
     model: z.string().nullable(),

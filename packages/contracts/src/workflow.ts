@@ -34,6 +34,18 @@ export const simulateSchema = z
     failTimes: z.number().int().min(0).max(100).optional(),
     failWith: z.enum(['retryable', 'fatal']).optional(),
     output: z.unknown().optional(),
+    when: z
+      .array(
+        z.object({
+          contains: z.array(z.string().min(1).max(200)).min(1).max(50),
+          output: z.unknown(),
+        }),
+      )
+      .max(20)
+      .optional()
+      .describe(
+        'answers chosen by content: the first case whose words the rendered prompt (not the system prompt) contains, any of them, ignoring case, answers with its output; otherwise `output`',
+      ),
   })
   .meta({ id: 'SimulateSettings' });
 

@@ -20,10 +20,22 @@ export const updateWorkflowBodySchema = z
       .record(z.string(), z.unknown())
       .optional()
       .describe('a new definition: saved as the next version'),
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(255)
+      .optional()
+      .describe(
+        'a new name: saved as the next version (the current definition with this name); no definition needed',
+      ),
     status: z.enum(WORKFLOW_STATUS_VALUES).optional(),
     changeNote: z.string().max(1000).optional(),
   })
-  .refine((b) => b.definition !== undefined || b.status !== undefined, 'send definition and/or status')
+  .refine(
+    (b) => b.definition !== undefined || b.status !== undefined || b.name !== undefined,
+    'send definition, name and/or status',
+  )
   .meta({ id: 'UpdateWorkflow' });
 
 export const workflowSchema = z

@@ -50,6 +50,8 @@ export interface SimulateSettings {
   failTimes?: number;
   failWith?: 'retryable' | 'fatal';
   output?: unknown;
+  /** The first case whose words the prompt contains (any of them, ignoring case) answers with its output. */
+  when?: { contains: string[]; output: unknown }[];
 }
 
 export interface ModelRequest {

@@ -1,4 +1,14 @@
-import { AppError, ancestors, assertTransition, notFound, type RunStatus } from '@aiops/core';
+import {
+  AppError,
+  ancestors,
+  assertTransition,
+  type Graph,
+  notFound,
+  parseTemplate,
+  type RunStatus,
+  TemplateError,
+  templateNodeRefs,
+} from '@aiops/core';
 import { queryRows, runSteps, type Tx, workflowExecutions } from '@aiops/db';
 import { and, eq, or, sql } from 'drizzle-orm';
 import type { CompiledVersion } from './catalog.ts';
@@ -203,6 +213,7 @@ export async function rerunSeeds(
       details: { nodes: [...graph.nodes.keys()] },
     });
   }
+  if (input && (input.prompt !== undefined || input.system !== undefined)) checkEdit(graph, fromStep, input);
   const rows = await tx.select().from(runSteps).where(eq(runSteps.runId, old.id));
   const before = new Map(rows.map((r) => [r.nodeId, r]));
   for (const a of ancestors(graph, fromStep)) {
@@ -266,6 +277,40 @@ export async function rerunSeeds(
     });
   }
   return { steps, remaining: again.size, completed };
+}
+
+/**
+ * An edited prompt is a template like the node's own, rendered when the step runs with the same context
+ * (input, variables, upstream outputs, item): so it must parse and read only nodes upstream of the step.
+ */
+function checkEdit(graph: Graph, fromStep: string, input: { prompt?: string; system?: string }): void {
+  const node = graph.nodes.get(fromStep)!;
+  if (node.type !== 'agent') {
+    throw new AppError(
+      400,
+      'invalid_rerun_input',
+      `input edits an agent's prompt, and node "${fromStep}" is a ${node.type} node: re-run it without input`,
+    );
+  }
+  const upstream = ancestors(graph, fromStep);
+  for (const field of ['prompt', 'system'] as const) {
+    const text = input[field];
+    if (text === undefined) continue;
+    let message: string | undefined;
+    try {
+      parseTemplate(text);
+      const ref = templateNodeRefs(text).find((r) => !upstream.has(r));
+      if (ref) message = `reads nodes.${ref}, which is not upstream of "${fromStep}"`;
+    } catch (e) {
+      if (!(e instanceof TemplateError)) throw e;
+      message = `bad template: ${e.message}`;
+    }
+    if (message) {
+      throw new AppError(400, 'invalid_rerun_input', `input.${field}: ${message}`, {
+        details: { issues: [{ path: `input.${field}`, message }] },
+      });
+    }
+  }
 }
 
 /** How many runs of an organization are waiting for approvals (for dashboards and tests). */

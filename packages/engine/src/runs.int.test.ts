@@ -125,6 +125,7 @@ describe(`runs on ${testBackend()}`, () => {
     expect(err).toMatchObject({ status: 400, code: 'invalid_definition' });
     expect((err as { details: { issues: { nodeId?: string; path: string }[] } }).details.issues).toEqual([
       expect.objectContaining({ nodeId: 'b', path: 'nodes.b.type' }),
+      expect.objectContaining({ path: 'connections[0].to' }),
     ]);
     const rows = await h.db.system((tx) =>
       queryRows(tx, sql`SELECT name FROM workflows WHERE name = 'broken'`),

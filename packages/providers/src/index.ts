@@ -79,6 +79,7 @@ export {
   usdToPico,
 } from './pricing/decimal.ts';
 export {
+  appliesOn,
   type Cost,
   costFromPico,
   costOf,

@@ -204,7 +204,7 @@ export function createLanguageModelSource(options: LanguageModelSourceOptions) {
     if (!isProviderId(provider))
       throw modelError(
         'model_not_found',
-        `unknown provider "${provider}" in ${model} (known: ${PROVIDERS.join(', ')})`,
+        `unknown provider "${provider}" in ${model} (known: simulator, ${PROVIDERS.join(', ')})`,
         {
           model,
         },

@@ -79,7 +79,9 @@ describe('createModelPort routing and credentials', () => {
 
   it('says model_not_found for an unknown provider or a malformed id', async () => {
     const port = createModelPort({ resolveIntegration: integration.bind(null, 'openai') });
-    expect((await rejection(port.call(request({ model: 'nope:model' })))).code).toBe('model_not_found');
+    const unknown = await rejection(port.call(request({ model: 'nope:model' })));
+    expect(unknown.code).toBe('model_not_found');
+    expect(unknown.message).toMatch(/unknown provider "nope" in nope:model \(known: simulator, openai, /);
     expect((await rejection(port.call(request({ model: 'gpt-4o' })))).code).toBe('model_not_found');
   });
 

@@ -81,6 +81,28 @@ describe('simulator provider', () => {
     expect(r.usage.outputTokens).toBe(tokens(JSON.stringify(output)));
   });
 
+  it("simulate.when answers by the prompt's content: the first matching case, else output", async () => {
+    const simulate = {
+      output: { category: 'bug' },
+      when: [
+        { contains: ['Unsubscribe', 'winner'], output: { category: 'spam' } },
+        { contains: ['invoice'], output: { category: 'billing' } },
+      ],
+    };
+    const ask = (prompt: string) =>
+      sim.call(request({ model: 'simulator:json', system: 'bug, billing or spam?', prompt, simulate }));
+    expect((await ask('You are a WINNER, click to claim')).output).toEqual({ category: 'spam' });
+    expect((await ask('My invoice is wrong; unsubscribe me')).output).toEqual({ category: 'spam' });
+    expect((await ask('Where is my invoice?')).output).toEqual({ category: 'billing' });
+    expect((await ask('The app crashes')).output).toEqual({ category: 'bug' });
+    // The system prompt is not read: it names every answer.
+    const r = await sim.call(
+      request({ model: 'simulator:json', system: 'winner', prompt: 'The app crashes', simulate }),
+    );
+    expect(r.output).toEqual({ category: 'bug' });
+    expect(r.text).toBe(JSON.stringify({ category: 'bug' }));
+  });
+
   it('json without simulate.output is a fatal invalid request', async () => {
     const e = await failure(sim.call(request({ model: 'simulator:json', prompt: 'x' })));
     expect(e.code).toBe('provider_invalid_request');

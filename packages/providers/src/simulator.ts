@@ -7,7 +7,8 @@
  * - `simulator:json` answers with `simulate.output`: the value as `output`, its JSON as `text`.
  * - Every simulator model honours `simulate`: `latencyMs` (waits, abortable), `failTimes` + `failWith`
  *   (attempts 1..failTimes fail: `retryable` → `provider_unavailable`, `fatal` → `provider_invalid_request`)
- *   and `output` (the answer, for `echo` too).
+ *   and `output` (the answer, for `echo` too), or `when` (answers by content: the first case whose
+ *   `contains` words appear in the prompt (not the system prompt), ignoring case, answers with its `output`; else `output`).
  *
  * Usage comes from the tokenizer (it is this provider's own count, so not `estimated`). The hot path at
  * latency 0 does no timers and no allocation beyond the result, so the engine benchmark measures the engine.
@@ -76,8 +77,12 @@ export function createSimulatorProvider(options: SimulatorOptions = {}): ModelPo
     const prompt = renderPromptText(request);
     let text: string;
     let output: unknown;
-    if (sim?.output !== undefined) {
-      output = sim.output;
+    // Cases read the prompt (not the system prompt, which often names every answer).
+    const chosen = (sim?.when ? chooseCase(sim.when, request.prompt ?? prompt) : undefined) ?? {
+      output: sim?.output,
+    };
+    if (chosen.output !== undefined) {
+      output = chosen.output;
       text = typeof output === 'string' ? output : JSON.stringify(output);
     } else if (name === 'json') {
       throw new AppError(
@@ -116,6 +121,15 @@ export function createSimulatorProvider(options: SimulatorOptions = {}): ModelPo
     if (output !== undefined) result.output = output;
     return result;
   }
+}
+
+/** The output of the first case whose words the prompt contains (ignoring case), else the default. */
+function chooseCase(
+  cases: { contains: string[]; output: unknown }[],
+  prompt: string,
+): { output: unknown } | undefined {
+  const text = prompt.toLowerCase();
+  return cases.find((c) => c.contains.some((w) => text.includes(w.toLowerCase())));
 }
 
 /** `simulator:echo` → `echo`; anything else → `model_not_found`. */

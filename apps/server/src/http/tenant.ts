@@ -47,13 +47,27 @@ export async function audit(tx: Tx, request: FastifyRequest, entry: AuditEntry):
     entityType: entry.entityType,
     entityId: entry.entityId ?? null,
     action: entry.action,
-    changes: { before: maskRecord(entry.before) ?? null, after: maskRecord(entry.after) ?? null },
+    changes: presentChanges({ before: maskRecord(entry.before), after: maskRecord(entry.after) }),
     ipAddress: request.ip.slice(0, 45),
     userAgent: typeof ua === 'string' ? ua.slice(0, 1000) : null,
     requestId: String(request.id).slice(0, 64),
     metadata: entry.metadata ?? {},
   });
   request.auditCount += 1;
+}
+
+/**
+ * Only the sides a change has (a sign-in has neither: null), so readers never see `before: null`.
+ * Also applied when reading rows written before this rule.
+ */
+export function presentChanges(
+  c: { before?: Record<string, unknown> | null; after?: Record<string, unknown> | null } | null | undefined,
+): { before?: Record<string, unknown>; after?: Record<string, unknown> } | null {
+  if (!c) return null;
+  const out: { before?: Record<string, unknown>; after?: Record<string, unknown> } = {};
+  if (c.before) out.before = c.before;
+  if (c.after) out.after = c.after;
+  return out.before || out.after ? out : null;
 }
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -177,4 +177,59 @@ describe('parseDefinition', () => {
         .sort(),
     ).toEqual(['name', 'nodes']);
   });
+
+  it('reports every problem of a definition in one answer, not the first', () => {
+    const issues = issuesOf(
+      base(
+        [
+          agent('a', 'Hi {{input.x'),
+          { id: 'b', type: 'teleport' },
+          agent('c'),
+          agent('c'),
+          { id: 'd', type: 'agent', agent: { model: 'nosuchprovider:x', prompt: '  ' } },
+        ],
+        [
+          { from: 'a', to: 'b' },
+          { from: 'a', to: 'ghost' },
+          { from: 'a', to: 'c', condition: 'nodes.a.output ==' },
+          { from: 'c', to: 'd' },
+        ],
+      ),
+    );
+    expect(issues.map((i) => [i.path, i.message])).toEqual(
+      expect.arrayContaining([
+        ['nodes.a.agent.prompt', expect.stringMatching(/bad template: .*unclosed/)],
+        ['nodes.b.type', expect.stringMatching(/unknown node type "teleport"/)],
+        ['nodes.c.id', 'duplicate node id "c"'],
+        ['connections[1].to', 'connection to unknown node "ghost"'],
+        ['connections[2].condition', expect.stringMatching(/bad condition on a → c/)],
+        ['nodes.d.agent.model', expect.stringMatching(/unknown provider "nosuchprovider".*simulator/)],
+        ['nodes.d.agent.prompt', expect.stringMatching(/the prompt is empty/)],
+      ]),
+    );
+    expect(issues).toHaveLength(7);
+  });
+
+  it('refuses an unknown provider (chat or embedding model) and an empty prompt', () => {
+    expect(
+      issuesOf(base([{ id: 'a', type: 'agent', agent: { model: 'nosuchprovider:x', prompt: 'hi' } }])),
+    ).toEqual([
+      {
+        nodeId: 'a',
+        path: 'nodes.a.agent.model',
+        message: expect.stringMatching(
+          /unknown provider "nosuchprovider" in nosuchprovider:x: use one of simulator, openai/,
+        ),
+      },
+    ]);
+    expect(issuesOf(base([agent('a', '')]))).toEqual([
+      { nodeId: 'a', path: 'nodes.a.agent.prompt', message: expect.stringMatching(/the prompt is empty/) },
+    ]);
+    const memory = { semantic: { embeddingModel: 'nope:embed' } };
+    const withMemory = { id: 'a', type: 'agent', agent: { model: 'simulator:echo', prompt: 'hi', memory } };
+    expect(issuesOf(base([withMemory]))[0]).toMatchObject({
+      path: 'nodes.a.agent.memory.semantic.embeddingModel',
+    });
+    expect(parseDefinition(base([agent('a')])).ok).toBe(true);
+  });
 });

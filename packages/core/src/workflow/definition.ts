@@ -1,6 +1,7 @@
 import {
   type DefinitionIssue,
   definitionEnvelopeSchema,
+  INTEGRATION_PROVIDER_VALUES,
   NODE_TYPES,
   type WorkflowDefinition,
   type WorkflowNode,
@@ -38,11 +39,20 @@ export function parseDefinition(raw: unknown): ParseResult {
   }
   const issues: DefinitionIssue[] = [];
   const nodes: WorkflowNode[] = [];
+  /** Every node id written, valid node or not, so a connection to an invalid node is not called dangling. */
+  const written = new Set<string>();
   const seen = new Set<string>();
   envelope.data.nodes.forEach((rawNode, index) => {
     const id = rawNode && typeof rawNode === 'object' ? (rawNode as { id?: unknown }).id : undefined;
     const nodeId = typeof id === 'string' ? id : undefined;
     const where = nodeId ? `nodes.${nodeId}` : `nodes[${index}]`;
+    if (nodeId) {
+      if (written.has(nodeId)) {
+        issues.push({ nodeId, path: `${where}.id`, message: `duplicate node id "${nodeId}"` });
+        return;
+      }
+      written.add(nodeId);
+    }
     const type = rawNode && typeof rawNode === 'object' ? (rawNode as { type?: unknown }).type : undefined;
     if (typeof type !== 'string' || !(NODE_TYPES as readonly string[]).includes(type)) {
       issues.push({
@@ -63,36 +73,68 @@ export function parseDefinition(raw: unknown): ParseResult {
       }
       return;
     }
-    if (seen.has(parsed.data.id)) {
-      issues.push({
-        nodeId: parsed.data.id,
-        path: `${where}.id`,
-        message: `duplicate node id "${parsed.data.id}"`,
-      });
-      return;
-    }
     seen.add(parsed.data.id);
     nodes.push(parsed.data);
   });
-  if (issues.length) return { ok: false, issues };
+  const nodesValid = issues.length === 0;
 
+  // Every later check runs on the nodes that parsed, so one answer lists every problem; checks that
+  // need the whole graph (upstream references, unconnected nodes) run only when every node parsed and
+  // the graph is acyclic, since otherwise they would report consequences of problems already listed.
   const definition: WorkflowDefinition = { ...envelope.data, nodes };
-  issues.push(...checkConnections(definition));
-  if (issues.length) return { ok: false, issues };
+  issues.push(...checkConnections(definition, written));
   const graph = buildGraph(definition, false);
-  issues.push(...checkCycles(definition, graph.order), ...checkUnconnected(definition, graph));
-  if (issues.length) return { ok: false, issues };
+  const cycles = checkCycles(definition, graph.order);
+  issues.push(...cycles);
+  const wholeGraph = nodesValid && cycles.length === 0;
+  if (wholeGraph) issues.push(...checkUnconnected(definition, graph));
   issues.push(
-    ...checkNodes(graph),
-    ...checkConditions(graph),
+    ...checkNodes(graph, wholeGraph),
+    ...checkModels(definition),
+    ...checkConditions(graph, wholeGraph),
     ...checkInputSchema(definition),
     ...checkOutputSchemas(definition),
   );
   return issues.length ? { ok: false, issues } : { ok: true, definition };
 }
 
-function checkConnections(def: WorkflowDefinition): DefinitionIssue[] {
-  const ids = new Set(def.nodes.map((n) => n.id));
+/** Providers a model id may name: the simulator and every provider an integration can be made for. */
+export const MODEL_PROVIDERS: readonly string[] = ['simulator', ...INTEGRATION_PROVIDER_VALUES];
+
+function unknownProvider(model: string): string | undefined {
+  const provider = model.slice(0, model.indexOf(':'));
+  return MODEL_PROVIDERS.includes(provider)
+    ? undefined
+    : `unknown provider "${provider}" in ${model}: use one of ${MODEL_PROVIDERS.join(', ')}`;
+}
+
+/** Inline agents: a known provider (chat and embedding models) and a prompt that says something. */
+function checkModels(def: WorkflowDefinition): DefinitionIssue[] {
+  const issues: DefinitionIssue[] = [];
+  for (const node of def.nodes) {
+    if (node.type !== 'agent' || !node.agent) continue;
+    const where = `nodes.${node.id}.agent`;
+    const bad = unknownProvider(node.agent.model);
+    if (bad) issues.push({ nodeId: node.id, path: `${where}.model`, message: bad });
+    const embedding = node.agent.memory?.semantic?.embeddingModel;
+    const badEmbedding = embedding ? unknownProvider(embedding) : undefined;
+    if (badEmbedding)
+      issues.push({
+        nodeId: node.id,
+        path: `${where}.memory.semantic.embeddingModel`,
+        message: badEmbedding,
+      });
+    if (!node.agent.prompt.trim())
+      issues.push({
+        nodeId: node.id,
+        path: `${where}.prompt`,
+        message: 'the prompt is empty: write what the model should do, e.g. "Summarize {{input.text}}"',
+      });
+  }
+  return issues;
+}
+
+function checkConnections(def: WorkflowDefinition, ids: ReadonlySet<string>): DefinitionIssue[] {
   const issues: DefinitionIssue[] = [];
   const pairs = new Set<string>();
   def.connections.forEach((c, i) => {
@@ -166,7 +208,7 @@ export function templateFields(node: WorkflowNode): Record<string, unknown> {
   }
 }
 
-function checkNodes(graph: ReturnType<typeof buildGraph>): DefinitionIssue[] {
+function checkNodes(graph: ReturnType<typeof buildGraph>, wholeGraph: boolean): DefinitionIssue[] {
   const issues: DefinitionIssue[] = [];
   for (const node of graph.definition.nodes) {
     const where = `nodes.${node.id}`;
@@ -185,7 +227,7 @@ function checkNodes(graph: ReturnType<typeof buildGraph>): DefinitionIssue[] {
       });
     }
     const fields = templateFields(node);
-    const upstream = ancestors(graph, node.id);
+    const upstream = wholeGraph ? ancestors(graph, node.id) : new Set<string>();
     for (const { path, template } of collectTemplates(fields)) {
       try {
         parseTemplate(template);
@@ -194,6 +236,7 @@ function checkNodes(graph: ReturnType<typeof buildGraph>): DefinitionIssue[] {
         issues.push({ nodeId: node.id, path: `${where}.${path}`, message: `bad template: ${e.message}` });
         continue;
       }
+      if (!wholeGraph) continue;
       for (const ref of templateNodeRefs(template)) {
         if (!upstream.has(ref)) issues.push(notUpstream(node.id, `${where}.${path}`, ref, graph));
       }
@@ -214,7 +257,7 @@ function notUpstream(
   return { nodeId, path, message };
 }
 
-function checkConditions(graph: ReturnType<typeof buildGraph>): DefinitionIssue[] {
+function checkConditions(graph: ReturnType<typeof buildGraph>, wholeGraph: boolean): DefinitionIssue[] {
   const issues: DefinitionIssue[] = [];
   graph.definition.connections.forEach((c, i) => {
     if (!c.condition?.trim()) return;
@@ -226,6 +269,7 @@ function checkConditions(graph: ReturnType<typeof buildGraph>): DefinitionIssue[
       issues.push({ nodeId: c.from, path, message: `bad condition on ${c.from} → ${c.to}: ${e.message}` });
       return;
     }
+    if (!wholeGraph) return;
     const visible = ancestors(graph, c.from).add(c.from);
     for (const ref of conditionNodeRefs(c.condition)) {
       if (!visible.has(ref)) issues.push(notUpstream(c.to, path, ref, graph));

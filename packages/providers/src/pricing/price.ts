@@ -51,7 +51,8 @@ function dayOf(at: Date): string {
   return at.toISOString().slice(0, 10);
 }
 
-function appliesOn(price: ModelPrice, day: string): boolean {
+/** Whether the price is in effect on `day` (YYYY-MM-DD): from `effectiveFrom` until before `effectiveTo`. */
+export function appliesOn(price: ModelPrice, day: string): boolean {
   return price.effectiveFrom <= day && (price.effectiveTo === undefined || day < price.effectiveTo);
 }
 

@@ -61,6 +61,33 @@ describe('audit log', () => {
     expect(after).toBe(before);
   });
 
+  it('a sign-in row has no before/after (changes: null) and says how in metadata', async () => {
+    const login = await call(s, 'POST', '/api/v1/auth/login', {
+      body: { email: u.email, password: u.password },
+      headers: { 'x-request-id': 'sign-in-req-1' },
+    });
+    expect(login.status).toBe(200);
+    const list = await call<{ data: (Row & { metadata: Record<string, unknown> })[] }>(
+      s,
+      'GET',
+      '/api/v1/audit-logs?entityType=session&limit=500',
+      { token: u.token },
+    );
+    const row = list.body.data.find((r) => r.requestId === 'sign-in-req-1')!;
+    expect(row).toMatchObject({ action: 'signed_in', changes: null });
+    expect(row.metadata).toMatchObject({ method: 'password' }); // masked by field name like changes
+    // A change with one side has only that side.
+    const made = await call(s, 'POST', '/api/v1/api-keys', {
+      token: u.token,
+      body: { name: 'one-sided', scopes: ['audit:read'] },
+      headers: { 'x-request-id': 'one-sided-1' },
+    });
+    expect(made.status).toBe(201);
+    const all = await call<{ data: Row[] }>(s, 'GET', '/api/v1/audit-logs?limit=500', { token: u.token });
+    const created = all.body.data.find((r) => r.requestId === 'one-sided-1')!;
+    expect(Object.keys(created.changes ?? {})).toEqual(['after']);
+  });
+
   it('an API key is the actor of what it does', async () => {
     const key = await call(s, 'POST', '/api/v1/api-keys', {
       token: u.token,

@@ -6,7 +6,8 @@ import {
   listResponse,
 } from '@aiops/contracts';
 import { notFound } from '@aiops/core';
-import { tenant } from '../../http/tenant.ts';
+import { maskRecord } from '../../http/mask.ts';
+import { presentChanges, tenant } from '../../http/tenant.ts';
 import type { AppModule } from '../../module.ts';
 import { type AuditLogRow, findAuditLog, listAuditLogs } from './repo.ts';
 
@@ -20,7 +21,8 @@ function toDto(r: AuditLogRow): AuditLogDto {
     entityType: r.entityType,
     entityId: r.entityId,
     action: r.action,
-    changes: r.changes ?? null,
+    changes: presentChanges(r.changes),
+    metadata: maskRecord(r.metadata) ?? {},
     ipAddress: r.ipAddress,
     userAgent: r.userAgent,
     requestId: r.requestId,

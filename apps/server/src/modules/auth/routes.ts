@@ -13,7 +13,7 @@ import {
   tokenBodySchema,
   tokenPairSchema,
 } from '@aiops/contracts';
-import { AppError } from '@aiops/core';
+import { unauthorized } from '@aiops/core';
 import type { FastifyReply } from 'fastify';
 import { clearSessionCookies, readRefreshCookie, setSessionCookies } from '../../http/cookies.ts';
 import type { AppModule, ModuleDeps } from '../../module.ts';
@@ -24,6 +24,7 @@ import { cookiesSecure } from '../../settings.ts';
 import { mfaRoutes } from './mfa-routes.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import * as auth from './service.ts';
+import { sessionRoutes } from './session-routes.ts';
 
 const tags = ['auth'];
 
@@ -98,13 +99,8 @@ export const authModule: AppModule = (deps) => async (app) => {
       const fromCookie = readRefreshCookie(request);
       const given = request.body?.refreshToken ?? fromCookie;
       if (!given) {
-        throw new AppError(
-          400,
-          'validation_failed',
-          'Invalid request: body.refreshToken: is required (or send the refresh cookie)',
-          {
-            details: { issues: [{ path: 'body.refreshToken', message: 'is required' }] },
-          },
+        throw unauthorized(
+          'No refresh token: send body.refreshToken or the refresh cookie (a signed-out visitor has neither: sign in)',
         );
       }
       const {
@@ -252,6 +248,7 @@ export const authModule: AppModule = (deps) => async (app) => {
     },
   );
 
+  await app.register(sessionRoutes(deps));
   await app.register(mfaRoutes(deps));
   await app.register(oauthRoutes(deps));
 };

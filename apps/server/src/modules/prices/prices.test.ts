@@ -25,6 +25,15 @@ describe('prices', () => {
     expect(list.status).toBe(200);
     expect(list.body.catalogVersion).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(list.body.catalog.map((p: { model: string }) => p.model)).toContain('openai:gpt-4o-mini');
+    // A model priced in two periods is listed twice, each with its period, and one is current.
+    const all = await call(s, 'GET', '/api/v1/prices', { token: owner.token });
+    const o3 = all.body.catalog.filter((p: { model: string }) => p.model === 'openai:o3');
+    expect(o3.length).toBeGreaterThan(1);
+    expect(new Set(o3.map((p: { effectiveFrom: string }) => p.effectiveFrom)).size).toBe(o3.length);
+    expect(o3.filter((p: { current: boolean }) => p.current)).toHaveLength(1);
+    const today = new Date().toISOString().slice(0, 10);
+    for (const p of all.body.catalog as { effectiveFrom: string; effectiveTo?: string; current: boolean }[])
+      expect(p.current).toBe(p.effectiveFrom <= today && (!p.effectiveTo || today < p.effectiveTo));
 
     const before = await call(s, 'GET', '/api/v1/prices/resolve?model=openai:gpt-4o-mini', {
       token: owner.token,

@@ -1,7 +1,7 @@
 import type { CreatePriceOverrideBody, PriceOverrideDto } from '@aiops/contracts';
 import { AppError, notFound } from '@aiops/core';
 import { modelPrices, type Tx } from '@aiops/db';
-import { PRICE_CATALOG, priceFor, validatePrices } from '@aiops/providers';
+import { appliesOn, PRICE_CATALOG, priceFor, validatePrices } from '@aiops/providers';
 import { and, asc, eq, ilike } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import { authOf } from '../../http/auth.ts';
@@ -32,6 +32,7 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export async function listPrices(request: FastifyRequest, model: string | undefined) {
   const needle = model?.toLowerCase();
+  const today = new Date().toISOString().slice(0, 10);
   const overrides = await tenant(request, (tx) =>
     tx
       .select()
@@ -42,7 +43,9 @@ export async function listPrices(request: FastifyRequest, model: string | undefi
   return {
     catalogVersion: PRICE_CATALOG.version,
     currency: 'USD' as const,
-    catalog: PRICE_CATALOG.models.filter((p) => !needle || p.model.toLowerCase().includes(needle)),
+    catalog: PRICE_CATALOG.models
+      .filter((p) => !needle || p.model.toLowerCase().includes(needle))
+      .map((p) => ({ ...p, current: appliesOn(p, today) })),
     overrides: overrides.map(toDto),
   };
 }

@@ -110,6 +110,17 @@ describe(`run control API on ${testBackend()}`, () => {
       await call(s, 'POST', `/api/v1/workflows/${flaky}/runs`, { token: owner.token, body: { wait: 10 } })
     ).body;
     expect(failed.status).toBe('failed');
+    // The error is said once per level: the run's in `error` (no statusReason repeating it), each
+    // attempt's in its `error`.
+    const failedDetail = await get(failed.id);
+    expect(failedDetail.error).toMatchObject({
+      code: 'provider_invalid_request',
+      message: expect.stringMatching(/^Step x failed: simulated fatal failure/),
+    });
+    expect(failedDetail.statusReason).toBeNull();
+    const attempt = failedDetail.steps[0].attempts[0];
+    expect(attempt.error.message).toMatch(/simulated fatal failure/);
+    expect(attempt.statusReason).toBeNull();
     const retried = await call(s, 'POST', `/api/v1/runs/${failed.id}/retry`, { token: owner.token });
     expect(retried.status).toBe(200);
     await expect.poll(async () => (await get(failed.id)).status, { timeout: 10_000 }).toBe('completed');
@@ -131,6 +142,55 @@ describe(`run control API on ${testBackend()}`, () => {
         })
       ).status,
     ).toBe(400);
+  });
+
+  it('re-run with an edited prompt: rendered like the original, checked first, and the new run names the old', async () => {
+    const wf = await workflow({
+      name: 'edit-me',
+      nodes: [
+        echo('a', 'first {{input.x}}'),
+        echo('b', 'b saw {{nodes.a.output}}'),
+        { id: 'out', type: 'output', value: '{{nodes.b.output}}' },
+      ],
+      connections: [
+        { from: 'a', to: 'b' },
+        { from: 'b', to: 'out' },
+      ],
+    });
+    const run = (
+      await call(s, 'POST', `/api/v1/workflows/${wf}/runs`, {
+        token: owner.token,
+        body: { input: { x: 'one' }, wait: 10 },
+      })
+    ).body;
+    expect(run.output).toBe('b saw first one');
+    expect(run.rerunOfExecutionId).toBeNull();
+    const rerun = await call(s, 'POST', `/api/v1/runs/${run.id}/rerun`, {
+      token: owner.token,
+      body: { fromStep: 'b', input: { prompt: 'Edited: {{nodes.a.output}} / {{input.x}}' } },
+    });
+    expect(rerun.status).toBe(201);
+    expect(rerun.body.rerunOfExecutionId).toBe(run.id);
+    await expect.poll(async () => (await get(rerun.body.id)).status, { timeout: 10_000 }).toBe('completed');
+    const detail = await get(rerun.body.id);
+    expect(detail.rerunOfExecutionId).toBe(run.id);
+    expect(detail.output).toBe('Edited: first one / one');
+    const b = detail.steps.find((x: { nodeId: string }) => x.nodeId === 'b');
+    expect(b.attempts[0].input.prompt).toBe('Edited: first one / one');
+
+    const refused = async (body: Record<string, unknown>) => {
+      const r = await call(s, 'POST', `/api/v1/runs/${run.id}/rerun`, { token: owner.token, body });
+      expect(r.status).toBe(400);
+      expect(r.body.error.code).toBe('invalid_rerun_input');
+      return r.body.error.message as string;
+    };
+    expect(await refused({ fromStep: 'b', input: { prompt: 'x {{nodes.a.output' } })).toMatch(
+      /^input.prompt: bad template: .*unclosed/,
+    );
+    expect(await refused({ fromStep: 'b', input: { system: '{{nodes.out.output}}' } })).toMatch(
+      /input.system: reads nodes.out, which is not upstream of "b"/,
+    );
+    expect(await refused({ fromStep: 'out', input: { prompt: 'x' } })).toMatch(/output node/);
   });
 
   it('over the monthly quota: 429 quota_exceeded with Retry-After', async () => {

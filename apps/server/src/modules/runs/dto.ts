@@ -9,7 +9,9 @@ export function runDto(r: RunRow): RunDto {
     workflowId: r.workflowId,
     workflowVersion: r.workflowVersion,
     status: r.status as RunDto['status'],
-    statusReason: r.statusReason,
+    // A failed run's reason is its error: said once, in `error`.
+    statusReason:
+      r.errorCode && (r.errorMessage ?? r.statusReason) === r.statusReason ? null : r.statusReason,
     error: r.errorCode
       ? { code: r.errorCode, message: r.errorMessage ?? r.statusReason ?? r.errorCode }
       : null,
@@ -20,6 +22,7 @@ export function runDto(r: RunRow): RunDto {
     output: r.outputData ?? null,
     correlationId: r.correlationId,
     parentExecutionId: r.parentExecutionId,
+    rerunOfExecutionId: r.rerunOfExecutionId,
     stepsTotal: r.stepsTotal,
     stepsCompleted: r.stepsCompleted,
     tokens: {
@@ -41,7 +44,7 @@ export function attemptDto(a: AttemptRow) {
     id: a.id,
     attempt: a.attempt,
     status: a.status,
-    statusReason: a.statusReason,
+    statusReason: a.errorDetails?.message === a.statusReason ? null : a.statusReason,
     input: a.input,
     output: a.output ?? null,
     model: a.model,

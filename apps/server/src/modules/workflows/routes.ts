@@ -105,7 +105,7 @@ export const workflowsModule: AppModule = (deps) => async (app) => {
       config: { permission: 'workflow:update' },
       schema: {
         tags,
-        summary: 'Save a new definition (the next version) and/or change the status',
+        summary: 'Save a new definition or a new name (the next version) and/or change the status',
         params: idParamsSchema,
         body: updateWorkflowBodySchema,
         response: { 200: workflowSchema },

@@ -66,15 +66,27 @@ export async function updateWorkflow(
   request: FastifyRequest,
   runs: engine.Runs,
   id: string,
-  body: { definition?: unknown; status?: Status | undefined; changeNote?: string | undefined },
+  body: {
+    definition?: Record<string, unknown> | undefined;
+    name?: string | undefined;
+    status?: Status | undefined;
+    changeNote?: string | undefined;
+  },
 ) {
   const auth = authOf(request);
   const dto = await tenant(request, async (tx) => {
     const before = await engine.lockWorkflow(tx, id);
     let row = before;
-    if (body.definition !== undefined) {
-      await refuseUnsafeOutbound(tx, request, { definition: body.definition });
-      row = await engine.saveDefinition(tx, id, body.definition, auth.userId, body.changeNote);
+    // A rename is a new version too: the definition carries the name, so history shows it.
+    const renamed = body.name !== undefined && body.name !== (body.definition?.name ?? before.name);
+    const definition = renamed
+      ? { ...(body.definition ?? before.definition), name: body.name }
+      : body.definition;
+    const saved = definition !== undefined;
+    if (saved) {
+      await refuseUnsafeOutbound(tx, request, { definition });
+      const note = body.changeNote ?? (body.definition === undefined ? `renamed to ${body.name}` : undefined);
+      row = await engine.saveDefinition(tx, id, definition, auth.userId, note);
     }
     if (body.status !== undefined && body.status !== row.status) {
       [row] = (await tx
@@ -86,7 +98,7 @@ export async function updateWorkflow(
     await audit(tx, request, {
       entityType: 'workflow',
       entityId: id,
-      action: body.definition !== undefined ? 'version_created' : 'updated',
+      action: saved ? 'version_created' : 'updated',
       before: summaryDto(before),
       after: summaryDto(row),
       metadata: { version: row.version },

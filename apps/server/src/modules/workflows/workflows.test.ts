@@ -128,6 +128,73 @@ describe(`workflows API on ${testBackend()}`, () => {
     expect(ok.body).toEqual({ valid: true, issues: [] });
   });
 
+  it('validate answers valid: false for an unknown provider and an empty prompt, listing every problem', async () => {
+    const v = await call(s, 'POST', '/api/v1/workflows/validate', {
+      token: owner.token,
+      body: {
+        definition: {
+          name: 'many problems',
+          nodes: [
+            { id: 'a', type: 'agent', agent: { model: 'nosuchprovider:x', prompt: '' } },
+            { id: 'b', type: 'teleport' },
+            echo('c', 'Hi {{input.x'),
+            echo('c', 'again'),
+          ],
+          connections: [
+            { from: 'a', to: 'b' },
+            { from: 'a', to: 'ghost' },
+            { from: 'a', to: 'c', condition: 'nodes.a.output ==' },
+          ],
+        },
+      },
+    });
+    expect(v.status).toBe(200);
+    expect(v.body.valid).toBe(false);
+    expect(v.body.issues.map((i: { path: string }) => i.path).sort()).toEqual([
+      'connections[1].to',
+      'connections[2].condition',
+      'nodes.a.agent.model',
+      'nodes.a.agent.prompt',
+      'nodes.b.type',
+      'nodes.c.agent.prompt',
+      'nodes.c.id',
+    ]);
+    const model = v.body.issues.find((i: { path: string }) => i.path === 'nodes.a.agent.model');
+    expect(model).toMatchObject({ nodeId: 'a', message: expect.stringMatching(/use one of simulator, /) });
+  });
+
+  it('PATCH {name} renames without the definition: a new version with the same nodes', async () => {
+    const created = await call(s, 'POST', '/api/v1/workflows', {
+      token: owner.token,
+      body: { definition: def('before-rename') },
+    });
+    await call(s, 'POST', '/api/v1/workflows', { token: owner.token, body: { definition: def('taken') } });
+    const r = await call(s, 'PATCH', `/api/v1/workflows/${created.body.id}`, {
+      token: owner.token,
+      body: { name: 'after-rename' },
+    });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ name: 'after-rename', version: 2 });
+    expect(r.body.definition).toEqual({ ...created.body.definition, name: 'after-rename' });
+    const versions = await call(s, 'GET', `/api/v1/workflows/${created.body.id}/versions`, {
+      token: owner.token,
+    });
+    expect(versions.body.data.find((v: { version: number }) => v.version === 2)).toMatchObject({
+      changeNote: 'renamed to after-rename',
+    });
+    const clash = await call(s, 'PATCH', `/api/v1/workflows/${created.body.id}`, {
+      token: owner.token,
+      body: { name: 'taken' },
+    });
+    expect(clash.status).toBe(409);
+    const empty = await call(s, 'PATCH', `/api/v1/workflows/${created.body.id}`, {
+      token: owner.token,
+      body: { name: '  ' },
+    });
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.details.issues.map((i: { path: string }) => i.path)).toEqual(['body.name']);
+  });
+
   it('a duplicate name answers 409', async () => {
     await call(s, 'POST', '/api/v1/workflows', { token: owner.token, body: { definition: def('twin') } });
     const again = await call(s, 'POST', '/api/v1/workflows', {

@@ -90,9 +90,10 @@ async function callOnce(
   const s = settingsOf(node, ctx);
   const override = (step.wait?.input ?? undefined) as { system?: string; prompt?: string } | undefined;
   if (node.vars) context.vars = renderValue(node.vars, context);
-  let system =
-    override?.system ?? (s.system === undefined ? undefined : asText(renderString(s.system, context)));
-  const prompt = override?.prompt ?? asText(renderString(s.prompt, context));
+  // A re-run's edited prompt is a template like the node's own (checked when the re-run was asked for).
+  const systemTemplate = override?.system ?? s.system;
+  let system = systemTemplate === undefined ? undefined : asText(renderString(systemTemplate, context));
+  const prompt = asText(renderString(override?.prompt ?? s.prompt, context));
   const scope = memoryScope(step, node, ctx, context, s.memory, s.integrationId);
   const recall = scope ? await ctx.memory.recall(scope, prompt) : undefined;
   if (recall?.memories.length) {
