@@ -42,14 +42,14 @@ describe('rate limits shared through Redis', () => {
     });
   });
 
-  it('login failures counted by one process block sign-in on the other', async () => {
+  it('sign-in attempts reserved by one process block sign-in on the other', async () => {
     const settings = { ...DEFAULT_RATE_LIMITS, login: { ...DEFAULT_RATE_LIMITS.login, accountFailures: 2 } };
     const a = new RateLimits(settings, REDIS_URL);
     const b = new RateLimits(settings, REDIS_URL);
     open.push(a, b);
     const account = `${randomUUID()}@example.test`;
-    await a.loginFailed(account, '10.9.0.1');
-    await b.loginFailed(account, '10.9.0.2');
-    await expect(a.assertLoginAllowed(account, '10.9.0.3')).rejects.toMatchObject({ status: 429 });
+    await a.reserveLogin(account, '10.9.0.1');
+    await b.reserveLogin(account, '10.9.0.2');
+    await expect(a.reserveLogin(account, '10.9.0.3')).rejects.toMatchObject({ status: 429 });
   });
 });

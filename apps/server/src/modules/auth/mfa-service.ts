@@ -137,11 +137,14 @@ export async function disable(
   const { userId } = userOf(request);
   const user = await tenant(request, (tx) => mustFindUser(tx, userId));
   if (!user.mfaEnabled) throw conflict('Two-factor authentication is not on');
+  // Password and code guesses count against the sign-in limits, reserved before either is checked.
+  const attempt = await deps.rateLimits.reserveLogin(user.email, request.ip);
   if (!(await verifyPassword(user.passwordHash, body.password))) {
     throw new AppError(401, 'invalid_credentials', 'The password is wrong');
   }
   const proof = /^\d{6}$/.test(body.code) ? { totp: body.code } : { recoveryCode: body.code };
   if (!checkSecondFactor(deps.secrets, user, proof).ok) throw badCode();
+  await attempt.succeeded();
   await tenant(request, async (tx) => {
     await tx
       .update(users)

@@ -118,16 +118,16 @@ export async function login(
   request: FastifyRequest,
   body: { email: string; password: string; totp?: string; recoveryCode?: string; organizationId?: string },
 ) {
-  await deps.rateLimits.assertLoginAllowed(body.email, request.ip);
+  // Counted before argon2 and before the second factor: parallel guesses cannot outrun the limit.
+  const attempt = await deps.rateLimits.reserveLogin(body.email, request.ip);
   const user = await findUserByEmail(deps.db, body.email);
   const ok = await verifyPassword(user?.passwordHash, body.password);
-  if (!user || !ok || !user.isActive || user.deletedAt) {
-    await deps.rateLimits.loginFailed(body.email, request.ip);
-    throw invalidCredentials();
-  }
+  if (!user || !ok || !user.isActive || user.deletedAt) throw invalidCredentials();
   let remainingRecoveryCodes: string[] | undefined;
   if (user.mfaEnabled) {
     if (!body.totp && !body.recoveryCode) {
+      // The right password, the code still to come: not a failed guess.
+      await attempt.release();
       throw new AppError(
         401,
         'mfa_required',
@@ -136,7 +136,6 @@ export async function login(
     }
     const check = checkSecondFactor(deps.secrets, user, body);
     if (!check.ok || (check.step !== undefined && !(await claimTotpStep(deps.db.db, user.id, check.step)))) {
-      await deps.rateLimits.loginFailed(body.email, request.ip);
       throw new AppError(
         401,
         'invalid_mfa_code',
@@ -145,7 +144,7 @@ export async function login(
     }
     remainingRecoveryCodes = check.remainingRecoveryCodes;
   }
-  await deps.rateLimits.loginSucceeded(body.email);
+  await attempt.succeeded();
   return startSession(deps, request, user.id, body.organizationId, {
     method: 'password',
     mfaVerified: user.mfaEnabled,
@@ -260,11 +259,11 @@ export async function changePassword(
   const auth = userOf(request);
   const user = await tenant(request, (tx) => findUserById(tx, auth.userId));
   if (!user) throw invalidCredentials();
-  await deps.rateLimits.assertLoginAllowed(user.email, request.ip);
+  const attempt = await deps.rateLimits.reserveLogin(user.email, request.ip);
   if (!(await verifyPassword(user.passwordHash, body.currentPassword))) {
-    await deps.rateLimits.loginFailed(user.email, request.ip);
     throw new AppError(401, 'invalid_credentials', 'The current password is wrong');
   }
+  await attempt.succeeded();
   assertStrongPassword(body.newPassword, user.email, 'body.newPassword');
   if (body.newPassword === body.currentPassword)
     throw badRequest('The new password must differ from the current one');
@@ -356,7 +355,7 @@ export async function confirmPasswordReset(
     });
     return user.email;
   });
-  await deps.rateLimits.loginSucceeded(email);
+  await deps.rateLimits.clearLoginFailures(email);
 }
 
 /**
