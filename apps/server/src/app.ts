@@ -8,6 +8,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { DestinationStream } from 'pino';
 import { API_PREFIX, registerAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
+import { serializeError } from './http/log-errors.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { RateLimits } from './http/rate-limit.ts';
 import { registerStudio } from './http/studio.ts';
@@ -108,6 +109,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       level: options.logLevel ?? 'info',
       redact: { paths: LOG_REDACT, censor: '[redacted]' },
       serializers: {
+        err: serializeError,
         req: (req: FastifyRequest) => ({
           method: req.method,
           url: redactUrl(req.url),
