@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { decodeJwt, SignJWT } from 'jose';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RATE_LIMITS } from '../http/rate-limit.ts';
@@ -9,11 +11,15 @@ import { call, type SignedUp, signUp, startTestServer, type TestServer } from '.
  * X-Forwarded-For (the server trusts its proxy here), so each test has its own address.
  */
 const LOGIN = { accountFailures: 5, ipFailures: 8, windowSeconds: 900, blockSeconds: 900 };
+const jwtSecret = randomBytes(32);
 let s: TestServer;
 beforeAll(async () => {
   s = await startTestServer({
     trustProxy: true,
-    settings: { rateLimits: { ...DEFAULT_RATE_LIMITS, anonymousPerMinute: 1_000_000, login: LOGIN } },
+    settings: {
+      jwtSecret,
+      rateLimits: { ...DEFAULT_RATE_LIMITS, anonymousPerMinute: 1_000_000, login: LOGIN },
+    },
   });
 });
 afterAll(() => s?.close());
@@ -127,5 +133,41 @@ describe('sign-in limits hold under concurrency', () => {
       password: 'Wrong-Password-42!',
     });
     expect(other.status).toBe(401);
+  });
+});
+
+describe('access tokens', () => {
+  /** A token signed with the server's own key, as its `sign` would, but with the given claims. */
+  const forge = (claims: Record<string, unknown>, exp: boolean) => {
+    const jwt = new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+      .setIssuer('aiops')
+      .setAudience('aiops-api')
+      .setIssuedAt();
+    return (exp ? jwt.setExpirationTime('5m') : jwt).sign(jwtSecret);
+  };
+
+  it('a token without exp is refused (401), though it names a live session', async () => {
+    const u = await signUp(s);
+    const { sub, org, sid } = decodeJwt(u.token);
+    const withExp = await forge({ sub, org, sid }, true);
+    expect((await call(s, 'GET', '/api/v1/me', { token: withExp })).status).toBe(200);
+    const noExp = await forge({ sub, org, sid }, false);
+    const r = await call(s, 'GET', '/api/v1/me', { token: noExp });
+    expect(r.status).toBe(401);
+  });
+
+  it('a non-UUID organization, user or session claim gives 401, not 500', async () => {
+    const u = await signUp(s);
+    const { sub, org, sid } = decodeJwt(u.token);
+    for (const claims of [
+      { sub, org: 'not-a-uuid', sid },
+      { sub: "1' or '1'='1", org, sid },
+      { sub, org, sid: 42 },
+    ]) {
+      const r = await call(s, 'GET', '/api/v1/me', { token: await forge(claims, true) });
+      expect(r.status).toBe(401);
+      expect(r.body.error.code).toBe('unauthorized');
+    }
   });
 });
