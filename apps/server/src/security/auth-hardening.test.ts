@@ -171,3 +171,29 @@ describe('access tokens', () => {
     }
   });
 });
+
+describe('password policy', () => {
+  it('common passwords that pass the character rules are refused with a 400 that says what to fix', async () => {
+    for (const password of ['Password123!', 'Qwerty123456!', 'P@ssw0rd2024!']) {
+      const r = await call(s, 'POST', '/api/v1/auth/signup', {
+        body: {
+          email: `weak-${randomBytes(4).toString('hex')}@example.test`,
+          password,
+          name: 'W',
+          organizationName: 'W',
+        },
+      });
+      expect(r.status, password).toBe(400);
+      expect(r.body.error.code).toBe('validation_failed');
+      expect(r.body.error.details.issues[0].path).toBe('body.password');
+      expect(r.body.error.message).toMatch(/too easy to guess .*: .*words/);
+    }
+    const u = await signUp(s);
+    const change = await call(s, 'POST', '/api/v1/auth/password', {
+      token: u.token,
+      body: { currentPassword: u.password, newPassword: 'Password123!' },
+    });
+    expect(change.status).toBe(400);
+    expect(change.body.error.details.issues[0].path).toBe('body.newPassword');
+  });
+});
