@@ -109,7 +109,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       level: options.logLevel ?? 'info',
       redact: { paths: LOG_REDACT, censor: '[redacted]' },
       serializers: {
-        err: serializeError,
+        err: (e: Error) => serializeError(e),
         req: (req: FastifyRequest) => ({
           method: req.method,
           url: redactUrl(req.url),

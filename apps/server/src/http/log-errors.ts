@@ -25,11 +25,18 @@ const framesOf = (stack: string | undefined) => {
 /** Any `params: …` tail a message copied from a wrapped query error. */
 const withoutParams = (message: string) => message.replace(/\nparams: [\s\S]*$/, '');
 
-export function serializeError(err: unknown, depth = 0): Record<string, unknown> {
+export interface SerializedError {
+  [key: string]: unknown;
+  type: string;
+  message: string;
+  stack: string;
+}
+
+export function serializeError(err: unknown, depth = 0): SerializedError {
   if (!(err instanceof Error)) {
-    return { type: typeof err, message: withoutParams(String(err)) };
+    return { type: typeof err, message: withoutParams(String(err)), stack: '' };
   }
-  const out: Record<string, unknown> = { type: err.constructor?.name ?? err.name };
+  const out: SerializedError = { type: err.constructor?.name ?? err.name, message: '', stack: '' };
   for (const [k, v] of Object.entries(err)) {
     if (VALUE_FIELDS.has(k) || k === 'cause' || v === undefined || typeof v === 'function') continue;
     out[k] = typeof v === 'string' ? withoutParams(v) : v;
@@ -40,7 +47,7 @@ export function serializeError(err: unknown, depth = 0): Record<string, unknown>
       ? `Failed query: ${err.query}`
       : withoutParams(err.message);
   if (isQueryError(err)) out.paramCount = err.params.length;
-  out.stack = framesOf(err.stack);
+  out.stack = framesOf(err.stack) ?? '';
   if (err.cause !== undefined && depth < MAX_CAUSES) out.cause = serializeError(err.cause, depth + 1);
   return out;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SecretBox } from '@aiops/core';
 import { AppError, conflict } from '@aiops/core';
-import { type Database, type Tx, users } from '@aiops/db';
+import { type Tx, users } from '@aiops/db';
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
@@ -30,9 +30,10 @@ const normalizeRecovery = (code: string) => code.trim().toUpperCase().replace(/\
 
 /**
  * Records a TOTP time step as used, atomically: false when another request used this step (or a later
- * one) first, so the same code cannot sign in twice even concurrently. Users are global: any executor.
+ * one) first, so the same code cannot sign in twice even concurrently. `ex`: the user's own transaction,
+ * or `system` while signing in.
  */
-export async function claimTotpStep(ex: Tx | Database['db'], userId: string, step: number): Promise<boolean> {
+export async function claimTotpStep(ex: Tx, userId: string, step: number): Promise<boolean> {
   const rows = await ex
     .update(users)
     .set({ mfaLastUsedStep: step })

@@ -48,12 +48,19 @@ export async function signup(
   assertStrongPassword(body.password, body.email, 'body.password');
   const passwordHash = await hashPassword(body.password);
   const organizationId = randomUUID();
+  const userId = randomUUID();
   const verifyToken = randomToken('evt');
   try {
-    const result = await deps.db.withTenant(organizationId, async (tx) => {
+    const result = await deps.db.withTenant({ organizationId, userId }, async (tx) => {
       const [user] = await tx
         .insert(users)
-        .values({ email: body.email, passwordHash, fullName: body.name, passwordChangedAt: new Date() })
+        .values({
+          id: userId,
+          email: body.email,
+          passwordHash,
+          fullName: body.name,
+          passwordChangedAt: new Date(),
+        })
         .returning();
       const [org] = await tx
         .insert(organizations)
@@ -135,7 +142,11 @@ export async function login(
       );
     }
     const check = checkSecondFactor(deps.secrets, user, body);
-    if (!check.ok || (check.step !== undefined && !(await claimTotpStep(deps.db.db, user.id, check.step)))) {
+    const step = check.step;
+    if (
+      !check.ok ||
+      (step !== undefined && !(await deps.db.system((tx) => claimTotpStep(tx, user.id, step))))
+    ) {
       throw new AppError(
         401,
         'invalid_mfa_code',
@@ -166,7 +177,7 @@ export async function startSession(
     if (organizationId) throw notFound('organization', organizationId);
     throw forbidden('Your account belongs to no organization: accept an invitation, or sign up again');
   }
-  return deps.db.withTenant(target.organizationId, async (tx) => {
+  return deps.db.withTenant({ organizationId: target.organizationId, userId }, async (tx) => {
     const session = await issueSession(tx, deps, request, {
       organizationId: target.organizationId,
       userId,
@@ -204,7 +215,7 @@ export async function logout(request: FastifyRequest) {
 /** A new session in another organization the user belongs to; other organizations' ids answer 404. */
 export async function switchOrg(deps: ModuleDeps, request: FastifyRequest, organizationId: string) {
   const { userId } = userOf(request);
-  return deps.db.withTenant(organizationId, async (tx) => {
+  return deps.db.withTenant({ organizationId, userId }, async (tx) => {
     const [m] = await tx
       .select({ id: memberships.id })
       .from(memberships)
@@ -309,7 +320,9 @@ export async function resendVerification(deps: ModuleDeps, request: FastifyReque
   const user = await tenant(request, (tx) => findUserById(tx, userId));
   if (!user || user.emailVerified) return;
   const token = randomToken('evt');
-  await createUserToken(deps.db.db, user.id, 'email_verification', token, deps.settings.emailTokenTtlSeconds);
+  await tenant(request, (tx) =>
+    createUserToken(tx, user.id, 'email_verification', token, deps.settings.emailTokenTtlSeconds),
+  );
   await sendVerificationMail(deps, user.email, token);
 }
 
@@ -318,12 +331,9 @@ export async function requestPasswordReset(deps: ModuleDeps, email: string) {
   const user = await findUserByEmail(deps.db, email);
   if (!user?.isActive || user.deletedAt) return;
   const token = randomToken('prt');
-  await createUserToken(
-    deps.db.db,
-    user.id,
-    'password_reset',
-    token,
-    Math.min(deps.settings.emailTokenTtlSeconds, 3600),
+  // No caller yet (the reset is asked for by address): a `system` write.
+  await deps.db.system((tx) =>
+    createUserToken(tx, user.id, 'password_reset', token, Math.min(deps.settings.emailTokenTtlSeconds, 3600)),
   );
   await deps.mailer.send({
     to: user.email,
