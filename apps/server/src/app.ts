@@ -9,6 +9,7 @@ import type { DestinationStream } from 'pino';
 import { API_PREFIX, registerAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { serializeError } from './http/log-errors.ts';
+import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { RateLimits } from './http/rate-limit.ts';
 import { registerStudio } from './http/studio.ts';
@@ -146,6 +147,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (closing) reply.header('connection', 'close');
   });
   registerErrorHandling(app);
+  await registerSecurityHeaders(app);
   await registerOpenApi(app, VERSION);
   await app.register(cookie);
 

@@ -35,6 +35,11 @@ async function sqlError(fn: () => Promise<unknown>): Promise<{ code?: string; me
   return { message: 'no error' };
 }
 
+async function insertedId(tx: Tx, q: SQL): Promise<string> {
+  const [row] = await queryRows<{ id: string }>(tx, q);
+  return row!.id;
+}
+
 beforeAll(async () => {
   t = await createTestDatabase({ poolSize: 1 });
   db = t.db;
@@ -56,17 +61,17 @@ beforeAll(async () => {
       await tx.execute(sql`INSERT INTO auth_identities (user_id, provider, subject)
           VALUES (${id}, 'github', ${randomUUID()})`);
     }
-    [{ id: workflowB }] = await queryRows<{ id: string }>(
+    workflowB = await insertedId(
       tx,
       sql`INSERT INTO workflows (organization_id, name, definition) VALUES (${orgB}, 'w', '{}') RETURNING id`,
     );
-    [{ id: runB }] = await queryRows<{ id: string }>(
+    runB = await insertedId(
       tx,
       sql`INSERT INTO workflow_executions (organization_id, workflow_id, workflow_version, status, remaining_nodes,
             steps_total, correlation_id)
           VALUES (${orgB}, ${workflowB}, 1, 'running', 1, 1, ${randomUUID()}) RETURNING id`,
     );
-    [{ id: stepB }] = await queryRows<{ id: string }>(
+    stepB = await insertedId(
       tx,
       sql`INSERT INTO run_steps (organization_id, run_id, node_id, status, pending_inputs)
           VALUES (${orgB}, ${runB}, 'n', 'ready', 0) RETURNING id`,
