@@ -9,9 +9,11 @@ import type { DestinationStream } from 'pino';
 import { API_PREFIX, registerAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerInputGuard } from './http/input-guard.ts';
+import { serializeError } from './http/log-errors.ts';
 import { redactUrl } from './http/log-url.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { RateLimits } from './http/rate-limit.ts';
+import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerStudio } from './http/studio.ts';
 import { registerTenancy } from './http/tenant.ts';
 import type { AppModule, ModuleDeps } from './module.ts';
@@ -109,6 +111,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       level: options.logLevel ?? 'info',
       redact: { paths: LOG_REDACT, censor: '[redacted]' },
       serializers: {
+        err: (e: Error) => serializeError(e),
         req: (req: FastifyRequest) => ({
           method: req.method,
           url: redactUrl(req.url),
@@ -146,6 +149,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   registerErrorHandling(app);
   registerInputGuard(app);
+  await registerSecurityHeaders(app);
   await registerOpenApi(app, VERSION);
   await app.register(cookie);
 

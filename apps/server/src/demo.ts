@@ -155,10 +155,12 @@ export async function seedDemo(db: Database): Promise<DemoAccount | undefined> {
   const password = demoPassword();
   const passwordHash = await hashPassword(password);
   const organizationId = crypto.randomUUID();
-  await db.withTenant(organizationId, async (tx) => {
+  const userId = crypto.randomUUID();
+  await db.withTenant({ organizationId, userId }, async (tx) => {
     const [user] = await tx
       .insert(users)
       .values({
+        id: userId,
         email: DEMO_EMAIL,
         passwordHash,
         fullName: 'Demo User',

@@ -3,7 +3,14 @@ export { EmbeddingStore } from './embeddings.ts';
 export type { NotificationHandler, Unlisten } from './listen.ts';
 export { DataDirLockedError, lockDataDir } from './lock.ts';
 export { expectedMigrations, type MigrationStatus, migratePostgres, migrationsFolder } from './migrate.ts';
-export { APP_ROLE, type Database, type DatabaseStatus, type OpenDbOptions, openDb } from './open.ts';
+export {
+  APP_ROLE,
+  type Database,
+  type DatabaseStatus,
+  type OpenDbOptions,
+  openDb,
+  type TenantScope,
+} from './open.ts';
 export { currentOrgId } from './schema/columns.ts';
 export * from './schema/index.ts';
 export { dumpMigratedPglite, migrationsHash } from './template.ts';

@@ -58,12 +58,22 @@ export interface Database {
   readonly kind: BackendKind;
   readonly db: AppDb;
   readonly embeddings: EmbeddingStore;
-  withTenant<T>(orgId: string, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * `scope` is the organization id, or the organization and the user acting (`app.user_id`: the user's
+   * own row, tokens and identities become visible and writable; see migration 0014).
+   */
+  withTenant<T>(scope: string | TenantScope, fn: (tx: Tx) => Promise<T>): Promise<T>;
   system<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   status(): Promise<DatabaseStatus>;
   /** LISTEN on a channel; NOTIFY reaches handlers in every process on the same database. */
   listen(channel: string, handler: NotificationHandler): Promise<Unlisten>;
   close(): Promise<void>;
+}
+
+/** The organization a transaction works for, and the user acting in it (none for API keys and workers). */
+export interface TenantScope {
+  organizationId: string;
+  userId?: string | null | undefined;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -129,10 +139,17 @@ async function makeDatabase(
     db,
     embeddings,
     system,
-    withTenant(orgId, fn) {
+    withTenant(scope, fn) {
+      const { organizationId: orgId, userId } = typeof scope === 'string' ? { organizationId: scope } : scope;
       if (!UUID.test(orgId)) throw new TypeError(`withTenant: organization id must be a UUID, got ${orgId}`);
+      if (userId && !UUID.test(userId))
+        throw new TypeError(`withTenant: user id must be a UUID, got ${userId}`);
       return db.transaction(async (tx) => {
-        await tx.execute(sql`SELECT set_config('app.org_id', ${orgId}, true)`);
+        await tx.execute(
+          userId
+            ? sql`SELECT set_config('app.org_id', ${orgId}, true), set_config('app.user_id', ${userId}, true)`
+            : sql`SELECT set_config('app.org_id', ${orgId}, true)`,
+        );
         return fn(tx);
       });
     },

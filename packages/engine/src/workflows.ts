@@ -2,6 +2,7 @@ import type { DefinitionIssue, WorkflowDefinition } from '@aiops/contracts';
 import { AppError, conflict, notFound, parseDefinition } from '@aiops/core';
 import { type Tx, type WorkflowStatus, workflows, workflowVersions } from '@aiops/db';
 import { and, desc, eq, isNull } from 'drizzle-orm';
+import { referenceIssues } from './references.ts';
 
 export type WorkflowRow = typeof workflows.$inferSelect;
 export type WorkflowVersionRow = typeof workflowVersions.$inferSelect;
@@ -44,6 +45,12 @@ function concurrencyColumns(definition: WorkflowDefinition) {
   };
 }
 
+/** Agents and sub-workflows of other organizations (or deleted ones) are refused when saved. */
+async function checkReferences(tx: Tx, definition: WorkflowDefinition): Promise<void> {
+  const issues = await referenceIssues(tx, definition);
+  if (issues.length) throw invalidDefinition(issues);
+}
+
 export function checkDefinition(raw: unknown): WorkflowDefinition {
   const parsed = parseDefinition(raw);
   if (!parsed.ok) throw invalidDefinition(parsed.issues);
@@ -65,9 +72,13 @@ export interface CreateWorkflowInput {
   changeNote?: string;
 }
 
-/** Creates a workflow and its version 1. Nothing is stored when the definition is invalid. */
+/**
+ * Creates a workflow and its version 1. Nothing is stored when the definition is invalid or names an
+ * agent or sub-workflow the organization does not have.
+ */
 export async function createWorkflow(tx: Tx, input: CreateWorkflowInput): Promise<WorkflowRow> {
   const definition = checkDefinition(input.definition);
+  await checkReferences(tx, definition);
   let row: WorkflowRow;
   try {
     [row] = (await tx
@@ -135,6 +146,7 @@ export async function saveDefinition(
 ): Promise<WorkflowRow> {
   const definition = checkDefinition(raw);
   const current = await lockWorkflow(tx, id);
+  await checkReferences(tx, definition);
   const [{ next }] = (await tx
     .select({ next: workflowVersions.version })
     .from(workflowVersions)

@@ -1,6 +1,7 @@
 import { AppError } from '@aiops/core';
 import type { FastifyReply } from 'fastify';
 import { Redis } from 'ioredis';
+import ipaddr from 'ipaddr.js';
 import {
   type RateLimiterAbstract,
   RateLimiterMemory,
@@ -171,32 +172,55 @@ export class RateLimits {
     };
   }
 
-  /** Before checking a password: refuses (429) an account or address with too many recent failures. */
-  async assertLoginAllowed(account: string, ip: string): Promise<void> {
+  /**
+   * Reserves one sign-in attempt before any secret is checked, against the client address (an IPv6
+   * address counts as its /64) and then the account: refused with 429 once either has used its attempts.
+   * The reservation stands as a failure unless the attempt turns out right (`succeeded`). Counting first
+   * is what holds under concurrency: parallel guesses cannot all pass a check made before any is counted.
+   */
+  async reserveLogin(account: string, ip: string): Promise<LoginAttempt> {
     await this.ready;
     const { account: a, ip: i } = this.loginLimiters();
-    const [byAccount, byIp] = await Promise.all([a.get(account), i.get(ip)]);
-    const blocked = [
-      { res: byAccount, points: a.points, what: 'this account' },
-      { res: byIp, points: i.points, what: 'your address' },
-    ].find((b) => b.res && b.res.consumedPoints >= b.points);
-    if (blocked?.res) {
-      throw tooManyRequests(
-        `Too many failed sign-ins for ${blocked.what}: wait ${retryAfter(blocked.res)} s, or reset the password`,
-        retryAfter(blocked.res),
-      );
+    const address = addressKey(ip);
+    const take = async (l: RateLimiterAbstract, key: string, what: string) => {
+      try {
+        await l.consume(key);
+      } catch (e) {
+        if (!(e instanceof RateLimiterRes)) throw e;
+        throw tooManyRequests(
+          `Too many failed sign-ins for ${what}: wait ${retryAfter(e)} s, or reset the password`,
+          retryAfter(e),
+        );
+      }
+    };
+    await take(i, address, 'your address');
+    try {
+      await take(a, account, 'this account');
+    } catch (e) {
+      // A refused account does not charge the address twice for the same attempt.
+      await i.reward(address).catch(() => {});
+      throw e;
     }
+    let settled = false;
+    return {
+      // A right attempt gives its address point back and clears the account's failures.
+      succeeded: async () => {
+        if (settled) return;
+        settled = true;
+        await Promise.all([i.reward(address), a.delete(account)]);
+      },
+      // Not a guess (e.g. the right password, second factor still to come): the attempt is given back.
+      release: async () => {
+        if (settled) return;
+        settled = true;
+        await Promise.all([i.reward(address), a.reward(account)]);
+      },
+    };
   }
 
-  /** Counts a failed sign-in against the account and the address. */
-  async loginFailed(account: string, ip: string): Promise<void> {
+  /** Clears an account's failures (a password reset proves its owner). */
+  async clearLoginFailures(account: string): Promise<void> {
     await this.ready;
-    const { account: a, ip: i } = this.loginLimiters();
-    await Promise.all([a.consume(account).catch(ignoreLimit), i.consume(ip).catch(ignoreLimit)]);
-  }
-
-  /** A successful sign-in clears the account's failures (not the address's). */
-  async loginSucceeded(account: string): Promise<void> {
     await this.loginLimiters().account.delete(account);
   }
 
@@ -205,6 +229,19 @@ export class RateLimits {
   }
 }
 
-function ignoreLimit(e: unknown): void {
-  if (!(e instanceof RateLimiterRes)) throw e;
+/** One reserved sign-in attempt: counted as a failure unless settled otherwise. */
+export interface LoginAttempt {
+  succeeded(): Promise<void>;
+  release(): Promise<void>;
+}
+
+/**
+ * The key an address's sign-in attempts count under: IPv4 as is (IPv4-mapped IPv6 too), IPv6 as its /64,
+ * the block one subscriber usually holds whole (so rotating through it does not multiply the attempts).
+ */
+export function addressKey(ip: string): string {
+  if (!ipaddr.isValid(ip)) return ip;
+  const parsed = ipaddr.process(ip);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  return `${ipaddr.IPv6.networkAddressFromCIDR(`${parsed.toString()}/64`).toString()}/64`;
 }

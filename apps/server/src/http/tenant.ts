@@ -13,9 +13,13 @@ declare module 'fastify' {
   }
 }
 
-/** Runs `fn` in a transaction scoped to the caller's organization (row-level security applies). */
+/**
+ * Runs `fn` in a transaction scoped to the caller's organization and, for a signed-in user, to that user
+ * (their own `users` row, tokens and identities); row-level security applies.
+ */
 export function tenant<T>(request: FastifyRequest, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return request.server.db.withTenant(authOf(request).organizationId, fn);
+  const auth = authOf(request);
+  return request.server.db.withTenant({ organizationId: auth.organizationId, userId: auth.userId }, fn);
 }
 
 export interface AuditEntry {

@@ -28,7 +28,8 @@ async function byAccessToken(
 ): Promise<Authenticated | null> {
   const claims = await deps.tokens.verify(token);
   if (!claims) return null;
-  const row = await deps.db.withTenant(claims.organizationId, async (tx) => {
+  const scope = { organizationId: claims.organizationId, userId: claims.userId };
+  const row = await deps.db.withTenant(scope, async (tx) => {
     const [r] = await tx
       .select({
         revokedAt: sessions.revokedAt,

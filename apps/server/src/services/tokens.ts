@@ -30,6 +30,8 @@ export interface AccessClaims {
 }
 
 const ISSUER = 'aiops';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isUuid = (v: unknown): v is string => typeof v === 'string' && UUID.test(v);
 const AUDIENCE = 'aiops-api';
 
 /** Short-lived access tokens: HS256 JWTs naming the user, organization and session (jose). */
@@ -50,7 +52,10 @@ export class AccessTokens {
       .sign(this.secret);
   }
 
-  /** The claims of a valid, unexpired token of ours; null for anything else. */
+  /**
+   * The claims of a valid, unexpired token of ours; null for anything else: a token without `exp` (it
+   * would never expire), or whose user, organization or session is not a UUID.
+   */
   async verify(token: string): Promise<AccessClaims | null> {
     try {
       const { payload } = await jwtVerify(token, this.secret, {
@@ -58,9 +63,10 @@ export class AccessTokens {
         audience: AUDIENCE,
         algorithms: ['HS256'],
         typ: 'at+jwt',
+        requiredClaims: ['exp', 'iat', 'sub'],
       });
       const { sub, org, sid } = payload as { sub?: unknown; org?: unknown; sid?: unknown };
-      if (typeof sub !== 'string' || typeof org !== 'string' || typeof sid !== 'string') return null;
+      if (!isUuid(sub) || !isUuid(org) || !isUuid(sid)) return null;
       return { userId: sub, organizationId: org, sessionId: sid };
     } catch {
       return null;

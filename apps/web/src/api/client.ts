@@ -29,6 +29,9 @@ async function refresh(): Promise<boolean> {
     body: '{}',
     credentials: 'same-origin',
   });
+  // Read the answer to its end: an unread body keeps the request open (API answers are no-store, so the
+  // browser's cache does not drain it either).
+  await r.arrayBuffer().catch(() => undefined);
   return r.ok;
 }
 let refreshing: Promise<boolean> | null = null;

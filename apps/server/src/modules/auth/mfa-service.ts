@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SecretBox } from '@aiops/core';
 import { AppError, conflict } from '@aiops/core';
-import { type Database, type Tx, users } from '@aiops/db';
+import { type Tx, users } from '@aiops/db';
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
@@ -30,9 +30,10 @@ const normalizeRecovery = (code: string) => code.trim().toUpperCase().replace(/\
 
 /**
  * Records a TOTP time step as used, atomically: false when another request used this step (or a later
- * one) first, so the same code cannot sign in twice even concurrently. Users are global: any executor.
+ * one) first, so the same code cannot sign in twice even concurrently. `ex`: the user's own transaction,
+ * or `system` while signing in.
  */
-export async function claimTotpStep(ex: Tx | Database['db'], userId: string, step: number): Promise<boolean> {
+export async function claimTotpStep(ex: Tx, userId: string, step: number): Promise<boolean> {
   const rows = await ex
     .update(users)
     .set({ mfaLastUsedStep: step })
@@ -137,11 +138,14 @@ export async function disable(
   const { userId } = userOf(request);
   const user = await tenant(request, (tx) => mustFindUser(tx, userId));
   if (!user.mfaEnabled) throw conflict('Two-factor authentication is not on');
+  // Password and code guesses count against the sign-in limits, reserved before either is checked.
+  const attempt = await deps.rateLimits.reserveLogin(user.email, request.ip);
   if (!(await verifyPassword(user.passwordHash, body.password))) {
     throw new AppError(401, 'invalid_credentials', 'The password is wrong');
   }
   const proof = /^\d{6}$/.test(body.code) ? { totp: body.code } : { recoveryCode: body.code };
   if (!checkSecondFactor(deps.secrets, user, proof).ok) throw badCode();
+  await attempt.succeeded();
   await tenant(request, async (tx) => {
     await tx
       .update(users)

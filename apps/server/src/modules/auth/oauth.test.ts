@@ -208,7 +208,9 @@ describe('sign-in with OpenID Connect providers', () => {
 
   it('Microsoft: links to an existing verified account with the same email', async () => {
     const u = await signUp(s, { email: 'bob@example.test' });
-    await s.database.db.db.execute(sql`UPDATE users SET email_verified = true WHERE id = ${u.userId}`);
+    await s.database.db.system((tx) =>
+      tx.execute(sql`UPDATE users SET email_verified = true WHERE id = ${u.userId}`),
+    );
     const res = await signInWith('microsoft', 'bob');
     const body = (await res.json()) as { user: { id: string } };
     expect(res.status).toBe(200);

@@ -13,8 +13,9 @@ import { sha256 } from '../../services/tokens.ts';
 
 export type UserRow = typeof users.$inferSelect;
 
+/** A sign-in lookup: users are visible only to themselves and their organizations, so `system`. */
 export async function findUserByEmail(db: Database, email: string): Promise<UserRow | undefined> {
-  const [u] = await db.db.select().from(users).where(eq(users.email, email));
+  const [u] = await db.system((tx) => tx.select().from(users).where(eq(users.email, email)));
   return u;
 }
 
@@ -50,7 +51,7 @@ export async function membershipsOfUser(db: Database, userId: string): Promise<M
 }
 
 export async function createUserToken(
-  tx: Tx | Database['db'],
+  tx: Tx,
   userId: string,
   purpose: UserTokenPurpose,
   token: string,

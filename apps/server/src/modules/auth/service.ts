@@ -48,12 +48,19 @@ export async function signup(
   assertStrongPassword(body.password, body.email, 'body.password');
   const passwordHash = await hashPassword(body.password);
   const organizationId = randomUUID();
+  const userId = randomUUID();
   const verifyToken = randomToken('evt');
   try {
-    const result = await deps.db.withTenant(organizationId, async (tx) => {
+    const result = await deps.db.withTenant({ organizationId, userId }, async (tx) => {
       const [user] = await tx
         .insert(users)
-        .values({ email: body.email, passwordHash, fullName: body.name, passwordChangedAt: new Date() })
+        .values({
+          id: userId,
+          email: body.email,
+          passwordHash,
+          fullName: body.name,
+          passwordChangedAt: new Date(),
+        })
         .returning();
       const [org] = await tx
         .insert(organizations)
@@ -118,16 +125,16 @@ export async function login(
   request: FastifyRequest,
   body: { email: string; password: string; totp?: string; recoveryCode?: string; organizationId?: string },
 ) {
-  await deps.rateLimits.assertLoginAllowed(body.email, request.ip);
+  // Counted before argon2 and before the second factor: parallel guesses cannot outrun the limit.
+  const attempt = await deps.rateLimits.reserveLogin(body.email, request.ip);
   const user = await findUserByEmail(deps.db, body.email);
   const ok = await verifyPassword(user?.passwordHash, body.password);
-  if (!user || !ok || !user.isActive || user.deletedAt) {
-    await deps.rateLimits.loginFailed(body.email, request.ip);
-    throw invalidCredentials();
-  }
+  if (!user || !ok || !user.isActive || user.deletedAt) throw invalidCredentials();
   let remainingRecoveryCodes: string[] | undefined;
   if (user.mfaEnabled) {
     if (!body.totp && !body.recoveryCode) {
+      // The right password, the code still to come: not a failed guess.
+      await attempt.release();
       throw new AppError(
         401,
         'mfa_required',
@@ -135,8 +142,11 @@ export async function login(
       );
     }
     const check = checkSecondFactor(deps.secrets, user, body);
-    if (!check.ok || (check.step !== undefined && !(await claimTotpStep(deps.db.db, user.id, check.step)))) {
-      await deps.rateLimits.loginFailed(body.email, request.ip);
+    const step = check.step;
+    if (
+      !check.ok ||
+      (step !== undefined && !(await deps.db.system((tx) => claimTotpStep(tx, user.id, step))))
+    ) {
       throw new AppError(
         401,
         'invalid_mfa_code',
@@ -145,7 +155,7 @@ export async function login(
     }
     remainingRecoveryCodes = check.remainingRecoveryCodes;
   }
-  await deps.rateLimits.loginSucceeded(body.email);
+  await attempt.succeeded();
   return startSession(deps, request, user.id, body.organizationId, {
     method: 'password',
     mfaVerified: user.mfaEnabled,
@@ -167,7 +177,7 @@ export async function startSession(
     if (organizationId) throw notFound('organization', organizationId);
     throw forbidden('Your account belongs to no organization: accept an invitation, or sign up again');
   }
-  return deps.db.withTenant(target.organizationId, async (tx) => {
+  return deps.db.withTenant({ organizationId: target.organizationId, userId }, async (tx) => {
     const session = await issueSession(tx, deps, request, {
       organizationId: target.organizationId,
       userId,
@@ -205,7 +215,7 @@ export async function logout(request: FastifyRequest) {
 /** A new session in another organization the user belongs to; other organizations' ids answer 404. */
 export async function switchOrg(deps: ModuleDeps, request: FastifyRequest, organizationId: string) {
   const { userId } = userOf(request);
-  return deps.db.withTenant(organizationId, async (tx) => {
+  return deps.db.withTenant({ organizationId, userId }, async (tx) => {
     const [m] = await tx
       .select({ id: memberships.id })
       .from(memberships)
@@ -260,11 +270,11 @@ export async function changePassword(
   const auth = userOf(request);
   const user = await tenant(request, (tx) => findUserById(tx, auth.userId));
   if (!user) throw invalidCredentials();
-  await deps.rateLimits.assertLoginAllowed(user.email, request.ip);
+  const attempt = await deps.rateLimits.reserveLogin(user.email, request.ip);
   if (!(await verifyPassword(user.passwordHash, body.currentPassword))) {
-    await deps.rateLimits.loginFailed(user.email, request.ip);
     throw new AppError(401, 'invalid_credentials', 'The current password is wrong');
   }
+  await attempt.succeeded();
   assertStrongPassword(body.newPassword, user.email, 'body.newPassword');
   if (body.newPassword === body.currentPassword)
     throw badRequest('The new password must differ from the current one');
@@ -310,7 +320,9 @@ export async function resendVerification(deps: ModuleDeps, request: FastifyReque
   const user = await tenant(request, (tx) => findUserById(tx, userId));
   if (!user || user.emailVerified) return;
   const token = randomToken('evt');
-  await createUserToken(deps.db.db, user.id, 'email_verification', token, deps.settings.emailTokenTtlSeconds);
+  await tenant(request, (tx) =>
+    createUserToken(tx, user.id, 'email_verification', token, deps.settings.emailTokenTtlSeconds),
+  );
   await sendVerificationMail(deps, user.email, token);
 }
 
@@ -319,12 +331,9 @@ export async function requestPasswordReset(deps: ModuleDeps, email: string) {
   const user = await findUserByEmail(deps.db, email);
   if (!user?.isActive || user.deletedAt) return;
   const token = randomToken('prt');
-  await createUserToken(
-    deps.db.db,
-    user.id,
-    'password_reset',
-    token,
-    Math.min(deps.settings.emailTokenTtlSeconds, 3600),
+  // No caller yet (the reset is asked for by address): a `system` write.
+  await deps.db.system((tx) =>
+    createUserToken(tx, user.id, 'password_reset', token, Math.min(deps.settings.emailTokenTtlSeconds, 3600)),
   );
   await deps.mailer.send({
     to: user.email,
@@ -356,7 +365,7 @@ export async function confirmPasswordReset(
     });
     return user.email;
   });
-  await deps.rateLimits.loginSucceeded(email);
+  await deps.rateLimits.clearLoginFailures(email);
 }
 
 /**

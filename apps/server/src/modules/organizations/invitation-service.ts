@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { InvitationDto, Permission, Role } from '@aiops/contracts';
 import { AppError, conflict, forbidden, notFound } from '@aiops/core';
 import { users } from '@aiops/db';
@@ -118,7 +119,7 @@ export async function accept(
   const found = await deps.db.system((tx) => repo.findInvitationByHash(tx, sha256(token)));
   const inv = found?.invitation;
   if (!inv || inv.acceptedAt || inv.revokedAt || inv.expiresAt <= new Date()) throw invalidInvitation();
-  const [existing] = await deps.db.db.select().from(users).where(eq(users.email, inv.email));
+  const [existing] = await deps.db.system((tx) => tx.select().from(users).where(eq(users.email, inv.email)));
   let passwordHash: string | undefined;
   if (request.auth?.userId) {
     if (!existing || existing.id !== request.auth.userId) {
@@ -149,12 +150,14 @@ export async function accept(
     assertStrongPassword(body.password, inv.email, 'body.password');
     passwordHash = await hashPassword(body.password);
   }
-  return deps.db.withTenant(inv.organizationId, async (tx) => {
+  const userId = existing?.id ?? randomUUID();
+  return deps.db.withTenant({ organizationId: inv.organizationId, userId }, async (tx) => {
     let user = existing;
     if (!user) {
       [user] = await tx
         .insert(users)
         .values({
+          id: userId,
           email: inv.email,
           fullName: body.name!,
           passwordHash,
