@@ -22,6 +22,17 @@ export function onSignedOut(fn: Listener): () => void {
 
 export const API = '/api/v1';
 
+/**
+ * Whether this browser signed in before (a flag in localStorage, never a token): only then is a 401
+ * worth a refresh. A signed-out visitor's page load makes one request, the session probe (GET /me).
+ */
+const HINT = 'aiops.session';
+export function rememberSession(signedIn: boolean): void {
+  if (signedIn) localStorage.setItem(HINT, '1');
+  else localStorage.removeItem(HINT);
+}
+const mayHaveSession = () => localStorage.getItem(HINT) === '1';
+
 async function refresh(): Promise<boolean> {
   const r = await fetch(`${API}/auth/refresh`, {
     method: 'POST',
@@ -58,11 +69,16 @@ export async function api<T>(method: string, path: string, body?: unknown, optio
     });
   let res = await send();
   if (res.status === 401 && !path.startsWith('/auth/')) {
-    refreshing ??= refresh().finally(() => {
-      refreshing = null;
-    });
-    if (await refreshing) res = await send();
-    else for (const fn of signedOut) fn();
+    if (mayHaveSession()) {
+      refreshing ??= refresh().finally(() => {
+        refreshing = null;
+      });
+      if (await refreshing) res = await send();
+    }
+    if (res.status === 401) {
+      rememberSession(false);
+      for (const fn of signedOut) fn();
+    }
   }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
@@ -93,9 +109,33 @@ export function qs(params: Record<string, string | number | undefined | null>): 
   return s ? `?${s}` : '';
 }
 
+/** `body.organizationName` → "Organization name". */
+function fieldName(path: string): string {
+  const last = path.split('.').at(-1) ?? path;
+  const words = last.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** A refused request's issues as sentences a person reads ("The password must be at least …"). */
+function validationSentences(details: Record<string, unknown> | undefined): string | null {
+  const issues = details?.issues;
+  if (!Array.isArray(issues) || issues.length === 0) return null;
+  return issues
+    .map((i: { path?: unknown; message?: unknown }) => {
+      const message = String(i.message ?? '');
+      const text = /^the /i.test(message)
+        ? message.charAt(0).toUpperCase() + message.slice(1)
+        : `${fieldName(String(i.path ?? 'value'))} ${message}`;
+      return /[.!?]$/.test(text) ? text : `${text}.`;
+    })
+    .join(' ');
+}
+
 /** The message to show for any error. */
 export function messageOf(e: unknown): string {
-  if (e instanceof ApiError) return e.message;
+  if (e instanceof ApiError) {
+    return (e.code === 'validation_failed' && validationSentences(e.details)) || e.message;
+  }
   if (e instanceof Error) return e.message;
   return String(e);
 }

@@ -1,6 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, type ReactNode, useContext, useEffect } from 'react';
-import { ApiError, get, onSignedOut, post } from '../api/client.ts';
+import { ApiError, get, onSignedOut, post, rememberSession } from '../api/client.ts';
 import type { Me, Permission } from '../api/types.ts';
 
 const MeContext = createContext<Me | null>(null);
@@ -22,7 +22,9 @@ export function useSession() {
     queryKey: ['me'],
     queryFn: async () => {
       try {
-        return await get<Me>('/me');
+        const me = await get<Me>('/me');
+        rememberSession(true);
+        return me;
       } catch (e) {
         if (e instanceof ApiError && e.status === 401) return null;
         throw e;
@@ -47,6 +49,7 @@ export function SessionProvider({ me, children }: { me: Me; children: ReactNode 
 
 export async function signOut(client: ReturnType<typeof useQueryClient>) {
   await post('/auth/logout').catch(() => undefined);
+  rememberSession(false);
   client.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
   client.setQueryData(['me'], null);
 }

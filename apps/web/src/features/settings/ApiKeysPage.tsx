@@ -3,8 +3,11 @@ import { type FormEvent, useState } from 'react';
 import { del, get, post } from '../../api/client.ts';
 import type { ApiKey, CreatedApiKey, Page, Permission } from '../../api/types.ts';
 import { useCan, useMe } from '../../app/session.tsx';
+import { Button } from '../../ui/button.tsx';
+import { Check, Field, Input } from '../../ui/form.tsx';
 import { formatTime } from '../../ui/format.ts';
-import { Empty, ErrorText, PageHeader } from '../../ui/kit.tsx';
+import { Empty, ErrorText, PageHeader } from '../../ui/page.tsx';
+import { Table, Td, Th } from '../../ui/table.tsx';
 
 /** API keys: create (the secret is shown once), list, revoke. */
 export default function ApiKeysPage() {
@@ -36,21 +39,26 @@ export default function ApiKeysPage() {
     <section>
       <PageHeader title="API keys" />
       {canManage && (
-        <form className="panel" onSubmit={submit} aria-label="Create an API key">
-          <label>
+        <form
+          className="mb-4 rounded-lg border bg-card p-4 shadow-xs"
+          onSubmit={submit}
+          aria-label="Create an API key"
+        >
+          <Field>
             Name
-            <input
+            <Input
               required
               value={name}
               onChange={(e) => setName(e.target.value)}
               placeholder="ci-pipeline"
             />
-          </label>
-          <fieldset className="scopes">
+          </Field>
+          <fieldset className="grid grid-cols-[repeat(auto-fill,minmax(170px,1fr))]">
             <legend>Scopes (what the key may do; at most what you may do)</legend>
             {me.permissions.map((p) => (
-              <label key={p} className="check">
+              <Check key={p}>
                 <input
+                  className="size-4 accent-primary"
                   type="checkbox"
                   checked={scopes.includes(p)}
                   onChange={(e) =>
@@ -58,29 +66,32 @@ export default function ApiKeysPage() {
                   }
                 />
                 {p}
-              </label>
+              </Check>
             ))}
           </fieldset>
           <ErrorText error={create.error} />
-          <button type="submit" disabled={create.isPending}>
+          <Button type="submit" disabled={create.isPending}>
             Create key
-          </button>
+          </Button>
         </form>
       )}
       {create.data && (
-        <div className="secret" role="status">
+        <div
+          className="mb-4 flex flex-wrap items-center gap-2.5 rounded-lg border border-warning/40 bg-warning/10 p-2.5 [&_code]:rounded [&_code]:bg-card [&_code]:px-1.5 [&_code]:py-1"
+          role="status"
+        >
           <p>
             <strong>Copy this key now: it is shown only once.</strong> Send it as{' '}
             <code>Authorization: Bearer &lt;key&gt;</code>.
           </p>
           <code data-testid="new-api-key">{create.data.key}</code>
-          <button
+          <Button
             type="button"
-            className="small"
+            size="sm"
             onClick={() => void navigator.clipboard?.writeText(create.data.key)}
           >
             Copy
-          </button>
+          </Button>
         </div>
       )}
       <ErrorText error={keys.error ?? revoke.error} />
@@ -90,45 +101,46 @@ export default function ApiKeysPage() {
         </Empty>
       )}
       {list.length > 0 && (
-        <table>
+        <Table>
           <thead>
             <tr>
-              <th>Name</th>
-              <th>Prefix</th>
-              <th>Scopes</th>
-              <th>Last used</th>
-              <th>Created</th>
-              <th />
+              <Th>Name</Th>
+              <Th>Prefix</Th>
+              <Th>Scopes</Th>
+              <Th>Last used</Th>
+              <Th>Created</Th>
+              <Th />
             </tr>
           </thead>
           <tbody>
             {list.map((k) => (
               <tr key={k.id}>
-                <td>{k.name}</td>
-                <td>
+                <Td>{k.name}</Td>
+                <Td>
                   <code>{k.prefix}…</code>
-                </td>
-                <td className="small-text">{k.scopes.join(', ')}</td>
-                <td>{formatTime(k.lastUsedAt)}</td>
-                <td>{formatTime(k.createdAt)}</td>
-                <td>
+                </Td>
+                <Td className="text-xs">{k.scopes.join(', ')}</Td>
+                <Td>{formatTime(k.lastUsedAt)}</Td>
+                <Td>{formatTime(k.createdAt)}</Td>
+                <Td>
                   {canManage && (
-                    <button
+                    <Button
                       type="button"
-                      className="small danger"
+                      variant="destructive"
+                      size="sm"
                       onClick={() => {
                         if (window.confirm(`Revoke ${k.name}? Callers using it stop working at once.`))
                           revoke.mutate(k.id);
                       }}
                     >
                       Revoke
-                    </button>
+                    </Button>
                   )}
-                </td>
+                </Td>
               </tr>
             ))}
           </tbody>
-        </table>
+        </Table>
       )}
     </section>
   );

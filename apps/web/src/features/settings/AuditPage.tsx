@@ -2,8 +2,11 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { get, qs } from '../../api/client.ts';
 import type { AuditLog, Member, Page } from '../../api/types.ts';
+import { Button } from '../../ui/button.tsx';
+import { Field, Input } from '../../ui/form.tsx';
 import { formatTime } from '../../ui/format.ts';
-import { Empty, ErrorText, PageHeader } from '../../ui/kit.tsx';
+import { Empty, ErrorText, PageHeader } from '../../ui/page.tsx';
+import { Table, Td, Th } from '../../ui/table.tsx';
 
 /** Who changed what, newest first; filter by entity type and action. */
 export default function AuditPage() {
@@ -23,15 +26,19 @@ export default function AuditPage() {
   return (
     <section>
       <PageHeader title="Audit log" />
-      <form className="filters" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
+      <form
+        className="mb-3 flex flex-wrap gap-3 [&>label]:min-w-44"
+        aria-label="Filters"
+        onSubmit={(e) => e.preventDefault()}
+      >
+        <Field>
           Entity type
-          <input value={entityType} onChange={(e) => setEntityType(e.target.value)} placeholder="workflow" />
-        </label>
-        <label>
+          <Input value={entityType} onChange={(e) => setEntityType(e.target.value)} placeholder="workflow" />
+        </Field>
+        <Field>
           Action
-          <input value={action} onChange={(e) => setAction(e.target.value)} placeholder="update" />
-        </label>
+          <Input value={action} onChange={(e) => setAction(e.target.value)} placeholder="update" />
+        </Field>
       </form>
       <ErrorText error={q.error} />
       {q.data && rows.length === 0 && (
@@ -42,51 +49,54 @@ export default function AuditPage() {
         </Empty>
       )}
       {rows.length > 0 && (
-        <table>
+        <Table>
           <thead>
             <tr>
-              <th>When</th>
-              <th>Action</th>
-              <th>Entity</th>
-              <th>By</th>
-              <th>Changes</th>
+              <Th>When</Th>
+              <Th>Action</Th>
+              <Th>Entity</Th>
+              <Th>By</Th>
+              <Th>Changes</Th>
             </tr>
           </thead>
           <tbody>
             {rows.map((r) => (
               <tr key={r.id}>
-                <td>{formatTime(r.createdAt)}</td>
-                <td>
+                <Td>{formatTime(r.createdAt)}</Td>
+                <Td>
                   <code>{r.action}</code>
-                </td>
-                <td>
-                  {r.entityType} <span className="hint">{r.entityId?.slice(0, 8)}</span>
-                </td>
-                <td className="small-text">
+                </Td>
+                <Td>
+                  {r.entityType}{' '}
+                  <span className="text-xs font-normal text-muted-foreground">{r.entityId?.slice(0, 8)}</span>
+                </Td>
+                <Td className="text-xs">
                   {r.userId
                     ? (emails.get(r.userId) ?? `user ${r.userId.slice(0, 8)}`)
                     : r.apiKeyId
                       ? `key ${r.apiKeyId.slice(0, 8)}`
                       : 'system'}
-                  {r.ipAddress && <div className="hint">{r.ipAddress}</div>}
-                </td>
-                <td>
+                  {r.ipAddress && (
+                    <div className="text-xs font-normal text-muted-foreground">{r.ipAddress}</div>
+                  )}
+                </Td>
+                <Td>
                   {r.changes && (
                     <details>
                       <summary>show</summary>
                       <pre>{JSON.stringify(r.changes, null, 2)}</pre>
                     </details>
                   )}
-                </td>
+                </Td>
               </tr>
             ))}
           </tbody>
-        </table>
+        </Table>
       )}
       {q.hasNextPage && (
-        <button type="button" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
+        <Button type="button" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
           Load more
-        </button>
+        </Button>
       )}
     </section>
   );

@@ -1,0 +1,100 @@
+import { type ComponentProps, type ReactNode, useMemo, useState } from 'react';
+import { cn } from './cn.ts';
+
+/** A table in a scrolling card whose header row stays in view. */
+export function Table({
+  className,
+  wrapperClassName,
+  ...props
+}: ComponentProps<'table'> & { wrapperClassName?: string }) {
+  return (
+    <div
+      className={cn(
+        'max-h-[calc(100vh-11rem)] overflow-auto rounded-lg border bg-card shadow-xs',
+        wrapperClassName,
+      )}
+    >
+      <table className={cn('w-full border-collapse text-sm', className)} {...props} />
+    </div>
+  );
+}
+
+export function Th({ className, ...props }: ComponentProps<'th'>) {
+  return (
+    <th
+      className={cn(
+        'sticky top-0 z-10 border-b bg-muted px-3 py-2 text-left align-bottom text-xs font-semibold uppercase tracking-wide text-muted-foreground',
+        className,
+      )}
+      {...props}
+    />
+  );
+}
+
+export function Td({ className, ...props }: ComponentProps<'td'>) {
+  return <td className={cn('border-b px-3 py-2 align-top', className)} {...props} />;
+}
+
+export type SortDir = 'asc' | 'desc';
+export interface SortState<K extends string> {
+  key: K | null;
+  dir: SortDir;
+  toggle: (key: K) => void;
+}
+
+/** Client-side sorting of rows by named columns (numbers, dates as ISO strings, or text). */
+export function useSort<T, K extends string>(
+  rows: readonly T[],
+  columns: Record<K, (row: T) => string | number | null | undefined>,
+  initial: { key: K | null; dir: SortDir } = { key: null, dir: 'asc' },
+): { rows: T[]; sort: SortState<K> } {
+  const [state, setState] = useState(initial);
+  const sorted = useMemo(() => {
+    if (!state.key) return [...rows];
+    const get = columns[state.key];
+    const sign = state.dir === 'asc' ? 1 : -1;
+    return [...rows].sort((a, b) => {
+      const x = get(a);
+      const y = get(b);
+      if (x === y) return 0;
+      if (x === null || x === undefined) return 1;
+      if (y === null || y === undefined) return -1;
+      if (typeof x === 'number' && typeof y === 'number') return (x - y) * sign;
+      return String(x).localeCompare(String(y), undefined, { numeric: true }) * sign;
+    });
+    // columns are static per page
+    // eslint-disable-next-line
+  }, [rows, state, columns]);
+  const toggle = (key: K) =>
+    setState((s) => (s.key === key ? { key, dir: s.dir === 'asc' ? 'desc' : 'asc' } : { key, dir: 'asc' }));
+  return { rows: sorted, sort: { ...state, toggle } };
+}
+
+/** A header cell that sorts its column on click (or Enter/Space), announcing the order via aria-sort. */
+export function SortTh<K extends string>({
+  sort,
+  column,
+  children,
+  className,
+}: {
+  sort: SortState<K>;
+  column: K;
+  children: ReactNode;
+  className?: string;
+}) {
+  const active = sort.key === column;
+  return (
+    <Th className={className} aria-sort={active ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none'}>
+      <button
+        type="button"
+        className="inline-flex cursor-pointer items-center gap-1 uppercase hover:text-foreground"
+        onClick={() => sort.toggle(column)}
+      >
+        {children}
+        <span aria-hidden="true" className={active ? '' : 'opacity-30'}>
+          {active && sort.dir === 'desc' ? '↓' : '↑'}
+        </span>
+      </button>
+    </Th>
+  );
+}
