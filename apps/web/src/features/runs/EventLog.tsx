@@ -1,6 +1,7 @@
 import type { RunEvent } from '../../api/types.ts';
 import { Button } from '../../ui/button.tsx';
 import { Table, Td, Th } from '../../ui/table.tsx';
+import { clockTime } from './clock.ts';
 
 /** The run's log: every event of its stream (run and step transitions) with its time and details. */
 export function EventLog({ events, onSelect }: { events: RunEvent[]; onSelect: (nodeId: string) => void }) {
@@ -18,10 +19,8 @@ export function EventLog({ events, onSelect }: { events: RunEvent[]; onSelect: (
       <tbody>
         {events.map((e) => (
           <tr key={e.id}>
-            <Td>
-              {e.at
-                ? new Date(e.at).toLocaleTimeString(undefined, { hour12: false, fractionalSecondDigits: 3 })
-                : ''}
+            <Td className="font-mono text-xs whitespace-nowrap tabular-nums">
+              {e.at ? clockTime(e.at) : ''}
             </Td>
             <Td>
               <code>{e.type}</code>
@@ -33,8 +32,10 @@ export function EventLog({ events, onSelect }: { events: RunEvent[]; onSelect: (
                 </Button>
               )}
             </Td>
-            <Td className="text-xs">
-              {Object.keys(e.data).length > 0 && <code>{JSON.stringify(e.data).slice(0, 300)}</code>}
+            <Td className="w-full max-w-0 text-xs">
+              {Object.keys(e.data).length > 0 && (
+                <code className="block break-all">{JSON.stringify(e.data).slice(0, 300)}</code>
+              )}
             </Td>
           </tr>
         ))}

@@ -15,11 +15,13 @@ import type {
 import { useCan } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { formatCost, formatDuration, formatTime } from '../../ui/format.ts';
-import { ErrorText, Json, PageHeader, Status } from '../../ui/page.tsx';
+import { ErrorText, Json, Loading, PageHeader, Status } from '../../ui/page.tsx';
 import { Tabs } from '../../ui/tabs.tsx';
 import { type StepNode, toGraph } from '../workflows/editor/graph.ts';
 import { nodeTypes } from '../workflows/editor/StepNodeView.tsx';
 import { EventLog } from './EventLog.tsx';
+import { RerunDialog } from './RerunDialog.tsx';
+import { rerunOf } from './rerun.ts';
 import { StepDetail } from './StepDetail.tsx';
 import { useRunEvents } from './useRunEvents.ts';
 import { Waterfall } from './Waterfall.tsx';
@@ -29,7 +31,7 @@ const TABS = { graph: 'Graph', timeline: 'Timeline', events: 'Events', io: 'Inpu
 
 /** A run on its workflow's graph, live over the event stream; steps, timeline, output and controls. */
 export default function RunDetailPage({ id }: { id: string }) {
-  const navigate = useNavigate();
+  const _navigate = useNavigate();
   const client = useQueryClient();
   const run = useQuery({
     queryKey: ['run', id],
@@ -91,27 +93,20 @@ export default function RunDetailPage({ id }: { id: string }) {
     mutationFn: (action: 'cancel' | 'pause' | 'resume' | 'retry') => post<Run>(`/runs/${id}/${action}`),
     onSuccess: () => void client.invalidateQueries({ queryKey: ['run', id] }),
   });
-  const rerun = useMutation({
-    mutationFn: (fromStep: string) => post<Run>(`/runs/${id}/rerun`, { fromStep }),
-    onSuccess: (next) => void navigate({ to: '/runs/$id', params: { id: next.id } }),
-  });
+  const [rerunning, setRerunning] = useState(false);
   const canCancel = useCan('run:cancel');
   const canExecute = useCan('workflow:execute');
 
-  if (!r)
-    return run.error ? (
-      <ErrorText error={run.error} />
-    ) : (
-      <p className="p-8 text-muted-foreground">Loading…</p>
-    );
+  if (!r) return run.error ? <ErrorText error={run.error} /> : <Loading />;
   const step = r.steps.find((s) => s.nodeId === selected);
+  const previous = rerunOf(r);
   const active = ['queued', 'pending', 'running'].includes(r.status);
 
   return (
     <section>
       <PageHeader title={`Run ${r.id.slice(0, 8)}`}>
         <Status value={r.status} />
-        {r.statusReason && (
+        {r.statusReason && !r.error && (
           <span className="text-xs font-normal text-muted-foreground">{r.statusReason}</span>
         )}
         {live && <span className="text-xs font-semibold text-success">● live</span>}
@@ -136,16 +131,27 @@ export default function RunDetailPage({ id }: { id: string }) {
           </Button>
         )}
         {canExecute && finished && selected && (
-          <Button type="button" onClick={() => rerun.mutate(selected)}>
+          <Button type="button" onClick={() => setRerunning(true)}>
             Re-run from {selected}
           </Button>
         )}
       </PageHeader>
-      <ErrorText error={act.error ?? rerun.error ?? version.error} />
+      <ErrorText error={act.error ?? version.error} />
+      {rerunning && step && <RerunDialog runId={r.id} step={step} onClose={() => setRerunning(false)} />}
       <dl
         className="my-2 flex flex-wrap gap-x-2.5 gap-y-1.5 text-sm [&_dd]:mr-3.5 [&_dd]:font-semibold [&_dt]:text-muted-foreground"
         data-testid="run-summary"
       >
+        {previous && (
+          <>
+            <dt>Re-run of</dt>
+            <dd>
+              <Link to="/runs/$id" params={{ id: previous }} data-testid="rerun-of">
+                run {previous.slice(0, 8)}
+              </Link>
+            </dd>
+          </>
+        )}
         <dt>Workflow</dt>
         <dd>
           <Link to="/workflows/$id" params={{ id: r.workflowId }}>
