@@ -244,7 +244,7 @@ describe('the studio in Chromium', () => {
     await connectHandles(page, 'agent_1', 'output_1');
     await clickEdge(page, 'agent_1', 'output_1');
     await page.getByLabel('Condition (optional)').fill("input.text != ''");
-    await page.locator('.react-flow__edge-text').getByText("input.text != ''").waitFor();
+    await page.getByTestId('edge-label-agent_1->output_1').getByText("input.text != ''").waitFor();
 
     // Delete removes the selected step.
     await page.getByTestId('palette-tool').click();

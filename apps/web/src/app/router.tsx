@@ -1,9 +1,11 @@
+import type { QueryClient } from '@tanstack/react-query';
 import {
-  createRootRoute,
+  createRootRouteWithContext,
   createRoute,
   createRouter,
   Navigate,
   Outlet,
+  redirect,
   useRouterState,
 } from '@tanstack/react-router';
 import { lazy, Suspense } from 'react';
@@ -13,7 +15,7 @@ import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from '../featu
 import { ErrorText, Loading } from '../ui/page.tsx';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
 import { Layout } from './Layout.tsx';
-import { SessionProvider, useSession } from './session.tsx';
+import { meQuery, SessionProvider, useSession } from './session.tsx';
 
 /**
  * The studio's pages as a typed TanStack Router tree (code-based): links and navigations are checked
@@ -34,40 +36,32 @@ const Security = lazy(() => import('../features/settings/SecurityPage.tsx'));
 const Integrations = lazy(() => import('../features/settings/integrations/IntegrationsPage.tsx'));
 const Usage = lazy(() => import('../features/settings/usage/UsagePage.tsx'));
 
-/** Pages a signed-out visitor may open (the links of mails among them). */
-const PUBLIC = new Set([
-  '/login',
-  '/signup',
-  '/accept-invite',
-  '/forgot-password',
-  '/reset-password',
-  '/verify-email',
-]);
-
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
 
+/** The signed-out pages (the links of mails among them): no sidebar; the session, if any, is known. */
 function Root() {
-  const location = useRouterState({ select: (s) => s.location });
   const session = useSession();
   if (session.isPending) return <Loading />;
   if (session.error) return <ErrorText error={session.error} />;
-  const me = session.data;
-  if (PUBLIC.has(location.pathname)) {
-    if (me && location.pathname === '/login') return <Navigate to="/" replace />;
-    return me ? (
-      <SessionProvider me={me}>
-        <Outlet />
-      </SessionProvider>
-    ) : (
+  return session.data ? (
+    <SessionProvider me={session.data}>
       <Outlet />
-    );
-  }
-  if (!me) return <Navigate to="/login" search={{ next: location.href }} replace />;
+    </SessionProvider>
+  ) : (
+    <Outlet />
+  );
+}
+
+/** Every other page: signed in, inside the layout. Signing out (or a lost session) leads to sign-in. */
+function SignedIn() {
+  const me = useSession().data;
+  const href = useRouterState({ select: (s) => s.location.href });
+  if (!me) return <Navigate to="/login" search={{ next: href }} replace />;
   return (
     <SessionProvider me={me}>
       <Layout>
-        <ErrorBoundary key={location.pathname}>
+        <ErrorBoundary key={href.split('?')[0]}>
           <Suspense fallback={<Loading />}>
             <Outlet />
           </Suspense>
@@ -77,17 +71,30 @@ function Root() {
   );
 }
 
-const rootRoute = createRootRoute({
+const rootRoute = createRootRouteWithContext<{ queryClient: QueryClient }>()({
   component: Root,
   notFoundComponent: () => <p className="p-8">No page at this address.</p>,
 });
+const appRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  id: 'app',
+  // Decided before any page of the app renders (or loads its code): a visitor goes to sign-in.
+  beforeLoad: async ({ context, location }) => {
+    const me = await context.queryClient.ensureQueryData(meQuery);
+    if (!me) throw redirect({ to: '/login', search: { next: location.href }, replace: true });
+  },
+  component: SignedIn,
+});
 const page = <P extends string>(path: P, component: () => React.ReactNode) =>
-  createRoute({ getParentRoute: () => rootRoute, path, component });
+  createRoute({ getParentRoute: () => appRoute, path, component });
 
 export const loginRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/login',
   validateSearch: (s: Record<string, unknown>): { next?: string } => ({ next: str(s.next) }),
+  beforeLoad: async ({ context }) => {
+    if (await context.queryClient.ensureQueryData(meQuery)) throw redirect({ to: '/', replace: true });
+  },
   component: LoginPage,
 });
 const tokenSearch = (s: Record<string, unknown>): { token?: string } => ({ token: str(s.token) });
@@ -110,7 +117,7 @@ export const verifyEmailRoute = createRoute({
   component: VerifyEmailPage,
 });
 export const agentRoute = createRoute({
-  getParentRoute: () => rootRoute,
+  getParentRoute: () => appRoute,
   path: '/agents/$id',
   component: function AgentRoute() {
     const { id } = agentRoute.useParams();
@@ -118,7 +125,7 @@ export const agentRoute = createRoute({
   },
 });
 export const workflowRoute = createRoute({
-  getParentRoute: () => rootRoute,
+  getParentRoute: () => appRoute,
   path: '/workflows/$id',
   component: function WorkflowRoute() {
     const { id } = workflowRoute.useParams();
@@ -131,7 +138,7 @@ export interface RunsSearch {
   since?: string;
 }
 export const runsRoute = createRoute({
-  getParentRoute: () => rootRoute,
+  getParentRoute: () => appRoute,
   path: '/runs',
   validateSearch: (s: Record<string, unknown>): RunsSearch => ({
     workflowId: str(s.workflowId),
@@ -141,7 +148,7 @@ export const runsRoute = createRoute({
   component: () => <Runs />,
 });
 export const runRoute = createRoute({
-  getParentRoute: () => rootRoute,
+  getParentRoute: () => appRoute,
   path: '/runs/$id',
   component: function RunRoute() {
     const { id } = runRoute.useParams();
@@ -150,31 +157,41 @@ export const runRoute = createRoute({
 });
 
 const routeTree = rootRoute.addChildren([
-  page('/', () => <Overview />),
   loginRoute,
-  page('/signup', SignupPage),
-  page('/forgot-password', ForgotPasswordPage),
+  createRoute({ getParentRoute: () => rootRoute, path: '/signup', component: SignupPage }),
+  createRoute({ getParentRoute: () => rootRoute, path: '/forgot-password', component: ForgotPasswordPage }),
   acceptInviteRoute,
   resetPasswordRoute,
   verifyEmailRoute,
-  page('/agents', () => <Agents />),
-  agentRoute,
-  page('/workflows', () => <Workflows />),
-  workflowRoute,
-  runsRoute,
-  runRoute,
-  page('/settings/members', () => <Members />),
-  page('/settings/api-keys', () => <ApiKeys />),
-  page('/settings/audit', () => <Audit />),
-  page('/settings/security', () => <Security />),
-  page('/settings/integrations', () => <Integrations />),
-  page('/settings/usage', () => <Usage />),
+  appRoute.addChildren([
+    page('/', () => <Overview />),
+    page('/agents', () => <Agents />),
+    agentRoute,
+    page('/workflows', () => <Workflows />),
+    workflowRoute,
+    runsRoute,
+    runRoute,
+    page('/settings/members', () => <Members />),
+    page('/settings/api-keys', () => <ApiKeys />),
+    page('/settings/audit', () => <Audit />),
+    page('/settings/security', () => <Security />),
+    page('/settings/integrations', () => <Integrations />),
+    page('/settings/usage', () => <Usage />),
+  ]),
 ]);
 
-export const router = createRouter({ routeTree, defaultPreload: false, scrollRestoration: true });
+export function createStudioRouter(queryClient: QueryClient) {
+  return createRouter({
+    routeTree,
+    context: { queryClient },
+    defaultPreload: false,
+    scrollRestoration: true,
+    defaultPendingComponent: Loading,
+  });
+}
 
 declare module '@tanstack/react-router' {
   interface Register {
-    router: typeof router;
+    router: ReturnType<typeof createStudioRouter>;
   }
 }

@@ -1,4 +1,4 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { queryOptions, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, type ReactNode, useContext, useEffect } from 'react';
 import { ApiError, get, onSignedOut, post, rememberSession } from '../api/client.ts';
 import type { Me, Permission } from '../api/types.ts';
@@ -16,23 +16,26 @@ export function useCan(permission: Permission): boolean {
   return useMe().permissions.includes(permission);
 }
 
+/** The session probe: GET /me, null when signed out (its 401 is the one expected failed request). */
+export const meQuery = queryOptions({
+  queryKey: ['me'],
+  queryFn: async (): Promise<Me | null> => {
+    try {
+      const me = await get<Me>('/me');
+      rememberSession(true);
+      return me;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) return null;
+      throw e;
+    }
+  },
+  staleTime: 60_000,
+  retry: false,
+});
+
 export function useSession() {
   const client = useQueryClient();
-  const q = useQuery({
-    queryKey: ['me'],
-    queryFn: async () => {
-      try {
-        const me = await get<Me>('/me');
-        rememberSession(true);
-        return me;
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 401) return null;
-        throw e;
-      }
-    },
-    staleTime: 60_000,
-    retry: false,
-  });
+  const q = useQuery(meQuery);
   useEffect(
     () =>
       onSignedOut(() => {

@@ -17,8 +17,9 @@ import { Button } from '../../ui/button.tsx';
 import { formatCost, formatDuration, formatTime } from '../../ui/format.ts';
 import { ErrorText, Json, Loading, PageHeader, Status } from '../../ui/page.tsx';
 import { Tabs } from '../../ui/tabs.tsx';
+import { edgeTypes } from '../workflows/editor/ConditionEdgeView.tsx';
 import { type StepNode, toGraph } from '../workflows/editor/graph.ts';
-import { nodeTypes } from '../workflows/editor/StepNodeView.tsx';
+import { LEGIBLE_ZOOM, nodeTypes } from '../workflows/editor/StepNodeView.tsx';
 import { EventLog } from './EventLog.tsx';
 import { RerunDialog } from './RerunDialog.tsx';
 import { rerunOf } from './rerun.ts';
@@ -187,11 +188,12 @@ export default function RunDetailPage({ id }: { id: string }) {
                     nodes={nodes}
                     edges={edges}
                     nodeTypes={nodeTypes}
+                    edgeTypes={edgeTypes}
                     nodesDraggable={false}
                     nodesConnectable={false}
                     onNodeClick={(_, n) => setSelected(n.id)}
                     fitView
-                    fitViewOptions={{ maxZoom: 1 }}
+                    fitViewOptions={{ maxZoom: 1, minZoom: LEGIBLE_ZOOM }}
                     proOptions={{ hideAttribution: true }}
                   >
                     <Background />

@@ -42,7 +42,7 @@ export default function RunsPage() {
   const status = search.status ?? '';
   const since = search.since ?? '';
   const setFilter = (k: 'workflowId' | 'status' | 'since', v: string) =>
-    void navigate({ to: '/runs', search: (s) => ({ ...s, [k]: v || undefined }), replace: true });
+    void navigate({ to: '/runs', search: { ...search, [k]: v || undefined }, replace: true });
   const from = since && WINDOWS[since] ? new Date(Date.now() - WINDOWS[since]).toISOString() : undefined;
   const runs = useInfiniteQuery({
     queryKey: ['runs', workflowId, status, since],

@@ -25,6 +25,7 @@ import type {
 } from '../../../api/types.ts';
 import { Button } from '../../../ui/button.tsx';
 import { ErrorText } from '../../../ui/page.tsx';
+import { edgeTypes } from './ConditionEdgeView.tsx';
 import { exportDefinition } from './exporting.ts';
 import {
   addNode,
@@ -43,7 +44,7 @@ import { NodePanel } from './NodePanel.tsx';
 import { DRAG_TYPE, Palette } from './Palette.tsx';
 import { RunDialog } from './RunDialog.tsx';
 import { EdgePanel, WorkflowPanel } from './SidePanels.tsx';
-import { AgentNames, nodeTypes } from './StepNodeView.tsx';
+import { AgentNames, LEGIBLE_ZOOM, nodeTypes } from './StepNodeView.tsx';
 import { useValidation } from './useValidation.ts';
 import { VersionsDialog } from './VersionsDialog.tsx';
 
@@ -103,6 +104,12 @@ function Editor({
   const [dialog, setDialog] = useState<'run' | 'versions' | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const dragging = useRef(false);
+  const canvas = useRef<HTMLDivElement>(null);
+  const [minimap, setMinimap] = useState(() => localStorage.getItem('aiops.minimap') !== 'hidden');
+  const toggleMinimap = () => {
+    localStorage.setItem('aiops.minimap', minimap ? 'hidden' : 'shown');
+    setMinimap(!minimap);
+  };
   const graph = h.present;
   const definition = useMemo(() => toDefinition(graph), [graph]);
   const dirty = JSON.stringify(definition) !== saved;
@@ -193,9 +200,20 @@ function Editor({
     const at =
       position ??
       (last
-        ? { x: last.position.x + 240, y: last.position.y }
+        ? { x: last.position.x + 320, y: last.position.y }
         : flow.screenToFlowPosition({ x: window.innerWidth / 2, y: window.innerHeight / 3 }));
     commit(addNode(graph, type, at));
+    // A pressed step may land beyond the canvas's edge: bring every step into view, still legible.
+    if (!position) {
+      requestAnimationFrame(() =>
+        requestAnimationFrame(() => {
+          const corner = flow.flowToScreenPosition({ x: at.x + 200, y: at.y + 80 });
+          const box = canvas.current?.getBoundingClientRect();
+          if (box && (corner.x > box.right || corner.y > box.bottom))
+            void flow.fitView({ maxZoom: flow.getZoom(), minZoom: LEGIBLE_ZOOM });
+        }),
+      );
+    }
   };
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
@@ -256,6 +274,9 @@ function Editor({
           <Button variant="outline" type="button" onClick={() => void exportDefinition(definition, 'yaml')}>
             Export YAML
           </Button>
+          <Button variant="outline" aria-pressed={minimap} onClick={toggleMinimap}>
+            Minimap
+          </Button>
           <Button
             type="button"
             variant="success"
@@ -294,18 +315,21 @@ function Editor({
               nodes={display}
               edges={graph.edges}
               nodeTypes={nodeTypes}
+              edgeTypes={edgeTypes}
               onNodesChange={onNodesChange}
               onEdgesChange={onEdgesChange}
               onConnect={(c) => commit(connect(graph, c.source, c.target))}
               deleteKeyCode={['Delete', 'Backspace']}
               // Fit a loaded workflow once; a new one keeps its viewport so steps land where dropped.
               fitView={initial.nodes.length > 0}
-              fitViewOptions={{ maxZoom: 1 }}
+              fitViewOptions={{ maxZoom: 1, minZoom: LEGIBLE_ZOOM }}
               proOptions={{ hideAttribution: true }}
             >
               <Background />
               <Controls />
-              <MiniMap pannable zoomable />
+              {minimap && (
+                <MiniMap pannable zoomable style={{ width: 140, height: 90 }} ariaLabel="Minimap" />
+              )}
             </ReactFlow>
           </div>
           {selectedNodes.length === 1 ? (

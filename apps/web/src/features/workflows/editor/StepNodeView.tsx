@@ -58,7 +58,7 @@ export function StepNodeView({ id, data, selected }: NodeProps<StepNode>) {
   return (
     <div
       className={cn(
-        'step w-[200px] rounded-lg border-[1.5px] border-l-4 border-muted-foreground/50 bg-card px-2.5 py-2 text-xs text-card-foreground',
+        'step w-[200px] rounded-lg border-[1.5px] border-l-4 border-muted-foreground/50 bg-card px-2.5 py-2 text-[12px] text-card-foreground',
         TYPE_CLASS[c.type],
         data.status && STATE_CLASS[data.status],
         issues.length > 0 && 'border-destructive',
@@ -68,9 +68,9 @@ export function StepNodeView({ id, data, selected }: NodeProps<StepNode>) {
       data-status={data.status ?? ''}
     >
       <Handle type="target" position={Position.Left} aria-label={`connect into ${id}`} />
-      <div className="text-[11px] uppercase tracking-wide text-muted-foreground">{LABELS[c.type]}</div>
-      <div className="text-sm font-semibold">{c.name || id}</div>
-      <div className="truncate text-muted-foreground">{summary(c, agents)}</div>
+      <div className="text-[12px] uppercase tracking-wide text-muted-foreground">{LABELS[c.type]}</div>
+      <div className="text-[15px] font-semibold">{c.name || id}</div>
+      <div className="truncate text-[13px] text-muted-foreground">{summary(c, agents)}</div>
       {data.status && (
         <div className="mt-1">
           <Status value={data.status} />
@@ -97,3 +97,6 @@ export function StepNodeView({ id, data, selected }: NodeProps<StepNode>) {
 }
 
 export const nodeTypes = { step: StepNodeView };
+
+/** The smallest text on a step is 12 px: at this zoom or more it is drawn at 11 px or more. */
+export const LEGIBLE_ZOOM = 0.92;
