@@ -3,12 +3,12 @@ import {
   createRootRouteWithContext,
   createRoute,
   createRouter,
-  Navigate,
   Outlet,
   redirect,
+  useRouter,
   useRouterState,
 } from '@tanstack/react-router';
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { AcceptInvitePage } from '../features/auth/AcceptInvitePage.tsx';
 import { LoginPage, SignupPage } from '../features/auth/AuthPages.tsx';
 import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from '../features/auth/RecoveryPages.tsx';
@@ -56,12 +56,17 @@ function Root() {
 /** Every other page: signed in, inside the layout. Signing out (or a lost session) leads to sign-in. */
 function SignedIn() {
   const me = useSession().data;
-  const href = useRouterState({ select: (s) => s.location.href });
-  if (!me) return <Navigate to="/login" search={{ next: href }} replace />;
+  const router = useRouter();
+  const pathname = useRouterState({ select: (s) => s.resolvedLocation?.pathname });
+  // The session ended on this page: the route's beforeLoad runs again and sends the visitor to sign-in.
+  useEffect(() => {
+    if (!me) void router.invalidate();
+  }, [me, router]);
+  if (!me) return <Loading />;
   return (
     <SessionProvider me={me}>
       <Layout>
-        <ErrorBoundary key={href.split('?')[0]}>
+        <ErrorBoundary key={pathname}>
           <Suspense fallback={<Loading />}>
             <Outlet />
           </Suspense>

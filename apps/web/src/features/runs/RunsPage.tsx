@@ -36,7 +36,7 @@ const SORTED_COLUMNS = {
 
 /** Runs, newest first, filtered by workflow, status and time; the filters live in the URL. */
 export default function RunsPage() {
-  const search = useSearch({ from: '/runs' });
+  const search = useSearch({ from: '/app/runs' });
   const navigate = useNavigate();
   const workflowId = search.workflowId ?? '';
   const status = search.status ?? '';
