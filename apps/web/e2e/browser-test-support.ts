@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The browser tests' harness: the real server as a child process (`aiops start`) on a fresh PGlite
  * directory (or a fresh PostgreSQL database when the test backend is PostgreSQL), the studio built when

@@ -74,7 +74,7 @@ export function Layout({ children }: { children: ReactNode }) {
           </Button>
         </div>
       </nav>
-      <main className="min-w-0 px-6 py-5">{children}</main>
+      <main className="min-w-0 px-5 py-5">{children}</main>
     </div>
   );
 }

@@ -303,7 +303,7 @@ function Editor({
             ))}
           </ul>
         )}
-        <div className="grid min-h-0 flex-1 grid-cols-[170px_minmax(0,1fr)_320px] gap-2.5 min-[1800px]:grid-cols-[190px_minmax(0,1fr)_380px]">
+        <div className="grid min-h-0 flex-1 grid-cols-[150px_minmax(0,1fr)_300px] gap-2.5 min-[1800px]:grid-cols-[190px_minmax(0,1fr)_380px]">
           <Palette onAdd={(t) => add(t)} />
           {/* biome-ignore lint/a11y/noStaticElementInteractions: a drop target for the palette; keyboard users add steps with the palette's buttons */}
           <div
@@ -328,7 +328,13 @@ function Editor({
               <Background />
               <Controls />
               {minimap && (
-                <MiniMap pannable zoomable style={{ width: 140, height: 90 }} ariaLabel="Minimap" />
+                <MiniMap
+                  position="top-right"
+                  pannable
+                  zoomable
+                  style={{ width: 140, height: 90 }}
+                  ariaLabel="Minimap"
+                />
               )}
             </ReactFlow>
           </div>
