@@ -138,7 +138,8 @@ export default function IntegrationsPage() {
                       {statusWords(i)}
                     </div>
                     {i.lastTestedAt && <div className="text-xs">tested {formatTime(i.lastTestedAt)}</div>}
-                    {result && (
+                    {/* a failed test's reason is already the status words above: said once */}
+                    {result && (result.ok || i.status !== 'error') && (
                       <div className="text-xs" role="status" data-testid="integration-test-result">
                         {result.ok
                           ? `Test passed: ${result.model ?? 'model'} answered in ${formatDuration(result.latencyMs)}.`

@@ -7,7 +7,14 @@ import { Button } from '../../../ui/button.tsx';
 import { Field, Input } from '../../../ui/form.tsx';
 import { ErrorText } from '../../../ui/page.tsx';
 import { Table, Td, Th } from '../../../ui/table.tsx';
-import { emptyOverride, type OverrideForm, overrideBody } from './usage.ts';
+import {
+  currentPrices,
+  emptyOverride,
+  type OverrideForm,
+  overrideBody,
+  pricePeriod,
+  today,
+} from './usage.ts';
 
 const SHOWN = 20;
 
@@ -165,26 +172,30 @@ export function PriceOverrides() {
               <Th>Input</Th>
               <Th>Output</Th>
               <Th>Cached input</Th>
-              <Th>From</Th>
+              <Th>Period</Th>
             </tr>
           </thead>
           <tbody>
-            {p.catalog.slice(0, SHOWN).map((c) => (
-              <tr key={`${c.model}@${c.effectiveFrom}`}>
-                <Td>
-                  <code>{c.model}</code>
-                </Td>
-                <Td>{c.input}</Td>
-                <Td>{c.output}</Td>
-                <Td>{c.cachedInput ?? '—'}</Td>
-                <Td>{c.effectiveFrom}</Td>
-              </tr>
-            ))}
+            {currentPrices(p.catalog, today())
+              .slice(0, SHOWN)
+              .map((c) => (
+                <tr key={`${c.model}@${c.effectiveFrom}`}>
+                  <Td>
+                    <code>{c.model}</code>
+                  </Td>
+                  <Td>{c.input}</Td>
+                  <Td>{c.output}</Td>
+                  <Td>{c.cachedInput ?? '—'}</Td>
+                  <Td className="whitespace-nowrap">{pricePeriod(c)}</Td>
+                </tr>
+              ))}
           </tbody>
         </Table>
       )}
-      {p && p.catalog.length > SHOWN && (
-        <p className="text-xs">{p.catalog.length - SHOWN} more: filter by model to find one.</p>
+      {p && currentPrices(p.catalog, today()).length > SHOWN && (
+        <p className="text-xs">
+          {currentPrices(p.catalog, today()).length - SHOWN} more: filter by model to find one.
+        </p>
       )}
     </section>
   );

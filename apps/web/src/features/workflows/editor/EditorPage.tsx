@@ -311,6 +311,11 @@ function Editor({
             onDrop={onDrop}
             onDragOver={(e) => e.preventDefault()}
           >
+            {graph.nodes.length === 0 && (
+              <p className="pointer-events-none absolute inset-x-0 top-1/3 z-10 px-6 text-center text-muted-foreground">
+                Drag a step from the palette onto the canvas (or press it) to begin.
+              </p>
+            )}
             <ReactFlow
               nodes={display}
               edges={graph.edges}
