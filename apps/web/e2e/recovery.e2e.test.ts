@@ -84,7 +84,7 @@ describe('signed out, in Chromium', () => {
     await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
     await shot(page, 'reset-password');
     const fresh = 'Brand-new-Passw0rd!';
-    await page.getByLabel('New password').fill(fresh);
+    await page.getByLabel('New password', { exact: true }).fill(fresh);
     await page.getByLabel('Repeat the new password').fill(fresh);
     await page.getByRole('button', { name: 'Set new password' }).click();
     await page.getByRole('status').getByText('Your password is changed').waitFor(WAIT);
@@ -101,7 +101,7 @@ describe('signed out, in Chromium', () => {
 
     // A used link is refused in words.
     await page.goto(`${server.url}/reset-password?token=${token}`);
-    await page.getByLabel('New password').fill('Another-Passw0rd!');
+    await page.getByLabel('New password', { exact: true }).fill('Another-Passw0rd!');
     await page.getByLabel('Repeat the new password').fill('Another-Passw0rd!');
     await page.getByRole('button', { name: 'Set new password' }).click();
     await page.getByRole('alert').waitFor(WAIT);
