@@ -51,6 +51,7 @@ export function RerunDialog({ runId, step, onClose }: { runId: string; step: Run
             <Field>
               System prompt
               <Textarea
+                aria-label="System prompt"
                 rows={3}
                 value={system}
                 onChange={(e) => setSystem(e.target.value)}
@@ -61,6 +62,7 @@ export function RerunDialog({ runId, step, onClose }: { runId: string; step: Run
           <Field>
             Prompt
             <Textarea
+              aria-label="Prompt"
               rows={10}
               value={prompt}
               onChange={(e) => setPrompt(e.target.value)}
