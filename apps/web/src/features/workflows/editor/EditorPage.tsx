@@ -11,6 +11,7 @@ import {
   type NodeChange,
   ReactFlow,
   ReactFlowProvider,
+  useNodesInitialized,
   useReactFlow,
 } from '@xyflow/react';
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
@@ -47,6 +48,7 @@ import { EdgePanel, WorkflowPanel } from './SidePanels.tsx';
 import { AgentNames, LEGIBLE_ZOOM, nodeTypes } from './StepNodeView.tsx';
 import { useValidation } from './useValidation.ts';
 import { VersionsDialog } from './VersionsDialog.tsx';
+import { legibleViewport } from './viewport.ts';
 
 const EMPTY: WorkflowDefinition = {
   name: 'my-workflow',
@@ -105,6 +107,17 @@ function Editor({
   const [notice, setNotice] = useState<string | null>(null);
   const dragging = useRef(false);
   const canvas = useRef<HTMLDivElement>(null);
+  // Fit a loaded workflow once its steps are measured, legibly; a new one keeps its viewport so steps
+  // land where dropped.
+  const measured = useNodesInitialized();
+  const fitted = useRef(false);
+  const [viewReady, setViewReady] = useState(false);
+  useEffect(() => {
+    const box = canvas.current?.getBoundingClientRect();
+    if (fitted.current || !viewReady || !measured || !box || initial.nodes.length === 0) return;
+    fitted.current = true;
+    void flow.setViewport(legibleViewport(flow.getNodesBounds(flow.getNodes()), box, LEGIBLE_ZOOM));
+  }, [viewReady, measured, flow, initial.nodes.length]);
   const [minimap, setMinimap] = useState(() => localStorage.getItem('aiops.minimap') !== 'hidden');
   const toggleMinimap = () => {
     localStorage.setItem('aiops.minimap', minimap ? 'hidden' : 'shown');
@@ -303,11 +316,12 @@ function Editor({
             ))}
           </ul>
         )}
-        <div className="grid min-h-0 flex-1 grid-cols-[150px_minmax(0,1fr)_300px] gap-2.5 min-[1800px]:grid-cols-[190px_minmax(0,1fr)_380px]">
+        <div className="grid min-h-0 flex-1 grid-cols-[136px_minmax(0,1fr)_284px] min-[1440px]:grid-cols-[160px_minmax(0,1fr)_320px] gap-2.5 min-[1800px]:grid-cols-[190px_minmax(0,1fr)_380px]">
           <Palette onAdd={(t) => add(t)} />
           {/* biome-ignore lint/a11y/noStaticElementInteractions: a drop target for the palette; keyboard users add steps with the palette's buttons */}
           <div
-            className="h-full min-h-[400px] rounded-lg border bg-card"
+            ref={canvas}
+            className="relative h-full min-h-[400px] rounded-lg border bg-card"
             onDrop={onDrop}
             onDragOver={(e) => e.preventDefault()}
           >
@@ -317,6 +331,7 @@ function Editor({
               </p>
             )}
             <ReactFlow
+              onInit={() => setViewReady(true)}
               nodes={display}
               edges={graph.edges}
               nodeTypes={nodeTypes}
@@ -325,9 +340,6 @@ function Editor({
               onEdgesChange={onEdgesChange}
               onConnect={(c) => commit(connect(graph, c.source, c.target))}
               deleteKeyCode={['Delete', 'Backspace']}
-              // Fit a loaded workflow once; a new one keeps its viewport so steps land where dropped.
-              fitView={initial.nodes.length > 0}
-              fitViewOptions={{ maxZoom: 1, minZoom: LEGIBLE_ZOOM }}
               proOptions={{ hideAttribution: true }}
             >
               <Background />

@@ -35,7 +35,7 @@ export function Palette({ onAdd }: { onAdd: (type: NodeType) => void }) {
           title={`Drag onto the canvas, or press to add: ${i.hint}`}
         >
           <strong>{i.label}</strong>
-          <span className="text-[11px] font-normal text-muted-foreground">{i.hint}</span>
+          <span className="text-[11px] font-normal text-muted-foreground max-[1439px]:hidden">{i.hint}</span>
         </Button>
       ))}
       <p className="text-xs font-normal text-muted-foreground">
