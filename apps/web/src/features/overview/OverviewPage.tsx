@@ -93,10 +93,10 @@ export default function OverviewPage() {
             <Chart title="p95 duration (ms)">
               <LineChart data={days}>
                 <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="label" />
+                <XAxis dataKey="label" padding={{ left: 24, right: 24 }} />
                 <YAxis />
                 <Tooltip />
-                <Line dataKey="p95DurationMs" stroke="#1c7ed6" name="p95 ms" />
+                <Line dataKey="p95DurationMs" stroke="#1c7ed6" name="p95 ms" dot={{ r: 3 }} />
               </LineChart>
             </Chart>
             <Chart title={`Tokens per ${o?.bucket}`}>
@@ -111,10 +111,10 @@ export default function OverviewPage() {
             <Chart title={`Cost per ${o?.bucket} (USD)`}>
               <LineChart data={days}>
                 <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="label" />
+                <XAxis dataKey="label" padding={{ left: 24, right: 24 }} />
                 <YAxis />
                 <Tooltip />
-                <Line dataKey="cost" stroke="#f08c00" />
+                <Line dataKey="cost" stroke="#f08c00" dot={{ r: 3 }} />
               </LineChart>
             </Chart>
           </div>

@@ -7,6 +7,7 @@ import { Field, Input } from '../../ui/form.tsx';
 import { formatTime } from '../../ui/format.ts';
 import { Empty, ErrorText, PageHeader } from '../../ui/page.tsx';
 import { Table, Td, Th } from '../../ui/table.tsx';
+import { meaningfulChanges } from './audit.ts';
 
 /** Who changed what, newest first; filter by entity type and action. */
 export default function AuditPage() {
@@ -81,10 +82,10 @@ export default function AuditPage() {
                   )}
                 </Td>
                 <Td>
-                  {r.changes && (
+                  {meaningfulChanges(r.changes) && (
                     <details>
                       <summary>show</summary>
-                      <pre>{JSON.stringify(r.changes, null, 2)}</pre>
+                      <pre>{JSON.stringify(meaningfulChanges(r.changes), null, 2)}</pre>
                     </details>
                   )}
                 </Td>

@@ -14,16 +14,31 @@ export function ConditionEdgeView(props: EdgeProps) {
       {label && (
         <EdgeLabelRenderer>
           <div
-            className={`edge-label pointer-events-none absolute max-w-[104px] rounded border bg-card px-1 py-px text-center font-mono text-[12px] leading-tight break-words text-card-foreground ${selected ? 'border-primary' : ''}`}
+            className={`edge-label pointer-events-none absolute max-w-[104px] rounded border bg-card px-1 py-px text-center font-mono text-[12px] leading-tight [overflow-wrap:anywhere] text-card-foreground ${selected ? 'border-primary' : ''}`}
             style={{ transform: `translate(-50%, -50%) translate(${x}px, ${y}px)` }}
             data-testid={`edge-label-${id}`}
           >
-            {label}
+            {breakable(String(label))}
           </div>
         </EdgeLabelRenderer>
       )}
     </>
   );
+}
+
+/** Line-break opportunities after dots, so `nodes.classify.output` wraps between names, not inside one. */
+function breakable(text: string) {
+  return text.split('.').map((part, i, all) => (
+    // biome-ignore lint/suspicious/noArrayIndexKey: the parts of one label, in order
+    <span key={i}>
+      {part}
+      {i < all.length - 1 && (
+        <>
+          .<wbr />
+        </>
+      )}
+    </span>
+  ));
 }
 
 export const edgeTypes = { default: ConditionEdgeView };
