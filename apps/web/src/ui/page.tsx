@@ -41,11 +41,11 @@ const STATUS_TONE: Record<string, string> = {
   draft: 'warn',
 };
 const TONE_CLASS: Record<string, string> = {
-  ok: 'bg-success/15 text-success',
-  bad: 'bg-destructive/15 text-destructive',
-  info: 'bg-primary/15 text-primary',
-  warn: 'bg-warning/15 text-warning',
-  none: 'bg-muted text-muted-foreground',
+  ok: 'bg-green-100 text-green-900 dark:bg-green-900/50 dark:text-green-100',
+  bad: 'bg-red-100 text-red-900 dark:bg-red-900/50 dark:text-red-100',
+  info: 'bg-blue-100 text-blue-900 dark:bg-blue-900/50 dark:text-blue-100',
+  warn: 'bg-amber-100 text-amber-900 dark:bg-amber-900/50 dark:text-amber-100',
+  none: 'bg-muted text-foreground',
 };
 
 /** A status as a badge; the `status` class is a stable hook for tests. */

@@ -8,14 +8,18 @@ export function Table({
   ...props
 }: ComponentProps<'table'> & { wrapperClassName?: string }) {
   return (
-    <div
+    // A scrolling region is reachable by keyboard (Tab, then arrow keys), named after its table.
+    <section
+      aria-label={props['aria-label'] ?? 'Table'}
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: scrollable content must be focusable to scroll it without a mouse
+      tabIndex={0}
       className={cn(
         'max-h-[calc(100vh-11rem)] overflow-auto rounded-lg border bg-card shadow-xs',
         wrapperClassName,
       )}
     >
       <table className={cn('w-full border-collapse text-sm', className)} {...props} />
-    </div>
+    </section>
   );
 }
 

@@ -28,7 +28,7 @@ export function PromptField({
       </Field>
       {value && (
         <div
-          className="-mt-1 mb-1 rounded-md border bg-muted px-2 py-1.5 font-mono text-xs whitespace-pre-wrap [&_mark]:rounded-sm [&_mark]:bg-warning/20 [&_mark]:text-warning"
+          className="-mt-1 mb-1 rounded-md border bg-muted px-2 py-1.5 font-mono text-xs whitespace-pre-wrap [&_mark]:rounded-sm [&_mark]:bg-amber-100 [&_mark]:text-amber-900 dark:[&_mark]:bg-amber-900/50 dark:[&_mark]:text-amber-100"
           aria-hidden="true"
         >
           {splitTemplate(value).map((p, i) =>

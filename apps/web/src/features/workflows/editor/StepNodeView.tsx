@@ -67,7 +67,7 @@ export function StepNodeView({ id, data, selected }: NodeProps<StepNode>) {
       data-testid={`node-${id}`}
       data-status={data.status ?? ''}
     >
-      <Handle type="target" position={Position.Left} aria-label={`connect into ${id}`} />
+      <Handle type="target" position={Position.Left} title={`connect into ${id}`} />
       <div className="text-[12px] uppercase tracking-wide text-muted-foreground">{LABELS[c.type]}</div>
       <div className="text-[15px] font-semibold">{c.name || id}</div>
       <div className="truncate text-[13px] text-muted-foreground">{summary(c, agents)}</div>
@@ -89,9 +89,7 @@ export function StepNodeView({ id, data, selected }: NodeProps<StepNode>) {
           ))}
         </ul>
       )}
-      {c.type !== 'output' && (
-        <Handle type="source" position={Position.Right} aria-label={`connect from ${id}`} />
-      )}
+      {c.type !== 'output' && <Handle type="source" position={Position.Right} title={`connect from ${id}`} />}
     </div>
   );
 }
