@@ -7,6 +7,7 @@ import { useCan } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { Check, Field, Input } from '../../ui/form.tsx';
 import { ErrorText, PageHeader } from '../../ui/page.tsx';
+import { toast } from '../../ui/toast.tsx';
 import { AgentVersions } from './AgentVersions.tsx';
 import { PromptField } from './PromptField.tsx';
 import { TryPanel } from './TryPanel.tsx';
@@ -91,6 +92,7 @@ export default function AgentEditPage({ id }: { id: string }) {
       isNew ? post<Agent>('/agents', toBody(form)) : patch<Agent>(`/agents/${id}`, toBody(form)),
     onSuccess: (a) => {
       client.setQueryData(['agent', a.id], a);
+      toast.success(`Agent ${a.name} saved (version ${a.version})`);
       void client.invalidateQueries({ queryKey: ['agents'] });
       if (isNew) void navigate({ to: '/agents/$id', params: { id: a.id }, replace: true });
     },
@@ -99,6 +101,7 @@ export default function AgentEditPage({ id }: { id: string }) {
     mutationFn: () => del(`/agents/${id}`),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: ['agents'] });
+      toast.success('Agent deleted');
       void navigate({ to: '/agents' });
     },
   });

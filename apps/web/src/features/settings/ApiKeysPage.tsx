@@ -8,6 +8,7 @@ import { Check, Field, Input } from '../../ui/form.tsx';
 import { formatTime } from '../../ui/format.ts';
 import { Empty, ErrorText, PageHeader } from '../../ui/page.tsx';
 import { Table, Td, Th } from '../../ui/table.tsx';
+import { toast } from '../../ui/toast.tsx';
 
 /** API keys: create (the secret is shown once), list, revoke. */
 export default function ApiKeysPage() {
@@ -21,14 +22,18 @@ export default function ApiKeysPage() {
   );
   const create = useMutation({
     mutationFn: () => post<CreatedApiKey>('/api-keys', { name, scopes }),
-    onSuccess: () => {
+    onSuccess: (k) => {
+      toast.success(`API key ${k.apiKey.name} created: copy it now, it is shown once`);
       setName('');
       void client.invalidateQueries({ queryKey: ['api-keys'] });
     },
   });
   const revoke = useMutation({
     mutationFn: (id: string) => del(`/api-keys/${id}`),
-    onSuccess: () => void client.invalidateQueries({ queryKey: ['api-keys'] }),
+    onSuccess: () => {
+      toast.success('API key revoked');
+      void client.invalidateQueries({ queryKey: ['api-keys'] });
+    },
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();

@@ -8,6 +8,7 @@ import { Field, Input, Select } from '../../ui/form.tsx';
 import { formatTime } from '../../ui/format.ts';
 import { ErrorText, PageHeader, Status } from '../../ui/page.tsx';
 import { Table, Td, Th } from '../../ui/table.tsx';
+import { toast } from '../../ui/toast.tsx';
 
 const ROLES: Role[] = ['owner', 'admin', 'member', 'viewer'];
 
@@ -38,7 +39,8 @@ export default function MembersPage() {
   const [role, setInviteRole] = useState<Role>('member');
   const invite = useMutation({
     mutationFn: () => post<Invitation>('/invitations', { email, role }),
-    onSuccess: () => {
+    onSuccess: (i) => {
+      toast.success(`Invitation mailed to ${i.email}`);
       setEmail('');
       refresh();
     },

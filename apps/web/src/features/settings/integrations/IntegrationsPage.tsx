@@ -8,6 +8,7 @@ import { Modal } from '../../../ui/dialog.tsx';
 import { formatCost, formatDuration, formatTime, formatTokens } from '../../../ui/format.ts';
 import { Empty, ErrorText, PageHeader, Status } from '../../../ui/page.tsx';
 import { Table, Td, Th } from '../../../ui/table.tsx';
+import { toast } from '../../../ui/toast.tsx';
 import { IntegrationFormView } from './IntegrationForm.tsx';
 import {
   createBody,
@@ -33,7 +34,8 @@ export default function IntegrationsPage() {
 
   const create = useMutation({
     mutationFn: (form: IntegrationForm) => post<Integration>('/integrations', createBody(form)),
-    onSuccess: () => {
+    onSuccess: (i) => {
+      toast.success(`Integration ${i.name} added: press Test to check it`);
       setAdding(false);
       void refresh();
     },
@@ -43,14 +45,18 @@ export default function IntegrationsPage() {
       const body = updateBody(before, form);
       return body ? patch<Integration>(`/integrations/${before.id}`, body) : Promise.resolve(before);
     },
-    onSuccess: () => {
+    onSuccess: (i) => {
+      toast.success(`Integration ${i.name} saved`);
       setEditing(null);
       void refresh();
     },
   });
   const remove = useMutation({
     mutationFn: (id: string) => del(`/integrations/${id}`),
-    onSuccess: () => void refresh(),
+    onSuccess: () => {
+      toast.success('Integration deleted');
+      void refresh();
+    },
   });
   const test = useMutation({
     mutationFn: (id: string) => post<IntegrationTestResult>(`/integrations/${id}/test`, {}),

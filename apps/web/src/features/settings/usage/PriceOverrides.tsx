@@ -7,6 +7,7 @@ import { Button } from '../../../ui/button.tsx';
 import { Field, Input } from '../../../ui/form.tsx';
 import { ErrorText } from '../../../ui/page.tsx';
 import { Table, Td, Th } from '../../../ui/table.tsx';
+import { toast } from '../../../ui/toast.tsx';
 import {
   currentPrices,
   emptyOverride,
@@ -34,7 +35,8 @@ export function PriceOverrides() {
   const refresh = () => client.invalidateQueries({ queryKey: ['prices'] });
   const create = useMutation({
     mutationFn: (body: unknown) => post<PriceOverride>('/prices', body),
-    onSuccess: () => {
+    onSuccess: (o) => {
+      toast.success(`Price override for ${o.model} added`);
       setForm(emptyOverride());
       void refresh();
     },

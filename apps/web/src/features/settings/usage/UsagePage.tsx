@@ -7,6 +7,7 @@ import { Button } from '../../../ui/button.tsx';
 import { Check, Field, Input } from '../../../ui/form.tsx';
 import { formatCost, formatTime } from '../../../ui/format.ts';
 import { ErrorText, PageHeader } from '../../../ui/page.tsx';
+import { toast } from '../../../ui/toast.tsx';
 import { CostTable } from './CostTable.tsx';
 import { PriceOverrides } from './PriceOverrides.tsx';
 import { budgetText, monthSummary, parseBudget } from './usage.ts';
@@ -88,7 +89,12 @@ function Settings({
   useEffect(() => setBudget(budgetText(current)), [current]);
   const send = (body: OrganizationPatch, done: string) => {
     setSaved(null);
-    save.mutate(body, { onSuccess: () => setSaved(done) });
+    save.mutate(body, {
+      onSuccess: () => {
+        setSaved(done);
+        toast.success(done);
+      },
+    });
   };
   const submit = (e: FormEvent) => {
     e.preventDefault();

@@ -26,6 +26,7 @@ import type {
 } from '../../../api/types.ts';
 import { Button } from '../../../ui/button.tsx';
 import { ErrorText } from '../../../ui/page.tsx';
+import { toast } from '../../../ui/toast.tsx';
 import { edgeTypes } from './ConditionEdgeView.tsx';
 import { exportDefinition } from './exporting.ts';
 import {
@@ -149,6 +150,7 @@ function Editor({
     onSuccess: (w, def) => {
       setSaved(JSON.stringify(def));
       setNotice(`Saved as version ${w.version}.`);
+      toast.success(`${w.name} saved as version ${w.version}`);
       client.setQueryData(['workflow', w.id], w);
       void client.invalidateQueries({ queryKey: ['workflows'] });
       void client.invalidateQueries({ queryKey: ['workflow-versions', w.id] });

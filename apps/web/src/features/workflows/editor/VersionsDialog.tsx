@@ -9,6 +9,7 @@ import { Field, Select } from '../../../ui/form.tsx';
 import { formatTime } from '../../../ui/format.ts';
 import { ErrorText } from '../../../ui/page.tsx';
 import { Table, Td, Th } from '../../../ui/table.tsx';
+import { toast } from '../../../ui/toast.tsx';
 import { diffLines } from './diff.ts';
 
 /** Saved versions: compare any two, make an old one current again (saved as a new version). */
@@ -32,7 +33,10 @@ export function VersionsDialog({
   const right = versions.find((v) => v.version === (b ?? versions[0]?.version));
   const rollback = useMutation({
     mutationFn: (version: number) => post<Workflow>(`/workflows/${workflowId}/rollback`, { version }),
-    onSuccess: onRolledBack,
+    onSuccess: (w) => {
+      toast.success(`Rolled back: ${w.name} is now version ${w.version}`);
+      onRolledBack(w);
+    },
   });
   const show = (v: WorkflowVersion | undefined) => (v ? JSON.stringify(v.definition, null, 2) : '');
   return (
