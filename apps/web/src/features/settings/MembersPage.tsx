@@ -40,7 +40,7 @@ export default function MembersPage() {
   const invite = useMutation({
     mutationFn: () => post<Invitation>('/invitations', { email, role }),
     onSuccess: (i) => {
-      toast.success(`Invitation mailed to ${i.email}`);
+      toast.success(`Invitation sent: ${i.email}`);
       setEmail('');
       refresh();
     },
