@@ -468,8 +468,8 @@ describe('the studio in Chromium', () => {
       await page.getByRole('button', { name: 'Add override' }).click();
       const overrides = page.getByRole('table', { name: 'Price overrides' });
       await overrides.getByText('openai:gpt-4o-mini').waitFor(WAIT);
-      page.once('dialog', (d) => void d.accept());
       await overrides.getByRole('button', { name: 'Remove' }).click();
+      await page.getByRole('alertdialog').getByRole('button', { name: 'Remove' }).click();
       await page.getByText('No overrides: the catalog applies.').waitFor(WAIT);
       await page.getByRole('tab', { name: 'by model' }).click();
       await page

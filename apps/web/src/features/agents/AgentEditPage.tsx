@@ -5,6 +5,7 @@ import { del, get, patch, post } from '../../api/client.ts';
 import type { Agent, AgentInput } from '../../api/types.ts';
 import { useCan } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
+import { ConfirmButton } from '../../ui/confirm.tsx';
 import { Check, Field, Input } from '../../ui/form.tsx';
 import { ErrorText, PageHeader } from '../../ui/page.tsx';
 import { toast } from '../../ui/toast.tsx';
@@ -117,16 +118,11 @@ export default function AgentEditPage({ id }: { id: string }) {
           <span className="text-xs font-normal text-muted-foreground">version {q.data.version}</span>
         )}
         {!isNew && (
-          <Button
-            type="button"
-            variant="destructive"
-            onClick={() => {
-              if (window.confirm('Delete this agent? Workflows that use it will fail to run.'))
-                remove.mutate();
-            }}
-          >
-            Delete
-          </Button>
+          <ConfirmButton
+            label="Delete"
+            question="Delete this agent? Workflows that use it will fail to run."
+            onConfirm={() => remove.mutate()}
+          />
         )}
       </PageHeader>
       <ErrorText error={q.error ?? remove.error} />

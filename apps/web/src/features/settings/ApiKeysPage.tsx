@@ -4,6 +4,7 @@ import { del, get, post } from '../../api/client.ts';
 import type { ApiKey, CreatedApiKey, Page, Permission } from '../../api/types.ts';
 import { useCan, useMe } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
+import { ConfirmButton } from '../../ui/confirm.tsx';
 import { Check, Field, Input } from '../../ui/form.tsx';
 import { formatTime } from '../../ui/format.ts';
 import { Empty, ErrorText, PageHeader } from '../../ui/page.tsx';
@@ -129,17 +130,12 @@ export default function ApiKeysPage() {
                 <Td>{formatTime(k.createdAt)}</Td>
                 <Td>
                   {canManage && (
-                    <Button
-                      type="button"
-                      variant="destructive"
+                    <ConfirmButton
+                      label="Revoke"
                       size="sm"
-                      onClick={() => {
-                        if (window.confirm(`Revoke ${k.name}? Callers using it stop working at once.`))
-                          revoke.mutate(k.id);
-                      }}
-                    >
-                      Revoke
-                    </Button>
+                      question={`Revoke ${k.name}? Callers using it stop working at once.`}
+                      onConfirm={() => revoke.mutate(k.id)}
+                    />
                   )}
                 </Td>
               </tr>

@@ -4,6 +4,7 @@ import { del, get, patch, post } from '../../api/client.ts';
 import type { Invitation, Member, Page, Role } from '../../api/types.ts';
 import { useCan, useMe } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
+import { ConfirmButton } from '../../ui/confirm.tsx';
 import { Field, Input, Select } from '../../ui/form.tsx';
 import { formatTime } from '../../ui/format.ts';
 import { ErrorText, PageHeader, Status } from '../../ui/page.tsx';
@@ -86,17 +87,12 @@ export default function MembersPage() {
               <Td>{formatTime(m.joinedAt)}</Td>
               <Td>
                 {canManage && m.userId !== me.user?.id && (
-                  <Button
-                    type="button"
-                    variant="destructive"
+                  <ConfirmButton
+                    label="Remove"
                     size="sm"
-                    onClick={() => {
-                      if (window.confirm(`Remove ${m.email} from ${me.organization.name}?`))
-                        remove.mutate(m.userId);
-                    }}
-                  >
-                    Remove
-                  </Button>
+                    question={`Remove ${m.email} from ${me.organization.name}?`}
+                    onConfirm={() => remove.mutate(m.userId)}
+                  />
                 )}
               </Td>
             </tr>

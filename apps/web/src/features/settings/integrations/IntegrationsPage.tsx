@@ -4,6 +4,7 @@ import { del, get, patch, post } from '../../../api/client.ts';
 import type { Integration, IntegrationTestResult, Page } from '../../../api/types.ts';
 import { useCan } from '../../../app/session.tsx';
 import { Button } from '../../../ui/button.tsx';
+import { ConfirmButton } from '../../../ui/confirm.tsx';
 import { Modal } from '../../../ui/dialog.tsx';
 import { formatCost, formatDuration, formatTime, formatTokens } from '../../../ui/format.ts';
 import { Empty, ErrorText, PageHeader, Status } from '../../../ui/page.tsx';
@@ -177,17 +178,12 @@ export default function IntegrationsPage() {
                         <Button type="button" size="sm" onClick={() => setEditing(i)}>
                           Edit
                         </Button>
-                        <Button
-                          type="button"
-                          variant="destructive"
+                        <ConfirmButton
+                          label="Delete"
                           size="sm"
-                          onClick={() => {
-                            if (window.confirm(`Delete ${i.name}? Agents that name it fail their next call.`))
-                              remove.mutate(i.id);
-                          }}
-                        >
-                          Delete
-                        </Button>
+                          question={`Delete ${i.name}? Agents that name it fail their next call.`}
+                          onConfirm={() => remove.mutate(i.id)}
+                        />
                       </div>
                     )}
                   </Td>

@@ -4,6 +4,7 @@ import { del, get, post, qs } from '../../../api/client.ts';
 import type { PriceList, PriceOverride } from '../../../api/types.ts';
 import { useCan } from '../../../app/session.tsx';
 import { Button } from '../../../ui/button.tsx';
+import { ConfirmButton } from '../../../ui/confirm.tsx';
 import { Field, Input } from '../../../ui/form.tsx';
 import { ErrorText } from '../../../ui/page.tsx';
 import { Table, Td, Th } from '../../../ui/table.tsx';
@@ -95,21 +96,12 @@ export function PriceOverrides() {
                 <Td className="text-xs">{o.note}</Td>
                 <Td>
                   {canManage && (
-                    <Button
-                      type="button"
-                      variant="destructive"
+                    <ConfirmButton
+                      label="Remove"
                       size="sm"
-                      onClick={() => {
-                        if (
-                          window.confirm(
-                            `Remove the override of ${o.model}? The catalog price applies again.`,
-                          )
-                        )
-                          remove.mutate(o.id);
-                      }}
-                    >
-                      Remove
-                    </Button>
+                      question={`Remove the override of ${o.model}? The catalog price applies again.`}
+                      onConfirm={() => remove.mutate(o.id)}
+                    />
                   )}
                 </Td>
               </tr>
