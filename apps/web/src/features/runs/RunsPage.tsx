@@ -25,7 +25,7 @@ const WINDOWS: Record<string, number> = {
   '30d': 2_592_000_000,
 };
 
-const SORTED_COLUMNS = {
+const RUN_COLUMNS = {
   status: (r: Run) => r.status,
   steps: (r: Run) => r.stepsCompleted,
   started: (r: Run) => r.startedAt ?? r.createdAt,
@@ -58,7 +58,7 @@ export default function RunsPage() {
     queryFn: () => get<Page<WorkflowSummary>>('/workflows?limit=200'),
   });
   const names = new Map((workflows.data?.data ?? []).map((w) => [w.id, w.name]));
-  const { rows: sorted, sort } = useSort(list, SORTED_COLUMNS);
+  const { rows: sorted, sort } = useSort(list, RUN_COLUMNS);
   return (
     <section>
       <PageHeader title="Runs" />

@@ -8,8 +8,14 @@ import { ConfirmButton } from '../../ui/confirm.tsx';
 import { Check, Field, Input } from '../../ui/form.tsx';
 import { formatTime } from '../../ui/format.ts';
 import { Empty, ErrorText, PageHeader } from '../../ui/page.tsx';
-import { Table, Td, Th } from '../../ui/table.tsx';
+import { SortTh, Table, Td, Th, useSort } from '../../ui/table.tsx';
 import { toast } from '../../ui/toast.tsx';
+
+const KEY_COLUMNS = {
+  name: (k: ApiKey) => k.name,
+  lastUsed: (k: ApiKey) => k.lastUsedAt,
+  created: (k: ApiKey) => k.createdAt,
+};
 
 /** API keys: create (the secret is shown once), list, revoke. */
 export default function ApiKeysPage() {
@@ -41,6 +47,7 @@ export default function ApiKeysPage() {
     create.mutate();
   };
   const list = (keys.data?.data ?? []).filter((k) => !k.revokedAt);
+  const { rows: keysShown, sort } = useSort(list, KEY_COLUMNS);
   return (
     <section>
       <PageHeader title="API keys" />
@@ -110,16 +117,22 @@ export default function ApiKeysPage() {
         <Table>
           <thead>
             <tr>
-              <Th>Name</Th>
+              <SortTh sort={sort} column="name">
+                Name
+              </SortTh>
               <Th>Prefix</Th>
               <Th>Scopes</Th>
-              <Th>Last used</Th>
-              <Th>Created</Th>
+              <SortTh sort={sort} column="lastUsed">
+                Last used
+              </SortTh>
+              <SortTh sort={sort} column="created">
+                Created
+              </SortTh>
               <Th />
             </tr>
           </thead>
           <tbody>
-            {list.map((k) => (
+            {keysShown.map((k) => (
               <tr key={k.id}>
                 <Td>{k.name}</Td>
                 <Td>

@@ -6,8 +6,14 @@ import { Button } from '../../ui/button.tsx';
 import { Field, Input } from '../../ui/form.tsx';
 import { formatTime } from '../../ui/format.ts';
 import { Empty, ErrorText, PageHeader } from '../../ui/page.tsx';
-import { Table, Td, Th } from '../../ui/table.tsx';
+import { SortTh, Table, Td, Th, useSort } from '../../ui/table.tsx';
 import { meaningfulChanges } from './audit.ts';
+
+const AUDIT_COLUMNS = {
+  when: (r: AuditLog) => r.createdAt,
+  action: (r: AuditLog) => r.action,
+  entity: (r: AuditLog) => r.entityType,
+};
 
 /** Who changed what, newest first; filter by entity type and action. */
 export default function AuditPage() {
@@ -24,6 +30,7 @@ export default function AuditPage() {
   // Show who by email where the member list is readable (ids otherwise).
   const members = useQuery({ queryKey: ['members'], queryFn: () => get<Page<Member>>('/members?limit=500') });
   const emails = new Map((members.data?.data ?? []).map((m) => [m.userId, m.email]));
+  const { rows: auditShown, sort } = useSort(rows, AUDIT_COLUMNS);
   return (
     <section>
       <PageHeader title="Audit log" />
@@ -53,15 +60,21 @@ export default function AuditPage() {
         <Table>
           <thead>
             <tr>
-              <Th>When</Th>
-              <Th>Action</Th>
-              <Th>Entity</Th>
+              <SortTh sort={sort} column="when">
+                When
+              </SortTh>
+              <SortTh sort={sort} column="action">
+                Action
+              </SortTh>
+              <SortTh sort={sort} column="entity">
+                Entity
+              </SortTh>
               <Th>By</Th>
               <Th>Changes</Th>
             </tr>
           </thead>
           <tbody>
-            {rows.map((r) => (
+            {auditShown.map((r) => (
               <tr key={r.id}>
                 <Td>{formatTime(r.createdAt)}</Td>
                 <Td>

@@ -8,10 +8,17 @@ import { ConfirmButton } from '../../ui/confirm.tsx';
 import { Field, Input, Select } from '../../ui/form.tsx';
 import { formatTime } from '../../ui/format.ts';
 import { ErrorText, PageHeader, Status } from '../../ui/page.tsx';
-import { Table, Td, Th } from '../../ui/table.tsx';
+import { SortTh, Table, Td, Th, useSort } from '../../ui/table.tsx';
 import { toast } from '../../ui/toast.tsx';
 
 const ROLES: Role[] = ['owner', 'admin', 'member', 'viewer'];
+
+const MEMBER_COLUMNS = {
+  name: (m: Member) => m.name,
+  email: (m: Member) => m.email,
+  role: (m: Member) => m.role,
+  joined: (m: Member) => m.joinedAt,
+};
 
 /** Members and their roles; invitations by email. */
 export default function MembersPage() {
@@ -50,6 +57,7 @@ export default function MembersPage() {
     e.preventDefault();
     invite.mutate();
   };
+  const { rows: membersShown, sort } = useSort(members.data?.data ?? [], MEMBER_COLUMNS);
   return (
     <section>
       <PageHeader title={`Members of ${me.organization.name}`} />
@@ -57,15 +65,23 @@ export default function MembersPage() {
       <Table>
         <thead>
           <tr>
-            <Th>Name</Th>
-            <Th>Email</Th>
-            <Th>Role</Th>
-            <Th>Joined</Th>
+            <SortTh sort={sort} column="name">
+              Name
+            </SortTh>
+            <SortTh sort={sort} column="email">
+              Email
+            </SortTh>
+            <SortTh sort={sort} column="role">
+              Role
+            </SortTh>
+            <SortTh sort={sort} column="joined">
+              Joined
+            </SortTh>
             <Th />
           </tr>
         </thead>
         <tbody>
-          {(members.data?.data ?? []).map((m) => (
+          {membersShown.map((m) => (
             <tr key={m.userId}>
               <Td>{m.name ?? '—'}</Td>
               <Td>{m.email}</Td>
