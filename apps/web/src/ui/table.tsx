@@ -1,5 +1,6 @@
 import { type ComponentProps, type ReactNode, useMemo, useState } from 'react';
 import { cn } from './cn.ts';
+import { type SortDir, type SortValue, sortRows } from './sort.ts';
 
 /** A table in a scrolling card whose header row stays in view. */
 export function Table({
@@ -39,36 +40,23 @@ export function Td({ className, ...props }: ComponentProps<'td'>) {
   return <td className={cn('border-b px-3 py-2 align-top', className)} {...props} />;
 }
 
-export type SortDir = 'asc' | 'desc';
 export interface SortState<K extends string> {
   key: K | null;
   dir: SortDir;
   toggle: (key: K) => void;
 }
 
-/** Client-side sorting of rows by named columns (numbers, dates as ISO strings, or text). */
+/** Client-side sorting of rows by named columns; a header click toggles ascending/descending. */
 export function useSort<T, K extends string>(
   rows: readonly T[],
-  columns: Record<K, (row: T) => string | number | null | undefined>,
+  columns: Record<K, (row: T) => SortValue>,
   initial: { key: K | null; dir: SortDir } = { key: null, dir: 'asc' },
 ): { rows: T[]; sort: SortState<K> } {
   const [state, setState] = useState(initial);
-  const sorted = useMemo(() => {
-    if (!state.key) return [...rows];
-    const get = columns[state.key];
-    const sign = state.dir === 'asc' ? 1 : -1;
-    return [...rows].sort((a, b) => {
-      const x = get(a);
-      const y = get(b);
-      if (x === y) return 0;
-      if (x === null || x === undefined) return 1;
-      if (y === null || y === undefined) return -1;
-      if (typeof x === 'number' && typeof y === 'number') return (x - y) * sign;
-      return String(x).localeCompare(String(y), undefined, { numeric: true }) * sign;
-    });
-    // columns are static per page
-    // eslint-disable-next-line
-  }, [rows, state, columns]);
+  const sorted = useMemo(
+    () => (state.key ? sortRows(rows, columns[state.key], state.dir) : [...rows]),
+    [rows, state, columns],
+  );
   const toggle = (key: K) =>
     setState((s) => (s.key === key ? { key, dir: s.dir === 'asc' ? 'desc' : 'asc' } : { key, dir: 'asc' }));
   return { rows: sorted, sort: { ...state, toggle } };
