@@ -19,7 +19,8 @@ import { ErrorText, Json, Loading, PageHeader, Status } from '../../ui/page.tsx'
 import { Tabs } from '../../ui/tabs.tsx';
 import { edgeTypes } from '../workflows/editor/ConditionEdgeView.tsx';
 import { type StepNode, toGraph } from '../workflows/editor/graph.ts';
-import { LEGIBLE_ZOOM, nodeTypes } from '../workflows/editor/StepNodeView.tsx';
+import { nodeTypes } from '../workflows/editor/StepNodeView.tsx';
+import { useLegibleFit } from '../workflows/editor/useLegibleFit.ts';
 import { EventLog } from './EventLog.tsx';
 import { RerunDialog } from './RerunDialog.tsx';
 import { rerunOf } from './rerun.ts';
@@ -182,25 +183,9 @@ export default function RunDetailPage({ id }: { id: string }) {
         <div className="grid grid-cols-[minmax(0,1fr)_340px] gap-3">
           <div className="min-w-0">
             {tab === 'graph' && (
-              <div className="h-[460px] rounded-lg border bg-card min-[1800px]:h-[600px]">
-                <ReactFlowProvider>
-                  <ReactFlow
-                    nodes={nodes}
-                    edges={edges}
-                    nodeTypes={nodeTypes}
-                    edgeTypes={edgeTypes}
-                    nodesDraggable={false}
-                    nodesConnectable={false}
-                    onNodeClick={(_, n) => setSelected(n.id)}
-                    fitView
-                    fitViewOptions={{ maxZoom: 1, minZoom: LEGIBLE_ZOOM }}
-                    proOptions={{ hideAttribution: true }}
-                  >
-                    <Background />
-                    <Controls showInteractive={false} />
-                  </ReactFlow>
-                </ReactFlowProvider>
-              </div>
+              <ReactFlowProvider>
+                <RunCanvas nodes={nodes} edges={edges} onSelect={setSelected} />
+              </ReactFlowProvider>
             )}
             {tab === 'timeline' && (
               <Waterfall
@@ -230,5 +215,37 @@ export default function RunDetailPage({ id }: { id: string }) {
         </div>
       </Tabs>
     </section>
+  );
+}
+
+/** The run on its workflow's graph, opened at a legible zoom like the editor. */
+function RunCanvas({
+  nodes,
+  edges,
+  onSelect,
+}: {
+  nodes: StepNode[];
+  edges: ReturnType<typeof toGraph>['edges'];
+  onSelect: (id: string) => void;
+}) {
+  const canvas = useRef<HTMLDivElement>(null);
+  const onInit = useLegibleFit(canvas, nodes.length > 0);
+  return (
+    <div ref={canvas} className="h-[460px] rounded-lg border bg-card min-[1800px]:h-[600px]">
+      <ReactFlow
+        onInit={onInit}
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
+        nodesDraggable={false}
+        nodesConnectable={false}
+        onNodeClick={(_, n) => onSelect(n.id)}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background />
+        <Controls showInteractive={false} />
+      </ReactFlow>
+    </div>
   );
 }

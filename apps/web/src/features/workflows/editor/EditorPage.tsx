@@ -11,7 +11,6 @@ import {
   type NodeChange,
   ReactFlow,
   ReactFlowProvider,
-  useNodesInitialized,
   useReactFlow,
 } from '@xyflow/react';
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
@@ -47,9 +46,9 @@ import { DRAG_TYPE, Palette } from './Palette.tsx';
 import { RunDialog } from './RunDialog.tsx';
 import { EdgePanel, WorkflowPanel } from './SidePanels.tsx';
 import { AgentNames, LEGIBLE_ZOOM, nodeTypes } from './StepNodeView.tsx';
+import { useLegibleFit } from './useLegibleFit.ts';
 import { useValidation } from './useValidation.ts';
 import { VersionsDialog } from './VersionsDialog.tsx';
-import { legibleViewport } from './viewport.ts';
 
 const EMPTY: WorkflowDefinition = {
   name: 'my-workflow',
@@ -108,17 +107,8 @@ function Editor({
   const [notice, setNotice] = useState<string | null>(null);
   const dragging = useRef(false);
   const canvas = useRef<HTMLDivElement>(null);
-  // Fit a loaded workflow once its steps are measured, legibly; a new one keeps its viewport so steps
-  // land where dropped.
-  const measured = useNodesInitialized();
-  const fitted = useRef(false);
-  const [viewReady, setViewReady] = useState(false);
-  useEffect(() => {
-    const box = canvas.current?.getBoundingClientRect();
-    if (fitted.current || !viewReady || !measured || !box || initial.nodes.length === 0) return;
-    fitted.current = true;
-    void flow.setViewport(legibleViewport(flow.getNodesBounds(flow.getNodes()), box, LEGIBLE_ZOOM));
-  }, [viewReady, measured, flow, initial.nodes.length]);
+  // A loaded workflow opens fitted, legibly; a new one keeps its viewport so steps land where dropped.
+  const onInit = useLegibleFit(canvas, initial.nodes.length > 0);
   const [minimap, setMinimap] = useState(() => localStorage.getItem('aiops.minimap') !== 'hidden');
   const toggleMinimap = () => {
     localStorage.setItem('aiops.minimap', minimap ? 'hidden' : 'shown');
@@ -333,7 +323,7 @@ function Editor({
               </p>
             )}
             <ReactFlow
-              onInit={() => setViewReady(true)}
+              onInit={onInit}
               nodes={display}
               edges={graph.edges}
               nodeTypes={nodeTypes}
