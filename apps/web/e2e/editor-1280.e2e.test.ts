@@ -11,8 +11,8 @@ import {
 } from './browser-test-support.ts';
 
 /**
- * The editor at 1280 px, measured in the page: a saved four-step workflow opens at a zoom where the
- * smallest text on a step is drawn at 11 px or more, handles are hit targets of 24 px or more, the
+ * The editor at 1280 px, measured in the page: a saved four-step workflow (and a run of it) opens at a
+ * zoom where the smallest text on a step is drawn at 11 px or more, handles are hit targets of 24 px or more, the
  * minimap is small and can be hidden (and stays hidden), and condition labels sit clear of the handles.
  */
 let server: StudioServer;
@@ -117,6 +117,16 @@ describe('the editor at 1280 px', () => {
     await page.reload();
     await expect.poll(() => page.locator('.react-flow__node').count(), WAIT).toBe(4);
     expect(await minimap.count()).toBe(0);
+
+    // The run of it opens on the same graph at the same legible zoom.
+    const started = await page.request.post(`${server.url}/api/v1/workflows/${id}/runs`, {
+      data: { input: { ticket: 'my invoice is wrong' } },
+    });
+    const run = (await started.json()) as { id: string };
+    await page.goto(`${server.url}/runs/${run.id}`);
+    await expect.poll(() => page.locator('.react-flow__node').count(), WAIT).toBe(4);
+    await expect.poll(() => smallestStepText(page), WAIT).toBeGreaterThanOrEqual(11);
+    await shot(page, 'run-1280');
     console.log('editor at 1280 px', { smallestTextPx: Math.round(smallest * 10) / 10, handleHitPx: hit });
     await context.close();
   }, 90_000);

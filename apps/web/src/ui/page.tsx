@@ -54,7 +54,7 @@ export function Status({ value }: { value: string }) {
   return (
     <span
       className={cn(
-        'status inline-block rounded-full px-2 py-px text-[11px] font-semibold leading-5',
+        'status inline-block rounded-full px-2 py-px text-xs font-semibold leading-5',
         TONE_CLASS[tone],
       )}
     >
