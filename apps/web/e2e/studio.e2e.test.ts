@@ -170,6 +170,18 @@ describe('the studio in Chromium', () => {
     await shot(page, '06-run-timeline');
     await page.getByRole('tab', { name: 'Events' }).click();
     await page.getByTestId('event-log').getByText('run.completed').waitFor();
+    // Times to the millisecond, and the details column stays left of the step panel.
+    expect(await page.getByTestId('event-log').locator('tbody tr td').first().textContent()).toMatch(
+      /^\d{2}:\d{2}:\d{2}\.\d{3}$/,
+    );
+    const details = await page
+      .getByTestId('event-log')
+      .locator('tbody tr td:last-child')
+      .last()
+      .boundingBox();
+    const panel = await page.getByLabel('Step agent_2').boundingBox();
+    expect(details!.x + details!.width).toBeLessThanOrEqual(panel!.x);
+    await shot(page, '06b-run-events');
 
     // The other pages, each with a screenshot (and at 1920 px, the editor and the overview).
     await page.getByRole('link', { name: 'Runs' }).click();
