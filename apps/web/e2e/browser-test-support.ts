@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The browser tests' harness: the real server as a child process (`aiops start`) on a fresh PGlite
  * directory (or a fresh PostgreSQL database when the test backend is PostgreSQL), the studio built when
@@ -5,6 +6,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { testDatabaseUrl } from '@aiops/config';
@@ -195,4 +197,41 @@ export async function signUpInBrowser(
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByRole('heading', { name: 'Overview' }).waitFor();
   return { email, password };
+}
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+export interface A11yViolation {
+  id: string;
+  impact: string;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * Runs axe-core (the npm package, injected into the page) on what the page shows now; returns the serious
+ * and critical violations (rule, impact, what to fix, the elements).
+ */
+export async function seriousA11yViolations(page: Page): Promise<A11yViolation[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<AxeResult> } }).axe;
+    type AxeResult = {
+      violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
+    };
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact ?? 'unknown',
+      help: v.help,
+      targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
+    }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/** The last link of `kind` (`reset-password`, `verify-email`, `accept-invite`) mailed to the server's log. */
+export function mailedToken(server: StudioServer, kind: string): string | null {
+  const all = [...server.output().matchAll(new RegExp(`/${kind}\\?token=([A-Za-z0-9_-]+)`, 'g'))];
+  return all.at(-1)?.[1] ?? null;
 }

@@ -170,6 +170,18 @@ describe('the studio in Chromium', () => {
     await shot(page, '06-run-timeline');
     await page.getByRole('tab', { name: 'Events' }).click();
     await page.getByTestId('event-log').getByText('run.completed').waitFor();
+    // Times to the millisecond, and the details column stays left of the step panel.
+    expect(await page.getByTestId('event-log').locator('tbody tr td').first().textContent()).toMatch(
+      /^\d{2}:\d{2}:\d{2}\.\d{3}$/,
+    );
+    const details = await page
+      .getByTestId('event-log')
+      .locator('tbody tr td:last-child')
+      .last()
+      .boundingBox();
+    const panel = await page.getByLabel('Step agent_2').boundingBox();
+    expect(details!.x + details!.width).toBeLessThanOrEqual(panel!.x);
+    await shot(page, '06b-run-events');
 
     // The other pages, each with a screenshot (and at 1920 px, the editor and the overview).
     await page.getByRole('link', { name: 'Runs' }).click();
@@ -244,7 +256,7 @@ describe('the studio in Chromium', () => {
     await connectHandles(page, 'agent_1', 'output_1');
     await clickEdge(page, 'agent_1', 'output_1');
     await page.getByLabel('Condition (optional)').fill("input.text != ''");
-    await page.locator('.react-flow__edge-text').getByText("input.text != ''").waitFor();
+    await page.getByTestId('edge-label-agent_1->output_1').getByText("input.text != ''").waitFor();
 
     // Delete removes the selected step.
     await page.getByTestId('palette-tool').click();
@@ -468,8 +480,8 @@ describe('the studio in Chromium', () => {
       await page.getByRole('button', { name: 'Add override' }).click();
       const overrides = page.getByRole('table', { name: 'Price overrides' });
       await overrides.getByText('openai:gpt-4o-mini').waitFor(WAIT);
-      page.once('dialog', (d) => void d.accept());
       await overrides.getByRole('button', { name: 'Remove' }).click();
+      await page.getByRole('alertdialog').getByRole('button', { name: 'Remove' }).click();
       await page.getByText('No overrides: the catalog applies.').waitFor(WAIT);
       await page.getByRole('tab', { name: 'by model' }).click();
       await page

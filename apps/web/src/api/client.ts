@@ -65,7 +65,7 @@ export async function api<T>(method: string, path: string, body?: unknown, optio
       refreshing = null;
     });
     if (await refreshing) res = await send();
-    else for (const fn of signedOut) fn();
+    if (res.status === 401) for (const fn of signedOut) fn();
   }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
@@ -96,9 +96,33 @@ export function qs(params: Record<string, string | number | undefined | null>): 
   return s ? `?${s}` : '';
 }
 
+/** `body.organizationName` → "Organization name". */
+function fieldName(path: string): string {
+  const last = path.split('.').at(-1) ?? path;
+  const words = last.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** A refused request's issues as sentences a person reads ("The password must be at least …"). */
+function validationSentences(details: Record<string, unknown> | undefined): string | null {
+  const issues = details?.issues;
+  if (!Array.isArray(issues) || issues.length === 0) return null;
+  return issues
+    .map((i: { path?: unknown; message?: unknown }) => {
+      const message = String(i.message ?? '');
+      const text = /^the /i.test(message)
+        ? message.charAt(0).toUpperCase() + message.slice(1)
+        : `${fieldName(String(i.path ?? 'value'))} ${message}`;
+      return /[.!?]$/.test(text) ? text : `${text}.`;
+    })
+    .join(' ');
+}
+
 /** The message to show for any error. */
 export function messageOf(e: unknown): string {
-  if (e instanceof ApiError) return e.message;
+  if (e instanceof ApiError) {
+    return (e.code === 'validation_failed' && validationSentences(e.details)) || e.message;
+  }
   if (e instanceof Error) return e.message;
   return String(e);
 }

@@ -8,6 +8,7 @@ import type {
   analyticsOverviewSchema,
   apiKeySchema,
   auditLogSchema,
+  authSessionSchema,
   costReportSchema,
   createAgentBodySchema,
   createApiKeyResponseSchema,
@@ -50,6 +51,7 @@ export type {
 } from '@aiops/contracts';
 
 export type Me = z.infer<typeof meResponseSchema>;
+export type AuthSession = z.infer<typeof authSessionSchema>;
 export type Session = z.infer<typeof sessionResponseSchema>;
 export type MfaEnrolment = z.infer<typeof mfaEnrolResponseSchema>;
 export type MfaActivation = z.infer<typeof mfaActivateResponseSchema>;

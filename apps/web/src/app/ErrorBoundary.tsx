@@ -1,4 +1,6 @@
 import { Component, type ReactNode } from 'react';
+import { Button } from '../ui/button.tsx';
+import { Empty } from '../ui/page.tsx';
 
 /** A page that fails to render (or to load its code) says so in words instead of going blank. */
 export class ErrorBoundary extends Component<{ children: ReactNode }, { error: Error | null }> {
@@ -11,12 +13,11 @@ export class ErrorBoundary extends Component<{ children: ReactNode }, { error: E
   override render() {
     if (!this.state.error) return this.props.children;
     return (
-      <div className="empty" role="alert">
-        <h3>This page could not be shown</h3>
-        <p className="error">{this.state.error.message}</p>
-        <button type="button" onClick={() => window.location.reload()}>
-          Reload
-        </button>
+      <div role="alert">
+        <Empty title="This page could not be shown">
+          <p className="font-medium text-destructive">{this.state.error.message}</p>
+          <Button onClick={() => window.location.reload()}>Reload</Button>
+        </Empty>
       </div>
     );
   }

@@ -1,6 +1,8 @@
 import { useQueryClient } from '@tanstack/react-query';
+import { Link, useNavigate } from '@tanstack/react-router';
 import type { ReactNode } from 'react';
-import { Link, navigate, usePath } from './router.tsx';
+import { Button } from '../ui/button.tsx';
+import { ThemeToggle } from '../ui/theme.tsx';
 import { signOut, switchOrg, useMe } from './session.tsx';
 
 const NAV = [
@@ -14,23 +16,27 @@ const NAV = [
   { to: '/settings/api-keys', label: 'API keys' },
   { to: '/settings/audit', label: 'Audit log' },
   { to: '/settings/security', label: 'Security' },
-];
+] as const;
 
 export function Layout({ children }: { children: ReactNode }) {
   const me = useMe();
-  const path = usePath().split('?')[0] ?? '/';
   const client = useQueryClient();
-  const active = (to: string) => (to === '/' ? path === '/' : path.startsWith(to));
+  const navigate = useNavigate();
   return (
-    <div className="shell">
-      <nav className="sidebar" aria-label="Main">
-        <div className="brand">AI Ops Studio</div>
-        <label className="org">
+    <div className="grid min-h-screen grid-cols-[220px_minmax(0,1fr)]">
+      <nav
+        className="sticky top-0 flex h-screen flex-col gap-3 overflow-y-auto bg-sidebar px-2.5 py-3.5 text-sidebar-foreground"
+        aria-label="Main"
+      >
+        <div className="px-1.5 text-base font-bold text-white">AI Ops Studio</div>
+        <label className="flex flex-col gap-1 px-1.5 text-xs text-sidebar-foreground/80">
           Organization
           <select
+            className="w-full rounded-md border border-white/20 bg-sidebar-accent px-2 py-1.5 text-sm text-white"
+            title={me.organizations.find((o) => o.id === me.organization.id)?.name}
             value={me.organization.id}
             onChange={(e) => {
-              void switchOrg(client, e.target.value).then(() => navigate('/'));
+              void switchOrg(client, e.target.value).then(() => navigate({ to: '/' }));
             }}
           >
             {me.organizations.map((o) => (
@@ -40,29 +46,35 @@ export function Layout({ children }: { children: ReactNode }) {
             ))}
           </select>
         </label>
-        <ul>
+        <ul className="flex flex-col gap-0.5">
           {NAV.map((n) => (
             <li key={n.to}>
-              <Link to={n.to} aria-current={active(n.to) ? 'page' : undefined}>
+              <Link
+                to={n.to}
+                activeOptions={{ exact: n.to === '/' }}
+                className="block rounded-md px-2 py-1.5 text-sidebar-foreground no-underline hover:bg-sidebar-accent hover:text-white hover:no-underline aria-[current=page]:bg-sidebar-accent aria-[current=page]:text-white"
+              >
                 {n.label}
               </Link>
             </li>
           ))}
         </ul>
-        <div className="who">
+        <div className="mt-auto flex flex-col gap-1.5 px-1.5 text-xs break-all">
+          <ThemeToggle className="justify-start text-sidebar-foreground hover:bg-sidebar-accent hover:text-white" />
           <span>{me.user?.email ?? me.apiKey?.name}</span>
-          <button
-            type="button"
-            className="ghost"
+          <Button
+            variant="outline"
+            size="sm"
+            className="border-white/25 bg-transparent text-sidebar-foreground hover:bg-sidebar-accent hover:text-white"
             onClick={() => {
-              void signOut(client).then(() => navigate('/login'));
+              void signOut(client).then(() => navigate({ to: '/login', search: {} }));
             }}
           >
             Sign out
-          </button>
+          </Button>
         </div>
       </nav>
-      <main className="content">{children}</main>
+      <main className="min-w-0 px-5 py-5">{children}</main>
     </div>
   );
 }

@@ -1,7 +1,7 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { queryOptions, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, type ReactNode, useContext, useEffect } from 'react';
-import { ApiError, get, onSignedOut, post } from '../api/client.ts';
-import type { Me, Permission } from '../api/types.ts';
+import { get, onSignedOut, post } from '../api/client.ts';
+import type { AuthSession, Me, Permission } from '../api/types.ts';
 
 const MeContext = createContext<Me | null>(null);
 
@@ -16,21 +16,25 @@ export function useCan(permission: Permission): boolean {
   return useMe().permissions.includes(permission);
 }
 
+/**
+ * The session probe: GET /auth/session, null when signed out. It answers 200 either way (a visitor causes
+ * no failed request) and renews an expired access cookie from the refresh cookie itself.
+ */
+export const meQuery = queryOptions({
+  queryKey: ['me'],
+  queryFn: async (): Promise<Me | null> => {
+    const session = await get<AuthSession>('/auth/session');
+    if (!session.authenticated) return null;
+    const { authenticated: _a, ...me } = session;
+    return me;
+  },
+  staleTime: 60_000,
+  retry: false,
+});
+
 export function useSession() {
   const client = useQueryClient();
-  const q = useQuery({
-    queryKey: ['me'],
-    queryFn: async () => {
-      try {
-        return await get<Me>('/me');
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 401) return null;
-        throw e;
-      }
-    },
-    staleTime: 60_000,
-    retry: false,
-  });
+  const q = useQuery(meQuery);
   useEffect(
     () =>
       onSignedOut(() => {

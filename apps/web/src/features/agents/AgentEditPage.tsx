@@ -1,10 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useNavigate } from '@tanstack/react-router';
 import { type FormEvent, useEffect, useState } from 'react';
 import { del, get, patch, post } from '../../api/client.ts';
 import type { Agent, AgentInput } from '../../api/types.ts';
-import { navigate } from '../../app/router.tsx';
 import { useCan } from '../../app/session.tsx';
-import { ErrorText, PageHeader } from '../../ui/kit.tsx';
+import { Button } from '../../ui/button.tsx';
+import { ConfirmButton } from '../../ui/confirm.tsx';
+import { Check, Field, Input } from '../../ui/form.tsx';
+import { ErrorText, PageHeader } from '../../ui/page.tsx';
+import { toast } from '../../ui/toast.tsx';
 import { AgentVersions } from './AgentVersions.tsx';
 import { PromptField } from './PromptField.tsx';
 import { TryPanel } from './TryPanel.tsx';
@@ -69,6 +73,7 @@ function toBody(f: Form): AgentInput {
 
 /** Create or edit an agent: model, prompts, parameters, tools; try it once on the right. */
 export default function AgentEditPage({ id }: { id: string }) {
+  const navigate = useNavigate();
   const isNew = id === 'new';
   const client = useQueryClient();
   const canEdit = useCan(isNew ? 'agent:create' : 'agent:update');
@@ -88,15 +93,17 @@ export default function AgentEditPage({ id }: { id: string }) {
       isNew ? post<Agent>('/agents', toBody(form)) : patch<Agent>(`/agents/${id}`, toBody(form)),
     onSuccess: (a) => {
       client.setQueryData(['agent', a.id], a);
+      toast.success(`Agent ${a.name} saved (version ${a.version})`);
       void client.invalidateQueries({ queryKey: ['agents'] });
-      if (isNew) navigate(`/agents/${a.id}`, { replace: true });
+      if (isNew) void navigate({ to: '/agents/$id', params: { id: a.id }, replace: true });
     },
   });
   const remove = useMutation({
     mutationFn: () => del(`/agents/${id}`),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: ['agents'] });
-      navigate('/agents');
+      toast.success('Agent deleted');
+      void navigate({ to: '/agents' });
     },
   });
   const submit = (e: FormEvent) => {
@@ -107,41 +114,38 @@ export default function AgentEditPage({ id }: { id: string }) {
   return (
     <section>
       <PageHeader title={isNew ? 'New agent' : (q.data?.name ?? 'Agent')}>
-        {q.data && <span className="hint">version {q.data.version}</span>}
+        {q.data && (
+          <span className="text-xs font-normal text-muted-foreground">version {q.data.version}</span>
+        )}
         {!isNew && (
-          <button
-            type="button"
-            className="danger"
-            onClick={() => {
-              if (window.confirm('Delete this agent? Workflows that use it will fail to run.'))
-                remove.mutate();
-            }}
-          >
-            Delete
-          </button>
+          <ConfirmButton
+            label="Delete"
+            question="Delete this agent? Workflows that use it will fail to run."
+            onConfirm={() => remove.mutate()}
+          />
         )}
       </PageHeader>
       <ErrorText error={q.error ?? remove.error} />
-      <div className="split">
-        <form className="panel agent-form" onSubmit={submit} aria-label="Agent">
-          <label>
+      <div className="grid grid-cols-[minmax(0,3fr)_minmax(280px,2fr)] items-start gap-4">
+        <form className="mb-4 rounded-lg border bg-card p-4 shadow-xs" onSubmit={submit} aria-label="Agent">
+          <Field>
             Name
-            <input required value={form.name} onChange={(e) => set('name', e.target.value)} />
-          </label>
-          <label>
+            <Input required value={form.name} onChange={(e) => set('name', e.target.value)} />
+          </Field>
+          <Field>
             Description
-            <input value={form.description} onChange={(e) => set('description', e.target.value)} />
-          </label>
-          <label>
+            <Input value={form.description} onChange={(e) => set('description', e.target.value)} />
+          </Field>
+          <Field>
             Model (provider:model)
-            <input list="models" required value={form.model} onChange={(e) => set('model', e.target.value)} />
+            <Input list="models" required value={form.model} onChange={(e) => set('model', e.target.value)} />
             <datalist id="models">
               {MODELS.map((m) => (
                 <option key={m} value={m} />
               ))}
             </datalist>
-          </label>
-          <p className="hint">
+          </Field>
+          <p className="text-xs font-normal text-muted-foreground">
             <code>simulator:echo</code> answers with the rendered prompt, free and offline. Real providers
             need an integration key.
           </p>
@@ -156,10 +160,10 @@ export default function AgentEditPage({ id }: { id: string }) {
             value={form.promptTemplate}
             onChange={(v) => set('promptTemplate', v)}
           />
-          <div className="row">
-            <label>
+          <div className="flex flex-wrap items-end gap-3 [&>label]:min-w-32 [&>label]:flex-1">
+            <Field>
               Temperature
-              <input
+              <Input
                 type="number"
                 min={0}
                 max={2}
@@ -167,23 +171,24 @@ export default function AgentEditPage({ id }: { id: string }) {
                 value={form.temperature}
                 onChange={(e) => set('temperature', e.target.value)}
               />
-            </label>
-            <label>
+            </Field>
+            <Field>
               Max tokens
-              <input
+              <Input
                 type="number"
                 min={1}
                 step={1}
                 value={form.maxTokens}
                 onChange={(e) => set('maxTokens', e.target.value)}
               />
-            </label>
+            </Field>
           </div>
           <fieldset>
             <legend>Tools the model may call</legend>
             {TOOLS.map((t) => (
-              <label key={t} className="check">
+              <Check key={t}>
                 <input
+                  className="size-4 accent-primary"
                   type="checkbox"
                   checked={form.tools.includes(t)}
                   onChange={(e) =>
@@ -191,14 +196,16 @@ export default function AgentEditPage({ id }: { id: string }) {
                   }
                 />
                 {t}
-              </label>
+              </Check>
             ))}
           </fieldset>
           <ErrorText error={save.error} />
-          {save.isSuccess && <p className="ok">Saved as version {save.data.version}.</p>}
-          <button type="submit" disabled={!canEdit || save.isPending}>
+          {save.isSuccess && (
+            <p className="my-1.5 text-sm text-success">Saved as version {save.data.version}.</p>
+          )}
+          <Button type="submit" disabled={!canEdit || save.isPending}>
             {isNew ? 'Create agent' : 'Save'}
-          </button>
+          </Button>
         </form>
         <div>
           <TryPanel agentId={isNew ? null : id} template={form.promptTemplate} />

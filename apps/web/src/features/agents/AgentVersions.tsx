@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { get } from '../../api/client.ts';
 import type { AgentVersion } from '../../api/types.ts';
 import { formatTime } from '../../ui/format.ts';
-import { ErrorText } from '../../ui/kit.tsx';
+import { ErrorText } from '../../ui/page.tsx';
 
 /** Every save of an agent is a version; runs pin the version they started with. */
 export function AgentVersions({ agentId, current }: { agentId: string; current: number | undefined }) {
@@ -11,13 +11,14 @@ export function AgentVersions({ agentId, current }: { agentId: string; current: 
     queryFn: () => get<{ data: AgentVersion[] }>(`/agents/${agentId}/versions`),
   });
   return (
-    <section className="panel" aria-label="Versions">
+    <section className="mb-4 rounded-lg border bg-card p-4 shadow-xs" aria-label="Versions">
       <h2>Versions</h2>
       <ErrorText error={q.error} />
-      <ul className="plain">
+      <ul className="divide-y [&>li]:py-1">
         {(q.data?.data ?? []).map((v) => (
           <li key={v.id}>
-            <strong>{v.version}</strong> <span className="hint">{formatTime(v.createdAt)}</span>
+            <strong>{v.version}</strong>{' '}
+            <span className="text-xs font-normal text-muted-foreground">{formatTime(v.createdAt)}</span>
             <details>
               <summary>configuration</summary>
               <pre>{JSON.stringify(v.configuration, null, 2)}</pre>

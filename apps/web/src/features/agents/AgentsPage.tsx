@@ -1,15 +1,26 @@
 import { useQuery } from '@tanstack/react-query';
+import { Link } from '@tanstack/react-router';
 import { get } from '../../api/client.ts';
 import type { Agent, Page } from '../../api/types.ts';
-import { Link } from '../../app/router.tsx';
-import { Empty, ErrorText, PageHeader, Status } from '../../ui/kit.tsx';
+import { buttonVariants } from '../../ui/button.tsx';
+import { Empty, ErrorText, PageHeader, Status } from '../../ui/page.tsx';
+import { SortTh, Table, Td, useSort } from '../../ui/table.tsx';
+
+const AGENTS_COLUMNS = {
+  name: (a: Agent) => a.name,
+  model: (a: Agent) => a.model,
+  version: (a: Agent) => a.version,
+  status: (a: Agent) => a.status,
+  updated: (a: Agent) => a.updatedAt,
+};
 
 export default function AgentsPage() {
   const q = useQuery({ queryKey: ['agents'], queryFn: () => get<Page<Agent>>('/agents?limit=200') });
+  const { rows: agents, sort } = useSort(q.data?.data ?? [], AGENTS_COLUMNS);
   return (
     <section>
       <PageHeader title="Agents">
-        <Link to="/agents/new" className="button">
+        <Link to="/agents/$id" params={{ id: 'new' }} className={buttonVariants()}>
           New agent
         </Link>
       </PageHeader>
@@ -20,40 +31,52 @@ export default function AgentsPage() {
             An agent is a model with a prompt. Create one on the built-in simulator (
             <code>simulator:echo</code>) to try it without any provider key, then use it in a workflow.
           </p>
-          <Link to="/agents/new" className="button">
+          <Link to="/agents/$id" params={{ id: 'new' }} className={buttonVariants()}>
             Create your first agent
           </Link>
         </Empty>
       )}
       {q.data && q.data.data.length > 0 && (
-        <table>
+        <Table>
           <thead>
             <tr>
-              <th>Name</th>
-              <th>Model</th>
-              <th>Version</th>
-              <th>Status</th>
-              <th>Updated</th>
+              <SortTh sort={sort} column="name">
+                Name
+              </SortTh>
+              <SortTh sort={sort} column="model">
+                Model
+              </SortTh>
+              <SortTh sort={sort} column="version">
+                Version
+              </SortTh>
+              <SortTh sort={sort} column="status">
+                Status
+              </SortTh>
+              <SortTh sort={sort} column="updated">
+                Updated
+              </SortTh>
             </tr>
           </thead>
           <tbody>
-            {q.data.data.map((a) => (
+            {agents.map((a) => (
               <tr key={a.id}>
-                <td>
-                  <Link to={`/agents/${a.id}`}>{a.name}</Link>
-                </td>
-                <td>
+                <Td>
+                  <Link to="/agents/$id" params={{ id: a.id }}>
+                    {a.name}
+                  </Link>
+                </Td>
+                <Td>
                   <code>{a.model}</code>
-                </td>
-                <td>{a.version}</td>
-                <td>
+                </Td>
+                <Td>{a.version}</Td>
+                <Td>
                   <Status value={a.status} />
-                </td>
-                <td>{new Date(a.updatedAt).toLocaleString()}</td>
+                </Td>
+                <Td>{new Date(a.updatedAt).toLocaleString()}</Td>
               </tr>
             ))}
           </tbody>
-        </table>
+        </Table>
       )}
     </section>
   );

@@ -1,3 +1,4 @@
+import { Field, Textarea } from '../../ui/form.tsx';
 import { splitTemplate, templateVariables } from './prompt.ts';
 
 /** A prompt template editor: the text, then the same text with each {{variable}} highlighted. */
@@ -14,19 +15,22 @@ export function PromptField({
 }) {
   const vars = templateVariables(value);
   return (
-    <div className="prompt-field">
-      <label>
+    <div className="mb-3">
+      <Field>
         {label}
-        <textarea
+        <Textarea
           aria-label={label}
           rows={rows}
           value={value}
           onChange={(e) => onChange(e.target.value)}
           spellCheck={false}
         />
-      </label>
+      </Field>
       {value && (
-        <div className="prompt-preview" aria-hidden="true">
+        <div
+          className="-mt-1 mb-1 rounded-md border bg-muted px-2 py-1.5 font-mono text-xs whitespace-pre-wrap [&_mark]:rounded-sm [&_mark]:bg-amber-100 [&_mark]:text-amber-900 dark:[&_mark]:bg-amber-900/50 dark:[&_mark]:text-amber-100"
+          aria-hidden="true"
+        >
           {splitTemplate(value).map((p, i) =>
             p.variable ? (
               // biome-ignore lint/suspicious/noArrayIndexKey: parts have no identity beyond their order
@@ -38,7 +42,7 @@ export function PromptField({
           )}
         </div>
       )}
-      <p className="hint">
+      <p className="text-xs font-normal text-muted-foreground">
         {vars.length
           ? `Variables: ${vars.join(', ')}`
           : 'Use {{input.name}} for run input, {{variables.name}} for workflow variables, {{nodes.id.output}} for an earlier step.'}

@@ -2,8 +2,10 @@ import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { post } from '../../api/client.ts';
 import type { TryResult } from '../../api/types.ts';
+import { Button } from '../../ui/button.tsx';
+import { Field, Input } from '../../ui/form.tsx';
 import { formatCost, formatDuration, pretty } from '../../ui/format.ts';
-import { ErrorText } from '../../ui/kit.tsx';
+import { ErrorText } from '../../ui/page.tsx';
 import { inputNames } from './prompt.ts';
 
 /** Calls the saved agent once with the given input and shows its answer, tokens and cost. */
@@ -18,31 +20,37 @@ export function TryPanel({ agentId, template }: { agentId: string | null; templa
     run.mutate();
   };
   return (
-    <aside className="panel try" aria-label="Try it">
+    <aside className="mb-4 rounded-lg border bg-card p-4 shadow-xs" aria-label="Try it">
       <h2>Try it</h2>
       {!agentId ? (
-        <p className="hint">Save the agent first, then call it here once with some input.</p>
+        <p className="text-xs font-normal text-muted-foreground">
+          Save the agent first, then call it here once with some input.
+        </p>
       ) : (
         <form onSubmit={submit}>
           {names.map((n) => (
-            <label key={n}>
+            <Field key={n}>
               input.{n}
-              <input
+              <Input
                 value={values[n] ?? ''}
                 onChange={(e) => setValues((v) => ({ ...v, [n]: e.target.value }))}
               />
-            </label>
+            </Field>
           ))}
-          {names.length === 0 && <p className="hint">The prompt reads no {'{{input.…}}'} variables.</p>}
-          <button type="submit" disabled={run.isPending}>
+          {names.length === 0 && (
+            <p className="text-xs font-normal text-muted-foreground">
+              The prompt reads no {'{{input.…}}'} variables.
+            </p>
+          )}
+          <Button type="submit" disabled={run.isPending}>
             {run.isPending ? 'Calling…' : 'Run once'}
-          </button>
+          </Button>
         </form>
       )}
       <ErrorText error={run.error} />
       {run.data && (
-        <div className="try-result" data-testid="try-result">
-          <dl className="stats">
+        <div className="mt-2.5" data-testid="try-result">
+          <dl className="my-2 grid grid-cols-[max-content_1fr] gap-x-3 gap-y-1 text-sm [&_dt]:text-muted-foreground">
             <dt>Tokens</dt>
             <dd>
               {run.data.tokens.total} ({run.data.tokens.input} in, {run.data.tokens.output} out
@@ -53,7 +61,7 @@ export function TryPanel({ agentId, template }: { agentId: string | null; templa
             <dt>Time</dt>
             <dd>{formatDuration(run.data.durationMs)}</dd>
           </dl>
-          <figure className="json">
+          <figure className="my-2">
             <figcaption>Output</figcaption>
             <pre>{pretty(run.data.output ?? run.data.text)}</pre>
           </figure>

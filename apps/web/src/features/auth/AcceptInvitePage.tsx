@@ -1,13 +1,18 @@
 import { useQueryClient } from '@tanstack/react-query';
+import { useNavigate, useSearch } from '@tanstack/react-router';
 import { type FormEvent, useState } from 'react';
 import { post } from '../../api/client.ts';
-import { navigate, searchParam } from '../../app/router.tsx';
-import { ErrorText } from '../../ui/kit.tsx';
+import { Button } from '../../ui/button.tsx';
+import { Field, Hint, Input } from '../../ui/form.tsx';
+import { ErrorText } from '../../ui/page.tsx';
+import { AuthCard } from './AuthCard.tsx';
 
 /** The link of an invitation email: join the organization (creating an account when needed). */
-export function AcceptInvitePage({ signedIn }: { signedIn: boolean }) {
+export function AcceptInvitePage() {
   const client = useQueryClient();
-  const token = searchParam('token') ?? '';
+  const navigate = useNavigate();
+  const signedIn = !!client.getQueryData(['me']);
+  const { token = '' } = useSearch({ from: '/accept-invite' });
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>(null);
@@ -19,40 +24,37 @@ export function AcceptInvitePage({ signedIn }: { signedIn: boolean }) {
         signedIn ? { cookie: true } : { name, password, cookie: true },
       );
       await client.resetQueries();
-      navigate('/', { replace: true });
+      await navigate({ to: '/', replace: true });
     } catch (err) {
       setError(err);
     }
   };
   return (
-    <main className="auth">
-      <form onSubmit={submit} aria-label="Accept invitation">
-        <h1>Join the organization</h1>
-        {!signedIn && (
-          <>
-            <p className="hint">
-              New here? Choose your name and a password. Have an account? Sign in first, then open the link
-              again.
-            </p>
-            <label>
-              Your name
-              <input required value={name} onChange={(e) => setName(e.target.value)} />
-            </label>
-            <label>
-              Password
-              <input
-                type="password"
-                autoComplete="new-password"
-                required
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-              />
-            </label>
-          </>
-        )}
-        <ErrorText error={error} />
-        <button type="submit">Accept invitation</button>
-      </form>
-    </main>
+    <AuthCard title="Join the organization" label="Accept invitation" onSubmit={submit}>
+      {!signedIn && (
+        <>
+          <Hint className="mb-3">
+            New here? Choose your name and a password. Have an account? Sign in first, then open the link
+            again.
+          </Hint>
+          <Field>
+            Your name
+            <Input required value={name} onChange={(e) => setName(e.target.value)} />
+          </Field>
+          <Field>
+            Password
+            <Input
+              type="password"
+              autoComplete="new-password"
+              required
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          </Field>
+        </>
+      )}
+      <ErrorText error={error} />
+      <Button type="submit">Accept invitation</Button>
+    </AuthCard>
   );
 }

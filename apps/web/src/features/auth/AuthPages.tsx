@@ -1,16 +1,21 @@
 import { useQueryClient } from '@tanstack/react-query';
+import { Link, useNavigate, useSearch } from '@tanstack/react-router';
 import { type FormEvent, useState } from 'react';
 import { ApiError, post } from '../../api/client.ts';
 import type { Session } from '../../api/types.ts';
-import { Link, navigate } from '../../app/router.tsx';
-import { ErrorText } from '../../ui/kit.tsx';
+import { Button } from '../../ui/button.tsx';
+import { Field, Input } from '../../ui/form.tsx';
+import { ErrorText } from '../../ui/page.tsx';
+import { AuthCard, PasswordRule } from './AuthCard.tsx';
 
 function useSignedIn() {
   const client = useQueryClient();
+  const navigate = useNavigate();
+  const next = useSearch({ strict: false, select: (s) => ('next' in s ? s.next : undefined) });
   return async () => {
     await client.resetQueries();
-    const next = new URLSearchParams(window.location.search).get('next');
-    navigate(next?.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });
+    const to = typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+    await navigate({ href: to, replace: true });
   };
 }
 
@@ -42,52 +47,51 @@ export function LoginPage() {
   };
 
   return (
-    <main className="auth">
-      <form onSubmit={submit} aria-label="Sign in">
-        <h1>Sign in to AI Ops Studio</h1>
-        <label>
-          Email
-          <input
-            type="email"
-            autoComplete="email"
+    <AuthCard title="Sign in to AI Ops Studio" label="Sign in" onSubmit={submit}>
+      <Field>
+        Email
+        <Input
+          type="email"
+          autoComplete="email"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+        />
+      </Field>
+      <Field>
+        Password
+        <Input
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+      </Field>
+      <p className="-mt-1.5 mb-3 text-right text-sm">
+        <Link to="/forgot-password">Forgot password?</Link>
+      </p>
+      {needsCode && (
+        <Field>
+          Authentication code (or a recovery code)
+          <Input
+            inputMode="numeric"
+            autoComplete="one-time-code"
             required
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
+            autoFocus
+            value={totp}
+            onChange={(e) => setTotp(e.target.value)}
           />
-        </label>
-        <label>
-          Password
-          <input
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </label>
-        {needsCode && (
-          <label>
-            Authentication code (or a recovery code)
-            <input
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              required
-              // biome-ignore lint/a11y/noAutofocus: the code step appears after the password; focus belongs here
-              autoFocus
-              value={totp}
-              onChange={(e) => setTotp(e.target.value)}
-            />
-          </label>
-        )}
-        <ErrorText error={error} />
-        <button type="submit" disabled={busy}>
-          {needsCode ? 'Verify and sign in' : 'Sign in'}
-        </button>
-        <p>
-          New here? <Link to="/signup">Create an account</Link>
-        </p>
-      </form>
-    </main>
+        </Field>
+      )}
+      <ErrorText error={error} />
+      <Button type="submit" disabled={busy}>
+        {needsCode ? 'Verify and sign in' : 'Sign in'}
+      </Button>
+      <p className="mt-4 text-sm">
+        New here? <Link to="/signup">Create an account</Link>
+      </p>
+    </AuthCard>
   );
 }
 
@@ -114,39 +118,38 @@ export function SignupPage() {
   };
 
   return (
-    <main className="auth">
-      <form onSubmit={submit} aria-label="Create an account">
-        <h1>Create your AI Ops Studio account</h1>
-        <label>
-          Your name
-          <input autoComplete="name" required value={form.name} onChange={set('name')} />
-        </label>
-        <label>
-          Email
-          <input type="email" autoComplete="email" required value={form.email} onChange={set('email')} />
-        </label>
-        <label>
-          Password
-          <input
-            type="password"
-            autoComplete="new-password"
-            required
-            value={form.password}
-            onChange={set('password')}
-          />
-        </label>
-        <label>
-          Organization name
-          <input required value={form.organizationName} onChange={set('organizationName')} />
-        </label>
-        <ErrorText error={error} />
-        <button type="submit" disabled={busy}>
-          Create account
-        </button>
-        <p>
-          Already have an account? <Link to="/login">Sign in</Link>
-        </p>
-      </form>
-    </main>
+    <AuthCard title="Create your AI Ops Studio account" label="Create an account" onSubmit={submit}>
+      <Field>
+        Your name
+        <Input autoComplete="name" required value={form.name} onChange={set('name')} />
+      </Field>
+      <Field>
+        Email
+        <Input type="email" autoComplete="email" required value={form.email} onChange={set('email')} />
+      </Field>
+      <Field>
+        Password
+        <Input
+          type="password"
+          autoComplete="new-password"
+          required
+          aria-describedby="password-rule"
+          value={form.password}
+          onChange={set('password')}
+        />
+      </Field>
+      <PasswordRule />
+      <Field>
+        Organization name
+        <Input required value={form.organizationName} onChange={set('organizationName')} />
+      </Field>
+      <ErrorText error={error} />
+      <Button type="submit" disabled={busy}>
+        Create account
+      </Button>
+      <p className="mt-4 text-sm">
+        Already have an account? <Link to="/login">Sign in</Link>
+      </p>
+    </AuthCard>
   );
 }

@@ -1,4 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
+import { Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import {
   Bar,
@@ -14,9 +15,9 @@ import {
 } from 'recharts';
 import { get, qs } from '../../api/client.ts';
 import type { AnalyticsOverview } from '../../api/types.ts';
-import { Link } from '../../app/router.tsx';
+import { Field, Select } from '../../ui/form.tsx';
 import { formatCost, formatDuration } from '../../ui/format.ts';
-import { Empty, ErrorText, PageHeader } from '../../ui/kit.tsx';
+import { Empty, ErrorText, PageHeader } from '../../ui/page.tsx';
 import { bucketLabel, fillBuckets } from './stats.ts';
 
 const RANGES = { '24h': 1, '7d': 7, '30d': 30 } as const;
@@ -40,28 +41,34 @@ export default function OverviewPage() {
   return (
     <section>
       <PageHeader title="Overview">
-        <label className="inline">
+        <Field className="mb-0 flex-row items-center gap-2">
           Window
-          <select value={range} onChange={(e) => setRange(e.target.value as Range)}>
+          <Select value={range} onChange={(e) => setRange(e.target.value as Range)}>
             {Object.keys(RANGES).map((r) => (
               <option key={r}>{r}</option>
             ))}
-          </select>
-        </label>
+          </Select>
+        </Field>
       </PageHeader>
       <ErrorText error={q.error} />
       {t && t.runs === 0 && (
         <Empty title="Nothing has run in this window">
           <p>
-            Start here: <Link to="/agents/new">create an agent</Link> on the simulator, put it in a{' '}
-            <Link to="/workflows/new">workflow</Link>, and press Run. Runs, success rate, durations, tokens
-            and cost then show up on this page.
+            Start here:{' '}
+            <Link to="/agents/$id" params={{ id: 'new' }}>
+              create an agent
+            </Link>{' '}
+            on the simulator, put it in a{' '}
+            <Link to="/workflows/$id" params={{ id: 'new' }}>
+              workflow
+            </Link>
+            , and press Run. Runs, success rate, durations, tokens and cost then show up on this page.
           </p>
         </Empty>
       )}
       {t && t.runs > 0 && (
         <>
-          <div className="cards">
+          <div className="mb-4 grid grid-cols-5 gap-3">
             <Card label="Runs" value={String(t.runs)} />
             <Card
               label="Success rate"
@@ -71,7 +78,7 @@ export default function OverviewPage() {
             <Card label="Tokens" value={t.tokens.toLocaleString()} />
             <Card label="Cost" value={formatCost(t.cost)} />
           </div>
-          <div className="charts">
+          <div className="grid grid-cols-2 gap-3">
             <Chart title={`Runs per ${o?.bucket}`}>
               <BarChart data={days}>
                 <CartesianGrid strokeDasharray="3 3" />
@@ -86,10 +93,10 @@ export default function OverviewPage() {
             <Chart title="p95 duration (ms)">
               <LineChart data={days}>
                 <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="label" />
+                <XAxis dataKey="label" padding={{ left: 24, right: 24 }} />
                 <YAxis />
                 <Tooltip />
-                <Line dataKey="p95DurationMs" stroke="#1c7ed6" name="p95 ms" />
+                <Line dataKey="p95DurationMs" stroke="#1c7ed6" name="p95 ms" dot={{ r: 3 }} />
               </LineChart>
             </Chart>
             <Chart title={`Tokens per ${o?.bucket}`}>
@@ -104,10 +111,10 @@ export default function OverviewPage() {
             <Chart title={`Cost per ${o?.bucket} (USD)`}>
               <LineChart data={days}>
                 <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="label" />
+                <XAxis dataKey="label" padding={{ left: 24, right: 24 }} />
                 <YAxis />
                 <Tooltip />
-                <Line dataKey="cost" stroke="#f08c00" />
+                <Line dataKey="cost" stroke="#f08c00" dot={{ r: 3 }} />
               </LineChart>
             </Chart>
           </div>
@@ -119,8 +126,8 @@ export default function OverviewPage() {
 
 function Card({ label, value }: { label: string; value: string }) {
   return (
-    <div className="card">
-      <span className="card-label">{label}</span>
+    <div className="flex flex-col gap-1 rounded-lg border bg-card p-3 shadow-xs">
+      <span className="text-xs text-muted-foreground">{label}</span>
       <strong>{value}</strong>
     </div>
   );
@@ -128,7 +135,7 @@ function Card({ label, value }: { label: string; value: string }) {
 
 function Chart({ title, children }: { title: string; children: React.ReactElement }) {
   return (
-    <figure className="chart">
+    <figure className="m-0 rounded-lg border bg-card p-2.5 shadow-xs">
       <figcaption>{title}</figcaption>
       <ResponsiveContainer width="100%" height={220}>
         {children}

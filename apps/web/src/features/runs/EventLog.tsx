@@ -1,42 +1,45 @@
 import type { RunEvent } from '../../api/types.ts';
+import { Button } from '../../ui/button.tsx';
+import { Table, Td, Th } from '../../ui/table.tsx';
+import { clockTime } from './clock.ts';
 
 /** The run's log: every event of its stream (run and step transitions) with its time and details. */
 export function EventLog({ events, onSelect }: { events: RunEvent[]; onSelect: (nodeId: string) => void }) {
-  if (events.length === 0) return <p className="hint">No events yet.</p>;
+  if (events.length === 0) return <p className="text-xs font-normal text-muted-foreground">No events yet.</p>;
   return (
-    <table className="events" data-testid="event-log">
+    <Table data-testid="event-log">
       <thead>
         <tr>
-          <th>Time</th>
-          <th>Event</th>
-          <th>Step</th>
-          <th>Details</th>
+          <Th>Time</Th>
+          <Th>Event</Th>
+          <Th>Step</Th>
+          <Th>Details</Th>
         </tr>
       </thead>
       <tbody>
         {events.map((e) => (
           <tr key={e.id}>
-            <td>
-              {e.at
-                ? new Date(e.at).toLocaleTimeString(undefined, { hour12: false, fractionalSecondDigits: 3 })
-                : ''}
-            </td>
-            <td>
+            <Td className="font-mono text-xs whitespace-nowrap tabular-nums">
+              {e.at ? clockTime(e.at) : ''}
+            </Td>
+            <Td>
               <code>{e.type}</code>
-            </td>
-            <td>
+            </Td>
+            <Td>
               {e.nodeId && (
-                <button type="button" className="link" onClick={() => onSelect(e.nodeId!)}>
+                <Button type="button" variant="link" onClick={() => onSelect(e.nodeId!)}>
                   {e.nodeId}
-                </button>
+                </Button>
               )}
-            </td>
-            <td className="small-text">
-              {Object.keys(e.data).length > 0 && <code>{JSON.stringify(e.data).slice(0, 300)}</code>}
-            </td>
+            </Td>
+            <Td className="w-full max-w-0 text-xs">
+              {Object.keys(e.data).length > 0 && (
+                <code className="block break-all">{JSON.stringify(e.data).slice(0, 300)}</code>
+              )}
+            </Td>
           </tr>
         ))}
       </tbody>
-    </table>
+    </Table>
   );
 }

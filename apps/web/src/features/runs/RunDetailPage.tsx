@@ -1,5 +1,6 @@
 import '@xyflow/react/dist/style.css';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Link, useNavigate } from '@tanstack/react-router';
 import { Background, Controls, ReactFlow, ReactFlowProvider } from '@xyflow/react';
 import { useMemo, useRef, useState } from 'react';
 import { get, post } from '../../api/client.ts';
@@ -11,13 +12,18 @@ import type {
   WorkflowDefinition,
   WorkflowVersion,
 } from '../../api/types.ts';
-import { Link, navigate } from '../../app/router.tsx';
 import { useCan } from '../../app/session.tsx';
+import { Button } from '../../ui/button.tsx';
 import { formatCost, formatDuration, formatTime } from '../../ui/format.ts';
-import { ErrorText, Json, PageHeader, Status } from '../../ui/kit.tsx';
+import { ErrorText, Json, Loading, PageHeader, Status } from '../../ui/page.tsx';
+import { Tabs } from '../../ui/tabs.tsx';
+import { edgeTypes } from '../workflows/editor/ConditionEdgeView.tsx';
 import { type StepNode, toGraph } from '../workflows/editor/graph.ts';
 import { nodeTypes } from '../workflows/editor/StepNodeView.tsx';
+import { useLegibleFit } from '../workflows/editor/useLegibleFit.ts';
 import { EventLog } from './EventLog.tsx';
+import { RerunDialog } from './RerunDialog.tsx';
+import { rerunOf } from './rerun.ts';
 import { StepDetail } from './StepDetail.tsx';
 import { useRunEvents } from './useRunEvents.ts';
 import { Waterfall } from './Waterfall.tsx';
@@ -27,6 +33,7 @@ const TABS = { graph: 'Graph', timeline: 'Timeline', events: 'Events', io: 'Inpu
 
 /** A run on its workflow's graph, live over the event stream; steps, timeline, output and controls. */
 export default function RunDetailPage({ id }: { id: string }) {
+  const _navigate = useNavigate();
   const client = useQueryClient();
   const run = useQuery({
     queryKey: ['run', id],
@@ -88,55 +95,71 @@ export default function RunDetailPage({ id }: { id: string }) {
     mutationFn: (action: 'cancel' | 'pause' | 'resume' | 'retry') => post<Run>(`/runs/${id}/${action}`),
     onSuccess: () => void client.invalidateQueries({ queryKey: ['run', id] }),
   });
-  const rerun = useMutation({
-    mutationFn: (fromStep: string) => post<Run>(`/runs/${id}/rerun`, { fromStep }),
-    onSuccess: (next) => navigate(`/runs/${next.id}`),
-  });
+  const [rerunning, setRerunning] = useState(false);
   const canCancel = useCan('run:cancel');
   const canExecute = useCan('workflow:execute');
 
-  if (!r) return run.error ? <ErrorText error={run.error} /> : <p className="loading">Loading…</p>;
+  if (!r) return run.error ? <ErrorText error={run.error} /> : <Loading />;
   const step = r.steps.find((s) => s.nodeId === selected);
+  const previous = rerunOf(r);
   const active = ['queued', 'pending', 'running'].includes(r.status);
 
   return (
-    <section className="run-detail">
+    <section>
       <PageHeader title={`Run ${r.id.slice(0, 8)}`}>
         <Status value={r.status} />
-        {r.statusReason && <span className="hint">{r.statusReason}</span>}
-        {live && <span className="live">● live</span>}
+        {r.statusReason && !r.error && (
+          <span className="text-xs font-normal text-muted-foreground">{r.statusReason}</span>
+        )}
+        {live && <span className="text-xs font-semibold text-success">● live</span>}
         {canCancel && active && (
-          <button type="button" onClick={() => act.mutate('pause')}>
+          <Button type="button" onClick={() => act.mutate('pause')}>
             Pause
-          </button>
+          </Button>
         )}
         {canCancel && r.status === 'paused' && (
-          <button type="button" onClick={() => act.mutate('resume')}>
+          <Button type="button" onClick={() => act.mutate('resume')}>
             Resume
-          </button>
+          </Button>
         )}
         {canCancel && (active || r.status === 'paused') && (
-          <button type="button" className="danger" onClick={() => act.mutate('cancel')}>
+          <Button type="button" variant="destructive" onClick={() => act.mutate('cancel')}>
             Cancel
-          </button>
+          </Button>
         )}
         {canExecute && (r.status === 'failed' || r.status === 'timeout') && (
-          <button type="button" onClick={() => act.mutate('retry')}>
+          <Button type="button" onClick={() => act.mutate('retry')}>
             Retry
-          </button>
+          </Button>
         )}
         {canExecute && finished && selected && (
-          <button type="button" onClick={() => rerun.mutate(selected)}>
+          <Button type="button" onClick={() => setRerunning(true)}>
             Re-run from {selected}
-          </button>
+          </Button>
         )}
       </PageHeader>
-      <ErrorText error={act.error ?? rerun.error ?? version.error} />
-      <dl className="stats inline" data-testid="run-summary">
+      <ErrorText error={act.error ?? version.error} />
+      {rerunning && step && <RerunDialog runId={r.id} step={step} onClose={() => setRerunning(false)} />}
+      <dl
+        className="my-2 flex flex-wrap gap-x-2.5 gap-y-1.5 text-sm [&_dd]:mr-3.5 [&_dd]:font-semibold [&_dt]:text-muted-foreground"
+        data-testid="run-summary"
+      >
+        {previous && (
+          <>
+            <dt>Re-run of</dt>
+            <dd>
+              <Link to="/runs/$id" params={{ id: previous }} data-testid="rerun-of">
+                run {previous.slice(0, 8)}
+              </Link>
+            </dd>
+          </>
+        )}
         <dt>Workflow</dt>
         <dd>
-          <Link to={`/workflows/${r.workflowId}`}>{version.data?.name ?? r.workflowId.slice(0, 8)}</Link> v
-          {r.workflowVersion}
+          <Link to="/workflows/$id" params={{ id: r.workflowId }}>
+            {version.data?.name ?? r.workflowId.slice(0, 8)}
+          </Link>{' '}
+          v{r.workflowVersion}
         </dd>
         <dt>Started</dt>
         <dd>{formatTime(r.startedAt ?? r.createdAt)}</dd>
@@ -152,63 +175,77 @@ export default function RunDetailPage({ id }: { id: string }) {
         <dd>{formatCost(r.cost)}</dd>
       </dl>
       {r.error && (
-        <p className="error" role="alert">
+        <p className="my-1.5 text-sm font-medium text-destructive" role="alert">
           {r.error.code}: {r.error.message}
         </p>
       )}
-      <div className="tabs" role="tablist">
-        {(['graph', 'timeline', 'events', 'io'] as const).map((t) => (
-          <button key={t} type="button" role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
-            {TABS[t]}
-          </button>
-        ))}
-      </div>
-      <div className="run-body">
-        <div className="run-main">
-          {tab === 'graph' && (
-            <div className="canvas run-canvas">
+      <Tabs label="Run views" value={tab} onChange={setTab} tabs={TABS}>
+        <div className="grid grid-cols-[minmax(0,1fr)_340px] gap-3">
+          <div className="min-w-0">
+            {tab === 'graph' && (
               <ReactFlowProvider>
-                <ReactFlow
-                  nodes={nodes}
-                  edges={edges}
-                  nodeTypes={nodeTypes}
-                  nodesDraggable={false}
-                  nodesConnectable={false}
-                  onNodeClick={(_, n) => setSelected(n.id)}
-                  fitView
-                  fitViewOptions={{ maxZoom: 1 }}
-                  proOptions={{ hideAttribution: true }}
-                >
-                  <Background />
-                  <Controls showInteractive={false} />
-                </ReactFlow>
+                <RunCanvas nodes={nodes} edges={edges} onSelect={setSelected} />
               </ReactFlowProvider>
-            </div>
-          )}
-          {tab === 'timeline' && (
-            <Waterfall
-              run={r}
-              onSelect={(n) => {
-                setSelected(n);
-              }}
-            />
-          )}
-          {tab === 'events' && <EventLog events={events} onSelect={setSelected} />}
-          {tab === 'io' && (
-            <div className="io">
-              <Json label="Input" value={r.input} />
-              <Json label="Output" value={r.output} />
-            </div>
+            )}
+            {tab === 'timeline' && (
+              <Waterfall
+                run={r}
+                onSelect={(n) => {
+                  setSelected(n);
+                }}
+              />
+            )}
+            {tab === 'events' && <EventLog events={events} onSelect={setSelected} />}
+            {tab === 'io' && (
+              <div>
+                <Json label="Input" value={r.input} />
+                <Json label="Output" value={r.output} />
+              </div>
+            )}
+          </div>
+          {step ? (
+            <StepDetail runId={r.id} step={step} onChanged={refresh} />
+          ) : (
+            <aside className="m-0 overflow-auto rounded-lg border bg-card p-4 shadow-xs">
+              <p className="text-xs font-normal text-muted-foreground">
+                Select a step to see its input, output, tokens, cost and attempts.
+              </p>
+            </aside>
           )}
         </div>
-        {step ? (
-          <StepDetail runId={r.id} step={step} onChanged={refresh} />
-        ) : (
-          <aside className="panel side">
-            <p className="hint">Select a step to see its input, output, tokens, cost and attempts.</p>
-          </aside>
-        )}
-      </div>
+      </Tabs>
     </section>
+  );
+}
+
+/** The run on its workflow's graph, opened at a legible zoom like the editor. */
+function RunCanvas({
+  nodes,
+  edges,
+  onSelect,
+}: {
+  nodes: StepNode[];
+  edges: ReturnType<typeof toGraph>['edges'];
+  onSelect: (id: string) => void;
+}) {
+  const canvas = useRef<HTMLDivElement>(null);
+  const onInit = useLegibleFit(canvas, nodes.length > 0);
+  return (
+    <div ref={canvas} className="h-[460px] rounded-lg border bg-card min-[1800px]:h-[600px]">
+      <ReactFlow
+        onInit={onInit}
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
+        nodesDraggable={false}
+        nodesConnectable={false}
+        onNodeClick={(_, n) => onSelect(n.id)}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background />
+        <Controls showInteractive={false} />
+      </ReactFlow>
+    </div>
   );
 }

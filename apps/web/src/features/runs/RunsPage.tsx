@@ -1,9 +1,12 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { Link, useNavigate, useSearch } from '@tanstack/react-router';
 import { get, qs } from '../../api/client.ts';
 import type { Page, Run, RunStatus, WorkflowSummary } from '../../api/types.ts';
-import { Link, navigate, usePath } from '../../app/router.tsx';
+import { Button, buttonVariants } from '../../ui/button.tsx';
+import { Field, Select } from '../../ui/form.tsx';
 import { formatCost, formatDuration, formatTime } from '../../ui/format.ts';
-import { Empty, ErrorText, PageHeader, Status } from '../../ui/kit.tsx';
+import { Empty, ErrorText, PageHeader, Status } from '../../ui/page.tsx';
+import { SortTh, Table, Td, Th, useSort } from '../../ui/table.tsx';
 
 const STATUSES: RunStatus[] = [
   'queued',
@@ -22,19 +25,24 @@ const WINDOWS: Record<string, number> = {
   '30d': 2_592_000_000,
 };
 
+const RUN_COLUMNS = {
+  status: (r: Run) => r.status,
+  steps: (r: Run) => r.stepsCompleted,
+  started: (r: Run) => r.startedAt ?? r.createdAt,
+  duration: (r: Run) => r.durationMs,
+  tokens: (r: Run) => r.tokens.total,
+  cost: (r: Run) => r.cost,
+};
+
 /** Runs, newest first, filtered by workflow, status and time; the filters live in the URL. */
 export default function RunsPage() {
-  const path = usePath();
-  const params = new URLSearchParams(path.split('?')[1] ?? '');
-  const workflowId = params.get('workflowId') ?? '';
-  const status = params.get('status') ?? '';
-  const since = params.get('since') ?? '';
-  const setFilter = (k: string, v: string) => {
-    if (v) params.set(k, v);
-    else params.delete(k);
-    const s = params.toString();
-    navigate(`/runs${s ? `?${s}` : ''}`, { replace: true });
-  };
+  const search = useSearch({ from: '/app/runs' });
+  const navigate = useNavigate();
+  const workflowId = search.workflowId ?? '';
+  const status = search.status ?? '';
+  const since = search.since ?? '';
+  const setFilter = (k: 'workflowId' | 'status' | 'since', v: string) =>
+    void navigate({ to: '/runs', search: { ...search, [k]: v || undefined }, replace: true });
   const from = since && WINDOWS[since] ? new Date(Date.now() - WINDOWS[since]).toISOString() : undefined;
   const runs = useInfiniteQuery({
     queryKey: ['runs', workflowId, status, since],
@@ -50,41 +58,46 @@ export default function RunsPage() {
     queryFn: () => get<Page<WorkflowSummary>>('/workflows?limit=200'),
   });
   const names = new Map((workflows.data?.data ?? []).map((w) => [w.id, w.name]));
+  const { rows: sorted, sort } = useSort(list, RUN_COLUMNS);
   return (
     <section>
       <PageHeader title="Runs" />
-      <form className="filters" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
+      <form
+        className="mb-3 flex flex-wrap gap-3 [&>label]:min-w-44"
+        aria-label="Filters"
+        onSubmit={(e) => e.preventDefault()}
+      >
+        <Field>
           Workflow
-          <select value={workflowId} onChange={(e) => setFilter('workflowId', e.target.value)}>
+          <Select value={workflowId} onChange={(e) => setFilter('workflowId', e.target.value)}>
             <option value="">all</option>
             {(workflows.data?.data ?? []).map((w) => (
               <option key={w.id} value={w.id}>
                 {w.name}
               </option>
             ))}
-          </select>
-        </label>
-        <label>
+          </Select>
+        </Field>
+        <Field>
           Status
-          <select value={status} onChange={(e) => setFilter('status', e.target.value)}>
+          <Select value={status} onChange={(e) => setFilter('status', e.target.value)}>
             <option value="">all</option>
             {STATUSES.map((s) => (
               <option key={s}>{s}</option>
             ))}
-          </select>
-        </label>
-        <label>
+          </Select>
+        </Field>
+        <Field>
           Started
-          <select value={since} onChange={(e) => setFilter('since', e.target.value)}>
+          <Select value={since} onChange={(e) => setFilter('since', e.target.value)}>
             <option value="">any time</option>
             {Object.keys(WINDOWS).map((w) => (
               <option key={w} value={w}>
                 in the last {w}
               </option>
             ))}
-          </select>
-        </label>
+          </Select>
+        </Field>
       </form>
       <ErrorText error={runs.error} />
       {runs.data && list.length === 0 && (
@@ -92,55 +105,67 @@ export default function RunsPage() {
           <p>
             Open a workflow and press <strong>Run</strong>; its runs appear here, live.
           </p>
-          <Link to="/workflows" className="button">
+          <Link to="/workflows" className={buttonVariants()}>
             Go to workflows
           </Link>
         </Empty>
       )}
       {list.length > 0 && (
-        <table>
+        <Table>
           <thead>
             <tr>
-              <th>Run</th>
-              <th>Workflow</th>
-              <th>Status</th>
-              <th>Steps</th>
-              <th>Started</th>
-              <th>Duration</th>
-              <th>Tokens</th>
-              <th>Cost</th>
+              <Th>Run</Th>
+              <Th>Workflow</Th>
+              <SortTh sort={sort} column="status">
+                Status
+              </SortTh>
+              <SortTh sort={sort} column="steps">
+                Steps
+              </SortTh>
+              <SortTh sort={sort} column="started">
+                Started
+              </SortTh>
+              <SortTh sort={sort} column="duration">
+                Duration
+              </SortTh>
+              <SortTh sort={sort} column="tokens">
+                Tokens
+              </SortTh>
+              <SortTh sort={sort} column="cost">
+                Cost
+              </SortTh>
             </tr>
           </thead>
           <tbody>
-            {list.map((r) => (
+            {sorted.map((r) => (
               <tr key={r.id}>
-                <td>
-                  <Link to={`/runs/${r.id}`}>
+                <Td>
+                  <Link to="/runs/$id" params={{ id: r.id }}>
                     <code>{r.id.slice(0, 8)}</code>
                   </Link>
-                </td>
-                <td>
+                </Td>
+                <Td>
                   {names.get(r.workflowId) ?? r.workflowId.slice(0, 8)} v{r.workflowVersion}
-                </td>
-                <td>
+                </Td>
+                <Td>
                   <Status value={r.status} />
-                </td>
-                <td>
+                </Td>
+                <Td>
                   {r.stepsCompleted}/{r.stepsTotal}
-                </td>
-                <td>{formatTime(r.startedAt ?? r.createdAt)}</td>
-                <td>{formatDuration(r.durationMs)}</td>
-                <td>{r.tokens.total}</td>
-                <td>{formatCost(r.cost)}</td>
+                </Td>
+                <Td>{formatTime(r.startedAt ?? r.createdAt)}</Td>
+                <Td>{formatDuration(r.durationMs)}</Td>
+                <Td>{r.tokens.total}</Td>
+                <Td>{formatCost(r.cost)}</Td>
               </tr>
             ))}
           </tbody>
-        </table>
+        </Table>
       )}
       {runs.hasNextPage && (
-        <button type="button" onClick={() => void runs.fetchNextPage()} disabled={runs.isFetchingNextPage}>
+        <Button type="button" onClick={() => void runs.fetchNextPage()} disabled={runs.isFetchingNextPage}>
           Load more
-        </button>
+        </Button>
       )}
     </section>
   );

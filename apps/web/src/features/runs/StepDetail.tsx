@@ -2,8 +2,10 @@ import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { post } from '../../api/client.ts';
 import type { RunStep } from '../../api/types.ts';
+import { Button } from '../../ui/button.tsx';
+import { Field, Input } from '../../ui/form.tsx';
 import { formatCost, formatDuration } from '../../ui/format.ts';
-import { ErrorText, Json, Status } from '../../ui/kit.tsx';
+import { ErrorText, Json, Status } from '../../ui/page.tsx';
 
 /** One step of a run: its attempts (input, output, model, tokens, cost, error) and an approval's buttons. */
 export function StepDetail({
@@ -22,39 +24,44 @@ export function StepDetail({
     onSuccess: onChanged,
   });
   return (
-    <aside className="panel side" aria-label={`Step ${step.nodeId}`}>
+    <aside
+      className="m-0 overflow-auto rounded-lg border bg-card p-4 shadow-xs"
+      aria-label={`Step ${step.nodeId}`}
+    >
       <h2>
         {step.nodeId} <Status value={step.status} />
       </h2>
       {step.status === 'waiting' && step.nodeType === 'approval' && (
-        <div className="approval">
-          <label>
+        <div className="mb-3">
+          <Field>
             Comment
-            <input value={comment} onChange={(e) => setComment(e.target.value)} />
-          </label>
-          <div className="actions">
-            <button type="button" onClick={() => decide.mutate(true)} disabled={decide.isPending}>
+            <Input value={comment} onChange={(e) => setComment(e.target.value)} />
+          </Field>
+          <div className="flex flex-wrap items-center justify-end gap-2">
+            <Button type="button" onClick={() => decide.mutate(true)} disabled={decide.isPending}>
               Approve
-            </button>
-            <button
+            </Button>
+            <Button
               type="button"
-              className="danger"
+              variant="destructive"
               onClick={() => decide.mutate(false)}
               disabled={decide.isPending}
             >
               Reject
-            </button>
+            </Button>
           </div>
           <ErrorText error={decide.error} />
         </div>
       )}
-      {step.attempts.length === 0 && <p className="hint">No attempt yet.</p>}
+      {step.attempts.length === 0 && (
+        <p className="text-xs font-normal text-muted-foreground">No attempt yet.</p>
+      )}
       {step.attempts.map((a) => (
-        <details key={a.id} open={a.attempt === step.attempts.length} className="attempt">
+        <details key={a.id} open={a.attempt === step.attempts.length} className="border-t py-1.5">
           <summary>
             Attempt {a.attempt}: <Status value={a.status} /> {formatDuration(a.durationMs)}
           </summary>
-          <dl className="stats">
+          <dl className="my-2 grid grid-cols-[max-content_1fr] gap-x-3 gap-y-1 text-sm [&_dt]:text-muted-foreground">
             {a.model && (
               <>
                 <dt>Model</dt>

@@ -1,6 +1,8 @@
 import type { RunDetail } from '../../api/types.ts';
+import { Button } from '../../ui/button.tsx';
+import { cn } from '../../ui/cn.ts';
 import { formatCost, formatDuration } from '../../ui/format.ts';
-import { Status } from '../../ui/kit.tsx';
+import { Status } from '../../ui/page.tsx';
 
 /** The run's steps on one time axis: when each attempt started and how long it took. */
 export function Waterfall({ run, onSelect }: { run: RunDetail; onSelect: (nodeId: string) => void }) {
@@ -16,10 +18,11 @@ export function Waterfall({ run, onSelect }: { run: RunDetail; onSelect: (nodeId
   );
   const span = end - start;
   const pct = (ms: number) => `${Math.max(0, Math.min(100, (ms / span) * 100))}%`;
-  if (steps.length === 0) return <p className="hint">No step has started yet.</p>;
+  if (steps.length === 0)
+    return <p className="text-xs font-normal text-muted-foreground">No step has started yet.</p>;
   return (
-    <div className="waterfall" data-testid="timeline">
-      <div className="wf-row wf-head">
+    <div className="rounded-lg border bg-card p-2" data-testid="timeline">
+      <div className="grid grid-cols-[200px_1fr_220px] items-center gap-2.5 border-b py-1 text-xs text-muted-foreground">
         <span>Step</span>
         <span>0 – {formatDuration(span)}</span>
         <span>Duration · tokens · cost</span>
@@ -30,13 +33,21 @@ export function Waterfall({ run, onSelect }: { run: RunDetail; onSelect: (nodeId
         const from = t(s.startedAt) ?? start;
         const to = t(s.completedAt) ?? Date.now();
         return (
-          <div className="wf-row" key={s.nodeId} data-testid={`timeline-${s.nodeId}`}>
-            <button type="button" className="link" onClick={() => onSelect(s.nodeId)}>
+          <div
+            className="grid grid-cols-[200px_1fr_220px] items-center gap-2.5 py-1"
+            key={s.nodeId}
+            data-testid={`timeline-${s.nodeId}`}
+          >
+            <Button type="button" variant="link" onClick={() => onSelect(s.nodeId)}>
               {s.nodeId} <Status value={s.status} />
-            </button>
-            <span className="wf-track">
+            </Button>
+            <span className="relative h-4 rounded bg-muted">
               <span
-                className={`wf-bar wf-step status-${s.status}`}
+                className={cn(
+                  'absolute top-0.5 h-3 min-w-0.5 rounded-sm bg-sky-400',
+                  s.status === 'completed' && 'bg-green-500',
+                  s.status === 'failed' && 'bg-red-500',
+                )}
                 style={{ left: pct(from - start), width: pct(Math.max(to - from, span / 200)) }}
                 title={`${s.nodeId}: ${s.status}, ${formatDuration(to - from)}`}
               />
@@ -46,7 +57,7 @@ export function Waterfall({ run, onSelect }: { run: RunDetail; onSelect: (nodeId
                   return (
                     <span
                       key={a.id}
-                      className={`wf-attempt status-${a.status}`}
+                      className="absolute top-0 h-4 w-0.5 bg-foreground"
                       style={{ left: pct(af - start) }}
                       title={`attempt ${a.attempt}: ${a.status}`}
                     />

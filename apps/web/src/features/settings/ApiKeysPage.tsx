@@ -3,8 +3,19 @@ import { type FormEvent, useState } from 'react';
 import { del, get, post } from '../../api/client.ts';
 import type { ApiKey, CreatedApiKey, Page, Permission } from '../../api/types.ts';
 import { useCan, useMe } from '../../app/session.tsx';
+import { Button } from '../../ui/button.tsx';
+import { ConfirmButton } from '../../ui/confirm.tsx';
+import { Check, Field, Input } from '../../ui/form.tsx';
 import { formatTime } from '../../ui/format.ts';
-import { Empty, ErrorText, PageHeader } from '../../ui/kit.tsx';
+import { Empty, ErrorText, PageHeader } from '../../ui/page.tsx';
+import { SortTh, Table, Td, Th, useSort } from '../../ui/table.tsx';
+import { toast } from '../../ui/toast.tsx';
+
+const KEY_COLUMNS = {
+  name: (k: ApiKey) => k.name,
+  lastUsed: (k: ApiKey) => k.lastUsedAt,
+  created: (k: ApiKey) => k.createdAt,
+};
 
 /** API keys: create (the secret is shown once), list, revoke. */
 export default function ApiKeysPage() {
@@ -18,39 +29,49 @@ export default function ApiKeysPage() {
   );
   const create = useMutation({
     mutationFn: () => post<CreatedApiKey>('/api-keys', { name, scopes }),
-    onSuccess: () => {
+    onSuccess: (k) => {
+      toast.success(`API key ${k.apiKey.name} created: copy it now, it is shown once`);
       setName('');
       void client.invalidateQueries({ queryKey: ['api-keys'] });
     },
   });
   const revoke = useMutation({
     mutationFn: (id: string) => del(`/api-keys/${id}`),
-    onSuccess: () => void client.invalidateQueries({ queryKey: ['api-keys'] }),
+    onSuccess: () => {
+      toast.success('API key revoked');
+      void client.invalidateQueries({ queryKey: ['api-keys'] });
+    },
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
     create.mutate();
   };
   const list = (keys.data?.data ?? []).filter((k) => !k.revokedAt);
+  const { rows: keysShown, sort } = useSort(list, KEY_COLUMNS);
   return (
     <section>
       <PageHeader title="API keys" />
       {canManage && (
-        <form className="panel" onSubmit={submit} aria-label="Create an API key">
-          <label>
+        <form
+          className="mb-4 rounded-lg border bg-card p-4 shadow-xs"
+          onSubmit={submit}
+          aria-label="Create an API key"
+        >
+          <Field>
             Name
-            <input
+            <Input
               required
               value={name}
               onChange={(e) => setName(e.target.value)}
               placeholder="ci-pipeline"
             />
-          </label>
-          <fieldset className="scopes">
+          </Field>
+          <fieldset className="grid grid-cols-[repeat(auto-fill,minmax(170px,1fr))]">
             <legend>Scopes (what the key may do; at most what you may do)</legend>
             {me.permissions.map((p) => (
-              <label key={p} className="check">
+              <Check key={p}>
                 <input
+                  className="size-4 accent-primary"
                   type="checkbox"
                   checked={scopes.includes(p)}
                   onChange={(e) =>
@@ -58,29 +79,32 @@ export default function ApiKeysPage() {
                   }
                 />
                 {p}
-              </label>
+              </Check>
             ))}
           </fieldset>
           <ErrorText error={create.error} />
-          <button type="submit" disabled={create.isPending}>
+          <Button type="submit" disabled={create.isPending}>
             Create key
-          </button>
+          </Button>
         </form>
       )}
       {create.data && (
-        <div className="secret" role="status">
+        <div
+          className="mb-4 flex flex-wrap items-center gap-2.5 rounded-lg border border-warning/40 bg-warning/10 p-2.5 [&_code]:rounded [&_code]:bg-card [&_code]:px-1.5 [&_code]:py-1"
+          role="status"
+        >
           <p>
             <strong>Copy this key now: it is shown only once.</strong> Send it as{' '}
             <code>Authorization: Bearer &lt;key&gt;</code>.
           </p>
           <code data-testid="new-api-key">{create.data.key}</code>
-          <button
+          <Button
             type="button"
-            className="small"
+            size="sm"
             onClick={() => void navigator.clipboard?.writeText(create.data.key)}
           >
             Copy
-          </button>
+          </Button>
         </div>
       )}
       <ErrorText error={keys.error ?? revoke.error} />
@@ -90,45 +114,47 @@ export default function ApiKeysPage() {
         </Empty>
       )}
       {list.length > 0 && (
-        <table>
+        <Table>
           <thead>
             <tr>
-              <th>Name</th>
-              <th>Prefix</th>
-              <th>Scopes</th>
-              <th>Last used</th>
-              <th>Created</th>
-              <th />
+              <SortTh sort={sort} column="name">
+                Name
+              </SortTh>
+              <Th>Prefix</Th>
+              <Th>Scopes</Th>
+              <SortTh sort={sort} column="lastUsed">
+                Last used
+              </SortTh>
+              <SortTh sort={sort} column="created">
+                Created
+              </SortTh>
+              <Th />
             </tr>
           </thead>
           <tbody>
-            {list.map((k) => (
+            {keysShown.map((k) => (
               <tr key={k.id}>
-                <td>{k.name}</td>
-                <td>
+                <Td>{k.name}</Td>
+                <Td>
                   <code>{k.prefix}…</code>
-                </td>
-                <td className="small-text">{k.scopes.join(', ')}</td>
-                <td>{formatTime(k.lastUsedAt)}</td>
-                <td>{formatTime(k.createdAt)}</td>
-                <td>
+                </Td>
+                <Td className="text-xs">{k.scopes.join(', ')}</Td>
+                <Td>{formatTime(k.lastUsedAt)}</Td>
+                <Td>{formatTime(k.createdAt)}</Td>
+                <Td>
                   {canManage && (
-                    <button
-                      type="button"
-                      className="small danger"
-                      onClick={() => {
-                        if (window.confirm(`Revoke ${k.name}? Callers using it stop working at once.`))
-                          revoke.mutate(k.id);
-                      }}
-                    >
-                      Revoke
-                    </button>
+                    <ConfirmButton
+                      label="Revoke"
+                      size="sm"
+                      question={`Revoke ${k.name}? Callers using it stop working at once.`}
+                      onConfirm={() => revoke.mutate(k.id)}
+                    />
                   )}
-                </td>
+                </Td>
               </tr>
             ))}
           </tbody>
-        </table>
+        </Table>
       )}
     </section>
   );

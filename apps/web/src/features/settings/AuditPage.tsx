@@ -2,8 +2,18 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { get, qs } from '../../api/client.ts';
 import type { AuditLog, Member, Page } from '../../api/types.ts';
+import { Button } from '../../ui/button.tsx';
+import { Field, Input } from '../../ui/form.tsx';
 import { formatTime } from '../../ui/format.ts';
-import { Empty, ErrorText, PageHeader } from '../../ui/kit.tsx';
+import { Empty, ErrorText, PageHeader } from '../../ui/page.tsx';
+import { SortTh, Table, Td, Th, useSort } from '../../ui/table.tsx';
+import { meaningfulChanges } from './audit.ts';
+
+const AUDIT_COLUMNS = {
+  when: (r: AuditLog) => r.createdAt,
+  action: (r: AuditLog) => r.action,
+  entity: (r: AuditLog) => r.entityType,
+};
 
 /** Who changed what, newest first; filter by entity type and action. */
 export default function AuditPage() {
@@ -20,18 +30,23 @@ export default function AuditPage() {
   // Show who by email where the member list is readable (ids otherwise).
   const members = useQuery({ queryKey: ['members'], queryFn: () => get<Page<Member>>('/members?limit=500') });
   const emails = new Map((members.data?.data ?? []).map((m) => [m.userId, m.email]));
+  const { rows: auditShown, sort } = useSort(rows, AUDIT_COLUMNS);
   return (
     <section>
       <PageHeader title="Audit log" />
-      <form className="filters" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
+      <form
+        className="mb-3 flex flex-wrap gap-3 [&>label]:min-w-44"
+        aria-label="Filters"
+        onSubmit={(e) => e.preventDefault()}
+      >
+        <Field>
           Entity type
-          <input value={entityType} onChange={(e) => setEntityType(e.target.value)} placeholder="workflow" />
-        </label>
-        <label>
+          <Input value={entityType} onChange={(e) => setEntityType(e.target.value)} placeholder="workflow" />
+        </Field>
+        <Field>
           Action
-          <input value={action} onChange={(e) => setAction(e.target.value)} placeholder="update" />
-        </label>
+          <Input value={action} onChange={(e) => setAction(e.target.value)} placeholder="update" />
+        </Field>
       </form>
       <ErrorText error={q.error} />
       {q.data && rows.length === 0 && (
@@ -42,51 +57,60 @@ export default function AuditPage() {
         </Empty>
       )}
       {rows.length > 0 && (
-        <table>
+        <Table>
           <thead>
             <tr>
-              <th>When</th>
-              <th>Action</th>
-              <th>Entity</th>
-              <th>By</th>
-              <th>Changes</th>
+              <SortTh sort={sort} column="when">
+                When
+              </SortTh>
+              <SortTh sort={sort} column="action">
+                Action
+              </SortTh>
+              <SortTh sort={sort} column="entity">
+                Entity
+              </SortTh>
+              <Th>By</Th>
+              <Th>Changes</Th>
             </tr>
           </thead>
           <tbody>
-            {rows.map((r) => (
+            {auditShown.map((r) => (
               <tr key={r.id}>
-                <td>{formatTime(r.createdAt)}</td>
-                <td>
+                <Td>{formatTime(r.createdAt)}</Td>
+                <Td>
                   <code>{r.action}</code>
-                </td>
-                <td>
-                  {r.entityType} <span className="hint">{r.entityId?.slice(0, 8)}</span>
-                </td>
-                <td className="small-text">
+                </Td>
+                <Td>
+                  {r.entityType}{' '}
+                  <span className="text-xs font-normal text-muted-foreground">{r.entityId?.slice(0, 8)}</span>
+                </Td>
+                <Td className="text-xs">
                   {r.userId
                     ? (emails.get(r.userId) ?? `user ${r.userId.slice(0, 8)}`)
                     : r.apiKeyId
                       ? `key ${r.apiKeyId.slice(0, 8)}`
                       : 'system'}
-                  {r.ipAddress && <div className="hint">{r.ipAddress}</div>}
-                </td>
-                <td>
-                  {r.changes && (
+                  {r.ipAddress && (
+                    <div className="text-xs font-normal text-muted-foreground">{r.ipAddress}</div>
+                  )}
+                </Td>
+                <Td>
+                  {meaningfulChanges(r.changes) && (
                     <details>
                       <summary>show</summary>
-                      <pre>{JSON.stringify(r.changes, null, 2)}</pre>
+                      <pre>{JSON.stringify(meaningfulChanges(r.changes), null, 2)}</pre>
                     </details>
                   )}
-                </td>
+                </Td>
               </tr>
             ))}
           </tbody>
-        </table>
+        </Table>
       )}
       {q.hasNextPage && (
-        <button type="button" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
+        <Button type="button" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
           Load more
-        </button>
+        </Button>
       )}
     </section>
   );

@@ -3,10 +3,22 @@ import { type FormEvent, useState } from 'react';
 import { del, get, patch, post } from '../../api/client.ts';
 import type { Invitation, Member, Page, Role } from '../../api/types.ts';
 import { useCan, useMe } from '../../app/session.tsx';
+import { Button } from '../../ui/button.tsx';
+import { ConfirmButton } from '../../ui/confirm.tsx';
+import { Field, Input, Select } from '../../ui/form.tsx';
 import { formatTime } from '../../ui/format.ts';
-import { ErrorText, PageHeader, Status } from '../../ui/kit.tsx';
+import { ErrorText, PageHeader, Status } from '../../ui/page.tsx';
+import { SortTh, Table, Td, Th, useSort } from '../../ui/table.tsx';
+import { toast } from '../../ui/toast.tsx';
 
 const ROLES: Role[] = ['owner', 'admin', 'member', 'viewer'];
+
+const MEMBER_COLUMNS = {
+  name: (m: Member) => m.name,
+  email: (m: Member) => m.email,
+  role: (m: Member) => m.role,
+  joined: (m: Member) => m.joinedAt,
+};
 
 /** Members and their roles; invitations by email. */
 export default function MembersPage() {
@@ -35,7 +47,8 @@ export default function MembersPage() {
   const [role, setInviteRole] = useState<Role>('member');
   const invite = useMutation({
     mutationFn: () => post<Invitation>('/invitations', { email, role }),
-    onSuccess: () => {
+    onSuccess: (i) => {
+      toast.success(`Invitation sent: ${i.email}`);
       setEmail('');
       refresh();
     },
@@ -44,28 +57,37 @@ export default function MembersPage() {
     e.preventDefault();
     invite.mutate();
   };
+  const { rows: membersShown, sort } = useSort(members.data?.data ?? [], MEMBER_COLUMNS);
   return (
     <section>
       <PageHeader title={`Members of ${me.organization.name}`} />
       <ErrorText error={members.error ?? setRole.error ?? remove.error} />
-      <table>
+      <Table>
         <thead>
           <tr>
-            <th>Name</th>
-            <th>Email</th>
-            <th>Role</th>
-            <th>Joined</th>
-            <th />
+            <SortTh sort={sort} column="name">
+              Name
+            </SortTh>
+            <SortTh sort={sort} column="email">
+              Email
+            </SortTh>
+            <SortTh sort={sort} column="role">
+              Role
+            </SortTh>
+            <SortTh sort={sort} column="joined">
+              Joined
+            </SortTh>
+            <Th />
           </tr>
         </thead>
         <tbody>
-          {(members.data?.data ?? []).map((m) => (
+          {membersShown.map((m) => (
             <tr key={m.userId}>
-              <td>{m.name ?? '—'}</td>
-              <td>{m.email}</td>
-              <td>
+              <Td>{m.name ?? '—'}</Td>
+              <Td>{m.email}</Td>
+              <Td>
                 {canManage ? (
-                  <select
+                  <Select
                     aria-label={`Role of ${m.email}`}
                     value={m.role}
                     onChange={(e) => setRole.mutate({ userId: m.userId, role: e.target.value as Role })}
@@ -73,64 +95,68 @@ export default function MembersPage() {
                     {ROLES.map((r) => (
                       <option key={r}>{r}</option>
                     ))}
-                  </select>
+                  </Select>
                 ) : (
                   m.role
                 )}
-              </td>
-              <td>{formatTime(m.joinedAt)}</td>
-              <td>
+              </Td>
+              <Td>{formatTime(m.joinedAt)}</Td>
+              <Td>
                 {canManage && m.userId !== me.user?.id && (
-                  <button
-                    type="button"
-                    className="small danger"
-                    onClick={() => {
-                      if (window.confirm(`Remove ${m.email} from ${me.organization.name}?`))
-                        remove.mutate(m.userId);
-                    }}
-                  >
-                    Remove
-                  </button>
+                  <ConfirmButton
+                    label="Remove"
+                    size="sm"
+                    question={`Remove ${m.email} from ${me.organization.name}?`}
+                    onConfirm={() => remove.mutate(m.userId)}
+                  />
                 )}
-              </td>
+              </Td>
             </tr>
           ))}
         </tbody>
-      </table>
+      </Table>
       <h2>Invitations</h2>
       {canManage && (
-        <form className="row inline-form" onSubmit={submit} aria-label="Invite someone">
-          <label>
+        <form
+          className="mb-3 flex flex-wrap items-end gap-3 [&>label]:min-w-32 [&>label]:flex-1"
+          onSubmit={submit}
+          aria-label="Invite someone"
+        >
+          <Field>
             Email
-            <input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
-          </label>
-          <label>
+            <Input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+          </Field>
+          <Field>
             Role
-            <select value={role} onChange={(e) => setInviteRole(e.target.value as Role)}>
+            <Select value={role} onChange={(e) => setInviteRole(e.target.value as Role)}>
               {ROLES.map((r) => (
                 <option key={r}>{r}</option>
               ))}
-            </select>
-          </label>
-          <button type="submit" disabled={invite.isPending}>
+            </Select>
+          </Field>
+          <Button type="submit" disabled={invite.isPending}>
             Send invitation
-          </button>
+          </Button>
         </form>
       )}
       <ErrorText error={invite.error ?? revoke.error ?? invitations.error} />
-      {invite.isSuccess && <p className="ok">Invitation mailed to {invite.data.email}.</p>}
+      {invite.isSuccess && (
+        <p className="my-1.5 text-sm text-success">Invitation mailed to {invite.data.email}.</p>
+      )}
       {invitations.data && invitations.data.data.length === 0 && (
-        <p className="hint">No invitations. Invite a teammate by email; they get a link to join.</p>
+        <p className="text-xs font-normal text-muted-foreground">
+          No invitations. Invite a teammate by email; they get a link to join.
+        </p>
       )}
       {invitations.data && invitations.data.data.length > 0 && (
-        <table>
+        <Table>
           <thead>
             <tr>
-              <th>Email</th>
-              <th>Role</th>
-              <th>State</th>
-              <th>Expires</th>
-              <th />
+              <Th>Email</Th>
+              <Th>Role</Th>
+              <Th>State</Th>
+              <Th>Expires</Th>
+              <Th />
             </tr>
           </thead>
           <tbody>
@@ -144,24 +170,24 @@ export default function MembersPage() {
                     : 'pending';
               return (
                 <tr key={i.id}>
-                  <td>{i.email}</td>
-                  <td>{i.role}</td>
-                  <td>
+                  <Td>{i.email}</Td>
+                  <Td>{i.role}</Td>
+                  <Td>
                     <Status value={state} />
-                  </td>
-                  <td>{formatTime(i.expiresAt)}</td>
-                  <td>
+                  </Td>
+                  <Td>{formatTime(i.expiresAt)}</Td>
+                  <Td>
                     {canManage && state === 'pending' && (
-                      <button type="button" className="small" onClick={() => revoke.mutate(i.id)}>
+                      <Button type="button" size="sm" onClick={() => revoke.mutate(i.id)}>
                         Revoke
-                      </button>
+                      </Button>
                     )}
-                  </td>
+                  </Td>
                 </tr>
               );
             })}
           </tbody>
-        </table>
+        </Table>
       )}
     </section>
   );

@@ -3,7 +3,9 @@ import { type FormEvent, useState } from 'react';
 import { post } from '../../api/client.ts';
 import type { MfaActivation, MfaEnrolment } from '../../api/types.ts';
 import { useMe } from '../../app/session.tsx';
-import { ErrorText, PageHeader } from '../../ui/kit.tsx';
+import { Button } from '../../ui/button.tsx';
+import { Field, Input } from '../../ui/form.tsx';
+import { ErrorText, PageHeader } from '../../ui/page.tsx';
 
 /** Two-factor authentication: set up with an authenticator app (recovery codes shown once), or turn off. */
 export default function SecurityPage() {
@@ -42,10 +44,13 @@ export default function SecurityPage() {
   return (
     <section>
       <PageHeader title="Security" />
-      <div className="panel narrow">
+      <div className="mb-4 max-w-2xl rounded-lg border bg-card p-4 shadow-xs">
         <h2>Two-factor authentication {enabled ? '(on)' : '(off)'}</h2>
         {activate.data && (
-          <div className="secret" role="status">
+          <div
+            className="mb-4 flex flex-wrap items-center gap-2.5 rounded-lg border border-warning/40 bg-warning/10 p-2.5 [&_code]:rounded [&_code]:bg-card [&_code]:px-1.5 [&_code]:py-1"
+            role="status"
+          >
             <p>
               <strong>Two-factor authentication is on.</strong> Keep these recovery codes somewhere safe: each
               signs you in once without your app. They are shown only now.
@@ -56,9 +61,9 @@ export default function SecurityPage() {
         {!enabled && !enrol.data && (
           <>
             <p>Sign-in will also ask for a 6-digit code from an authenticator app.</p>
-            <button type="button" onClick={() => enrol.mutate()} disabled={enrol.isPending}>
+            <Button type="button" onClick={() => enrol.mutate()} disabled={enrol.isPending}>
               Set up two-factor authentication
-            </button>
+            </Button>
           </>
         )}
         {!enabled && enrol.data && (
@@ -70,43 +75,43 @@ export default function SecurityPage() {
               width={180}
               height={180}
             />
-            <p className="hint">
+            <p className="text-xs font-normal text-muted-foreground">
               Can’t scan? Enter this key: <code data-testid="mfa-secret">{secret}</code>
             </p>
-            <label>
+            <Field>
               Code from the app
-              <input
+              <Input
                 inputMode="numeric"
                 autoComplete="one-time-code"
                 required
                 value={code}
                 onChange={(e) => setCode(e.target.value)}
               />
-            </label>
-            <button type="submit" disabled={activate.isPending}>
+            </Field>
+            <Button type="submit" disabled={activate.isPending}>
               Turn on
-            </button>
+            </Button>
           </form>
         )}
         {enabled && !activate.data && (
           <form onSubmit={onDisable} aria-label="Turn off two-factor authentication">
-            <label>
+            <Field>
               Password
-              <input
+              <Input
                 type="password"
                 autoComplete="current-password"
                 required
                 value={password}
                 onChange={(e) => setPassword(e.target.value)}
               />
-            </label>
-            <label>
+            </Field>
+            <Field>
               Code (or a recovery code)
-              <input required value={code} onChange={(e) => setCode(e.target.value)} />
-            </label>
-            <button type="submit" className="danger" disabled={disable.isPending}>
+              <Input required value={code} onChange={(e) => setCode(e.target.value)} />
+            </Field>
+            <Button type="submit" variant="destructive" disabled={disable.isPending}>
               Turn off two-factor authentication
-            </button>
+            </Button>
           </form>
         )}
         <ErrorText error={enrol.error ?? activate.error ?? disable.error} />

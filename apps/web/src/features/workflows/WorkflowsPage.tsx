@@ -1,24 +1,38 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Link, useNavigate } from '@tanstack/react-router';
 import { type ChangeEvent, useState } from 'react';
 import { api, get } from '../../api/client.ts';
 import type { Page, Workflow, WorkflowSummary } from '../../api/types.ts';
-import { Link, navigate } from '../../app/router.tsx';
+import { Button, buttonVariants } from '../../ui/button.tsx';
+import { Modal } from '../../ui/dialog.tsx';
+import { Field, Input, Textarea } from '../../ui/form.tsx';
 import { formatDuration, formatTime } from '../../ui/format.ts';
-import { Empty, ErrorText, Modal, PageHeader, Status } from '../../ui/kit.tsx';
+import { Empty, ErrorText, PageHeader, Status } from '../../ui/page.tsx';
+import { SortTh, Table, Td, useSort } from '../../ui/table.tsx';
+
+const WORKFLOWS_COLUMNS = {
+  name: (w: WorkflowSummary) => w.name,
+  status: (w: WorkflowSummary) => w.status,
+  version: (w: WorkflowSummary) => w.version,
+  runs: (w: WorkflowSummary) => w.analytics.totalExecutions,
+  duration: (w: WorkflowSummary) => w.analytics.averageDurationMs,
+  last: (w: WorkflowSummary) => w.analytics.lastRunAt,
+};
 
 export default function WorkflowsPage() {
   const q = useQuery({
     queryKey: ['workflows'],
     queryFn: () => get<Page<WorkflowSummary>>('/workflows?limit=200'),
   });
+  const { rows: workflows, sort } = useSort(q.data?.data ?? [], WORKFLOWS_COLUMNS);
   const [importing, setImporting] = useState(false);
   return (
     <section>
       <PageHeader title="Workflows">
-        <button type="button" onClick={() => setImporting(true)}>
+        <Button type="button" onClick={() => setImporting(true)}>
           Import
-        </button>
-        <Link to="/workflows/new" className="button">
+        </Button>
+        <Link to="/workflows/$id" params={{ id: 'new' }} className={buttonVariants()}>
           New workflow
         </Link>
       </PageHeader>
@@ -29,46 +43,64 @@ export default function WorkflowsPage() {
             A workflow connects steps: agents, tools, approvals, sub-workflows and an output. Build one in the
             editor by dragging steps from the palette and connecting them, or import a YAML/JSON definition.
           </p>
-          <Link to="/workflows/new" className="button">
+          <Link to="/workflows/$id" params={{ id: 'new' }} className={buttonVariants()}>
             Build your first workflow
           </Link>
         </Empty>
       )}
       {q.data && q.data.data.length > 0 && (
-        <table>
+        <Table>
           <thead>
             <tr>
-              <th>Name</th>
-              <th>Status</th>
-              <th>Version</th>
-              <th>Runs</th>
-              <th>Avg duration</th>
-              <th>Last run</th>
+              <SortTh sort={sort} column="name">
+                Name
+              </SortTh>
+              <SortTh sort={sort} column="status">
+                Status
+              </SortTh>
+              <SortTh sort={sort} column="version">
+                Version
+              </SortTh>
+              <SortTh sort={sort} column="runs">
+                Runs
+              </SortTh>
+              <SortTh sort={sort} column="duration">
+                Avg duration
+              </SortTh>
+              <SortTh sort={sort} column="last">
+                Last run
+              </SortTh>
             </tr>
           </thead>
           <tbody>
-            {q.data.data.map((w) => (
+            {workflows.map((w) => (
               <tr key={w.id}>
-                <td>
-                  <Link to={`/workflows/${w.id}`}>{w.name}</Link>
-                  {w.description && <div className="hint">{w.description}</div>}
-                </td>
-                <td>
+                <Td>
+                  <Link to="/workflows/$id" params={{ id: w.id }}>
+                    {w.name}
+                  </Link>
+                  {w.description && (
+                    <div className="text-xs font-normal text-muted-foreground">{w.description}</div>
+                  )}
+                </Td>
+                <Td>
                   <Status value={w.status} />
-                </td>
-                <td>v{w.version}</td>
-                <td>
-                  <Link to={`/runs?workflowId=${w.id}`}>{w.analytics.totalExecutions}</Link>
-                </td>
-                <td>{formatDuration(w.analytics.averageDurationMs)}</td>
-                <td>
+                </Td>
+                <Td>v{w.version}</Td>
+                <Td>
+                  <Link to="/runs" search={{ workflowId: w.id }}>
+                    {w.analytics.totalExecutions}
+                  </Link>
+                </Td>
+                <Td>{formatDuration(w.analytics.averageDurationMs)}</Td>
+                <Td>
                   {w.analytics.lastRunStatus ? <Status value={w.analytics.lastRunStatus} /> : '—'}{' '}
                   {formatTime(w.analytics.lastRunAt)}
-                </td>
+                </Td>
               </tr>
             ))}
           </tbody>
-        </table>
+        </Table>
       )}
       {importing && <ImportDialog onClose={() => setImporting(false)} />}
     </section>
@@ -77,6 +109,7 @@ export default function WorkflowsPage() {
 
 /** Import a definition (ours, seed 000's or a task list) as JSON or YAML: pasted or from a file. */
 function ImportDialog({ onClose }: { onClose: () => void }) {
+  const navigate = useNavigate();
   const client = useQueryClient();
   const [text, setText] = useState('');
   const run = useMutation({
@@ -88,7 +121,7 @@ function ImportDialog({ onClose }: { onClose: () => void }) {
     },
     onSuccess: (w) => {
       void client.invalidateQueries({ queryKey: ['workflows'] });
-      navigate(`/workflows/${w.id}`);
+      void navigate({ to: '/workflows/$id', params: { id: w.id } });
     },
   });
   const onFile = async (e: ChangeEvent<HTMLInputElement>) => {
@@ -97,22 +130,22 @@ function ImportDialog({ onClose }: { onClose: () => void }) {
   };
   return (
     <Modal title="Import a workflow" onClose={onClose}>
-      <label>
+      <Field>
         File (.yaml, .yml, .json)
-        <input type="file" accept=".yaml,.yml,.json" onChange={onFile} />
-      </label>
-      <label>
+        <Input type="file" accept=".yaml,.yml,.json" onChange={onFile} />
+      </Field>
+      <Field>
         or paste the definition
-        <textarea rows={12} value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} />
-      </label>
+        <Textarea rows={12} value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} />
+      </Field>
       <ErrorText error={run.error} />
-      <div className="actions">
-        <button type="button" className="ghost" onClick={onClose}>
+      <div className="flex flex-wrap items-center justify-end gap-2">
+        <Button type="button" variant="outline" onClick={onClose}>
           Cancel
-        </button>
-        <button type="button" disabled={!text.trim() || run.isPending} onClick={() => run.mutate()}>
+        </Button>
+        <Button type="button" disabled={!text.trim() || run.isPending} onClick={() => run.mutate()}>
           Import
-        </button>
+        </Button>
       </div>
     </Modal>
   );

@@ -1,6 +1,8 @@
 import { type FormEvent, useState } from 'react';
 import type { IntegrationProvider } from '../../../api/types.ts';
-import { ErrorText } from '../../../ui/kit.tsx';
+import { Button } from '../../../ui/button.tsx';
+import { Field, Input, Select } from '../../../ui/form.tsx';
+import { ErrorText } from '../../../ui/page.tsx';
 import { formProblem, type IntegrationForm, PROVIDER_IDS, PROVIDERS } from './integrations.ts';
 
 /**
@@ -39,14 +41,14 @@ export function IntegrationFormView({
   };
   return (
     <form
-      className="panel"
+      className="mb-4 rounded-lg border bg-card p-4 shadow-xs"
       onSubmit={submit}
       aria-label={editing ? 'Edit integration' : 'Add an integration'}
     >
-      <div className="row">
-        <label>
+      <div className="flex flex-wrap items-end gap-3 [&>label]:min-w-32 [&>label]:flex-1">
+        <Field>
           Provider
-          <select
+          <Select
             value={form.provider}
             disabled={!!editing}
             onChange={(e) => set({ provider: e.target.value as IntegrationProvider })}
@@ -56,21 +58,21 @@ export function IntegrationFormView({
                 {PROVIDERS[p].label}
               </option>
             ))}
-          </select>
-        </label>
-        <label>
+          </Select>
+        </Field>
+        <Field>
           Name
-          <input
+          <Input
             value={form.name}
             onChange={(e) => set({ name: e.target.value })}
             placeholder={`${PROVIDERS[form.provider].label} production`}
           />
-        </label>
+        </Field>
       </div>
-      <label>
+      <Field>
         {editing ? 'New API key (leave empty to keep the current one)' : 'API key'}
         {!editing && !info.keyRequired && ' (optional)'}
-        <input
+        <Input
           type="password"
           autoComplete="off"
           value={form.apiKey}
@@ -79,45 +81,45 @@ export function IntegrationFormView({
             editing?.credentialHint ?? (info.keyRequired ? 'sk-…' : 'none needed for most servers')
           }
         />
-      </label>
+      </Field>
       {info.baseUrl !== 'none' && (
-        <label>
+        <Field>
           Base URL{info.baseUrl === 'optional' && " (optional: the provider's default)"}
-          <input
+          <Input
             value={form.baseUrl}
             onChange={(e) => set({ baseUrl: e.target.value })}
             placeholder={info.baseUrlPlaceholder ?? 'https://api.example.com/v1'}
           />
-        </label>
+        </Field>
       )}
-      <label>
+      <Field>
         Test model{info.testModelRequired ? '' : ' (optional: a small model of the provider)'}
-        <input
+        <Input
           value={form.testModel}
           onChange={(e) => set({ testModel: e.target.value })}
           placeholder={info.testModelRequired ? 'the model name the server serves' : ''}
         />
-      </label>
+      </Field>
       {info.baseUrl !== 'none' && (
-        <p className="small-text">
+        <p className="text-xs">
           A server on localhost or a private network is reachable only when the organization allows private
           networks (Settings → Usage &amp; budget).
         </p>
       )}
       {problem && (
-        <p className="error" role="alert">
+        <p className="my-1.5 text-sm font-medium text-destructive" role="alert">
           {problem}
         </p>
       )}
       <ErrorText error={error} />
-      <div className="row">
-        <button type="submit" disabled={pending}>
+      <div className="flex flex-wrap items-end gap-3 [&>label]:min-w-32 [&>label]:flex-1">
+        <Button type="submit" disabled={pending}>
           {submitLabel}
-        </button>
+        </Button>
         {onCancel && (
-          <button type="button" className="ghost" onClick={onCancel}>
+          <Button type="button" variant="outline" onClick={onCancel}>
             Cancel
-          </button>
+          </Button>
         )}
       </div>
     </form>

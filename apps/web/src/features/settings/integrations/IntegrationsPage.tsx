@@ -3,8 +3,13 @@ import { useState } from 'react';
 import { del, get, patch, post } from '../../../api/client.ts';
 import type { Integration, IntegrationTestResult, Page } from '../../../api/types.ts';
 import { useCan } from '../../../app/session.tsx';
+import { Button } from '../../../ui/button.tsx';
+import { ConfirmButton } from '../../../ui/confirm.tsx';
+import { Modal } from '../../../ui/dialog.tsx';
 import { formatCost, formatDuration, formatTime, formatTokens } from '../../../ui/format.ts';
-import { Empty, ErrorText, Modal, PageHeader, Status } from '../../../ui/kit.tsx';
+import { Empty, ErrorText, PageHeader, Status } from '../../../ui/page.tsx';
+import { Table, Td, Th } from '../../../ui/table.tsx';
+import { toast } from '../../../ui/toast.tsx';
 import { IntegrationFormView } from './IntegrationForm.tsx';
 import {
   createBody,
@@ -30,7 +35,8 @@ export default function IntegrationsPage() {
 
   const create = useMutation({
     mutationFn: (form: IntegrationForm) => post<Integration>('/integrations', createBody(form)),
-    onSuccess: () => {
+    onSuccess: (i) => {
+      toast.success(`Integration ${i.name} added: press Test to check it`);
       setAdding(false);
       void refresh();
     },
@@ -40,14 +46,18 @@ export default function IntegrationsPage() {
       const body = updateBody(before, form);
       return body ? patch<Integration>(`/integrations/${before.id}`, body) : Promise.resolve(before);
     },
-    onSuccess: () => {
+    onSuccess: (i) => {
+      toast.success(`Integration ${i.name} saved`);
       setEditing(null);
       void refresh();
     },
   });
   const remove = useMutation({
     mutationFn: (id: string) => del(`/integrations/${id}`),
-    onSuccess: () => void refresh(),
+    onSuccess: () => {
+      toast.success('Integration deleted');
+      void refresh();
+    },
   });
   const test = useMutation({
     mutationFn: (id: string) => post<IntegrationTestResult>(`/integrations/${id}/test`, {}),
@@ -67,12 +77,12 @@ export default function IntegrationsPage() {
     <section>
       <PageHeader title="Provider integrations">
         {canManage && !adding && (
-          <button type="button" onClick={() => setAdding(true)}>
+          <Button type="button" onClick={() => setAdding(true)}>
             Add integration
-          </button>
+          </Button>
         )}
       </PageHeader>
-      <p className="small-text">
+      <p className="text-xs">
         Agents call models through the organization's provider keys. Keys are encrypted and never shown again:
         only a hint of each remains.
         {!canManage && ' You can look but not change them (ask an admin).'}
@@ -99,24 +109,24 @@ export default function IntegrationsPage() {
             any key.
           </p>
           {canManage && (
-            <button type="button" onClick={() => setAdding(true)}>
+            <Button type="button" onClick={() => setAdding(true)}>
               Add your first integration
-            </button>
+            </Button>
           )}
         </Empty>
       )}
       {rows.length > 0 && (
-        <table aria-label="Integrations">
+        <Table aria-label="Integrations">
           <thead>
             <tr>
-              <th>Provider</th>
-              <th>Name</th>
-              <th>Status</th>
-              <th>Key</th>
-              <th>Requests</th>
-              <th>Tokens</th>
-              <th>Cost</th>
-              <th />
+              <Th>Provider</Th>
+              <Th>Name</Th>
+              <Th>Status</Th>
+              <Th>Key</Th>
+              <Th>Requests</Th>
+              <Th>Tokens</Th>
+              <Th>Cost</Th>
+              <Th />
             </tr>
           </thead>
           <tbody>
@@ -124,61 +134,64 @@ export default function IntegrationsPage() {
               const result = results[i.id];
               return (
                 <tr key={i.id} data-testid={`integration-${i.name}`}>
-                  <td>
+                  <Td>
                     {providerLabel(i.provider)}
-                    {i.isDefault && <span className="small-text"> (default)</span>}
-                  </td>
-                  <td>{i.name}</td>
-                  <td>
+                    {i.isDefault && <span className="text-xs"> (default)</span>}
+                  </Td>
+                  <Td>{i.name}</Td>
+                  <Td>
                     <Status value={i.status} />
-                    <div className="small-text" data-testid="integration-status-words">
+                    <div className="text-xs" data-testid="integration-status-words">
                       {statusWords(i)}
                     </div>
-                    {i.lastTestedAt && <div className="small-text">tested {formatTime(i.lastTestedAt)}</div>}
-                    {result && (
-                      <div className="small-text" role="status" data-testid="integration-test-result">
+                    {i.lastTestedAt && <div className="text-xs">tested {formatTime(i.lastTestedAt)}</div>}
+                    {/* a failed test's reason is already the status words above: said once */}
+                    {result && (result.ok || i.status !== 'error') && (
+                      <div className="text-xs" role="status" data-testid="integration-test-result">
                         {result.ok
                           ? `Test passed: ${result.model ?? 'model'} answered in ${formatDuration(result.latencyMs)}.`
                           : `Test failed: ${result.error?.message ?? 'no answer'}`}
                       </div>
                     )}
-                  </td>
-                  <td>{i.credentialHint ? <code className="nowrap">{i.credentialHint}</code> : 'none'}</td>
-                  <td>{i.usage.requests}</td>
-                  <td>{formatTokens(i.usage.totalTokens)}</td>
-                  <td>{formatCost(Number(i.usage.costUsd))}</td>
-                  <td>
+                  </Td>
+                  <Td>
+                    {i.credentialHint ? (
+                      <code className="whitespace-nowrap">{i.credentialHint}</code>
+                    ) : (
+                      'none'
+                    )}
+                  </Td>
+                  <Td>{i.usage.requests}</Td>
+                  <Td>{formatTokens(i.usage.totalTokens)}</Td>
+                  <Td>{formatCost(Number(i.usage.costUsd))}</Td>
+                  <Td>
                     {canManage && (
-                      <div className="actions">
-                        <button
+                      <div className="flex flex-wrap items-center justify-end gap-2">
+                        <Button
                           type="button"
-                          className="small"
+                          size="sm"
                           disabled={test.isPending && test.variables === i.id}
                           onClick={() => test.mutate(i.id)}
                         >
                           {test.isPending && test.variables === i.id ? 'Testing…' : 'Test'}
-                        </button>
-                        <button type="button" className="small" onClick={() => setEditing(i)}>
+                        </Button>
+                        <Button type="button" size="sm" onClick={() => setEditing(i)}>
                           Edit
-                        </button>
-                        <button
-                          type="button"
-                          className="small danger"
-                          onClick={() => {
-                            if (window.confirm(`Delete ${i.name}? Agents that name it fail their next call.`))
-                              remove.mutate(i.id);
-                          }}
-                        >
-                          Delete
-                        </button>
+                        </Button>
+                        <ConfirmButton
+                          label="Delete"
+                          size="sm"
+                          question={`Delete ${i.name}? Agents that name it fail their next call.`}
+                          onConfirm={() => remove.mutate(i.id)}
+                        />
                       </div>
                     )}
-                  </td>
+                  </Td>
                 </tr>
               );
             })}
           </tbody>
-        </table>
+        </Table>
       )}
       {editing && (
         <Modal

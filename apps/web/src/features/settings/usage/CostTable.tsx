@@ -3,7 +3,9 @@ import { useState } from 'react';
 import { get, qs } from '../../../api/client.ts';
 import type { CostReport } from '../../../api/types.ts';
 import { formatCost, formatTokens } from '../../../ui/format.ts';
-import { Empty, ErrorText } from '../../../ui/kit.tsx';
+import { Empty, ErrorText } from '../../../ui/page.tsx';
+import { Table, Td, Th } from '../../../ui/table.tsx';
+import { Tabs } from '../../../ui/tabs.tsx';
 import { COST_GROUPS, groupLabel } from './usage.ts';
 
 type GroupBy = CostReport['groupBy'];
@@ -17,64 +19,61 @@ export function CostTable() {
   });
   const r = report.data;
   return (
-    <section className="panel" aria-label="Costs">
+    <section className="mb-4 rounded-lg border bg-card p-4 shadow-xs" aria-label="Costs">
       <h2>Costs, last 30 days</h2>
-      <div className="tabs" role="tablist" aria-label="Group by">
-        {COST_GROUPS.map((g) => (
-          <button
-            key={g}
-            type="button"
-            role="tab"
-            aria-selected={groupBy === g}
-            onClick={() => setGroupBy(g)}
-          >
-            by {g}
-          </button>
-        ))}
-      </div>
-      <ErrorText error={report.error} />
-      {r && r.groups.length === 0 && (
-        <Empty title="No model calls in the last 30 days">
-          <p>Run an agent or a workflow: each model call's tokens and cost are counted here.</p>
-        </Empty>
-      )}
-      {r && r.groups.length > 0 && (
-        <table aria-label={`Costs by ${r.groupBy}`}>
-          <thead>
-            <tr>
-              <th>{r.groupBy[0]!.toUpperCase() + r.groupBy.slice(1)}</th>
-              <th>Runs</th>
-              <th>Calls (cached)</th>
-              <th>Input tokens</th>
-              <th>Output tokens</th>
-              <th>Cost</th>
-            </tr>
-          </thead>
-          <tbody>
-            {r.groups.map((g) => (
-              <tr key={g.key ?? 'none'}>
-                <td>{groupLabel(g, r.groupBy)}</td>
-                <td>{g.runs}</td>
-                <td>
-                  {g.calls} ({g.cachedCalls})
-                </td>
-                <td>{formatTokens(g.inputTokens)}</td>
-                <td>{formatTokens(g.outputTokens)}</td>
-                <td>{formatCost(g.cost)}</td>
+      <Tabs
+        label="Group by"
+        value={groupBy}
+        onChange={setGroupBy}
+        tabs={Object.fromEntries(COST_GROUPS.map((g) => [g, `by ${g}`])) as Record<GroupBy, string>}
+      >
+        <ErrorText error={report.error} />
+        {r && r.groups.length === 0 && (
+          <Empty title="No model calls in the last 30 days">
+            <p>Run an agent or a workflow: each model call's tokens and cost are counted here.</p>
+          </Empty>
+        )}
+        {r && r.groups.length > 0 && (
+          <Table aria-label={`Costs by ${r.groupBy}`}>
+            <thead>
+              <tr>
+                <Th>{r.groupBy[0]!.toUpperCase() + r.groupBy.slice(1)}</Th>
+                <Th>Runs</Th>
+                <Th>Calls (cached)</Th>
+                <Th>Input tokens</Th>
+                <Th>Output tokens</Th>
+                <Th>Cost</Th>
               </tr>
-            ))}
-          </tbody>
-          <tfoot>
-            <tr>
-              <th>Total</th>
-              <th>{r.total.runs}</th>
-              <th>{r.total.calls}</th>
-              <th colSpan={2}>{formatTokens(r.total.tokens)} tokens</th>
-              <th>{formatCost(r.total.cost)}</th>
-            </tr>
-          </tfoot>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {r.groups.map((g) => (
+                <tr key={g.key ?? 'none'}>
+                  <Td>{groupLabel(g, r.groupBy)}</Td>
+                  <Td>{g.runs}</Td>
+                  <Td>
+                    {g.calls} ({g.cachedCalls})
+                  </Td>
+                  <Td>{formatTokens(g.inputTokens)}</Td>
+                  <Td>{formatTokens(g.outputTokens)}</Td>
+                  <Td>{formatCost(g.cost)}</Td>
+                </tr>
+              ))}
+            </tbody>
+            <tfoot className="[&_th]:sticky [&_th]:bottom-0 [&_th]:normal-case [&_th]:text-sm [&_th]:text-foreground">
+              <tr>
+                <Th>Total</Th>
+                <Th>{r.total.runs}</Th>
+                <Th>
+                  {r.total.calls} ({r.groups.reduce((n, g) => n + g.cachedCalls, 0)})
+                </Th>
+                <Th>{formatTokens(r.groups.reduce((n, g) => n + g.inputTokens, 0))}</Th>
+                <Th>{formatTokens(r.groups.reduce((n, g) => n + g.outputTokens, 0))}</Th>
+                <Th>{formatCost(r.total.cost)}</Th>
+              </tr>
+            </tfoot>
+          </Table>
+        )}
+      </Tabs>
     </section>
   );
 }

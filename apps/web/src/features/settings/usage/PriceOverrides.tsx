@@ -3,8 +3,20 @@ import { type FormEvent, useDeferredValue, useState } from 'react';
 import { del, get, post, qs } from '../../../api/client.ts';
 import type { PriceList, PriceOverride } from '../../../api/types.ts';
 import { useCan } from '../../../app/session.tsx';
-import { ErrorText } from '../../../ui/kit.tsx';
-import { emptyOverride, type OverrideForm, overrideBody } from './usage.ts';
+import { Button } from '../../../ui/button.tsx';
+import { ConfirmButton } from '../../../ui/confirm.tsx';
+import { Field, Input } from '../../../ui/form.tsx';
+import { ErrorText } from '../../../ui/page.tsx';
+import { Table, Td, Th } from '../../../ui/table.tsx';
+import { toast } from '../../../ui/toast.tsx';
+import {
+  currentPrices,
+  emptyOverride,
+  type OverrideForm,
+  overrideBody,
+  pricePeriod,
+  today,
+} from './usage.ts';
 
 const SHOWN = 20;
 
@@ -24,7 +36,8 @@ export function PriceOverrides() {
   const refresh = () => client.invalidateQueries({ queryKey: ['prices'] });
   const create = useMutation({
     mutationFn: (body: unknown) => post<PriceOverride>('/prices', body),
-    onSuccess: () => {
+    onSuccess: (o) => {
+      toast.success(`Price override for ${o.model} added`);
       setForm(emptyOverride());
       void refresh();
     },
@@ -43,108 +56,100 @@ export function PriceOverrides() {
   const set = (patch: Partial<OverrideForm>) => setForm((f) => ({ ...f, ...patch }));
   const p = prices.data;
   return (
-    <section className="panel" aria-label="Prices">
+    <section className="mb-4 rounded-lg border bg-card p-4 shadow-xs" aria-label="Prices">
       <h2>Prices (USD per million tokens)</h2>
-      <p className="small-text">
+      <p className="text-xs">
         Costs are computed from the catalog shipped with the product
         {p && ` (checked ${p.catalogVersion})`}. An override (a negotiated or self-hosted price) wins over the
         catalog for its model from its first day.
       </p>
-      <label>
+      <Field>
         Filter by model
-        <input value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="gpt-4o" />
-      </label>
+        <Input value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="gpt-4o" />
+      </Field>
       <ErrorText error={prices.error ?? remove.error} />
       <h3>Organization overrides</h3>
-      {p && p.overrides.length === 0 && <p className="small-text">No overrides: the catalog applies.</p>}
+      {p && p.overrides.length === 0 && <p className="text-xs">No overrides: the catalog applies.</p>}
       {p && p.overrides.length > 0 && (
-        <table aria-label="Price overrides">
+        <Table aria-label="Price overrides">
           <thead>
             <tr>
-              <th>Model</th>
-              <th>Input</th>
-              <th>Output</th>
-              <th>From</th>
-              <th>To</th>
-              <th>Note</th>
-              <th />
+              <Th>Model</Th>
+              <Th>Input</Th>
+              <Th>Output</Th>
+              <Th>From</Th>
+              <Th>To</Th>
+              <Th>Note</Th>
+              <Th />
             </tr>
           </thead>
           <tbody>
             {p.overrides.map((o) => (
               <tr key={o.id}>
-                <td>
+                <Td>
                   <code>{o.model}</code>
-                </td>
-                <td>{o.input}</td>
-                <td>{o.output}</td>
-                <td>{o.effectiveFrom}</td>
-                <td>{o.effectiveTo ?? '—'}</td>
-                <td className="small-text">{o.note}</td>
-                <td>
+                </Td>
+                <Td>{o.input}</Td>
+                <Td>{o.output}</Td>
+                <Td>{o.effectiveFrom}</Td>
+                <Td>{o.effectiveTo ?? '—'}</Td>
+                <Td className="text-xs">{o.note}</Td>
+                <Td>
                   {canManage && (
-                    <button
-                      type="button"
-                      className="small danger"
-                      onClick={() => {
-                        if (
-                          window.confirm(
-                            `Remove the override of ${o.model}? The catalog price applies again.`,
-                          )
-                        )
-                          remove.mutate(o.id);
-                      }}
-                    >
-                      Remove
-                    </button>
+                    <ConfirmButton
+                      label="Remove"
+                      size="sm"
+                      question={`Remove the override of ${o.model}? The catalog price applies again.`}
+                      onConfirm={() => remove.mutate(o.id)}
+                    />
                   )}
-                </td>
+                </Td>
               </tr>
             ))}
           </tbody>
-        </table>
+        </Table>
       )}
       {canManage && (
         <form onSubmit={submit} aria-label="Add a price override">
-          <div className="row">
-            <label>
+          <div className="flex flex-wrap items-end gap-3 [&>label]:min-w-32 [&>label]:flex-1">
+            <Field>
               Model (provider:model)
-              <input
+              <Input
                 value={form.model}
                 onChange={(e) => set({ model: e.target.value })}
                 placeholder="openai:gpt-4o-mini"
               />
-            </label>
-            <label>
+            </Field>
+            <Field>
               Input price
-              <input value={form.input} onChange={(e) => set({ input: e.target.value })} placeholder="0.15" />
-            </label>
-            <label>
+              <Input value={form.input} onChange={(e) => set({ input: e.target.value })} placeholder="0.15" />
+            </Field>
+            <Field>
               Output price
-              <input
+              <Input
                 value={form.output}
                 onChange={(e) => set({ output: e.target.value })}
                 placeholder="0.60"
               />
-            </label>
-            <label>
+            </Field>
+            <Field>
               From
-              <input
+              <Input
                 type="date"
                 value={form.effectiveFrom}
                 onChange={(e) => set({ effectiveFrom: e.target.value })}
               />
-            </label>
-            <label>
+            </Field>
+            <Field>
               Note
-              <input value={form.note} onChange={(e) => set({ note: e.target.value })} />
-            </label>
-            <button type="submit" disabled={create.isPending}>
+              <Input value={form.note} onChange={(e) => set({ note: e.target.value })} />
+            </Field>
+            <Button type="submit" disabled={create.isPending}>
               Add override
-            </button>
+            </Button>
           </div>
           {problem && (
-            <p className="error" role="alert">
+            <p className="my-1.5 text-sm font-medium text-destructive" role="alert">
               {problem}
             </p>
           )}
@@ -152,35 +157,39 @@ export function PriceOverrides() {
         </form>
       )}
       <h3>Catalog</h3>
-      {p && p.catalog.length === 0 && <p className="small-text">No catalog price matches “{model}”.</p>}
+      {p && p.catalog.length === 0 && <p className="text-xs">No catalog price matches “{model}”.</p>}
       {p && p.catalog.length > 0 && (
-        <table aria-label="Catalog prices">
+        <Table aria-label="Catalog prices">
           <thead>
             <tr>
-              <th>Model</th>
-              <th>Input</th>
-              <th>Output</th>
-              <th>Cached input</th>
-              <th>From</th>
+              <Th>Model</Th>
+              <Th>Input</Th>
+              <Th>Output</Th>
+              <Th>Cached input</Th>
+              <Th>Period</Th>
             </tr>
           </thead>
           <tbody>
-            {p.catalog.slice(0, SHOWN).map((c) => (
-              <tr key={`${c.model}@${c.effectiveFrom}`}>
-                <td>
-                  <code>{c.model}</code>
-                </td>
-                <td>{c.input}</td>
-                <td>{c.output}</td>
-                <td>{c.cachedInput ?? '—'}</td>
-                <td>{c.effectiveFrom}</td>
-              </tr>
-            ))}
+            {currentPrices(p.catalog, today())
+              .slice(0, SHOWN)
+              .map((c) => (
+                <tr key={`${c.model}@${c.effectiveFrom}`}>
+                  <Td>
+                    <code>{c.model}</code>
+                  </Td>
+                  <Td>{c.input}</Td>
+                  <Td>{c.output}</Td>
+                  <Td>{c.cachedInput ?? '—'}</Td>
+                  <Td className="whitespace-nowrap">{pricePeriod(c)}</Td>
+                </tr>
+              ))}
           </tbody>
-        </table>
+        </Table>
       )}
-      {p && p.catalog.length > SHOWN && (
-        <p className="small-text">{p.catalog.length - SHOWN} more: filter by model to find one.</p>
+      {p && currentPrices(p.catalog, today()).length > SHOWN && (
+        <p className="text-xs">
+          {currentPrices(p.catalog, today()).length - SHOWN} more: filter by model to find one.
+        </p>
       )}
     </section>
   );

@@ -3,8 +3,11 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { get, patch } from '../../../api/client.ts';
 import type { Organization, OrganizationPatch } from '../../../api/types.ts';
 import { useCan } from '../../../app/session.tsx';
+import { Button } from '../../../ui/button.tsx';
+import { Check, Field, Input } from '../../../ui/form.tsx';
 import { formatCost, formatTime } from '../../../ui/format.ts';
-import { ErrorText, PageHeader } from '../../../ui/kit.tsx';
+import { ErrorText, PageHeader } from '../../../ui/page.tsx';
+import { toast } from '../../../ui/toast.tsx';
 import { CostTable } from './CostTable.tsx';
 import { PriceOverrides } from './PriceOverrides.tsx';
 import { budgetText, monthSummary, parseBudget } from './usage.ts';
@@ -43,13 +46,13 @@ export default function UsagePage() {
 function Month({ org }: { org: Organization }) {
   const s = monthSummary(org);
   return (
-    <section className="panel" aria-label="This month">
+    <section className="mb-4 rounded-lg border bg-card p-4 shadow-xs" aria-label="This month">
       <h2>This month</h2>
-      <dl className="stats">
+      <dl className="my-2 grid grid-cols-[max-content_1fr] gap-x-3 gap-y-1 text-sm [&_dt]:text-muted-foreground">
         <dt>Executions</dt>
         <dd data-testid="month-executions">
           {org.monthlyExecutionsUsed} / {org.monthlyExecutionQuota}
-          {s.executionsPct !== null && <span className="small-text"> ({s.executionsPct}%)</span>}
+          {s.executionsPct !== null && <span className="text-xs"> ({s.executionsPct}%)</span>}
         </dd>
         <dt>Model cost</dt>
         <dd data-testid="month-cost">{formatCost(org.monthlyCost)}</dd>
@@ -61,11 +64,11 @@ function Month({ org }: { org: Organization }) {
         </dd>
       </dl>
       {s.overBudget && (
-        <p className="error" role="alert">
+        <p className="my-1.5 text-sm font-medium text-destructive" role="alert">
           The budget is spent: model calls stop until next month or a higher budget.
         </p>
       )}
-      {org.monthlyResetDate && <p className="small-text">Resets {formatTime(org.monthlyResetDate)}.</p>}
+      {org.monthlyResetDate && <p className="text-xs">Resets {formatTime(org.monthlyResetDate)}.</p>}
     </section>
   );
 }
@@ -86,7 +89,12 @@ function Settings({
   useEffect(() => setBudget(budgetText(current)), [current]);
   const send = (body: OrganizationPatch, done: string) => {
     setSaved(null);
-    save.mutate(body, { onSuccess: () => setSaved(done) });
+    save.mutate(body, {
+      onSuccess: () => {
+        setSaved(done);
+        toast.success(done);
+      },
+    });
   };
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -99,44 +107,45 @@ function Settings({
     );
   };
   return (
-    <section className="panel" aria-label="Budget and network">
+    <section className="mb-4 rounded-lg border bg-card p-4 shadow-xs" aria-label="Budget and network">
       <h2>Budget and network</h2>
       <form onSubmit={submit} aria-label="Monthly budget">
-        <div className="row">
-          <label>
+        <div className="flex flex-wrap items-end gap-3 [&>label]:min-w-32 [&>label]:flex-1">
+          <Field>
             Monthly budget (USD; empty for none)
-            <input
+            <Input
               inputMode="decimal"
               value={budget}
               disabled={!canBudget}
               onChange={(e) => setBudget(e.target.value)}
               placeholder="no budget"
             />
-          </label>
+          </Field>
           {canBudget && (
             <>
-              <button type="submit" disabled={save.isPending}>
+              <Button type="submit" disabled={save.isPending}>
                 Save budget
-              </button>
+              </Button>
               {current !== null && (
-                <button
+                <Button
                   type="button"
-                  className="ghost"
+                  variant="outline"
                   disabled={save.isPending}
                   onClick={() => send({ settings: { monthlyBudgetUsd: null } }, 'Budget removed.')}
                 >
                   Clear budget
-                </button>
+                </Button>
               )}
             </>
           )}
         </div>
       </form>
-      <p className="small-text">
+      <p className="text-xs">
         A budget is a hard stop: once the month's model cost reaches it, runs that call models fail.
       </p>
-      <label className="check">
+      <Check>
         <input
+          className="size-4 accent-primary"
           type="checkbox"
           checked={org.settings.allowPrivateNetworks}
           disabled={!canNetworks || save.isPending}
@@ -148,19 +157,19 @@ function Settings({
           }
         />
         Allow private networks (tools and provider base URLs may reach localhost and private addresses)
-      </label>
+      </Check>
       {problem && (
-        <p className="error" role="alert">
+        <p className="my-1.5 text-sm font-medium text-destructive" role="alert">
           {problem}
         </p>
       )}
       <ErrorText error={save.error} />
       {saved && (
-        <p className="small-text" role="status" data-testid="settings-saved">
+        <p className="text-xs" role="status" data-testid="settings-saved">
           {saved}
         </p>
       )}
-      {!canBudget && !canNetworks && <p className="small-text">Only admins and owners change these.</p>}
+      {!canBudget && !canNetworks && <p className="text-xs">Only admins and owners change these.</p>}
     </section>
   );
 }

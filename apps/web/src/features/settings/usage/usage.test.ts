@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Organization } from '../../../api/types.ts';
-import { emptyOverride, groupLabel, monthSummary, overrideBody, parseBudget } from './usage.ts';
+import {
+  currentPrices,
+  emptyOverride,
+  groupLabel,
+  monthSummary,
+  overrideBody,
+  parseBudget,
+  pricePeriod,
+} from './usage.ts';
 
 const org = (over: Partial<Organization> = {}, budget: number | null = null): Organization => ({
   id: '00000000-0000-4000-8000-000000000001',
@@ -85,5 +93,21 @@ describe('price override form', () => {
     expect(overrideBody({ ...base, model: 'gpt-4o', input: '1', output: '1' })).toHaveProperty('error');
     expect(overrideBody({ ...base, input: '-1', output: '1' })).toHaveProperty('error');
     expect(overrideBody({ ...base, input: '1', output: '' })).toHaveProperty('error');
+  });
+});
+
+describe('price catalog', () => {
+  const catalog = [
+    { model: 'openai:gpt-4o', effectiveFrom: '2024-05-13', effectiveTo: '2024-08-06', input: '5' },
+    { model: 'openai:gpt-4o', effectiveFrom: '2024-08-06', input: '2.5' },
+    { model: 'openai:o1', effectiveFrom: '2024-12-05', input: '15' },
+  ];
+  it('lists each model once, with the price in force and its period', () => {
+    const shown = currentPrices(catalog, '2025-01-01');
+    expect(shown.map((p) => [p.model, p.input, pricePeriod(p)])).toEqual([
+      ['openai:gpt-4o', '2.5', 'since 2024-08-06'],
+      ['openai:o1', '15', 'since 2024-12-05'],
+    ]);
+    expect(pricePeriod(currentPrices(catalog, '2024-06-01')[0]!)).toBe('2024-05-13 – 2024-08-06');
   });
 });

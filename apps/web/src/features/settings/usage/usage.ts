@@ -73,3 +73,33 @@ export function overrideBody(form: OverrideForm): { body: PriceOverrideInput } |
   if (form.note.trim()) body.note = form.note.trim();
   return { body };
 }
+
+interface DatedPrice {
+  model: string;
+  effectiveFrom: string;
+  effectiveTo?: string | undefined;
+}
+
+/**
+ * One price per model: the one in force on `day` (else the latest), so a model whose price changed is
+ * listed once, with its period.
+ */
+export function currentPrices<P extends DatedPrice>(catalog: readonly P[], day: string): P[] {
+  const byModel = new Map<string, P>();
+  for (const p of catalog) {
+    const held = byModel.get(p.model);
+    const inForce = (x: P) => x.effectiveFrom <= day && (!x.effectiveTo || x.effectiveTo > day);
+    if (
+      !held ||
+      (inForce(p) && !inForce(held)) ||
+      (inForce(p) === inForce(held) && p.effectiveFrom > held.effectiveFrom)
+    )
+      byModel.set(p.model, p);
+  }
+  return [...byModel.values()];
+}
+
+/** `since 2025-01-01`, or `2024-06-01 – 2025-01-01`. */
+export function pricePeriod(p: DatedPrice): string {
+  return p.effectiveTo ? `${p.effectiveFrom} – ${p.effectiveTo}` : `since ${p.effectiveFrom}`;
+}

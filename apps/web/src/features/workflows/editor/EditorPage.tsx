@@ -1,5 +1,6 @@
 import '@xyflow/react/dist/style.css';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useNavigate } from '@tanstack/react-router';
 import {
   applyEdgeChanges,
   applyNodeChanges,
@@ -22,8 +23,10 @@ import type {
   WorkflowDefinition,
   WorkflowSummary,
 } from '../../../api/types.ts';
-import { navigate } from '../../../app/router.tsx';
-import { ErrorText } from '../../../ui/kit.tsx';
+import { Button } from '../../../ui/button.tsx';
+import { ErrorText } from '../../../ui/page.tsx';
+import { toast } from '../../../ui/toast.tsx';
+import { edgeTypes } from './ConditionEdgeView.tsx';
 import { exportDefinition } from './exporting.ts';
 import {
   addNode,
@@ -42,7 +45,8 @@ import { NodePanel } from './NodePanel.tsx';
 import { DRAG_TYPE, Palette } from './Palette.tsx';
 import { RunDialog } from './RunDialog.tsx';
 import { EdgePanel, WorkflowPanel } from './SidePanels.tsx';
-import { AgentNames, nodeTypes } from './StepNodeView.tsx';
+import { AgentNames, LEGIBLE_ZOOM, nodeTypes } from './StepNodeView.tsx';
+import { useLegibleFit } from './useLegibleFit.ts';
 import { useValidation } from './useValidation.ts';
 import { VersionsDialog } from './VersionsDialog.tsx';
 
@@ -63,7 +67,8 @@ export default function EditorPage({ id }: { id: string }) {
     queryFn: () => get<Workflow>(`/workflows/${id}`),
     enabled: !isNew,
   });
-  if (!isNew && !q.data) return q.error ? <ErrorText error={q.error} /> : <p className="loading">Loading…</p>;
+  if (!isNew && !q.data)
+    return q.error ? <ErrorText error={q.error} /> : <p className="p-8 text-muted-foreground">Loading…</p>;
   const definition = isNew ? EMPTY : (q.data!.definition as WorkflowDefinition);
   return (
     <ReactFlowProvider>
@@ -101,6 +106,14 @@ function Editor({
   const [dialog, setDialog] = useState<'run' | 'versions' | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const dragging = useRef(false);
+  const canvas = useRef<HTMLDivElement>(null);
+  // A loaded workflow opens fitted, legibly; a new one keeps its viewport so steps land where dropped.
+  const onInit = useLegibleFit(canvas, initial.nodes.length > 0);
+  const [minimap, setMinimap] = useState(() => localStorage.getItem('aiops.minimap') !== 'hidden');
+  const toggleMinimap = () => {
+    localStorage.setItem('aiops.minimap', minimap ? 'hidden' : 'shown');
+    setMinimap(!minimap);
+  };
   const graph = h.present;
   const definition = useMemo(() => toDefinition(graph), [graph]);
   const dirty = JSON.stringify(definition) !== saved;
@@ -118,6 +131,7 @@ function Editor({
 
   const commit = useCallback((next: Graph, key: string | null = null) => setH((s) => push(s, next, key)), []);
 
+  const navigate = useNavigate();
   const save = useMutation({
     mutationFn: async (def: WorkflowDefinition) =>
       workflow
@@ -126,10 +140,11 @@ function Editor({
     onSuccess: (w, def) => {
       setSaved(JSON.stringify(def));
       setNotice(`Saved as version ${w.version}.`);
+      toast.success(`${w.name} saved as version ${w.version}`);
       client.setQueryData(['workflow', w.id], w);
       void client.invalidateQueries({ queryKey: ['workflows'] });
       void client.invalidateQueries({ queryKey: ['workflow-versions', w.id] });
-      if (!workflow) navigate(`/workflows/${w.id}`, { replace: true });
+      if (!workflow) void navigate({ to: '/workflows/$id', params: { id: w.id }, replace: true });
     },
   });
   const doSave = useCallback(() => {
@@ -190,9 +205,20 @@ function Editor({
     const at =
       position ??
       (last
-        ? { x: last.position.x + 240, y: last.position.y }
+        ? { x: last.position.x + 320, y: last.position.y }
         : flow.screenToFlowPosition({ x: window.innerWidth / 2, y: window.innerHeight / 3 }));
     commit(addNode(graph, type, at));
+    // A pressed step may land beyond the canvas's edge: bring every step into view, still legible.
+    if (!position) {
+      requestAnimationFrame(() =>
+        requestAnimationFrame(() => {
+          const corner = flow.flowToScreenPosition({ x: at.x + 200, y: at.y + 80 });
+          const box = canvas.current?.getBoundingClientRect();
+          if (box && (corner.x > box.right || corner.y > box.bottom))
+            void flow.fitView({ maxZoom: flow.getZoom(), minZoom: LEGIBLE_ZOOM });
+        }),
+      );
+    }
   };
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
@@ -212,87 +238,113 @@ function Editor({
 
   return (
     <AgentNames.Provider value={agentNames}>
-      <div className="editor">
-        <div className="toolbar" role="toolbar" aria-label="Editor">
-          <strong className="wf-name">{graph.meta.name}</strong>
-          {workflow && <span className="hint">v{workflow.version}</span>}
-          {dirty && <span className="dirty">unsaved changes</span>}
-          <button
+      <div className="flex h-[calc(100vh-2.5rem)] flex-col">
+        <div className="mb-2 flex flex-wrap items-center gap-1.5" role="toolbar" aria-label="Editor">
+          <strong className="wf-name mr-1 text-lg">{graph.meta.name}</strong>
+          {workflow && <span className="text-xs font-normal text-muted-foreground">v{workflow.version}</span>}
+          {dirty && <span className="mr-auto text-xs text-warning">unsaved changes</span>}
+          <Button
+            variant="outline"
             type="button"
             onClick={() => setH(undo)}
             disabled={h.past.length === 0}
             title="Undo (Ctrl+Z)"
           >
             Undo
-          </button>
-          <button
+          </Button>
+          <Button
+            variant="outline"
             type="button"
             onClick={() => setH(redo)}
             disabled={h.future.length === 0}
             title="Redo (Ctrl+Shift+Z)"
           >
             Redo
-          </button>
-          <button
+          </Button>
+          <Button
+            variant="outline"
             type="button"
             onClick={doSave}
             disabled={save.isPending}
             title="Save a new version (Ctrl+S)"
           >
             Save
-          </button>
-          <button type="button" onClick={() => setDialog('versions')} disabled={!workflow}>
+          </Button>
+          <Button variant="outline" type="button" onClick={() => setDialog('versions')} disabled={!workflow}>
             Versions
-          </button>
-          <button type="button" onClick={() => void exportDefinition(definition, 'json')}>
+          </Button>
+          <Button variant="outline" type="button" onClick={() => void exportDefinition(definition, 'json')}>
             Export JSON
-          </button>
-          <button type="button" onClick={() => void exportDefinition(definition, 'yaml')}>
+          </Button>
+          <Button variant="outline" type="button" onClick={() => void exportDefinition(definition, 'yaml')}>
             Export YAML
-          </button>
-          <button
+          </Button>
+          <Button variant="outline" aria-pressed={minimap} onClick={toggleMinimap}>
+            Minimap
+          </Button>
+          <Button
             type="button"
-            className="primary"
+            variant="success"
             disabled={!workflow || dirty}
             title={dirty || !workflow ? 'Save first' : 'Start a run'}
             onClick={() => setDialog('run')}
           >
             Run
-          </button>
+          </Button>
         </div>
         {notice && !dirty && (
-          <p className="ok" role="status">
+          <p className="my-1.5 text-sm text-success" role="status">
             {notice}
           </p>
         )}
         <ErrorText error={save.error} />
         {issues.general.length > 0 && (
-          <ul className="issues" aria-label="Problems">
+          <ul
+            className="mb-2 list-disc rounded-md border border-destructive/40 bg-destructive/10 py-1.5 pr-1.5 pl-6 text-destructive"
+            aria-label="Problems"
+          >
             {issues.general.map((m) => (
               <li key={m}>{m}</li>
             ))}
           </ul>
         )}
-        <div className="editor-body">
+        <div className="grid min-h-0 flex-1 grid-cols-[136px_minmax(0,1fr)_284px] min-[1440px]:grid-cols-[160px_minmax(0,1fr)_320px] gap-2.5 min-[1800px]:grid-cols-[190px_minmax(0,1fr)_380px]">
           <Palette onAdd={(t) => add(t)} />
           {/* biome-ignore lint/a11y/noStaticElementInteractions: a drop target for the palette; keyboard users add steps with the palette's buttons */}
-          <div className="canvas" onDrop={onDrop} onDragOver={(e) => e.preventDefault()}>
+          <div
+            ref={canvas}
+            className="relative h-full min-h-[400px] rounded-lg border bg-card"
+            onDrop={onDrop}
+            onDragOver={(e) => e.preventDefault()}
+          >
+            {graph.nodes.length === 0 && (
+              <p className="pointer-events-none absolute inset-x-0 top-1/3 z-10 px-6 text-center text-muted-foreground">
+                Drag a step from the palette onto the canvas (or press it) to begin.
+              </p>
+            )}
             <ReactFlow
+              onInit={onInit}
               nodes={display}
               edges={graph.edges}
               nodeTypes={nodeTypes}
+              edgeTypes={edgeTypes}
               onNodesChange={onNodesChange}
               onEdgesChange={onEdgesChange}
               onConnect={(c) => commit(connect(graph, c.source, c.target))}
               deleteKeyCode={['Delete', 'Backspace']}
-              // Fit a loaded workflow once; a new one keeps its viewport so steps land where dropped.
-              fitView={initial.nodes.length > 0}
-              fitViewOptions={{ maxZoom: 1 }}
               proOptions={{ hideAttribution: true }}
             >
               <Background />
               <Controls />
-              <MiniMap pannable zoomable />
+              {minimap && (
+                <MiniMap
+                  position="top-right"
+                  pannable
+                  zoomable
+                  style={{ width: 140, height: 90 }}
+                  ariaLabel="Minimap"
+                />
+              )}
             </ReactFlow>
           </div>
           {selectedNodes.length === 1 ? (

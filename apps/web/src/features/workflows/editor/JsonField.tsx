@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { Field, Textarea } from '../../../ui/form.tsx';
 
 const show = (v: unknown, allowText?: boolean) =>
   v === undefined ? '' : allowText && typeof v === 'string' ? v : JSON.stringify(v, null, 2);
@@ -50,9 +51,9 @@ export function JsonField({
     }
   };
   return (
-    <label className="json-field">
+    <Field>
       {label}
-      <textarea
+      <Textarea
         aria-label={label}
         rows={rows}
         value={text}
@@ -60,10 +61,10 @@ export function JsonField({
         onChange={(e) => change(e.target.value)}
       />
       {error && (
-        <span className="error" role="alert">
+        <span className="my-1.5 text-sm font-medium text-destructive" role="alert">
           {error}
         </span>
       )}
-    </label>
+    </Field>
   );
 }

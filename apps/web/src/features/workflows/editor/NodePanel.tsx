@@ -1,6 +1,7 @@
+import { Link } from '@tanstack/react-router';
 import { useEffect, useState } from 'react';
 import type { Agent, WorkflowSummary } from '../../../api/types.ts';
-import { Link } from '../../../app/router.tsx';
+import { Check, Field, Input, Select, Textarea } from '../../../ui/form.tsx';
 import { PromptField } from '../../agents/PromptField.tsx';
 import type { NodeConfig, StepNode } from './graph.ts';
 import { JsonField } from './JsonField.tsx';
@@ -37,31 +38,31 @@ export function NodePanel({
     onChange({ ...c, [field]: value === '' ? undefined : value } as NodeConfig, field);
 
   return (
-    <aside className="panel side" aria-label="Step settings">
+    <aside className="m-0 overflow-auto rounded-lg border bg-card p-4 shadow-xs" aria-label="Step settings">
       <h2>{c.type} step</h2>
-      <label>
+      <Field>
         Id (used in templates: {`{{nodes.${node.id}.output}}`})
-        <input value={id} onChange={(e) => setId(e.target.value)} onBlur={rename} />
-      </label>
+        <Input value={id} onChange={(e) => setId(e.target.value)} onBlur={rename} />
+      </Field>
       {idError && (
-        <p className="error" role="alert">
+        <p className="my-1.5 text-sm font-medium text-destructive" role="alert">
           {idError}
         </p>
       )}
-      <label>
+      <Field>
         Name
-        <input value={c.name ?? ''} onChange={(e) => set('name', e.target.value)} />
-      </label>
+        <Input value={c.name ?? ''} onChange={(e) => set('name', e.target.value)} />
+      </Field>
       {c.type === 'agent' && <AgentFields c={c} agents={agents} onChange={onChange} />}
       {c.type === 'tool' && (
         <>
-          <label>
+          <Field>
             Tool
-            <select value={c.tool} onChange={(e) => set('tool', e.target.value)}>
+            <Select value={c.tool} onChange={(e) => set('tool', e.target.value)}>
               <option value="json_transform">json_transform (JSONata)</option>
               <option value="http_request">http_request</option>
-            </select>
-          </label>
+            </Select>
+          </Field>
           <JsonField label="Configuration (JSON)" value={c.config} onChange={(v) => set('config', v ?? {})} />
           <JsonField
             label="Input (JSON or a template)"
@@ -73,32 +74,32 @@ export function NodePanel({
       )}
       {c.type === 'approval' && (
         <>
-          <label>
+          <Field>
             Message to the approver
-            <textarea rows={3} value={c.message ?? ''} onChange={(e) => set('message', e.target.value)} />
-          </label>
-          <label>
+            <Textarea rows={3} value={c.message ?? ''} onChange={(e) => set('message', e.target.value)} />
+          </Field>
+          <Field>
             When rejected
-            <select value={c.onReject ?? 'fail'} onChange={(e) => set('onReject', e.target.value)}>
+            <Select value={c.onReject ?? 'fail'} onChange={(e) => set('onReject', e.target.value)}>
               <option value="fail">fail the run</option>
               <option value="continue">continue (approved = false)</option>
-            </select>
-          </label>
+            </Select>
+          </Field>
         </>
       )}
       {c.type === 'subworkflow' && (
         <>
-          <label>
+          <Field>
             Workflow
-            <select value={c.workflowId} onChange={(e) => set('workflowId', e.target.value)}>
+            <Select value={c.workflowId} onChange={(e) => set('workflowId', e.target.value)}>
               <option value="">choose…</option>
               {workflows.map((w) => (
                 <option key={w.id} value={w.id}>
                   {w.name}
                 </option>
               ))}
-            </select>
-          </label>
+            </Select>
+          </Field>
           <JsonField
             label="Its input (JSON; strings are templates)"
             allowText
@@ -117,21 +118,21 @@ export function NodePanel({
         />
       )}
       {c.type === 'delay' && (
-        <label>
+        <Field>
           Wait (ms)
-          <input
+          <Input
             type="number"
             min={0}
             value={c.durationMs ?? ''}
             onChange={(e) => set('durationMs', e.target.value === '' ? undefined : Number(e.target.value))}
           />
-        </label>
+        </Field>
       )}
       {c.type !== 'output' && (
-        <div className="row">
-          <label>
+        <div className="flex flex-wrap items-end gap-3 [&>label]:min-w-32 [&>label]:flex-1">
+          <Field>
             Attempts
-            <input
+            <Input
               type="number"
               min={1}
               max={20}
@@ -143,16 +144,16 @@ export function NodePanel({
                 )
               }
             />
-          </label>
-          <label>
+          </Field>
+          <Field>
             Timeout (ms)
-            <input
+            <Input
               type="number"
               min={1}
               value={c.timeoutMs ?? ''}
               onChange={(e) => set('timeoutMs', e.target.value === '' ? undefined : Number(e.target.value))}
             />
-          </label>
+          </Field>
         </div>
       )}
     </aside>
@@ -174,31 +175,33 @@ function AgentFields({
     onChange({ ...c, agent: { ...agent, [field]: value === '' ? undefined : value } }, `agent.${field}`);
   return (
     <>
-      <fieldset className="segmented">
+      <fieldset className="mb-3 flex gap-3 rounded-md border px-3 py-2">
         <legend>Agent</legend>
-        <label className="check">
+        <Check>
           <input
+            className="size-4 accent-primary"
             type="radio"
             name="agent-mode"
             checked={!inline}
             onChange={() => onChange({ ...c, agent: undefined }, 'mode')}
           />
           a saved agent
-        </label>
-        <label className="check">
+        </Check>
+        <Check>
           <input
+            className="size-4 accent-primary"
             type="radio"
             name="agent-mode"
             checked={inline}
             onChange={() => onChange({ ...c, agentId: undefined, agent }, 'mode')}
           />
           defined here
-        </label>
+        </Check>
       </fieldset>
       {!inline && (
-        <label>
+        <Field>
           Saved agent
-          <select
+          <Select
             aria-label="Saved agent"
             value={c.agentId ?? ''}
             onChange={(e) => onChange({ ...c, agentId: e.target.value || undefined }, 'agentId')}
@@ -209,20 +212,24 @@ function AgentFields({
                 {a.name} ({a.model})
               </option>
             ))}
-          </select>
+          </Select>
           {agents.length === 0 && (
-            <span className="hint">
-              No agents yet: <Link to="/agents/new">create one</Link>, or define it here.
+            <span className="text-xs font-normal text-muted-foreground">
+              No agents yet:{' '}
+              <Link to="/agents/$id" params={{ id: 'new' }}>
+                create one
+              </Link>
+              , or define it here.
             </span>
           )}
-        </label>
+        </Field>
       )}
       {inline && (
         <>
-          <label>
+          <Field>
             Model
-            <input value={agent.model} onChange={(e) => setAgent('model', e.target.value)} />
-          </label>
+            <Input value={agent.model} onChange={(e) => setAgent('model', e.target.value)} />
+          </Field>
           <PromptField
             label="System prompt"
             rows={2}
@@ -230,10 +237,10 @@ function AgentFields({
             onChange={(v) => setAgent('system', v)}
           />
           <PromptField label="Prompt" rows={4} value={agent.prompt} onChange={(v) => setAgent('prompt', v)} />
-          <div className="row">
-            <label>
+          <div className="flex flex-wrap items-end gap-3 [&>label]:min-w-32 [&>label]:flex-1">
+            <Field>
               Temperature
-              <input
+              <Input
                 type="number"
                 min={0}
                 max={2}
@@ -243,10 +250,10 @@ function AgentFields({
                   setAgent('temperature', e.target.value === '' ? undefined : Number(e.target.value))
                 }
               />
-            </label>
-            <label>
+            </Field>
+            <Field>
               Max tokens
-              <input
+              <Input
                 type="number"
                 min={1}
                 value={agent.maxTokens ?? ''}
@@ -254,7 +261,7 @@ function AgentFields({
                   setAgent('maxTokens', e.target.value === '' ? undefined : Number(e.target.value))
                 }
               />
-            </label>
+            </Field>
           </div>
         </>
       )}

@@ -1,5 +1,6 @@
 import type { DragEvent } from 'react';
 import type { NodeType } from '../../../api/types.ts';
+import { Button } from '../../../ui/button.tsx';
 
 export const DRAG_TYPE = 'application/aiops-node';
 
@@ -19,11 +20,13 @@ export function Palette({ onAdd }: { onAdd: (type: NodeType) => void }) {
     e.dataTransfer.effectAllowed = 'move';
   };
   return (
-    <aside className="palette" aria-label="Add a step">
+    <aside className="flex flex-col gap-1.5 overflow-auto" aria-label="Add a step">
       <h2>Steps</h2>
       {ITEMS.map((i) => (
-        <button
+        <Button
           type="button"
+          variant="outline"
+          className="h-auto cursor-grab flex-col items-start gap-0 py-1.5 text-left whitespace-normal"
           key={i.type}
           draggable
           data-testid={`palette-${i.type}`}
@@ -32,10 +35,12 @@ export function Palette({ onAdd }: { onAdd: (type: NodeType) => void }) {
           title={`Drag onto the canvas, or press to add: ${i.hint}`}
         >
           <strong>{i.label}</strong>
-          <span>{i.hint}</span>
-        </button>
+          <span className="text-[11px] font-normal text-muted-foreground max-[1439px]:hidden">{i.hint}</span>
+        </Button>
       ))}
-      <p className="hint">Connect steps by dragging from a right handle to a left handle.</p>
+      <p className="text-xs font-normal text-muted-foreground">
+        Connect steps by dragging from a right handle to a left handle.
+      </p>
     </aside>
   );
 }

@@ -1,9 +1,12 @@
 import { useMutation } from '@tanstack/react-query';
+import { useNavigate } from '@tanstack/react-router';
 import { type FormEvent, useState } from 'react';
 import { post } from '../../../api/client.ts';
 import type { Run } from '../../../api/types.ts';
-import { navigate } from '../../../app/router.tsx';
-import { ErrorText, Modal } from '../../../ui/kit.tsx';
+import { Button } from '../../../ui/button.tsx';
+import { Modal } from '../../../ui/dialog.tsx';
+import { Check, Field, Input, Select, Textarea } from '../../../ui/form.tsx';
+import { ErrorText } from '../../../ui/page.tsx';
 import { buildInput, fieldsOf } from './schema-form.ts';
 
 /** Start a run: a form generated from the workflow's input schema; then the live run view. */
@@ -16,12 +19,13 @@ export function RunDialog({
   schema: Record<string, unknown> | undefined;
   onClose: () => void;
 }) {
+  const navigate = useNavigate();
   const fields = fieldsOf(schema);
   const [values, setValues] = useState<Record<string, string | boolean>>({});
   const [errors, setErrors] = useState<Record<string, string>>({});
   const start = useMutation({
     mutationFn: (input: Record<string, unknown>) => post<Run>(`/workflows/${workflowId}/runs`, { input }),
-    onSuccess: (run) => navigate(`/runs/${run.id}`),
+    onSuccess: (run) => void navigate({ to: '/runs/$id', params: { id: run.id } }),
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -34,15 +38,19 @@ export function RunDialog({
     <Modal title="Run workflow" onClose={onClose}>
       <form onSubmit={submit} aria-label="Run input">
         {fields.length === 0 && (
-          <p className="hint">This workflow takes no input (its input schema has no properties).</p>
+          <p className="text-xs font-normal text-muted-foreground">
+            This workflow takes no input (its input schema has no properties).
+          </p>
         )}
         {fields.map((f) => {
           const v = values[f.name] ?? f.initial;
           const note = (
             <>
-              {f.description && <span className="hint">{f.description}</span>}
+              {f.description && (
+                <span className="text-xs font-normal text-muted-foreground">{f.description}</span>
+              )}
               {errors[f.name] && (
-                <span className="error" role="alert">
+                <span className="my-1.5 text-sm font-medium text-destructive" role="alert">
                   {f.label} {errors[f.name]}
                 </span>
               )}
@@ -50,58 +58,63 @@ export function RunDialog({
           );
           if (f.kind === 'boolean') {
             return (
-              <label key={f.name} className="check">
-                <input type="checkbox" checked={v === true} onChange={(e) => set(f.name, e.target.checked)} />
+              <Check key={f.name}>
+                <input
+                  className="size-4 accent-primary"
+                  type="checkbox"
+                  checked={v === true}
+                  onChange={(e) => set(f.name, e.target.checked)}
+                />
                 {f.label}
                 {note}
-              </label>
+              </Check>
             );
           }
           if (f.kind === 'enum') {
             return (
-              <label key={f.name}>
+              <Field key={f.name}>
                 {f.label}
                 {f.required ? ' *' : ''}
-                <select value={String(v)} onChange={(e) => set(f.name, e.target.value)}>
+                <Select value={String(v)} onChange={(e) => set(f.name, e.target.value)}>
                   <option value="">choose…</option>
                   {f.options.map((o) => (
                     <option key={o}>{o}</option>
                   ))}
-                </select>
+                </Select>
                 {note}
-              </label>
+              </Field>
             );
           }
           if (f.kind === 'json') {
             return (
-              <label key={f.name}>
+              <Field key={f.name}>
                 {f.label} (JSON){f.required ? ' *' : ''}
-                <textarea rows={3} value={String(v)} onChange={(e) => set(f.name, e.target.value)} />
+                <Textarea rows={3} value={String(v)} onChange={(e) => set(f.name, e.target.value)} />
                 {note}
-              </label>
+              </Field>
             );
           }
           return (
-            <label key={f.name}>
+            <Field key={f.name}>
               {f.label}
               {f.required ? ' *' : ''}
-              <input
+              <Input
                 type={f.kind === 'text' ? 'text' : 'number'}
                 value={String(v)}
                 onChange={(e) => set(f.name, e.target.value)}
               />
               {note}
-            </label>
+            </Field>
           );
         })}
         <ErrorText error={start.error} />
-        <div className="actions">
-          <button type="button" className="ghost" onClick={onClose}>
+        <div className="flex flex-wrap items-center justify-end gap-2">
+          <Button type="button" variant="outline" onClick={onClose}>
             Cancel
-          </button>
-          <button type="submit" disabled={start.isPending}>
+          </Button>
+          <Button type="submit" disabled={start.isPending}>
             Start run
-          </button>
+          </Button>
         </div>
       </form>
     </Modal>

@@ -1,3 +1,4 @@
+import { Field, Input, Textarea } from '../../../ui/form.tsx';
 import type { ConditionEdge, WorkflowMeta } from './graph.ts';
 import { JsonField } from './JsonField.tsx';
 
@@ -10,21 +11,24 @@ export function EdgePanel({
   onChange: (condition: string) => void;
 }) {
   return (
-    <aside className="panel side" aria-label="Connection settings">
+    <aside
+      className="m-0 overflow-auto rounded-lg border bg-card p-4 shadow-xs"
+      aria-label="Connection settings"
+    >
       <h2>
         Connection {edge.source} → {edge.target}
       </h2>
-      <label>
+      <Field>
         Condition (optional)
-        <textarea
+        <Textarea
           rows={3}
           value={edge.data?.condition ?? ''}
           placeholder="nodes.classify.output.category != 'spam'"
           onChange={(e) => onChange(e.target.value)}
           spellCheck={false}
         />
-      </label>
-      <p className="hint">
+      </Field>
+      <p className="text-xs font-normal text-muted-foreground">
         A CEL expression over input, variables and nodes; when false, the target is skipped.
       </p>
     </aside>
@@ -42,20 +46,23 @@ export function WorkflowPanel({
   const set = (field: keyof WorkflowMeta, value: unknown) =>
     onChange({ ...meta, [field]: value === '' ? undefined : value }, field);
   return (
-    <aside className="panel side" aria-label="Workflow settings">
+    <aside
+      className="m-0 overflow-auto rounded-lg border bg-card p-4 shadow-xs"
+      aria-label="Workflow settings"
+    >
       <h2>Workflow</h2>
-      <label>
+      <Field>
         Name
-        <input value={meta.name} onChange={(e) => set('name', e.target.value)} />
-      </label>
-      <label>
+        <Input value={meta.name} onChange={(e) => set('name', e.target.value)} />
+      </Field>
+      <Field>
         Description
-        <textarea
+        <Textarea
           rows={2}
           value={meta.description ?? ''}
           onChange={(e) => set('description', e.target.value)}
         />
-      </label>
+      </Field>
       <JsonField
         label="Input schema (JSON Schema of the run input)"
         rows={8}
@@ -67,7 +74,7 @@ export function WorkflowPanel({
         value={meta.variables}
         onChange={(v) => set('variables', v)}
       />
-      <p className="hint">
+      <p className="text-xs font-normal text-muted-foreground">
         Select a step or a connection to edit it. Ctrl+S saves, Ctrl+Z undoes, Delete removes.
       </p>
     </aside>

@@ -2,8 +2,14 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { get, post } from '../../../api/client.ts';
 import type { Workflow, WorkflowVersion } from '../../../api/types.ts';
+import { Button } from '../../../ui/button.tsx';
+import { cn } from '../../../ui/cn.ts';
+import { Modal } from '../../../ui/dialog.tsx';
+import { Field, Select } from '../../../ui/form.tsx';
 import { formatTime } from '../../../ui/format.ts';
-import { ErrorText, Modal } from '../../../ui/kit.tsx';
+import { ErrorText } from '../../../ui/page.tsx';
+import { Table, Td, Th } from '../../../ui/table.tsx';
+import { toast } from '../../../ui/toast.tsx';
 import { diffLines } from './diff.ts';
 
 /** Saved versions: compare any two, make an old one current again (saved as a new version). */
@@ -27,67 +33,77 @@ export function VersionsDialog({
   const right = versions.find((v) => v.version === (b ?? versions[0]?.version));
   const rollback = useMutation({
     mutationFn: (version: number) => post<Workflow>(`/workflows/${workflowId}/rollback`, { version }),
-    onSuccess: onRolledBack,
+    onSuccess: (w) => {
+      toast.success(`Rolled back: ${w.name} is now version ${w.version}`);
+      onRolledBack(w);
+    },
   });
   const show = (v: WorkflowVersion | undefined) => (v ? JSON.stringify(v.definition, null, 2) : '');
   return (
     <Modal title="Version history" onClose={onClose} wide>
       <ErrorText error={q.error ?? rollback.error} />
-      <div className="versions">
-        <table>
+      <div className="grid gap-3">
+        <Table>
           <thead>
             <tr>
-              <th>Version</th>
-              <th>Saved</th>
-              <th>Note</th>
-              <th />
+              <Th>Version</Th>
+              <Th>Saved</Th>
+              <Th>Note</Th>
+              <Th />
             </tr>
           </thead>
           <tbody>
             {versions.map((v, i) => (
               <tr key={v.version}>
-                <td>v{v.version}</td>
-                <td>{formatTime(v.createdAt)}</td>
-                <td>{v.changeNote ?? ''}</td>
-                <td>
+                <Td>v{v.version}</Td>
+                <Td>{formatTime(v.createdAt)}</Td>
+                <Td>{v.changeNote ?? ''}</Td>
+                <Td>
                   {i > 0 && (
-                    <button type="button" className="small" onClick={() => rollback.mutate(v.version)}>
+                    <Button type="button" size="sm" onClick={() => rollback.mutate(v.version)}>
                       Roll back to v{v.version}
-                    </button>
+                    </Button>
                   )}
-                </td>
+                </Td>
               </tr>
             ))}
           </tbody>
-        </table>
+        </Table>
         {versions.length > 1 ? (
           <div>
-            <div className="row">
-              <label>
+            <div className="flex flex-wrap items-end gap-3 [&>label]:min-w-32 [&>label]:flex-1">
+              <Field>
                 Compare
-                <select value={left?.version ?? ''} onChange={(e) => setA(Number(e.target.value))}>
+                <Select value={left?.version ?? ''} onChange={(e) => setA(Number(e.target.value))}>
                   {versions.map((v) => (
                     <option key={v.version} value={v.version}>
                       v{v.version}
                     </option>
                   ))}
-                </select>
-              </label>
-              <label>
+                </Select>
+              </Field>
+              <Field>
                 with
-                <select value={right?.version ?? ''} onChange={(e) => setB(Number(e.target.value))}>
+                <Select value={right?.version ?? ''} onChange={(e) => setB(Number(e.target.value))}>
                   {versions.map((v) => (
                     <option key={v.version} value={v.version}>
                       v{v.version}
                     </option>
                   ))}
-                </select>
-              </label>
+                </Select>
+              </Field>
             </div>
-            <pre className="diff" data-testid="version-diff">
+            <pre className="max-h-[420px] overflow-auto rounded-md bg-muted p-2" data-testid="version-diff">
               {diffLines(show(left), show(right)).map((l, i) => (
-                // biome-ignore lint/suspicious/noArrayIndexKey: diff lines are positional
-                <div key={i} className={`diff-${l.kind}`}>
+                <div
+                  // biome-ignore lint/suspicious/noArrayIndexKey: diff lines are positional
+                  key={i}
+                  className={cn(
+                    `diff-${l.kind}`,
+                    l.kind === 'added' && 'bg-success/20',
+                    l.kind === 'removed' && 'bg-destructive/20',
+                  )}
+                >
                   {l.kind === 'added' ? '+ ' : l.kind === 'removed' ? '- ' : '  '}
                   {l.text}
                 </div>
@@ -95,7 +111,9 @@ export function VersionsDialog({
             </pre>
           </div>
         ) : (
-          <p className="hint">Save again to have two versions to compare.</p>
+          <p className="text-xs font-normal text-muted-foreground">
+            Save again to have two versions to compare.
+          </p>
         )}
       </div>
     </Modal>

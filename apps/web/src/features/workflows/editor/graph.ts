@@ -33,18 +33,24 @@ export interface Graph {
 
 /** What a new output step returns until something is connected into it. */
 const DEFAULT_OUTPUT = '{{input}}';
-const X_GAP = 280;
+const X_GAP = 320;
 const Y_GAP = 140;
 
 export const edgeId = (from: string, to: string) => `${from}->${to}`;
 
+/** A condition as a connection's label (drawn wrapped between the steps by ConditionEdgeView). */
+export function edgeLabel(condition: string | undefined): string | undefined {
+  return condition?.trim() || undefined;
+}
+
 export function makeEdge(from: string, to: string, condition?: string): ConditionEdge {
+  const label = edgeLabel(condition);
   return {
     id: edgeId(from, to),
     source: from,
     target: to,
     data: condition ? { condition } : {},
-    ...(condition ? { label: condition } : {}),
+    ...(label ? { label } : {}),
   };
 }
 
@@ -170,7 +176,7 @@ export function setCondition(graph: Graph, id: string, condition: string): Graph
   return {
     ...graph,
     edges: graph.edges.map((e) =>
-      e.id === id ? { ...e, data: { condition }, label: condition.trim() || undefined } : e,
+      e.id === id ? { ...e, data: { condition }, label: edgeLabel(condition) } : e,
     ),
   };
 }

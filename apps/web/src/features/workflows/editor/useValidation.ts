@@ -13,8 +13,9 @@ export function useValidation(definition: WorkflowDefinition): IssueMap {
     const controller = new AbortController();
     const t = setTimeout(() => {
       const def = JSON.parse(text) as WorkflowDefinition;
+      // An empty canvas is a start, not an error: the canvas itself says what to do.
       if (def.nodes.length === 0) {
-        setIssues({ byNode: {}, general: ['Add a step from the palette to begin.'] });
+        setIssues(NONE);
         return;
       }
       post<ValidateResult>('/workflows/validate', { definition: def })

@@ -16,10 +16,31 @@ describe('validation issues on nodes', () => {
       ['agent_1', 'output_1'],
     );
     expect(m.byNode).toEqual({
-      agent_1: ['give agent (inline) or agentId', 'too many attempts'],
-      output_1: ['unknown node nodes.x'],
+      agent_1: ['Give agent (inline) or agentId', 'Too many attempts'],
+      output_1: ['Unknown node nodes.x'],
     });
     expect(m.general).toEqual(['stale', 'connections[0]: connection to an unknown node zz']);
+  });
+});
+
+describe('node problems in plain words', () => {
+  it('rewords the definition checker for people at the canvas', () => {
+    const m = mapIssues(
+      [
+        { nodeId: 'a', path: 'nodes.a', message: 'set exactly one of agent (inline) or agentId' },
+        {
+          nodeId: 'b',
+          path: 'nodes.b',
+          message:
+            'node "b" is not connected to the rest of the workflow, so it is unreachable: connect it or remove it',
+        },
+      ],
+      ['a', 'b'],
+    );
+    expect(m.byNode).toEqual({
+      a: ['Choose a saved agent, or define one here.'],
+      b: ['Not connected: drag from a handle to connect it, or delete it.'],
+    });
   });
 });
 

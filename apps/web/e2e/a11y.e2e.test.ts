@@ -1,0 +1,111 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import {
+  type A11yViolation,
+  launchBrowser,
+  type StudioServer,
+  seriousA11yViolations,
+  shot,
+  signUpInBrowser,
+  startStudio,
+} from './browser-test-support.ts';
+
+/**
+ * axe-core on every page of the studio, signed out and signed in, in light and dark mode: no serious or
+ * critical violation (contrast, names of controls, labels, landmarks, ARIA).
+ */
+let server: StudioServer;
+let browser: Browser;
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startStudio(), launchBrowser()]);
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const WAIT = { timeout: 20_000 };
+
+async function check(
+  page: Page,
+  path: string,
+  ready: (p: Page) => Promise<unknown>,
+  found: Record<string, A11yViolation[]>,
+) {
+  await page.goto(`${server.url}${path}`);
+  await ready(page);
+  await page.waitForLoadState('networkidle');
+  const v = await seriousA11yViolations(page);
+  if (v.length) found[path] = v;
+}
+
+const heading = (name: string | RegExp) => (p: Page) =>
+  p.getByRole('heading', { name }).first().waitFor(WAIT);
+
+describe('accessibility (axe-core)', () => {
+  for (const scheme of ['light', 'dark'] as const) {
+    it(`every page has no serious or critical violation (${scheme})`, async () => {
+      const context = await browser.newContext({
+        viewport: { width: 1280, height: 800 },
+        colorScheme: scheme,
+      });
+      const page = await context.newPage();
+      onTestFailed(() => shot(page, `failed-a11y-${scheme}`).then(() => undefined));
+      const found: Record<string, A11yViolation[]> = {};
+
+      await check(page, '/login', (p) => p.getByRole('button', { name: 'Sign in' }).waitFor(WAIT), found);
+      await check(
+        page,
+        '/signup',
+        (p) => p.getByRole('button', { name: 'Create account' }).waitFor(WAIT),
+        found,
+      );
+      await check(page, '/forgot-password', heading('Reset your password'), found);
+      await check(page, '/reset-password?token=not-a-token', heading('Choose a new password'), found);
+      await check(page, '/verify-email', heading('Confirm your email address'), found);
+      await check(page, '/accept-invite?token=not-a-token', heading('Join the organization'), found);
+
+      await signUpInBrowser(page, server.url, `Axe${scheme}`);
+      const imported = await page.request.post(`${server.url}/api/v1/workflows/import`, {
+        data: {
+          name: 'a11y-flow',
+          nodes: [
+            { id: 'ask', type: 'agent', agent: { model: 'simulator:echo', prompt: 'Hello' } },
+            { id: 'done', type: 'output', value: '{{nodes.ask.output}}' },
+          ],
+          connections: [{ from: 'ask', to: 'done', condition: 'true' }],
+        },
+      });
+      const workflow = (await imported.json()) as { id: string };
+      const run = (await (
+        await page.request.post(`${server.url}/api/v1/workflows/${workflow.id}/runs`, { data: { input: {} } })
+      ).json()) as { id: string };
+
+      await check(page, '/', heading('Overview'), found);
+      await check(page, '/agents', heading('Agents'), found);
+      await check(page, '/agents/new', (p) => p.getByLabel('Name', { exact: true }).waitFor(WAIT), found);
+      await check(page, '/workflows', (p) => p.getByRole('link', { name: 'a11y-flow' }).waitFor(WAIT), found);
+      await check(page, '/workflows/new', (p) => p.locator('.react-flow__pane').waitFor(WAIT), found);
+      await check(page, `/workflows/${workflow.id}`, (p) => p.getByTestId('node-ask').waitFor(WAIT), found);
+      await check(page, '/runs', (p) => p.locator('table tbody tr').first().waitFor(WAIT), found);
+      await check(
+        page,
+        `/runs/${run.id}`,
+        (p) => expect.poll(() => p.locator('.page-header .status').textContent(), WAIT).toBe('completed'),
+        found,
+      );
+      for (const [path, name] of [
+        ['/settings/members', /^Members of/],
+        ['/settings/integrations', 'Provider integrations'],
+        ['/settings/usage', 'Usage & budget'],
+        ['/settings/api-keys', 'API keys'],
+        ['/settings/audit', 'Audit log'],
+        ['/settings/security', 'Security'],
+      ] as const) {
+        await check(page, path, heading(name), found);
+      }
+      expect(found).toEqual({});
+      await context.close();
+    }, 120_000);
+  }
+});
