@@ -25,7 +25,7 @@ afterAll(async () => {
 const WAIT = { timeout: 30_000 };
 
 describe('re-run from a step', () => {
-  it('edits the prompt in a dialog, warns about {{…}}, and links the new run to the old one', async () => {
+  it('edits the prompt in a dialog, says its {{…}} are filled in, and links the new run to the old one', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     onTestFailed(() => shot(page, 'failed-rerun').then(() => undefined));
@@ -61,11 +61,11 @@ describe('re-run from a step', () => {
     const dialog = page.getByRole('dialog', { name: 'Re-run from draft' });
     const prompt = dialog.getByLabel('Prompt', { exact: true });
     expect(await prompt.inputValue()).toBe('Summarize: the memo');
-    expect(await dialog.getByRole('alert').count()).toBe(0);
+    expect(await dialog.getByRole('status').count()).toBe(0);
     await prompt.fill('Shorten: the memo for {{input.text}}');
     await expect
-      .poll(() => dialog.getByRole('alert').textContent(), WAIT)
-      .toBe('{{input.text}} will be sent literally: placeholders are not filled in on a re-run.');
+      .poll(() => dialog.getByRole('status').textContent(), WAIT)
+      .toBe("{{input.text}} will be filled in from this run's data, as in the step's own prompt.");
     await shot(page, 'rerun-dialog');
     await dialog.getByRole('button', { name: 'Re-run with this prompt' }).click();
 
@@ -80,8 +80,8 @@ describe('re-run from a step', () => {
       steps: { nodeId: string; attempts: { input: { prompt?: string } }[] }[];
     };
     const draft = run.steps.find((s) => s.nodeId === 'draft')!;
-    expect(draft.attempts.at(-1)!.input.prompt).toBe('Shorten: the memo for {{input.text}}');
-    expect(JSON.stringify(run.output)).toContain('Shorten: the memo for {{input.text}}');
+    expect(draft.attempts.at(-1)!.input.prompt).toBe('Shorten: the memo for the memo');
+    expect(JSON.stringify(run.output)).toContain('Shorten: the memo for the memo');
 
     // The link leads back to the run that was re-run.
     await page.getByTestId('rerun-of').click();

@@ -8,7 +8,7 @@ import { Modal } from '../../ui/dialog.tsx';
 import { Field, Hint, Textarea } from '../../ui/form.tsx';
 import { ErrorText } from '../../ui/page.tsx';
 import { toast } from '../../ui/toast.tsx';
-import { literalPlaceholders } from './rerun.ts';
+import { placeholdersIn } from './rerun.ts';
 
 /** What an agent step's last attempt sent the model (its rendered prompt), if it was an agent step. */
 function sentPrompt(step: RunStep): { prompt: string; system?: string } | null {
@@ -28,7 +28,7 @@ export function RerunDialog({ runId, step, onClose }: { runId: string; step: Run
   const [prompt, setPrompt] = useState(sent?.prompt ?? '');
   const [system, setSystem] = useState(sent?.system ?? '');
   const edited = !!sent && (prompt !== sent.prompt || system !== (sent.system ?? ''));
-  const literal = literalPlaceholders(`${prompt}\n${system}`);
+  const filled = placeholdersIn(`${prompt}\n${system}`);
   const rerun = useMutation({
     mutationFn: () =>
       post<Run>(`/runs/${runId}/rerun`, {
@@ -70,14 +70,12 @@ export function RerunDialog({ runId, step, onClose }: { runId: string; step: Run
             />
           </Field>
           <Hint className="mb-2">
-            This is the prompt as the model received it. An edited prompt is sent exactly as written.
+            This is the prompt as the model received it. An edited prompt is a template like the step's own:
+            its placeholders are filled in from this run.
           </Hint>
-          {edited && literal.length > 0 && (
-            <p
-              role="alert"
-              className="mb-3 rounded-md border border-warning/50 bg-warning/10 px-3 py-2 text-sm text-warning"
-            >
-              {literal.join(', ')} will be sent literally: placeholders are not filled in on a re-run.
+          {edited && filled.length > 0 && (
+            <p role="status" className="mb-3 rounded-md border bg-muted px-3 py-2 text-sm">
+              {filled.join(', ')} will be filled in from this run's data, as in the step's own prompt.
             </p>
           )}
         </>

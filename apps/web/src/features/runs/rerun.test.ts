@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { literalPlaceholders, rerunOf } from './rerun.ts';
+import { placeholdersIn, rerunOf } from './rerun.ts';
 
 describe('re-run helpers', () => {
-  it('lists the placeholders an edited prompt would send literally, once each', () => {
-    expect(literalPlaceholders('Hi {{input.name}}, {{ nodes.a.output }} and {{input.name}}')).toEqual([
+  it('lists the placeholders of an edited prompt, once each', () => {
+    expect(placeholdersIn('Hi {{input.name}}, {{ nodes.a.output }} and {{input.name}}')).toEqual([
       '{{input.name}}',
       '{{ nodes.a.output }}',
     ]);
-    expect(literalPlaceholders('plain text { not } a placeholder')).toEqual([]);
+    expect(placeholdersIn('plain text { not } a placeholder')).toEqual([]);
   });
 
   it('reads the re-run link from the API field, else from the metadata', () => {

@@ -1,5 +1,5 @@
 /** The `{{…}}` placeholders in a text, each once, in order of appearance. */
-export function literalPlaceholders(text: string): string[] {
+export function placeholdersIn(text: string): string[] {
   return [...new Set(text.match(/\{\{[^{}]*\}\}/g) ?? [])];
 }
 
