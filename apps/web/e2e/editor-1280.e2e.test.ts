@@ -58,7 +58,16 @@ describe('the editor at 1280 px', () => {
           {
             id: 'classify',
             type: 'agent',
-            agent: { model: 'simulator:echo', prompt: 'Classify: {{input.ticket}}' },
+            agent: {
+              model: 'simulator:json',
+              prompt: 'Classify: {{input.ticket}}',
+              output: {
+                type: 'object',
+                properties: { category: { type: 'string' } },
+                required: ['category'],
+              },
+              simulate: { output: { category: 'bug' } },
+            },
           },
           {
             id: 'reply',
@@ -126,6 +135,7 @@ describe('the editor at 1280 px', () => {
     await page.goto(`${server.url}/runs/${run.id}`);
     await expect.poll(() => page.locator('.react-flow__node').count(), WAIT).toBe(4);
     await expect.poll(() => smallestStepText(page), WAIT).toBeGreaterThanOrEqual(11);
+    await expect.poll(() => page.locator('.page-header .status').textContent(), WAIT).toBe('completed');
     await shot(page, 'run-1280');
     console.log('editor at 1280 px', { smallestTextPx: Math.round(smallest * 10) / 10, handleHitPx: hit });
     await context.close();
