@@ -16,7 +16,10 @@ export class RunWatcher {
   private starting: Promise<void> | undefined;
   private startingTokens: Promise<void> | undefined;
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly pollMs = 500,
+  ) {}
 
   private ensureStarted(): Promise<void> {
     this.starting ??= this.db
@@ -73,27 +76,37 @@ export class RunWatcher {
     };
   }
 
-  /** Waits until the run is final or `ms` pass (a poll every 500 ms covers a lost notification). */
+  /**
+   * Waits until the run is final or `ms` pass. It listens before it reads, and a notification that arrives
+   * while a read is in flight makes it read again at once (no lost wake-up); a poll every `pollMs` covers a
+   * notification lost on the wire.
+   */
   async waitForFinal(organizationId: string, runId: string, ms: number): Promise<RunRow> {
     const read = () => this.db.withTenant(organizationId, (tx) => getRun(tx, runId));
-    let run = await read();
-    if (FINAL.includes(run.status) || ms <= 0) return run;
+    if (ms <= 0) return read();
+    let changed = false;
     let wake: (() => void) | undefined;
-    const stop = await this.watch(runId, () => wake?.());
+    const stop = await this.watch(runId, () => {
+      changed = true;
+      wake?.();
+    });
     try {
       const deadline = Date.now() + ms;
-      while (Date.now() < deadline) {
+      for (;;) {
+        changed = false;
+        const run = await read();
+        const left = deadline - Date.now();
+        if (FINAL.includes(run.status) || left <= 0) return run;
+        if (changed) continue;
         await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, Math.min(500, Math.max(0, deadline - Date.now())));
+          const t = setTimeout(resolve, Math.min(this.pollMs, left));
           wake = () => {
             clearTimeout(t);
             resolve();
           };
         });
-        run = await read();
-        if (FINAL.includes(run.status)) return run;
+        wake = undefined;
       }
-      return run;
     } finally {
       stop();
     }
