@@ -43,7 +43,9 @@ export async function startRun(
   );
   reply.header('location', `/api/v1/runs/${run.id}`);
   if (!started.created) reply.header('idempotent-replayed', 'true');
-  return reply.status(engine.FINAL.includes(run.status) ? 201 : 202).send(runDto(run));
+  // Without `wait` the answer is always 202 (accepted), even when the run finished during the request.
+  const finished = (body.wait ?? 0) > 0 && engine.FINAL.includes(run.status);
+  return reply.status(finished ? 201 : 202).send(runDto(run));
 }
 
 export function listRuns(
