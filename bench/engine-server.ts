@@ -36,6 +36,8 @@ const worker = new Worker(
   app.log,
 );
 await worker.start();
+// As `aiops start` does: runs started through this API go straight to this process's worker.
+app.engine.runs.useLocalWorker(worker);
 // The bench counts runs in the database (not only HTTP answers). Outside /api/v1, for the bench only.
 app.get<{ Params: { workflowId: string } }>('/bench/runs/:workflowId', async (request) => {
   const rows = await db.system((tx) =>

@@ -32,6 +32,7 @@ export {
   type StartRunInput,
   type StepRow,
 } from './runs.ts';
+export type { LocalExecutor } from './run-creator.ts';
 export type { ClaimedStep } from './sql/claim-steps.ts';
 export type { StepOutcome } from './sql/complete-steps.ts';
 export { type RunEvent, type RunEventType, runTimeline } from './timeline.ts';

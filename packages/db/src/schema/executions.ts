@@ -135,9 +135,9 @@ export const runSteps = pgTable(
   'run_steps',
   {
     id: id(),
-    organizationId: uuid('organization_id')
-      .notNull()
-      .references(() => organizations.id, { onDelete: 'cascade' }),
+    // No foreign key to organizations: the run's (below) already ties the row to its organization and
+    // deletes it with the run; a second key check per step row contended on the organization's row.
+    organizationId: uuid('organization_id').notNull(),
     runId: uuid('run_id')
       .notNull()
       .references(() => workflowExecutions.id, { onDelete: 'cascade' }),
@@ -181,9 +181,8 @@ export const agentExecutions = pgTable(
   'agent_executions',
   {
     id: id(),
-    organizationId: uuid('organization_id')
-      .notNull()
-      .references(() => organizations.id, { onDelete: 'cascade' }),
+    // No foreign key to organizations, as for run_steps: the run's key covers it.
+    organizationId: uuid('organization_id').notNull(),
     workflowExecutionId: uuid('workflow_execution_id')
       .notNull()
       .references(() => workflowExecutions.id, { onDelete: 'cascade' }),
@@ -219,7 +218,6 @@ export const agentExecutions = pgTable(
   (t) => [
     index('idx_agent_executions_run').on(t.workflowExecutionId, t.nodeId, t.attempt),
     index('idx_agent_executions_agent').on(t.agentId),
-    index('idx_agent_executions_status').on(t.status),
     check('agent_executions_status_check', oneOf(t.status, ATTEMPT_STATUSES)),
     tenantPolicy(t.organizationId),
   ],

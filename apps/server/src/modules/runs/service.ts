@@ -24,6 +24,7 @@ export async function startRun(
   const auth = authOf(request);
   const key = request.headers['idempotency-key'];
   const idempotencyKey = typeof key === 'string' && key.trim() ? key.trim().slice(0, 255) : null;
+  const startedAt = Date.now();
   const started = await e.runs.start({
     organizationId: auth.organizationId,
     workflowId,
@@ -40,6 +41,7 @@ export async function startRun(
     auth.organizationId,
     started.id,
     Math.round((body.wait ?? 0) * 1000),
+    started.created ? startedAt : undefined,
   );
   reply.header('location', `/api/v1/runs/${run.id}`);
   if (!started.created) reply.header('idempotent-replayed', 'true');
