@@ -19,6 +19,7 @@ export {
   parseDocument,
   qualifyModel,
 } from './import.ts';
+export type { LocalExecutor } from './run-creator.ts';
 export {
   type AttemptRow,
   cancelRun,
@@ -32,7 +33,6 @@ export {
   type StartRunInput,
   type StepRow,
 } from './runs.ts';
-export type { LocalExecutor } from './run-creator.ts';
 export type { ClaimedStep } from './sql/claim-steps.ts';
 export type { StepOutcome } from './sql/complete-steps.ts';
 export { type RunEvent, type RunEventType, runTimeline } from './timeline.ts';
