@@ -4,6 +4,18 @@ ALTER TABLE "run_steps" DROP CONSTRAINT "run_steps_organization_id_organizations
 --> statement-breakpoint
 DROP INDEX "idx_agent_executions_status";
 --> statement-breakpoint
+DROP INDEX "idx_executions_status";
+--> statement-breakpoint
+DROP INDEX "idx_executions_started";
+--> statement-breakpoint
+DROP INDEX "idx_agent_executions_agent";
+--> statement-breakpoint
+DROP INDEX "idx_executions_parent";
+--> statement-breakpoint
+CREATE INDEX "idx_agent_executions_agent" ON "agent_executions" USING btree ("agent_id") WHERE "agent_executions"."agent_id" is not null;
+--> statement-breakpoint
+CREATE INDEX "idx_executions_parent" ON "workflow_executions" USING btree ("parent_execution_id") WHERE "workflow_executions"."parent_execution_id" is not null;
+--> statement-breakpoint
 -- Engine speed (issue 13). The organization's row is locked FOR NO KEY UPDATE while runs are counted against
 -- its quota (FOR UPDATE also blocked every foreign-key check on the row, i.e. every run inserted meanwhile);
 -- a caller that leases the new runs' steps itself (aiops_create_and_lease) wakes no other worker; with a
