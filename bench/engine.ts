@@ -7,7 +7,7 @@
  *  3. (PostgreSQL) no-op job throughput of our queue beside graphile-worker and pg-boss on the same server.
  * Ends with the side-by-side table. Env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
  * BENCH_BACKENDS (postgres,pglite), BENCH_PARTS (runs,steps,queues), BENCH_SECONDS (30) and BENCH_WARMUP (5)
- * per cell, BENCH_CONNECTIONS (10,50), BENCH_JOBS (20000); BENCH_QUICK=1 for development (5 s cells, 1 s
+ * per cell, BENCH_CONNECTIONS (10,50), BENCH_STEPS (1,3), BENCH_MODES (sync,async), BENCH_JOBS (20000); BENCH_QUICK=1 for development (5 s cells, 1 s
  * warm-up, 3,000 jobs, fewer long chains).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,6 +33,8 @@ const parts = (env.BENCH_PARTS ?? 'runs,steps,queues').split(',');
 const SECONDS = Number(env.BENCH_SECONDS ?? (quick ? 5 : 30));
 const WARMUP = Number(env.BENCH_WARMUP ?? (quick ? 1 : 5));
 const CONNECTIONS = (env.BENCH_CONNECTIONS ?? '10,50').split(',').map(Number);
+const STEPS = (env.BENCH_STEPS ?? '1,3').split(',').map(Number);
+const MODES = (env.BENCH_MODES ?? 'sync,async').split(',');
 const JOBS = Number(env.BENCH_JOBS ?? (quick ? 3000 : 20_000));
 const CHAINS: [number, number][] = quick
   ? [
@@ -69,8 +71,8 @@ async function benchBackend(kind: string) {
   try {
     s = await startServer(kind, target);
     if (parts.includes('runs')) {
-      for (const steps of [1, 3])
-        for (const sync of [true, false])
+      for (const steps of STEPS)
+        for (const sync of MODES.map((m) => m === 'sync'))
           for (const connections of CONNECTIONS) {
             const wf = await createChain(s, `load-${steps}-${sync}-${connections}`, steps);
             const r = await cell(s, wf, { sync, connections, seconds: SECONDS, warmup: WARMUP });
