@@ -112,9 +112,7 @@ export const workflowExecutions = pgTable(
     // no update is HOT): no index on status or started_at alone (no query needs them), and the parent index
     // holds only sub-runs.
     index('idx_executions_correlation').on(t.correlationId),
-    index('idx_executions_parent')
-      .on(t.parentExecutionId)
-      .where(sql`${t.parentExecutionId} is not null`),
+    index('idx_executions_parent').on(t.parentExecutionId).where(sql`${t.parentExecutionId} is not null`),
     index('idx_executions_queued').on(t.workflowId, t.createdAt).where(sql`${t.status} = 'queued'`),
     index('idx_executions_active_key')
       .on(t.workflowId, t.concurrencyKey)
