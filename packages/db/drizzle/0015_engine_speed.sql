@@ -365,11 +365,12 @@ END
 $$;
 --> statement-breakpoint
 -- As in 0011, but steps leased in the transaction that created their runs announce nothing (no one can
--- be watching a run that does not exist yet).
+-- be watching a run that does not exist yet); with a tenant set, only that tenant's steps are leased.
 CREATE OR REPLACE FUNCTION aiops_lease_steps(p_worker text, p_ids uuid[], p_lease_ms int)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   v_result jsonb;
+  v_tenant uuid := nullif(current_setting('app.org_id', true), '')::uuid;
 BEGIN
   WITH claimed AS (
     UPDATE run_steps r
@@ -380,6 +381,7 @@ BEGIN
         lease_expires_at = now() + make_interval(secs => p_lease_ms / 1000.0), updated_at = now()
     FROM workflow_executions e
     WHERE r.id = ANY(p_ids) AND r.status = 'ready' AND e.id = r.run_id AND e.status IN ('pending', 'running')
+      AND (v_tenant IS NULL OR r.organization_id = v_tenant)
     RETURNING r.id, r.run_id, r.organization_id, r.node_id, r.attempt, r.failures, r.wait
   ), started AS (
     UPDATE workflow_executions e SET status = 'running', started_at = coalesce(e.started_at, now()), updated_at = now()
