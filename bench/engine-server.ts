@@ -3,10 +3,11 @@
  * out of the way. Prints `READY <url>`. Usage: node --import tsx bench/engine-server.ts <postgres-url|pglite-dir>
  */
 import { generateKey, parseKeyring, SecretBox } from '@aiops/core';
-import { openDb } from '@aiops/db';
+import { openDb, queryRows } from '@aiops/db';
 import { Worker } from '@aiops/engine';
 import { warmTokenizer } from '@aiops/providers';
 import { buildApp } from '@aiops/server';
+import { sql } from 'drizzle-orm';
 
 const target = process.argv[2]!;
 warmTokenizer();
@@ -35,6 +36,19 @@ const worker = new Worker(
   app.log,
 );
 await worker.start();
+// As `aiops start` does: runs started through this API go straight to this process's worker.
+app.engine.runs.useLocalWorker(worker);
+// The bench counts runs in the database (not only HTTP answers). Outside /api/v1, for the bench only.
+app.get<{ Params: { workflowId: string } }>('/bench/runs/:workflowId', async (request) => {
+  const rows = await db.system((tx) =>
+    queryRows<{ status: string; n: number }>(
+      tx,
+      sql`SELECT status, count(*)::int AS n FROM workflow_executions
+          WHERE workflow_id = ${request.params.workflowId} GROUP BY status`,
+    ),
+  );
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+});
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`READY ${url}\n`);
 process.on('SIGTERM', async () => {

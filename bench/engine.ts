@@ -1,151 +1,59 @@
 /**
- * `npm run bench:engine`: the workflow engine's figures, on PostgreSQL and on PGlite, simulator at 0 ms.
- *  1. executions/s of a 3-step workflow started through the HTTP API (autocannon, separate server process);
- *  2. step-to-step overhead p50/p99 for runs of 1, 10, 100 and 1,000 sequential steps;
+ * `npm run bench:engine`: the workflow engine's figures on PostgreSQL and on PGlite, simulator at 0 ms.
+ *  1. one-step and three-step workflows started through `POST /api/v1/workflows/:id/runs`, sync (`wait`,
+ *     answered with the result) and async (202), at 10 and 50 connections (autocannon, separate server
+ *     process): 2xx answers/s, latency, errors, and runs counted in the database;
+ *  2. step-to-step overhead p50/p99 for runs of 10, 100 and 1,000 sequential steps;
  *  3. (PostgreSQL) no-op job throughput of our queue beside graphile-worker and pg-boss on the same server.
- * Env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), BENCH_BACKENDS (postgres,pglite),
- *      BENCH_RUNS (3000), BENCH_CONNECTIONS (64), BENCH_JOBS (20000), BENCH_PARTS (runs,queues).
+ * Ends with the side-by-side table. Env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
+ * BENCH_BACKENDS (postgres,pglite), BENCH_PARTS (runs,steps,queues), BENCH_SECONDS (30) and BENCH_WARMUP (5)
+ * per cell, BENCH_CONNECTIONS (10,50), BENCH_STEPS (1,3), BENCH_MODES (sync,async), BENCH_JOBS (20000); BENCH_QUICK=1 for development (5 s cells, 1 s
+ * warm-up, 3,000 jobs, fewer long chains).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createPostgresDatabase, dropPostgresDatabase } from '@aiops/testing';
-import autocannon from 'autocannon';
+import {
+  type BenchServer,
+  type CellResult,
+  cell,
+  createChain,
+  type OverheadRow,
+  startServer,
+  stepOverhead,
+} from './engine-http.ts';
 import { queueBenchmarks } from './engine-queues.ts';
 
-const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const backends = (process.env.BENCH_BACKENDS ?? 'postgres,pglite').split(',');
-const RUNS = Number(process.env.BENCH_RUNS ?? 3000);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const TSX = import.meta.resolve('tsx');
+const env = process.env;
+const quick = env.BENCH_QUICK === '1';
+const adminUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const backends = (env.BENCH_BACKENDS ?? 'postgres,pglite').split(',');
+const parts = (env.BENCH_PARTS ?? 'runs,steps,queues').split(',');
+const SECONDS = Number(env.BENCH_SECONDS ?? (quick ? 5 : 30));
+const WARMUP = Number(env.BENCH_WARMUP ?? (quick ? 1 : 5));
+const CONNECTIONS = (env.BENCH_CONNECTIONS ?? '10,50').split(',').map(Number);
+const STEPS = (env.BENCH_STEPS ?? '1,3').split(',').map(Number);
+const MODES = (env.BENCH_MODES ?? 'sync,async').split(',');
+const JOBS = Number(env.BENCH_JOBS ?? (quick ? 3000 : 20_000));
+const CHAINS: [number, number][] = quick
+  ? [
+      [10, 5],
+      [1000, 1],
+    ]
+  : [
+      [10, 20],
+      [100, 3],
+      [1000, 2],
+    ];
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
-};
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const f = (n: number | undefined, digits = 0) =>
+  n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(digits);
+const cellKey = (steps: number, sync: boolean, connections: number) =>
+  `${steps} step${steps > 1 ? 's' : ''}, ${sync ? 'sync' : 'async (202)'}, ${connections} conn`;
 
-async function startServer(target: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', TSX, path.join(import.meta.dirname, 'engine-server.ts'), target],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-    },
-  );
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  for (let i = 0; i < 600 && !/READY (\S+)/.test(out); i++) await sleep(100);
-  const url = /READY (\S+)/.exec(out)?.[1];
-  if (!url) throw new Error(`server did not start: ${out}`);
-  return { url, child };
-}
-
-function api(url: string, key?: string) {
-  return async <T = Record<string, unknown>>(method: string, p: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${url}/api/v1${p}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-    return JSON.parse(text) as T;
-  };
-}
-
-const echo = (id: string) => ({
-  id,
-  type: 'agent',
-  agent: { model: 'simulator:echo', prompt: `step ${id}` },
-});
-const chain = (name: string, n: number) => ({
-  name,
-  nodes: Array.from({ length: n }, (_, i) => echo(`s${i}`)),
-  connections: Array.from({ length: n - 1 }, (_, i) => ({ from: `s${i}`, to: `s${i + 1}` })),
-});
-
-async function throughput(url: string, key: string, call: ReturnType<typeof api>) {
-  const wf = await call<{ id: string }>('POST', '/workflows', {
-    definition: chain('three-steps', 3),
-    status: 'active',
-  });
-  // warm up: caches, JIT, connections
-  for (let i = 0; i < 50; i++) await call('POST', `/workflows/${wf.id}/runs`, { input: {} });
-  await waitIdle(call, wf.id);
-  const t0 = performance.now();
-  const result = await autocannon({
-    url: `${url}/api/v1/workflows/${wf.id}/runs`,
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ input: { n: 1 } }),
-    connections: CONNECTIONS,
-    amount: RUNS,
-  });
-  const accepted = performance.now() - t0;
-  await waitIdle(call, wf.id);
-  const done = performance.now() - t0;
-  const bad = result.non2xx + result.errors;
-  if (bad)
-    console.log(
-      `  (errors: ${result.non2xx} non-2xx ${JSON.stringify(result.statusCodeStats)}, ${result.errors} client errors of which ${result.timeouts} timeouts)`,
-    );
-  return {
-    accepted: RUNS / (accepted / 1000),
-    executions: RUNS / (done / 1000),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    bad,
-  };
-}
-
-async function waitIdle(call: ReturnType<typeof api>, workflowId: string) {
-  for (;;) {
-    const open = await Promise.all(
-      ['pending', 'running', 'queued'].map((s) =>
-        call<{ data: unknown[] }>('GET', `/runs?workflowId=${workflowId}&status=${s}&limit=1`),
-      ),
-    );
-    if (open.every((o) => o.data.length === 0)) return;
-    await sleep(25);
-  }
-}
-
-async function stepOverhead(call: ReturnType<typeof api>) {
-  const rows: { steps: number; runs: number; p50: number; p99: number; startP50: number }[] = [];
-  for (const [steps, runs] of [
-    [1, 30],
-    [10, 10],
-    [100, 3],
-    [1000, 1],
-  ] as const) {
-    const wf = await call<{ id: string }>('POST', '/workflows', {
-      definition: chain(`chain-${steps}`, steps),
-      status: 'active',
-    });
-    const gaps: number[] = [];
-    const starts: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      const run = await call<{ id: string; status: string; createdAt: string }>(
-        'POST',
-        `/workflows/${wf.id}/runs`,
-        { input: {}, wait: 120 },
-      );
-      if (run.status !== 'completed') throw new Error(`run ${run.id} ended ${run.status}`);
-      const detail = await call<{
-        steps: { nodeId: string; attempts: { startedAt: string; completedAt: string }[] }[];
-      }>('GET', `/runs/${run.id}`);
-      const attempts = detail.steps.map((s) => s.attempts[0]!);
-      starts.push(Date.parse(attempts[0]!.startedAt) - Date.parse(run.createdAt));
-      for (let i = 1; i < attempts.length; i++)
-        gaps.push(Date.parse(attempts[i]!.startedAt) - Date.parse(attempts[i - 1]!.completedAt));
-    }
-    rows.push({ steps, runs, p50: pct(gaps, 50), p99: pct(gaps, 99), startP50: pct(starts, 50) });
-  }
-  return rows;
-}
+const cells = new Map<string, Map<string, CellResult>>();
+const overhead = new Map<string, OverheadRow[]>();
 
 async function benchBackend(kind: string) {
   let target: string;
@@ -158,39 +66,37 @@ async function benchBackend(kind: string) {
     target = path.join(dir, 'data');
     cleanup = async () => rmSync(dir, { recursive: true, force: true });
   }
-  const { url, child } = await startServer(target);
+  console.log(`\n[${kind}] (server: API and worker in one process)`);
+  let s: BenchServer | undefined;
   try {
-    const anon = api(url);
-    const signup = await anon<{ token: string }>('POST', '/auth/signup', {
-      email: `bench-${Date.now()}@example.test`,
-      password: 'Bench-Passw0rd-2026!',
-      name: 'Bench',
-      organizationName: `Bench ${kind}`,
-    });
-    // A starter organization may run 500 workflows a month; the bench runs thousands.
-    await api(url, signup.token)('PATCH', '/organization', { subscriptionTier: 'enterprise' });
-    const { key } = await api(url, signup.token)<{ key: string }>('POST', '/api-keys', {
-      name: 'bench',
-      scopes: ['workflow:create', 'workflow:read', 'workflow:execute', 'run:read'],
-      rateLimit: 100_000,
-    });
-    const call = api(url, key);
-    const t = await throughput(url, key, call);
-    console.log(
-      `\n[${kind}] ${RUNS} runs of a 3-step workflow through POST /api/v1/workflows/:id/runs, ${CONNECTIONS} connections:\n` +
-        `  accepted ${t.accepted.toFixed(0)} runs/s (HTTP p50 ${t.p50} ms, p99 ${t.p99} ms, ${t.bad} errors); ` +
-        `executed ${t.executions.toFixed(0)} runs/s (${(t.executions * 3).toFixed(0)} steps/s), first POST to last completion`,
-    );
-    const o = await stepOverhead(call);
-    console.log(`[${kind}] step-to-step overhead (next step start - previous step end), sequential runs:`);
-    console.log('  | steps | runs | p50 ms | p99 ms | run created → first step p50 ms |');
-    for (const r of o)
-      console.log(
-        `  | ${r.steps} | ${r.runs} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.startP50.toFixed(1)} |`,
-      );
+    s = await startServer(kind, target);
+    if (parts.includes('runs')) {
+      for (const steps of STEPS)
+        for (const sync of MODES.map((m) => m === 'sync'))
+          for (const connections of CONNECTIONS) {
+            const wf = await createChain(s, `load-${steps}-${sync}-${connections}`, steps);
+            const r = await cell(s, wf, { sync, connections, seconds: SECONDS, warmup: WARMUP });
+            const key = cellKey(steps, sync, connections);
+            cells.set(key, (cells.get(key) ?? new Map()).set(kind, r));
+            console.log(
+              `  ${key}: ${f(r.rps)} 2xx/s, p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms; ` +
+                `${r.ok} 2xx, ${r.errors} errors (${r.timeouts} timeouts) ${r.errors ? r.statuses : ''}; ` +
+                `runs in db ${r.runs}, completed ${r.completed}` +
+                (sync ? '' : `, executed ${f(r.executed)}/s`),
+            );
+          }
+    }
+    if (parts.includes('steps')) {
+      const rows = await stepOverhead(s, CHAINS);
+      overhead.set(kind, rows);
+      console.log('  step-to-step overhead (next step start − previous step end), sequential runs:');
+      for (const r of rows)
+        console.log(
+          `  ${r.steps} steps × ${r.runs} runs: p50 ${f(r.p50, 1)} ms, p99 ${f(r.p99, 1)} ms; created → first step p50 ${f(r.startP50, 1)} ms`,
+        );
+    }
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.on('exit', r));
+    await s?.stop();
     await cleanup();
   }
 }
@@ -199,9 +105,31 @@ console.log(
   `bench:engine on ${os.cpus().length} cores, load average ${os
     .loadavg()
     .map((l) => l.toFixed(2))
-    .join(' ')}`,
+    .join(' ')}; ${SECONDS} s per cell after ${WARMUP} s warm-up${quick ? ' (BENCH_QUICK)' : ''}`,
 );
-// BENCH_PARTS=runs,queues (default both): the API and step benchmarks, and the queue comparison.
-const parts = (process.env.BENCH_PARTS ?? 'runs,queues').split(',');
-if (parts.includes('runs')) for (const kind of backends) await benchBackend(kind);
-if (parts.includes('queues') && backends.includes('postgres')) await queueBenchmarks(adminUrl);
+if (parts.includes('runs') || parts.includes('steps')) for (const kind of backends) await benchBackend(kind);
+const queue =
+  parts.includes('queues') && backends.includes('postgres') ? await queueBenchmarks(adminUrl, JOBS) : [];
+
+console.log('\nSide by side (2xx/s; p50/p99 ms; errors; runs in db / completed; async: executed/s):');
+console.log(`| | ${backends.join(' | ')} |`);
+console.log(`|---|${backends.map(() => '---').join('|')}|`);
+for (const [key, byKind] of cells) {
+  const cols = backends.map((k) => {
+    const r = byKind.get(k);
+    if (!r) return '';
+    const exec = key.includes('async') ? `, exec ${f(r.executed)}/s` : '';
+    return `${f(r.rps)} req/s, ${r.p50}/${r.p99} ms, ${r.errors} err, ${r.runs}/${r.completed} runs${exec}`;
+  });
+  console.log(`| ${key} | ${cols.join(' | ')} |`);
+}
+for (const steps of CHAINS.map(([n]) => n)) {
+  const cols = backends.map((k) => {
+    const r = overhead.get(k)?.find((o) => o.steps === steps);
+    return r ? `p50 ${f(r.p50, 1)} ms, p99 ${f(r.p99, 1)} ms` : '';
+  });
+  console.log(`| step-to-step, ${steps} steps | ${cols.join(' | ')} |`);
+}
+for (const [name, rate] of queue) console.log(`| queue: ${name} | ${f(rate)} jobs/s |`);
+if (queue.length === 3)
+  console.log(`| our queue / graphile-worker | ${f((queue[0]![1] / queue[1]![1]) * 100)}% |`);

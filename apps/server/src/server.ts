@@ -86,6 +86,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       });
       worker = new Worker(db, app.engine.model, { ...config.worker, embeddings }, app.log);
       await worker.start();
+      // Runs started through this process's API go straight to its worker while it has capacity.
+      app.engine.runs.useLocalWorker(worker);
     }
     await app.listen({ host: config.host, port: config.port });
   } catch (e) {

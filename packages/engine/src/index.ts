@@ -19,6 +19,7 @@ export {
   parseDocument,
   qualifyModel,
 } from './import.ts';
+export type { LocalExecutor } from './run-creator.ts';
 export {
   type AttemptRow,
   cancelRun,

@@ -18,7 +18,7 @@ import {
 import { and, eq } from 'drizzle-orm';
 import { Catalog, type CompiledVersion } from './catalog.ts';
 import { rerunSeeds } from './control.ts';
-import { RunCreator } from './run-creator.ts';
+import { type LocalExecutor, RunCreator } from './run-creator.ts';
 import { getRun, type RunRow } from './run-rows.ts';
 import type { InsertOutcome } from './sql/create-run.ts';
 import { stopRuns } from './sql/maintenance.ts';
@@ -142,6 +142,14 @@ export class Runs {
     const started = this.outcome(outcome, old.workflowVersion);
     if (!started) throw notFound('Workflow', old.workflowId);
     return started;
+  }
+
+  /**
+   * Runs started here go straight to this worker (same process) while it has capacity: their entry steps
+   * are leased to it in the transaction that creates them. `undefined` turns it off.
+   */
+  useLocalWorker(worker: LocalExecutor | undefined): void {
+    this.creator.local = worker;
   }
 
   /** Forget what is cached of a workflow (after a save in this process). */

@@ -95,10 +95,13 @@ export async function engineHarness(
         ...o,
       });
       await w.start();
+      // As `aiops start` does: runs started here go straight to the first worker while it has capacity.
+      if (!workers.length) runs.useLocalWorker(w);
       workers.push(w);
       return w;
     },
     async close() {
+      runs.useLocalWorker(undefined);
       for (const w of workers) await w.stop(1000);
       await watcher.close();
       await t.destroy();

@@ -15,8 +15,14 @@ export class RunWatcher {
   private unlistenTokens: (() => Promise<void>) | undefined;
   private starting: Promise<void> | undefined;
   private startingTokens: Promise<void> | undefined;
+  /** Runs announced lately (insertion order = age), so a waiter that registers late knows it missed one. */
+  private readonly recent = new Set<string>();
+  private listeningSince = Number.POSITIVE_INFINITY;
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly pollMs = 500,
+  ) {}
 
   private ensureStarted(): Promise<void> {
     this.starting ??= this.db
@@ -28,12 +34,28 @@ export class RunWatcher {
           return;
         }
         if (!Array.isArray(ids)) return;
-        for (const id of ids) for (const h of this.handlers.get(String(id)) ?? []) h();
+        for (const id of ids) {
+          this.noted(String(id));
+          for (const h of this.handlers.get(String(id)) ?? []) h();
+        }
       })
       .then((u) => {
         this.unlisten = u;
+        this.listeningSince = Date.now();
       });
     return this.starting;
+  }
+
+  private noted(runId: string) {
+    this.recent.delete(runId);
+    this.recent.add(runId);
+    if (this.recent.size > 20_000) {
+      let n = 0;
+      for (const id of this.recent) {
+        if (n++ >= 5_000) break;
+        this.recent.delete(id);
+      }
+    }
   }
 
   /** Calls `onChange` whenever the run changes; returns the function that stops watching. */
@@ -73,27 +95,51 @@ export class RunWatcher {
     };
   }
 
-  /** Waits until the run is final or `ms` pass (a poll every 500 ms covers a lost notification). */
-  async waitForFinal(organizationId: string, runId: string, ms: number): Promise<RunRow> {
+  /**
+   * Waits until the run is final or `ms` pass. It listens before it reads, and a notification that arrives
+   * while a read is in flight makes it read again at once (no lost wake-up); a poll every `pollMs` covers a
+   * notification lost on the wire.
+   */
+  async waitForFinal(
+    organizationId: string,
+    runId: string,
+    ms: number,
+    /** The run was created after this time (ms) by this caller: nothing to read before it is announced. */
+    createdAfter?: number,
+  ): Promise<RunRow> {
     const read = () => this.db.withTenant(organizationId, (tx) => getRun(tx, runId));
-    let run = await read();
-    if (FINAL.includes(run.status) || ms <= 0) return run;
+    if (ms <= 0) return read();
+    let changed = false;
     let wake: (() => void) | undefined;
-    const stop = await this.watch(runId, () => wake?.());
+    const stop = await this.watch(runId, () => {
+      changed = true;
+      wake?.();
+    });
     try {
       const deadline = Date.now() + ms;
-      while (Date.now() < deadline) {
+      // A run created while this process was already listening, and not announced since, has not
+      // finished: skip the first read (it would only find it pending).
+      let skip = createdAfter !== undefined && this.listeningSince < createdAfter && !this.recent.has(runId);
+      for (;;) {
+        changed = false;
+        let run: RunRow | undefined;
+        if (!skip) {
+          run = await read();
+          if (FINAL.includes(run.status)) return run;
+        }
+        skip = false;
+        const left = deadline - Date.now();
+        if (left <= 0) return run ?? read();
+        if (changed) continue;
         await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, Math.min(500, Math.max(0, deadline - Date.now())));
+          const t = setTimeout(resolve, Math.min(this.pollMs, left));
           wake = () => {
             clearTimeout(t);
             resolve();
           };
         });
-        run = await read();
-        if (FINAL.includes(run.status)) return run;
+        wake = undefined;
       }
-      return run;
     } finally {
       stop();
     }

@@ -1,6 +1,7 @@
 /**
  * The PGlite crash test's process: `node --import tsx pglite-child.ts <dataDir> seed|work|report`.
- * seed: creates an org, the crash workflow and runs; work: runs two workers until killed;
+ * seed: creates an org, the crash workflow and runs (leased to a local worker as they are created, then
+ * abandoned); work: runs two workers until killed;
  * report: waits for every run to finish and prints a JSON report.
  */
 import { randomUUID } from 'node:crypto';
@@ -25,11 +26,15 @@ if (mode === 'seed') {
   const wf = await db.withTenant(orgId, (tx) =>
     createWorkflow(tx, { organizationId: orgId, definition: crashWorkflow(100), status: 'active' }),
   );
+  // Runs started beside a local worker are leased to it as they are created; the process then dies
+  // with those leases held (no stop, no release), so the crash also covers steps leased at creation.
+  const local = new Worker(db, createSimulatorProvider(), { ...options, workerId: `seed-${process.pid}` });
+  await local.start();
   const runs = new Runs(db);
+  runs.useLocalWorker(local);
   for (let i = 0; i < Number(runsArg ?? 50); i++) {
     await runs.start({ organizationId: orgId, workflowId: wf.id, input: { i } });
   }
-  await db.close();
   process.stdout.write('seeded\n');
   process.exit(0);
 }

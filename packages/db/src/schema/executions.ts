@@ -108,10 +108,11 @@ export const workflowExecutions = pgTable(
   (t) => [
     index('idx_executions_org_created').on(t.organizationId, t.createdAt.desc()),
     index('idx_executions_workflow').on(t.workflowId, t.createdAt.desc()),
-    index('idx_executions_status').on(t.status),
+    // Every status change rewrites each index entry of the run (a status is in partial-index predicates, so
+    // no update is HOT): no index on status or started_at alone (no query needs them), and the parent index
+    // holds only sub-runs.
     index('idx_executions_correlation').on(t.correlationId),
-    index('idx_executions_started').on(t.startedAt),
-    index('idx_executions_parent').on(t.parentExecutionId),
+    index('idx_executions_parent').on(t.parentExecutionId).where(sql`${t.parentExecutionId} is not null`),
     index('idx_executions_queued').on(t.workflowId, t.createdAt).where(sql`${t.status} = 'queued'`),
     index('idx_executions_active_key')
       .on(t.workflowId, t.concurrencyKey)
@@ -135,9 +136,9 @@ export const runSteps = pgTable(
   'run_steps',
   {
     id: id(),
-    organizationId: uuid('organization_id')
-      .notNull()
-      .references(() => organizations.id, { onDelete: 'cascade' }),
+    // No foreign key to organizations: the run's (below) already ties the row to its organization and
+    // deletes it with the run; a second key check per step row contended on the organization's row.
+    organizationId: uuid('organization_id').notNull(),
     runId: uuid('run_id')
       .notNull()
       .references(() => workflowExecutions.id, { onDelete: 'cascade' }),
@@ -181,9 +182,8 @@ export const agentExecutions = pgTable(
   'agent_executions',
   {
     id: id(),
-    organizationId: uuid('organization_id')
-      .notNull()
-      .references(() => organizations.id, { onDelete: 'cascade' }),
+    // No foreign key to organizations, as for run_steps: the run's key covers it.
+    organizationId: uuid('organization_id').notNull(),
     workflowExecutionId: uuid('workflow_execution_id')
       .notNull()
       .references(() => workflowExecutions.id, { onDelete: 'cascade' }),
@@ -218,8 +218,7 @@ export const agentExecutions = pgTable(
   },
   (t) => [
     index('idx_agent_executions_run').on(t.workflowExecutionId, t.nodeId, t.attempt),
-    index('idx_agent_executions_agent').on(t.agentId),
-    index('idx_agent_executions_status').on(t.status),
+    index('idx_agent_executions_agent').on(t.agentId).where(sql`${t.agentId} is not null`),
     check('agent_executions_status_check', oneOf(t.status, ATTEMPT_STATUSES)),
     tenantPolicy(t.organizationId),
   ],

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type AgentPins, type Database, queryRows, type TriggerKind } from '@aiops/db';
 import { sql } from 'drizzle-orm';
 import type { CompiledVersion } from '../catalog.ts';
+import type { ClaimedStep } from './claim-steps.ts';
 
 export interface NewRun {
   organizationId: string;
@@ -50,10 +51,18 @@ export type InsertOutcome =
   | { kind: 'concurrency_limited' };
 
 interface Created {
+  leased?: ClaimedStep[];
   created: string[];
   queued: string[];
   quota: string[];
   limited: string[];
+}
+
+/** Lease the new runs' ready steps to this worker in the same transaction (up to `limit`). */
+export interface LeaseCreated {
+  workerId: string;
+  limit: number;
+  leaseMs: number;
 }
 
 /**
@@ -67,7 +76,8 @@ export async function insertRuns(
   db: Database,
   runs: NewRun[],
   now: Date = new Date(),
-): Promise<InsertOutcome[]> {
+  lease?: LeaseCreated,
+): Promise<{ outcomes: InsertOutcome[]; leased: ClaimedStep[] }> {
   const ids = runs.map(() => randomUUID());
   const runRows = runs.map((r, i) => ({
     id: ids[i],
@@ -102,9 +112,14 @@ export async function insertRuns(
       ...s,
     })),
   );
+  const runsJson = JSON.stringify(runRows);
+  const stepsJson = JSON.stringify(stepRows);
   const [row] = await queryRows<{ r: Created }>(
     db.db,
-    sql`SELECT aiops_create_runs(${JSON.stringify(runRows)}::jsonb, ${JSON.stringify(stepRows)}::jsonb, ${now.toISOString()}::timestamptz) AS r`,
+    lease
+      ? sql`SELECT aiops_create_and_lease(${runsJson}::jsonb, ${stepsJson}::jsonb, ${now.toISOString()}::timestamptz,
+              ${lease.workerId}, ${lease.limit}, ${lease.leaseMs}) AS r`
+      : sql`SELECT aiops_create_runs(${runsJson}::jsonb, ${stepsJson}::jsonb, ${now.toISOString()}::timestamptz) AS r`,
   );
   const r = row!.r;
   const created = new Set(r.created);
@@ -119,7 +134,7 @@ export async function insertRuns(
     else if (limited.has(id)) outcomes.push({ kind: 'concurrency_limited' });
     else outcomes.push(await classify(run));
   }
-  return outcomes;
+  return { outcomes, leased: r.leased ?? [] };
 
   /** Why was it not inserted? Read in the run's own tenant. */
   async function classify(r: NewRun): Promise<InsertOutcome> {

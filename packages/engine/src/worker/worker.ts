@@ -5,6 +5,7 @@ import { type OutboundPolicy, outboundPolicy } from '@aiops/providers';
 import { sql } from 'drizzle-orm';
 import { Catalog, type CompiledVersion } from '../catalog.ts';
 import { AgentMemory } from '../memory.ts';
+import type { LocalExecutor } from '../run-creator.ts';
 import { Runs } from '../runs.ts';
 import { type ClaimedStep, claimSteps } from '../sql/claim-steps.ts';
 import { completeSteps, type StepOutcome } from '../sql/complete-steps.ts';
@@ -36,7 +37,7 @@ const SWEEP_LOCK = 7_245_104_340;
  * batched transactions (a group commit: outcomes that arrive while one batch commits go in the next),
  * continues ready successors directly, renews its leases, and sweeps expired leases and run timeouts.
  */
-export class Worker {
+export class Worker implements LocalExecutor {
   readonly options: WorkerOptions;
   private readonly log: Logger;
   private readonly catalog = new Catalog();
@@ -66,6 +67,7 @@ export class Worker {
       this.options.heartbeatMs = Math.max(50, Math.floor(this.options.leaseMs / 3));
     this.log = log;
     this.runs = new Runs(db, log);
+    this.runs.useLocalWorker(this);
     this.memory = new AgentMemory(db, this.options.embeddings);
     this.tokens = new TokenPublisher(db, 100, (err) => log.warn({ err }, 'streamed tokens not announced'));
     // A sub-workflow step's child run; the idempotency key makes a re-executed step find the same child.
@@ -122,6 +124,25 @@ export class Worker {
     this.timers = [];
     for (const u of this.unlisten) await u().catch(() => {});
     this.unlisten = [];
+  }
+
+  get workerId(): string {
+    return this.options.workerId;
+  }
+
+  get leaseMs(): number {
+    return this.options.leaseMs;
+  }
+
+  /** Steps it would start now: free slots, at most a claim batch (0 while stopping). */
+  capacity(): number {
+    if (!this.running) return 0;
+    return Math.max(0, Math.min(this.options.concurrency - this.executing, this.options.claimBatch));
+  }
+
+  /** Starts steps leased to it elsewhere in this process (runs it has just created). */
+  adopt(steps: ClaimedStep[]): void {
+    for (const step of steps) if (!this.held.has(step.stepId)) this.begin(step);
   }
 
   /** Wakes the claim loop (new work, freed capacity, a retry coming due). */

@@ -212,6 +212,26 @@ describe(`runs API on ${testBackend()}`, () => {
     expect(b.body.input).toEqual({ ticket: 'a' });
   });
 
+  it('without wait answers 202 even when the run has already finished', async () => {
+    const headers = { 'idempotency-key': 'finished-before-answer' };
+    const done = await call(s, 'POST', `/api/v1/workflows/${workflowId}/runs`, {
+      token: owner.token,
+      headers,
+      body: { input: { ticket: 'done' }, wait: 10 },
+    });
+    expect(done.status).toBe(201);
+    expect(done.body.status).toBe('completed');
+    // The same run again, now finished before the request even starts: still "accepted", not "created".
+    const again = await call(s, 'POST', `/api/v1/workflows/${workflowId}/runs`, {
+      token: owner.token,
+      headers,
+      body: { input: { ticket: 'done' } },
+    });
+    expect(again.body.id).toBe(done.body.id);
+    expect(again.body.status).toBe('completed');
+    expect(again.status).toBe(202);
+  });
+
   it('lists runs with filters and cursor pagination', async () => {
     const page1 = await call(s, 'GET', `/api/v1/runs?workflowId=${workflowId}&limit=2`, {
       token: owner.token,

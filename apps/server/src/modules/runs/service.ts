@@ -24,6 +24,7 @@ export async function startRun(
   const auth = authOf(request);
   const key = request.headers['idempotency-key'];
   const idempotencyKey = typeof key === 'string' && key.trim() ? key.trim().slice(0, 255) : null;
+  const startedAt = Date.now();
   const started = await e.runs.start({
     organizationId: auth.organizationId,
     workflowId,
@@ -40,10 +41,13 @@ export async function startRun(
     auth.organizationId,
     started.id,
     Math.round((body.wait ?? 0) * 1000),
+    started.created ? startedAt : undefined,
   );
   reply.header('location', `/api/v1/runs/${run.id}`);
   if (!started.created) reply.header('idempotent-replayed', 'true');
-  return reply.status(engine.FINAL.includes(run.status) ? 201 : 202).send(runDto(run));
+  // Without `wait` the answer is always 202 (accepted), even when the run finished during the request.
+  const finished = (body.wait ?? 0) > 0 && engine.FINAL.includes(run.status);
+  return reply.status(finished ? 201 : 202).send(runDto(run));
 }
 
 export function listRuns(

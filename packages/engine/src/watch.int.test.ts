@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '@aiops/db';
+import { testBackend } from '@aiops/testing';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getRun } from './run-rows.ts';
+import { type EngineHarness, engineHarness } from './test-support.ts';
+import { CHANNELS } from './types.ts';
+import { RunWatcher } from './watch.ts';
+
+const oneStep = (name: string) => ({
+  name,
+  nodes: [{ id: 'a', type: 'agent', agent: { model: 'simulator:echo', prompt: 'hi' } }],
+  connections: [],
+});
+
+describe(`waiting for a run on ${testBackend()}`, () => {
+  let h: EngineHarness;
+  beforeAll(async () => {
+    h = await engineHarness({ workers: 0 });
+  });
+  afterAll(() => h.close());
+
+  it('a run that finishes while its first read is in flight is seen at once (no lost wake-up)', async () => {
+    const runId = await h.start(await h.createWorkflow(oneStep('raced')));
+    let watcher: RunWatcher | undefined;
+    let hooked = false;
+    let hookDone = 0;
+    // The first read of the run returns its stale row only after the run has finished and every
+    // notification about it has reached this process: exactly the window between "read" and "listen".
+    const finishDuringRead = async () => {
+      await h.addWorker();
+      await expect
+        .poll(async () => (await h.db.withTenant(h.orgId, (tx) => getRun(tx, runId))).status, {
+          timeout: 15_000,
+        })
+        .toBe('completed');
+      // A NOTIFY committed after the run's final one: once it arrives, every earlier one has arrived too.
+      const marker = `fence-${randomUUID()}`;
+      let fenced: () => void = () => {};
+      const fence = new Promise<void>((resolve) => {
+        fenced = resolve;
+      });
+      const unlisten = await h.db.listen(CHANNELS.runEvents, (payload) => {
+        if (payload.includes(marker)) fenced();
+      });
+      await h.db.system((tx) =>
+        tx.execute(sql`SELECT pg_notify(${CHANNELS.runEvents}, ${JSON.stringify([marker])})`),
+      );
+      await fence;
+      await unlisten();
+    };
+    const db = new Proxy(h.db, {
+      get(target, prop, receiver) {
+        if (prop !== 'withTenant') return Reflect.get(target, prop, receiver);
+        return async <T>(orgId: string, fn: Parameters<Database['withTenant']>[1]) => {
+          const result = (await target.withTenant(orgId, fn)) as T;
+          if (!hooked) {
+            hooked = true;
+            await finishDuringRead();
+            hookDone = Date.now();
+          }
+          return result;
+        };
+      },
+    });
+    // No poll within the wait: only a notification can end it early.
+    watcher = new RunWatcher(db, 60_000);
+    try {
+      const run = await watcher.waitForFinal(h.orgId, runId, 20_000);
+      expect(hooked).toBe(true);
+      expect(run.status).toBe('completed');
+      // Without the wake-up it would sleep until the 20 s deadline.
+      expect(Date.now() - hookDone).toBeLessThan(5_000);
+    } finally {
+      await watcher.close();
+    }
+  }, 60_000);
+
+  it('answers the current row at once when asked not to wait', async () => {
+    const runId = await h.start(await h.createWorkflow(oneStep('no wait')));
+    const run = await new RunWatcher(h.db, 60_000).waitForFinal(h.orgId, runId, 0);
+    expect(run.id).toBe(runId);
+  });
+});
