@@ -103,16 +103,18 @@ describe('the editor at 1280 px', () => {
     });
     expect(hit).toBeGreaterThanOrEqual(24);
 
-    // Condition labels wrap within the gap: none overlaps a handle.
+    // Condition labels wrap within the gap: none overlaps a handle or another label.
     const overlaps = await page.evaluate(() => {
       const boxes = (sel: string) =>
         [...document.querySelectorAll(sel)].map((e) => e.getBoundingClientRect());
       const labels = boxes('.edge-label');
       const handles = boxes('.react-flow__handle');
+      const meet = (a: DOMRect, b: DOMRect) =>
+        a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
       return labels.length === 0
         ? -1
-        : labels.filter((l) =>
-            handles.some((h) => l.left < h.right && h.left < l.right && l.top < h.bottom && h.top < l.bottom),
+        : labels.filter(
+            (l, i) => handles.some((h) => meet(l, h)) || labels.some((o, j) => j !== i && meet(l, o)),
           ).length;
     });
     expect(overlaps).toBe(0);

@@ -6,7 +6,8 @@ import { BaseEdge, EdgeLabelRenderer, type EdgeProps, getBezierPath } from '@xyf
  * the connection, which selects it.
  */
 export function ConditionEdgeView(props: EdgeProps) {
-  const { id, label, markerEnd, style, selected } = props;
+  const { id, label, markerEnd, style, selected, data } = props;
+  const condition = (data as { condition?: string } | undefined)?.condition;
   const [path, x, y] = getBezierPath(props);
   return (
     <>
@@ -17,6 +18,7 @@ export function ConditionEdgeView(props: EdgeProps) {
             className={`edge-label pointer-events-none absolute max-w-[104px] rounded border bg-card px-1 py-px text-center font-mono text-[12px] leading-tight [overflow-wrap:anywhere] text-card-foreground ${selected ? 'border-primary' : ''}`}
             style={{ transform: `translate(-50%, -50%) translate(${x}px, ${y}px)` }}
             data-testid={`edge-label-${id}`}
+            title={condition}
           >
             {breakable(String(label))}
           </div>

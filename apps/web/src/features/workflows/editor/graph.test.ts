@@ -3,6 +3,7 @@ import type { WorkflowDefinition } from '../../../api/types.ts';
 import {
   addNode,
   connect,
+  edgeLabel,
   freshId,
   layout,
   removeSelected,
@@ -61,7 +62,8 @@ describe('graph ↔ definition', () => {
       id: 'classify->reply',
       source: 'classify',
       target: 'reply',
-      label: "nodes.classify.output.category != 'spam'",
+      label: "output.category != 'spam'",
+      data: { condition: "nodes.classify.output.category != 'spam'" },
     });
   });
 
@@ -100,6 +102,19 @@ describe('graph ↔ definition', () => {
     const def = toDefinition(g);
     expect(def.connections[0]).toEqual({ from: 'classify', to: 'reply' });
     expect(def.nodes[1]!.position).toEqual({ x: 10, y: 21 });
+  });
+});
+
+describe('connection labels', () => {
+  it("shows the source step's output as `output`, other references as written", () => {
+    expect(edgeLabel("nodes.classify.output.category != 'spam'", 'classify')).toBe(
+      "output.category != 'spam'",
+    );
+    expect(edgeLabel('nodes.other.output.x == 1 && nodes.classify.output.y', 'classify')).toBe(
+      'nodes.other.output.x == 1 && output.y',
+    );
+    expect(edgeLabel('  ', 'classify')).toBeUndefined();
+    expect(edgeLabel(undefined, 'classify')).toBeUndefined();
   });
 });
 

@@ -38,13 +38,19 @@ const Y_GAP = 140;
 
 export const edgeId = (from: string, to: string) => `${from}->${to}`;
 
-/** A condition as a connection's label (drawn wrapped between the steps by ConditionEdgeView). */
-export function edgeLabel(condition: string | undefined): string | undefined {
-  return condition?.trim() || undefined;
+/**
+ * A condition as a connection's label (drawn wrapped between the steps by ConditionEdgeView). The
+ * connection starts at `from`, so `nodes.<from>.output` is shown as `output`: two branches of one step
+ * then fit between the steps without overlapping. The full condition stays in the connection's data.
+ */
+export function edgeLabel(condition: string | undefined, from: string): string | undefined {
+  const text = condition?.trim();
+  if (!text) return undefined;
+  return text.split(`nodes.${from}.output`).join('output');
 }
 
 export function makeEdge(from: string, to: string, condition?: string): ConditionEdge {
-  const label = edgeLabel(condition);
+  const label = edgeLabel(condition, from);
   return {
     id: edgeId(from, to),
     source: from,
@@ -176,7 +182,7 @@ export function setCondition(graph: Graph, id: string, condition: string): Graph
   return {
     ...graph,
     edges: graph.edges.map((e) =>
-      e.id === id ? { ...e, data: { condition }, label: edgeLabel(condition) } : e,
+      e.id === id ? { ...e, data: { condition }, label: edgeLabel(condition, e.source) } : e,
     ),
   };
 }
