@@ -86,8 +86,14 @@ export default function OverviewPage() {
                 <YAxis allowDecimals={false} />
                 <Tooltip />
                 <Legend />
-                <Bar dataKey="completed" stackId="r" fill="#2f9e44" name="completed" />
-                <Bar dataKey="failed" stackId="r" fill="#e03131" name="failed" />
+                <Bar
+                  dataKey="completed"
+                  stackId="r"
+                  fill="#2f9e44"
+                  name="completed"
+                  isAnimationActive={false}
+                />
+                <Bar dataKey="failed" stackId="r" fill="#e03131" name="failed" isAnimationActive={false} />
               </BarChart>
             </Chart>
             <Chart title="p95 duration (ms)">
@@ -96,7 +102,13 @@ export default function OverviewPage() {
                 <XAxis dataKey="label" padding={{ left: 24, right: 24 }} />
                 <YAxis />
                 <Tooltip />
-                <Line dataKey="p95DurationMs" stroke="#1c7ed6" name="p95 ms" dot={{ r: 3 }} />
+                <Line
+                  dataKey="p95DurationMs"
+                  stroke="#1c7ed6"
+                  name="p95 ms"
+                  dot={{ r: 3 }}
+                  isAnimationActive={false}
+                />
               </LineChart>
             </Chart>
             <Chart title={`Tokens per ${o?.bucket}`}>
@@ -105,7 +117,7 @@ export default function OverviewPage() {
                 <XAxis dataKey="label" />
                 <YAxis />
                 <Tooltip />
-                <Bar dataKey="tokens" fill="#7048e8" />
+                <Bar dataKey="tokens" fill="#7048e8" isAnimationActive={false} />
               </BarChart>
             </Chart>
             <Chart title={`Cost per ${o?.bucket} (USD)`}>
@@ -114,7 +126,7 @@ export default function OverviewPage() {
                 <XAxis dataKey="label" padding={{ left: 24, right: 24 }} />
                 <YAxis />
                 <Tooltip />
-                <Line dataKey="cost" stroke="#f08c00" dot={{ r: 3 }} />
+                <Line dataKey="cost" stroke="#f08c00" dot={{ r: 3 }} isAnimationActive={false} />
               </LineChart>
             </Chart>
           </div>
