@@ -15,6 +15,7 @@ import {
 } from './listen.ts';
 import { type DataDirLock, lockDataDir } from './lock.ts';
 import { expectedMigrations, type MigrationStatus, migratePgliteClient, migratePostgres } from './migrate.ts';
+import { takeTurns } from './pglite-turns.ts';
 import * as schema from './schema/index.ts';
 import { type AppDb, type BackendKind, queryRows, type Tx } from './types.ts';
 
@@ -94,6 +95,7 @@ async function openPglite(options: Extract<OpenDbOptions, { kind: 'pglite' }>): 
     });
     if (options.migrate !== false) await migratePgliteClient(client);
     await client.query(`SET ROLE ${APP_ROLE}`);
+    takeTurns(client);
   } catch (e) {
     lock?.release();
     throw e;
