@@ -1,28 +1,18 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import {
   type A11yViolation,
-  launchBrowser,
-  type StudioServer,
   seriousA11yViolations,
   shot,
   signUpInBrowser,
-  startStudio,
+  studioPerFile,
 } from './browser-test-support.ts';
 
 /**
  * axe-core on every page of the studio, signed out and signed in, in light and dark mode: no serious or
  * critical violation (contrast, names of controls, labels, landmarks, ARIA).
  */
-let server: StudioServer;
-let browser: Browser;
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startStudio(), launchBrowser()]);
-}, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const studio = studioPerFile();
 
 const WAIT = { timeout: 20_000 };
 
@@ -32,7 +22,7 @@ async function check(
   ready: (p: Page) => Promise<unknown>,
   found: Record<string, A11yViolation[]>,
 ) {
-  await page.goto(`${server.url}${path}`);
+  await page.goto(`${studio.server.url}${path}`);
   await ready(page);
   await page.waitForLoadState('networkidle');
   const v = await seriousA11yViolations(page);
@@ -45,7 +35,7 @@ const heading = (name: string | RegExp) => (p: Page) =>
 describe('accessibility (axe-core)', () => {
   for (const scheme of ['light', 'dark'] as const) {
     it(`every page has no serious or critical violation (${scheme})`, async () => {
-      const context = await browser.newContext({
+      const context = await studio.browser.newContext({
         viewport: { width: 1280, height: 800 },
         colorScheme: scheme,
         // axe-core is injected as an inline script, which the studio's CSP (script-src 'self') refuses.
@@ -67,8 +57,8 @@ describe('accessibility (axe-core)', () => {
       await check(page, '/verify-email', heading('Confirm your email address'), found);
       await check(page, '/accept-invite?token=not-a-token', heading('Join the organization'), found);
 
-      await signUpInBrowser(page, server.url, `Axe${scheme}`);
-      const imported = await page.request.post(`${server.url}/api/v1/workflows/import`, {
+      await signUpInBrowser(page, studio.server.url, `Axe${scheme}`);
+      const imported = await page.request.post(`${studio.server.url}/api/v1/workflows/import`, {
         data: {
           name: 'a11y-flow',
           nodes: [
@@ -80,7 +70,9 @@ describe('accessibility (axe-core)', () => {
       });
       const workflow = (await imported.json()) as { id: string };
       const run = (await (
-        await page.request.post(`${server.url}/api/v1/workflows/${workflow.id}/runs`, { data: { input: {} } })
+        await page.request.post(`${studio.server.url}/api/v1/workflows/${workflow.id}/runs`, {
+          data: { input: {} },
+        })
       ).json()) as { id: string };
 
       await check(page, '/', heading('Overview'), found);

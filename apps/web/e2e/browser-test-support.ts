@@ -12,6 +12,7 @@ import path from 'node:path';
 import { testDatabaseUrl } from '@aiops/config';
 import { createPostgresDatabase, dropPostgresDatabase } from '@aiops/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'studio');
@@ -96,6 +97,22 @@ export async function startStudio(): Promise<StudioServer> {
       if (admin && pgUrl) await dropPostgresDatabase(admin, pgUrl);
     },
   };
+}
+
+/**
+ * A studio server and a Chromium for one test file: both started before its tests, closed after them.
+ * Read the fields inside tests and hooks (they are set once the file's `beforeAll` has run).
+ */
+export function studioPerFile(): { server: StudioServer; browser: Browser } {
+  const studio = {} as { server: StudioServer; browser: Browser };
+  beforeAll(async () => {
+    [studio.server, studio.browser] = await Promise.all([startStudio(), launchBrowser()]);
+  }, 120_000);
+  afterAll(async () => {
+    await studio.browser?.close();
+    await studio.server?.close();
+  });
+  return studio;
 }
 
 export async function launchBrowser(): Promise<Browser> {

@@ -1,29 +1,15 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import {
-  launchBrowser,
-  type StudioServer,
-  shot,
-  signUpInBrowser,
-  startStudio,
-} from './browser-test-support.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it, onTestFailed } from 'vitest';
+import { shot, signUpInBrowser, studioPerFile } from './browser-test-support.ts';
 
 /**
  * The editor at 1280 px, measured in the page: a saved four-step workflow (and a run of it) opens at a
  * zoom where the smallest text on a step is drawn at 11 px or more, handles are hit targets of 24 px or more, the
  * minimap is small and can be hidden (and stays hidden), and condition labels sit clear of the handles.
  */
-let server: StudioServer;
-let browser: Browser;
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startStudio(), launchBrowser()]);
-}, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const studio = studioPerFile();
 
 const WAIT = { timeout: 20_000 };
 
@@ -46,11 +32,11 @@ function smallestStepText(page: Page): Promise<number> {
 
 describe('the editor at 1280 px', () => {
   it('opens legible, with large handles, a small hideable minimap and labels that fit', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await studio.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     onTestFailed(() => shot(page, 'failed-editor-1280').then(() => undefined));
-    await signUpInBrowser(page, server.url, 'Lena');
-    const imported = await page.request.post(`${server.url}/api/v1/workflows/import`, {
+    await signUpInBrowser(page, studio.server.url, 'Lena');
+    const imported = await page.request.post(`${studio.server.url}/api/v1/workflows/import`, {
       data: {
         name: 'ticket-triage',
         input: { type: 'object', properties: { ticket: { type: 'string' } } },
@@ -86,7 +72,7 @@ describe('the editor at 1280 px', () => {
     });
     expect(imported.status()).toBe(201);
     const { id } = (await imported.json()) as { id: string };
-    await page.goto(`${server.url}/workflows/${id}`);
+    await page.goto(`${studio.server.url}/workflows/${id}`);
     await expect.poll(() => page.locator('.react-flow__node').count(), WAIT).toBe(4);
     await page.locator('.react-flow__viewport').waitFor();
     // fit view has run once the steps carry a transform that is not the initial one
@@ -130,11 +116,11 @@ describe('the editor at 1280 px', () => {
     expect(await minimap.count()).toBe(0);
 
     // The run of it opens on the same graph at the same legible zoom.
-    const started = await page.request.post(`${server.url}/api/v1/workflows/${id}/runs`, {
+    const started = await page.request.post(`${studio.server.url}/api/v1/workflows/${id}/runs`, {
       data: { input: { ticket: 'my invoice is wrong' } },
     });
     const run = (await started.json()) as { id: string };
-    await page.goto(`${server.url}/runs/${run.id}`);
+    await page.goto(`${studio.server.url}/runs/${run.id}`);
     await expect.poll(() => page.locator('.react-flow__node').count(), WAIT).toBe(4);
     await expect.poll(() => smallestStepText(page), WAIT).toBeGreaterThanOrEqual(11);
     await expect.poll(() => page.locator('.page-header .status').textContent(), WAIT).toBe('completed');

@@ -1,36 +1,21 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import {
-  launchBrowser,
-  type StudioServer,
-  shot,
-  signUpInBrowser,
-  startStudio,
-} from './browser-test-support.ts';
+import { describe, expect, it, onTestFailed } from 'vitest';
+import { shot, signUpInBrowser, studioPerFile } from './browser-test-support.ts';
 
 /**
- * Re-run from a step in Chromium: the dialog shows the prompt the step sent, an edited prompt with a
- * placeholder is flagged (it is sent as written), and the new run names the run it re-ran.
+ * Re-run from a step in Chromium: the dialog shows the prompt the step sent, an edited prompt's
+ * placeholders are said to be filled in from the run (and are), and the new run names the run it re-ran.
  */
-let server: StudioServer;
-let browser: Browser;
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startStudio(), launchBrowser()]);
-}, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const studio = studioPerFile();
 
 const WAIT = { timeout: 30_000 };
 
 describe('re-run from a step', () => {
   it('edits the prompt in a dialog, says its {{…}} are filled in, and links the new run to the old one', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await studio.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     onTestFailed(() => shot(page, 'failed-rerun').then(() => undefined));
-    await signUpInBrowser(page, server.url, 'Remy');
-    const api = `${server.url}/api/v1`;
+    await signUpInBrowser(page, studio.server.url, 'Remy');
+    const api = `${studio.server.url}/api/v1`;
     const imported = await page.request.post(`${api}/workflows/import`, {
       data: {
         name: 'memo',
@@ -53,7 +38,7 @@ describe('re-run from a step', () => {
     });
     const first = (await started.json()) as { id: string };
 
-    await page.goto(`${server.url}/runs/${first.id}`);
+    await page.goto(`${studio.server.url}/runs/${first.id}`);
     const status = page.locator('.page-header .status');
     await expect.poll(() => status.textContent(), WAIT).toBe('completed');
     await page.getByTestId('node-draft').click();
