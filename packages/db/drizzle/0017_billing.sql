@@ -143,6 +143,10 @@ REVOKE UPDATE, DELETE, TRUNCATE ON "usage_records" FROM aiops_app;
 CREATE OR REPLACE FUNCTION aiops_usage_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
+    -- Only the cascade of deleting the organization itself removes its ledger.
+    IF pg_trigger_depth() > 1 THEN
+      RETURN OLD;
+    END IF;
     RAISE EXCEPTION 'usage_records is append-only' USING ERRCODE = '42501';
   END IF;
   IF OLD.usage_type <> 'api_call' OR NEW.quantity < OLD.quantity OR NEW.source_key <> OLD.source_key

@@ -181,6 +181,16 @@ describe('usage ledger', () => {
         ),
       ),
     ).toMatch(/append-only/);
+    // deleting an organization still removes its ledger (the cascade is the one delete allowed)
+    await db.system(async (tx) => {
+      const [org] = await queryRows<{ id: string }>(
+        tx,
+        sql`INSERT INTO organizations (name, slug) VALUES ('Gone', ${`gone-${Date.now()}`}) RETURNING id::text AS id`,
+      );
+      await tx.execute(sql`INSERT INTO usage_records (organization_id, usage_type, quantity, unit, period_start,
+        period_end, source_key) VALUES (${org!.id}, 'storage', 1, 'byte_day', '2026-01-01', '2026-01-31', 'x')`);
+      await tx.execute(sql`DELETE FROM organizations WHERE id = ${org!.id}`);
+    });
     const seen = await db.withTenant(other.organizationId, (tx) =>
       queryRows<{ n: string }>(
         tx,
