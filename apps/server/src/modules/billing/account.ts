@@ -3,6 +3,7 @@ import { MONTHLY_EXECUTION_QUOTA, notFound, PLANS, type PlanTier, planFor } from
 import { organizations, queryRows, type Tx } from '@aiops/db';
 import { eq, sql } from 'drizzle-orm';
 import { computeInvoice } from './invoice-math.ts';
+import { planSegments } from './invoices.ts';
 import { periodOf, recordPlanChange } from './ledger.ts';
 import { purchasesForPeriod } from './purchases.ts';
 
@@ -28,7 +29,7 @@ export async function billingAccount(
   const estimate = computeInvoice({
     periodStart: period.start,
     periodEnd: period.end,
-    segments: [{ plan, from: period.start, to: period.end }],
+    segments: await planSegments(tx, organizationId, plan, period.start, period.end),
     executions: Number(u!.runs),
     tokens: Number(u!.tokens),
     purchases: await purchasesForPeriod(tx, organizationId, period.start, period.end),

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { queryRows } from '@aiops/db';
+import { Decimal } from 'decimal.js';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobScheduler } from '../../jobs/scheduler.ts';
@@ -89,6 +90,13 @@ describe('billing settings and plans', () => {
     expect(changed.status).toBe(200);
     expect(changed.body.plan).toMatchObject({ tier: 'professional', executionCap: 50_000 });
     expect(changed.body.usage.executions).toMatchObject({ included: 10_000, cap: 50_000 });
+    // Proration: this month's estimate pays the starter fee (0) until yesterday and professional from today.
+    const now = new Date();
+    const days = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 0)).getUTCDate();
+    const onPro = days - now.getUTCDate() + 1;
+    expect(changed.body.estimate.subtotal).toBe(
+      new Decimal(49).mul(onPro).div(days).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2),
+    );
     const org = await call(s, 'GET', '/api/v1/organization', { token: owner.token });
     expect(org.body.subscriptionTier).toBe('professional');
     const [q] = await s.database.db.system((tx) =>

@@ -40,7 +40,7 @@ async function nextNumber(tx: Tx, year: number): Promise<string> {
 }
 
 /** The plans in force during the period, from the ledger's plan_change rows (proration by UTC day). */
-async function planSegments(
+export async function planSegments(
   tx: Tx,
   organizationId: string,
   current: Plan,
