@@ -204,7 +204,10 @@ export const templatePurchases = pgTable(
     platformFee: numeric('platform_fee', { precision: 10, scale: 2 }).notNull(),
     sellerPayout: numeric('seller_payout', { precision: 10, scale: 2 }).notNull(),
     currency: varchar('currency', { length: 3 }).notNull().default('USD'),
-    paymentStatus: varchar('payment_status', { length: 20 }).$type<PaymentStatus>().notNull().default('pending'),
+    paymentStatus: varchar('payment_status', { length: 20 })
+      .$type<PaymentStatus>()
+      .notNull()
+      .default('pending'),
     paymentMethod: varchar('payment_method', { length: 50 }),
     transactionId: varchar('transaction_id', { length: 255 }),
     idempotencyKey: varchar('idempotency_key', { length: 255 }).notNull(),
