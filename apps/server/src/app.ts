@@ -27,16 +27,19 @@ import { costsModule } from './modules/costs/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { createAppModelPort } from './modules/integrations/model-port.ts';
 import { integrationsModule } from './modules/integrations/routes.ts';
+import { marketplaceModule } from './modules/marketplace/routes.ts';
 import { memoryModule } from './modules/memory/routes.ts';
 import { organizationsModule } from './modules/organizations/routes.ts';
 import { pricesModule } from './modules/prices/routes.ts';
 import { runsModule } from './modules/runs/routes.ts';
+import { templatesModule } from './modules/templates/routes.ts';
 import { workflowsModule } from './modules/workflows/routes.ts';
 import { ApiKeyCache } from './services/auth-cache.ts';
 import { makeAuthenticator } from './services/authenticate.ts';
 import { createMailer } from './services/mailer.ts';
 import { DbResponseCache, PriceOverrides } from './services/model-data.ts';
 import { registerOutbound } from './services/outbound.ts';
+import { ManualPayments, type PaymentPort } from './services/payments.ts';
 import { AccessTokens } from './services/tokens.ts';
 import { resolveSettings, type SettingsInput } from './settings.ts';
 import { VERSION } from './version.ts';
@@ -58,6 +61,8 @@ const MODULES: AppModule[] = [
   integrationsModule,
   analyticsModule,
   catalogModule,
+  templatesModule,
+  marketplaceModule,
 ];
 
 export interface AppOptions {
@@ -78,6 +83,8 @@ export interface AppOptions {
   model?: ModelPort;
   /** The organizations' price overrides, shared with the model port (default: a new reader). */
   prices?: PriceOverrides;
+  /** Marketplace payments (default: the built-in manual/invoice provider). */
+  payments?: PaymentPort;
   /** false: only the health routes (a worker-only process). */
   api?: boolean;
   /** The studio's built files (apps/web/dist), served at `/`; omitted: no studio (tests of the API). */
@@ -186,6 +193,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     engine,
     apiKeyCache,
     prices,
+    payments: options.payments ?? new ManualPayments(),
   };
   app.decorate('engine', engine);
   registerOutbound(app, settings.privateNetworkCategories);

@@ -6,6 +6,7 @@ import type { RateLimits } from './http/rate-limit.ts';
 import type { ApiKeyCache } from './services/auth-cache.ts';
 import type { Mailer } from './services/mailer.ts';
 import type { PriceOverrides } from './services/model-data.ts';
+import type { PaymentPort } from './services/payments.ts';
 import type { AccessTokens } from './services/tokens.ts';
 import type { ServerSettings } from './settings.ts';
 
@@ -29,6 +30,8 @@ export interface ModuleDeps {
   apiKeyCache: ApiKeyCache;
   /** The organizations' price overrides as the model port reads them (drop an org's after a change). */
   prices: PriceOverrides;
+  /** How marketplace purchases are charged and refunded (default: the manual/invoice provider). */
+  payments: PaymentPort;
 }
 
 declare module 'fastify' {

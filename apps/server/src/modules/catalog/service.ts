@@ -46,9 +46,7 @@ export function fillParams(text: string, params: Record<string, string>): string
  * required param must be given (a 400 names the missing ones).
  */
 export function agentFromType(type: AgentTypeDto, body: InstantiateAgentTypeBody) {
-  const missing = type.requiredParams
-    .map((p) => p.name)
-    .filter((n) => !body.params[n] || !body.params[n].trim());
+  const missing = type.requiredParams.map((p) => p.name).filter((n) => !body.params[n]?.trim());
   if (missing.length) {
     throw badRequest(
       `Agent type ${type.id} needs these params: ${missing.join(', ')} (send them in body.params)`,
