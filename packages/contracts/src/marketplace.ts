@@ -98,7 +98,13 @@ export type CreateTemplateBody = z.infer<typeof createTemplateBodySchema>;
 
 export const updateTemplateBodySchema = z
   .object(
-    Object.fromEntries(Object.entries(templateFields).map(([k, v]) => [k, (v as z.ZodType).optional()])) as {
+    // defaults apply on create only: a field left out of a change stays as it is
+    Object.fromEntries(
+      Object.entries(templateFields).map(([k, v]) => [
+        k,
+        (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : (v as z.ZodType)).optional(),
+      ]),
+    ) as {
       [K in keyof typeof templateFields]: z.ZodOptional<(typeof templateFields)[K]>;
     },
   )

@@ -165,7 +165,9 @@ DECLARE
   s int;
   c int;
 BEGIN
-  PERFORM 1 FROM marketplace_listings WHERE id = l FOR UPDATE;
+  -- NO KEY UPDATE: it does not conflict with the KEY SHARE lock the rating's foreign key check holds,
+  -- so two raters never deadlock; it does conflict with another rater's NO KEY UPDATE, so they take turns.
+  PERFORM 1 FROM marketplace_listings WHERE id = l FOR NO KEY UPDATE;
   SELECT COALESCE(sum(rating), 0), count(*) INTO s, c FROM template_ratings WHERE listing_id = l;
   UPDATE marketplace_listings
      SET rating_sum = s, rating_count = c,

@@ -139,10 +139,15 @@ export async function tryAgent(
   engine.checkTemplateLimits(c);
   const costLimit = engine.templateCostLimit(c);
   if (costLimit !== undefined && costLimit <= 0)
-    throw new AppError(402, 'budget_exceeded', 'The cost limit per request of this agent is 0: no call is made', {
-      retryable: false,
-      details: { budgetUsd: costLimit },
-    });
+    throw new AppError(
+      402,
+      'budget_exceeded',
+      'The cost limit per request of this agent is 0: no call is made',
+      {
+        retryable: false,
+        details: { budgetUsd: costLimit },
+      },
+    );
   const context = { input: body.input, variables: body.variables, nodes: {}, vars: {}, run: {} };
   const text = (v: unknown) =>
     v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);

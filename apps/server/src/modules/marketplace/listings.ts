@@ -39,7 +39,7 @@ export function listingDto(l: ListingRow, orgId: string, purchased: boolean): Li
 }
 
 const purchasedBy = (orgId: string) =>
-  sql<boolean>`EXISTS (SELECT 1 FROM template_purchases p WHERE p.listing_id = ${marketplaceListings.id}
+  sql<boolean>`EXISTS (SELECT 1 FROM template_purchases p WHERE p.listing_id = marketplace_listings.id
     AND p.organization_id = ${orgId} AND p.payment_status = 'completed')`;
 
 /** Why a template cannot be listed yet (the listing goes to `error` with these). */

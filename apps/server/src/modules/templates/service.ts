@@ -15,6 +15,7 @@ import {
   marketplaceListings,
   type TemplateContent,
   type Tx,
+  templatePurchases,
 } from '@aiops/db';
 import * as engine from '@aiops/engine';
 import { and, desc, eq, type SQL } from 'drizzle-orm';
@@ -158,18 +159,18 @@ export function deleteTemplate(request: FastifyRequest, id: string) {
     const listing = await listingOf(tx, id);
     if (listing?.status === 'published')
       throw conflict('The template is published on the marketplace: unpublish it first');
-    try {
-      await tx.transaction(async (sp) => {
-        await sp.delete(aiTemplates).where(eq(aiTemplates.id, id));
-      });
-    } catch (e) {
-      const err = e as { code?: string; cause?: { code?: string } };
-      if (err.code === '23503' || err.cause?.code === '23503')
+    if (listing) {
+      const [sold] = await tx
+        .select({ id: templatePurchases.id })
+        .from(templatePurchases)
+        .where(eq(templatePurchases.listingId, listing.id))
+        .limit(1);
+      if (sold)
         throw conflict(
           'The template has been sold: it stays (unpublished) so its buyers keep their purchases',
         );
-      throw e;
     }
+    await tx.delete(aiTemplates).where(eq(aiTemplates.id, id));
     const dto = templateDto(row, listing);
     await audit(tx, request, { entityType: 'template', entityId: id, action: 'deleted', before: dto });
     return dto;
