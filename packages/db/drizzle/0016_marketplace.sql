@@ -180,7 +180,7 @@ END $$;--> statement-breakpoint
 CREATE TRIGGER template_ratings_aggregate AFTER INSERT OR UPDATE OR DELETE ON template_ratings
   FOR EACH ROW EXECUTE FUNCTION aiops_rating_aggregate();--> statement-breakpoint
 -- One use of an agent made from a template: counted on the template and, for an installed copy, on the
--- listing it was bought from (the seller's usage metric). With app.org_id set, only that org's templates.
+-- listing it was bought from and the seller's template (the seller's usage metric). With app.org_id set, only that org's templates.
 CREATE OR REPLACE FUNCTION aiops_count_template_use(p_template uuid) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
@@ -191,7 +191,8 @@ BEGIN
    WHERE id = p_template AND (org IS NULL OR organization_id = org)
   RETURNING source_listing_id INTO src;
   IF src IS NOT NULL THEN
-    UPDATE marketplace_listings SET usage_count = usage_count + 1 WHERE id = src;
+    UPDATE marketplace_listings SET usage_count = usage_count + 1 WHERE id = src RETURNING template_id INTO src;
+    UPDATE ai_templates SET usage_count = usage_count + 1 WHERE id = src;
   ELSE
     UPDATE marketplace_listings SET usage_count = usage_count + 1 WHERE template_id = p_template;
   END IF;
