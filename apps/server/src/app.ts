@@ -30,6 +30,7 @@ import { integrationsModule } from './modules/integrations/routes.ts';
 import { memoryModule } from './modules/memory/routes.ts';
 import { organizationsModule } from './modules/organizations/routes.ts';
 import { pricesModule } from './modules/prices/routes.ts';
+import { retentionModule } from './modules/retention/routes.ts';
 import { runsModule } from './modules/runs/routes.ts';
 import { workflowsModule } from './modules/workflows/routes.ts';
 import { ApiKeyCache } from './services/auth-cache.ts';
@@ -58,6 +59,7 @@ const MODULES: AppModule[] = [
   integrationsModule,
   analyticsModule,
   agentMetricsModule,
+  retentionModule,
 ];
 
 export interface AppOptions {

@@ -1,7 +1,9 @@
+import { rollupAgentMetricsJob } from '../modules/agent-metrics/rollup-job.ts';
+import { retentionJob } from '../modules/retention/retention-job.ts';
 import type { ScheduledJob } from './types.ts';
 
 /**
  * Every scheduled maintenance job, run by worker processes (roles `all` and `worker`): one line per job,
  * so branches merge cleanly.
  */
-export const JOBS: ScheduledJob[] = [];
+export const JOBS: ScheduledJob[] = [rollupAgentMetricsJob, retentionJob];

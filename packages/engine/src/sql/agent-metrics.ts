@@ -1,5 +1,25 @@
 import { type SQL, sql } from 'drizzle-orm';
-import type { StepOutcome } from './complete-steps.ts';
+
+/** What a sample needs of a step outcome (`StepOutcome` of complete-steps.ts, which imports this file). */
+export interface MeasuredOutcome {
+  step: {
+    stepId: string;
+    organizationId: string;
+    workflowId: string;
+    runId: string;
+    nodeId: string;
+    attempt: number;
+  };
+  kind: string;
+  nodeType: string;
+  input: unknown;
+  agentId?: string | undefined;
+  model?: string | undefined;
+  usage?: { inputTokens: number; outputTokens: number; totalTokens: number } | undefined;
+  cost?: string | undefined;
+  startedAt: Date;
+  finishedAt: Date;
+}
 
 /** Node types whose attempts are agent metric samples (agent calls and tool calls). */
 const MEASURED = new Set(['agent', 'tool']);
@@ -9,7 +29,7 @@ const MEASURED = new Set(['agent', 'tool']);
  * or tool attempt with its latency, tokens, cost and error, and its dimensions (agent, model, workflow,
  * tool). Waiting and cancelled attempts are not samples.
  */
-export function agentMetricRows(outcomes: StepOutcome[]) {
+export function agentMetricRows(outcomes: MeasuredOutcome[]) {
   const rows = [];
   for (const o of outcomes) {
     if (!MEASURED.has(o.nodeType) || (o.kind !== 'completed' && o.kind !== 'failed')) continue;
@@ -43,7 +63,7 @@ export function agentMetricRows(outcomes: StepOutcome[]) {
  * trip, one commit): `aiops_record_agent_metrics` keeps the samples of the steps the completion confirmed.
  * A batch without agent or tool attempts runs the completion call alone.
  */
-export function withAgentMetrics(completeCall: SQL, outcomes: StepOutcome[]): SQL {
+export function withAgentMetrics(completeCall: SQL, outcomes: MeasuredOutcome[]): SQL {
   const rows = agentMetricRows(outcomes);
   if (!rows.length) return sql`SELECT ${completeCall} AS r`;
   return sql`WITH c AS MATERIALIZED (SELECT ${completeCall} AS r)
