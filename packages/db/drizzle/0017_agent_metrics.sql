@@ -5,6 +5,7 @@ CREATE TABLE "agent_metric_rollup_state" (
 --> statement-breakpoint
 CREATE TABLE "agent_metrics_daily" (
 	"organization_id" uuid NOT NULL,
+	"grain" varchar(8) DEFAULT 'full' NOT NULL,
 	"bucket" timestamp with time zone NOT NULL,
 	"metric" varchar(32) NOT NULL,
 	"agent_id" uuid,
@@ -21,6 +22,7 @@ CREATE TABLE "agent_metrics_daily" (
 ALTER TABLE "agent_metrics_daily" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
 CREATE TABLE "agent_metrics_hourly" (
 	"organization_id" uuid NOT NULL,
+	"grain" varchar(8) DEFAULT 'full' NOT NULL,
 	"bucket" timestamp with time zone NOT NULL,
 	"metric" varchar(32) NOT NULL,
 	"agent_id" uuid,
@@ -51,13 +53,14 @@ ALTER TABLE "organization_retention" ENABLE ROW LEVEL SECURITY;--> statement-bre
 ALTER TABLE "agent_metrics_daily" ADD CONSTRAINT "agent_metrics_daily_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "agent_metrics_hourly" ADD CONSTRAINT "agent_metrics_hourly_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "organization_retention" ADD CONSTRAINT "organization_retention_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "idx_agent_metrics_daily_query" ON "agent_metrics_daily" USING btree ("organization_id","agent_id","metric","bucket");--> statement-breakpoint
+CREATE INDEX "idx_agent_metrics_daily_query" ON "agent_metrics_daily" USING btree ("organization_id","grain","agent_id","metric","bucket");--> statement-breakpoint
 CREATE INDEX "idx_agent_metrics_daily_bucket" ON "agent_metrics_daily" USING btree ("bucket");--> statement-breakpoint
-CREATE INDEX "idx_agent_metrics_hourly_query" ON "agent_metrics_hourly" USING btree ("organization_id","agent_id","metric","bucket");--> statement-breakpoint
+CREATE INDEX "idx_agent_metrics_hourly_query" ON "agent_metrics_hourly" USING btree ("organization_id","grain","agent_id","metric","bucket");--> statement-breakpoint
 CREATE INDEX "idx_agent_metrics_hourly_bucket" ON "agent_metrics_hourly" USING btree ("bucket");--> statement-breakpoint
 CREATE POLICY "tenant_isolation" ON "agent_metrics_daily" AS PERMISSIVE FOR ALL TO public USING ("agent_metrics_daily"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid) WITH CHECK ("agent_metrics_daily"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid);--> statement-breakpoint
 CREATE POLICY "tenant_isolation" ON "agent_metrics_hourly" AS PERMISSIVE FOR ALL TO public USING ("agent_metrics_hourly"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid) WITH CHECK ("agent_metrics_hourly"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid);--> statement-breakpoint
-CREATE POLICY "tenant_isolation" ON "organization_retention" AS PERMISSIVE FOR ALL TO public USING ("organization_retention"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid) WITH CHECK ("organization_retention"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid);--> statement-breakpoint
+CREATE POLICY "tenant_isolation" ON "organization_retention" AS PERMISSIVE FOR ALL TO public USING ("organization_retention"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid) WITH CHECK ("organization_retention"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid);
+--> statement-breakpoint
 -- Raw agent metric samples, one row per agent or tool step attempt (and per recorded quality score),
 -- partitioned by month on recorded_at (UTC months, partitions named agent_metrics_yYYYYmMM).
 CREATE TABLE "agent_metrics" (

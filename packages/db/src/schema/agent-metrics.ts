@@ -28,6 +28,11 @@ const rollupColumns = () => ({
   organizationId: uuid('organization_id')
     .notNull()
     .references(() => organizations.id, { onDelete: 'cascade' }),
+  /**
+   * full: one row per agent, model, workflow and tool; agent: per agent (model, workflow, tool merged);
+   * org: the whole organization. Queries read the coarsest grain their filters allow.
+   */
+  grain: varchar('grain', { length: 8 }).notNull().default('full'),
   /** Bucket start (UTC hour or day). */
   bucket: tstz('bucket').notNull(),
   /** latency | tokens | input_tokens | output_tokens | cost | error | quality */
@@ -50,14 +55,14 @@ const rollupColumns = () => ({
 
 /** Hourly rollups of `agent_metrics` (closed hours, rebuilt by the `observability.rollup-agent-metrics` job). */
 export const agentMetricsHourly = pgTable('agent_metrics_hourly', rollupColumns(), (t) => [
-  index('idx_agent_metrics_hourly_query').on(t.organizationId, t.agentId, t.metric, t.bucket),
+  index('idx_agent_metrics_hourly_query').on(t.organizationId, t.grain, t.agentId, t.metric, t.bucket),
   index('idx_agent_metrics_hourly_bucket').on(t.bucket),
   tenantPolicy(t.organizationId),
 ]);
 
 /** Daily rollups, merged from the hourly rows of closed days. */
 export const agentMetricsDaily = pgTable('agent_metrics_daily', rollupColumns(), (t) => [
-  index('idx_agent_metrics_daily_query').on(t.organizationId, t.agentId, t.metric, t.bucket),
+  index('idx_agent_metrics_daily_query').on(t.organizationId, t.grain, t.agentId, t.metric, t.bucket),
   index('idx_agent_metrics_daily_bucket').on(t.bucket),
   tenantPolicy(t.organizationId),
 ]);

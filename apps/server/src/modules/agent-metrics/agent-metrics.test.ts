@@ -182,9 +182,11 @@ describe(`agent metrics on ${testBackend()}`, () => {
         ),
       );
       const raw = await s.database.db.system((tx) =>
-        queryRows<{ g: string; v: string; key: string }>(
+        queryRows<{ full: string; agent: string; org: string; v: string; key: string }>(
           tx,
-          sql`SELECT concat_ws('|', date_trunc(${unit}, recorded_at, 'UTC')::text, metric, agent_id, model, tool) AS g,
+          sql`SELECT concat_ws('|', 'full', date_trunc(${unit}, recorded_at, 'UTC')::text, metric, agent_id, model, tool) AS full,
+                concat_ws('|', 'agent', date_trunc(${unit}, recorded_at, 'UTC')::text, metric, agent_id, '', '') AS agent,
+                concat_ws('|', 'org', date_trunc(${unit}, recorded_at, 'UTC')::text, metric, NULL, '', '') AS org,
                 v::text AS v, aiops_metric_key(v::float8) AS key
               FROM agent_metrics m CROSS JOIN LATERAL (VALUES ('latency', latency_ms::numeric), ('tokens', tokens::numeric),
                 ('cost', cost), ('error', error::numeric)) AS x(metric, v)
@@ -195,7 +197,7 @@ describe(`agent metrics on ${testBackend()}`, () => {
         string,
         { count: number; sum: Decimal; min: number; max: number; hist: Record<string, number> }
       >();
-      for (const r of raw) {
+      for (const r of raw.flatMap((x) => [x.full, x.agent, x.org].map((g) => ({ ...x, g })))) {
         const e = expected.get(r.g) ?? {
           count: 0,
           sum: new Decimal(0),
@@ -220,7 +222,7 @@ describe(`agent metrics on ${testBackend()}`, () => {
           hist: Record<string, number>;
         }>(
           tx,
-          sql`SELECT concat_ws('|', bucket::text, metric, agent_id, model, tool) AS g, count::int AS count, sum::text AS sum,
+          sql`SELECT concat_ws('|', grain, bucket::text, metric, agent_id, model, tool) AS g, count::int AS count, sum::text AS sum,
                 min, max, hist FROM ${sql.raw(table)} WHERE organization_id = ${org}`,
         ),
       );
@@ -257,16 +259,25 @@ describe(`agent metrics on ${testBackend()}`, () => {
 
     // Query answers: rollups + raw tail equal the raw samples alone, for every metric and both intervals.
     const from = new Date(start - 3_600_000).toISOString();
+    // Every grain: per agent, the whole organization, and filtered by a dimension (full rows).
+    const filters = [
+      { agentId: agent },
+      {},
+      { model: 'openai:gpt-4o' },
+      { agentId: agent, tool: 'http_request' },
+    ];
     for (const metric of ['latency', 'tokens', 'cost', 'error'] as const) {
       for (const interval of ['hour', 'day'] as const) {
-        const q = { metric, from, to: now.toISOString(), interval, agentId: agent };
-        const [rolled, raw] = await s.database.db.withTenant(org, async (tx) => [
-          await queryAgentMetrics(tx, org, q, { now }),
-          await queryAgentMetrics(tx, org, q, { now, rawOnly: true }),
-        ]);
-        expect(rolled.rollups.hourlyUntil).not.toBeNull();
-        expect({ ...rolled, rollups: null }).toEqual({ ...raw, rollups: null });
-        expect(rolled.totals.count).toBeGreaterThan(300);
+        for (const filter of filters) {
+          const q = { metric, from, to: now.toISOString(), interval, ...filter };
+          const [rolled, raw] = await s.database.db.withTenant(org, async (tx) => [
+            await queryAgentMetrics(tx, org, q, { now }),
+            await queryAgentMetrics(tx, org, q, { now, rawOnly: true }),
+          ]);
+          expect(rolled.rollups.hourlyUntil).not.toBeNull();
+          expect({ ...rolled, rollups: null }).toEqual({ ...raw, rollups: null });
+          expect(rolled.totals.count).toBeGreaterThan(20);
+        }
       }
     }
     // Running the job again (same due time) changes nothing.

@@ -24,19 +24,28 @@ export async function rebuildRollups(
   const unit = sql.raw(table === 'agent_metrics_hourly' ? `'hour'` : `'day'`);
   await tx.execute(sql`DELETE FROM ${sql.raw(table)} WHERE bucket >= ${from.toISOString()}::timestamptz
     AND bucket < ${to.toISOString()}::timestamptz`);
+  // Three grains in one pass (GROUPING SETS): full dimensions, per agent, per organization. The histogram
+  // keys are grouped with each grain, so each grain's histogram merges exactly its own samples.
   await tx.execute(sql`
-    INSERT INTO ${sql.raw(table)} (organization_id, bucket, metric, agent_id, model, workflow_id, tool, count, sum, min, max, hist)
-    SELECT organization_id, bucket, metric, agent_id, model, workflow_id, tool, sum(n), sum(s), min(mn), max(mx),
-      jsonb_object_agg(key, n)
+    INSERT INTO ${sql.raw(table)} (organization_id, grain, bucket, metric, agent_id, model, workflow_id, tool, count,
+      sum, min, max, hist)
+    SELECT organization_id, grain, bucket, metric, agent_id, coalesce(model, ''), workflow_id, coalesce(tool, ''),
+      sum(n), sum(s), min(mn), max(mx), jsonb_object_agg(key, n)
     FROM (
-      SELECT m.organization_id, date_trunc(${unit}, m.recorded_at, 'UTC') AS bucket, v.metric, m.agent_id, m.model,
-        m.workflow_id, m.tool, aiops_metric_key(v.num::float8) AS key, count(*) AS n, sum(v.num) AS s,
-        min(v.num::float8) AS mn, max(v.num::float8) AS mx
-      FROM agent_metrics m CROSS JOIN LATERAL (VALUES ${UNPIVOT}) AS v(metric, num)
-      WHERE m.recorded_at >= ${from.toISOString()}::timestamptz AND m.recorded_at < ${to.toISOString()}::timestamptz
-        AND v.num IS NOT NULL
-      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8) k
-    GROUP BY 1, 2, 3, 4, 5, 6, 7`);
+      SELECT organization_id, bucket, metric, agent_id, model, workflow_id, tool, key, count(*) AS n, sum(num) AS s,
+        min(num::float8) AS mn, max(num::float8) AS mx,
+        CASE WHEN GROUPING(model) = 0 THEN 'full' WHEN GROUPING(agent_id) = 0 THEN 'agent' ELSE 'org' END AS grain
+      FROM (
+        SELECT m.organization_id, date_trunc(${unit}, m.recorded_at, 'UTC') AS bucket, v.metric, m.agent_id, m.model,
+          m.workflow_id, m.tool, aiops_metric_key(v.num::float8) AS key, v.num
+        FROM agent_metrics m CROSS JOIN LATERAL (VALUES ${UNPIVOT}) AS v(metric, num)
+        WHERE m.recorded_at >= ${from.toISOString()}::timestamptz AND m.recorded_at < ${to.toISOString()}::timestamptz
+          AND v.num IS NOT NULL) b
+      GROUP BY GROUPING SETS (
+        (organization_id, bucket, metric, agent_id, model, workflow_id, tool, key),
+        (organization_id, bucket, metric, agent_id, key),
+        (organization_id, bucket, metric, key))) k
+    GROUP BY organization_id, grain, bucket, metric, agent_id, model, workflow_id, tool`);
 }
 
 const floorTo = (t: number, unit: number) => Math.floor(t / unit) * unit;

@@ -127,11 +127,13 @@ export async function queryAgentMetrics(
     byAt.set(key, p);
     return p;
   };
+  // The coarsest rollup grain that still answers the filters.
+  const grain = q.model || q.workflowId || q.tool ? 'full' : q.agentId ? 'agent' : 'org';
   const rollup = async (table: 'agent_metrics_hourly' | 'agent_metrics_daily', from: Date, to: Date) => {
     const rows = await queryRows<RollupRow>(
       tx,
       sql`SELECT ${at(sql`bucket`)} AS at, count, sum::text AS sum, min, max, hist FROM ${sql.raw(table)}
-        WHERE ${dims} AND metric = ${q.metric} AND bucket >= ${from.toISOString()}::timestamptz
+        WHERE ${dims} AND grain = ${grain} AND metric = ${q.metric} AND bucket >= ${from.toISOString()}::timestamptz
           AND bucket < ${to.toISOString()}::timestamptz`,
     );
     for (const r of rows) add(part(r.at), r);
