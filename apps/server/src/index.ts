@@ -4,3 +4,4 @@ export { type RotationCounts, rotateSecrets, type SecretKind, secretKeyStatus } 
 export { loadKeyring, loadSecrets } from './keyring.ts';
 export { closeOnSignals, databaseOptions, type RunningServer, startServer } from './server.ts';
 export { VERSION } from './version.ts';
+export { JOBS, runJobNow } from './jobs/index.ts';
