@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { generateKey, parseKeyring, SecretBox } from '@aiops/core';
 import { openDb } from '@aiops/db';
 import { buildApp, JOBS, runJobNow } from '@aiops/server';
-import { createPostgresDatabase } from '@aiops/testing';
+import { createPostgresDatabase, dropPostgresDatabase } from '@aiops/testing';
 import { sql } from 'drizzle-orm';
 
 const attempts = Number(process.env.BENCH_ATTEMPTS ?? 1_000_000);
@@ -100,10 +100,12 @@ const shapes: [string, string][] = [
     `agentId=${agentIds[0]}&model=${models[0]}&metric=latency&interval=day`,
   ],
 ];
-const get = (query: string) =>
+const once = (query: string) =>
   fetch(`${url}/api/v1/metrics/agents?${query}&from=${from}&to=${now.toISOString()}`, {
     headers: { authorization: `Bearer ${token}` },
   });
+// A keep-alive socket left idle through the long seeding may be closed under the first request: retry once.
+const get = (query: string) => once(query).catch(() => once(query));
 // Warm-up (JIT, plans, buffer cache): five untimed rounds of every shape.
 for (let i = 0; i < 5; i++) for (const [, query] of shapes) await (await get(query)).arrayBuffer();
 const rows: string[] = [];
@@ -132,3 +134,4 @@ console.log('| -------------------------------------------- | --------- | ------
 for (const r of rows) console.log(r);
 await app.close();
 await db.close();
+if (adminUrl && databaseUrl) await dropPostgresDatabase(adminUrl, databaseUrl);

@@ -35,6 +35,7 @@ const Audit = lazy(() => import('../features/settings/AuditPage.tsx'));
 const Security = lazy(() => import('../features/settings/SecurityPage.tsx'));
 const Integrations = lazy(() => import('../features/settings/integrations/IntegrationsPage.tsx'));
 const Usage = lazy(() => import('../features/settings/usage/UsagePage.tsx'));
+const Retention = lazy(() => import('../features/settings/RetentionPage.tsx'));
 
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
@@ -182,6 +183,7 @@ const routeTree = rootRoute.addChildren([
     page('/settings/security', () => <Security />),
     page('/settings/integrations', () => <Integrations />),
     page('/settings/usage', () => <Usage />),
+    page('/settings/retention', () => <Retention />),
   ]),
 ]);
 
