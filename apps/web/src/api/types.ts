@@ -10,6 +10,8 @@ import type {
   apiKeySchema,
   auditLogSchema,
   authSessionSchema,
+  billingAccountSchema,
+  billingSettingsSchema,
   costReportSchema,
   createAgentBodySchema,
   createApiKeyResponseSchema,
@@ -18,12 +20,14 @@ import type {
   definitionIssueSchema,
   integrationSchema,
   invitationSchema,
+  invoiceSchema,
   memberSchema,
   meResponseSchema,
   mfaActivateResponseSchema,
   mfaEnrolResponseSchema,
   organizationSchema,
   patchOrganizationBodySchema,
+  planSchema,
   priceListSchema,
   priceOverrideSchema,
   retentionSettingsSchema,
@@ -35,6 +39,7 @@ import type {
   testIntegrationResponseSchema,
   tryAgentResponseSchema,
   updateIntegrationBodySchema,
+  usageReportSchema,
   validateResponseSchema,
   workflowSchema,
   workflowSummarySchema,
@@ -95,3 +100,8 @@ export interface Page<T> {
   data: T[];
   nextCursor: string | null;
 }
+export type BillingAccount = z.infer<typeof billingAccountSchema>;
+export type BillingSettings = z.input<typeof billingSettingsSchema>;
+export type Plan = z.infer<typeof planSchema>;
+export type Invoice = z.infer<typeof invoiceSchema>;
+export type UsageReport = z.infer<typeof usageReportSchema>;

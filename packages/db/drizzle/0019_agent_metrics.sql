@@ -59,8 +59,7 @@ CREATE INDEX "idx_agent_metrics_hourly_query" ON "agent_metrics_hourly" USING bt
 CREATE INDEX "idx_agent_metrics_hourly_bucket" ON "agent_metrics_hourly" USING btree ("bucket");--> statement-breakpoint
 CREATE POLICY "tenant_isolation" ON "agent_metrics_daily" AS PERMISSIVE FOR ALL TO public USING ("agent_metrics_daily"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid) WITH CHECK ("agent_metrics_daily"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid);--> statement-breakpoint
 CREATE POLICY "tenant_isolation" ON "agent_metrics_hourly" AS PERMISSIVE FOR ALL TO public USING ("agent_metrics_hourly"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid) WITH CHECK ("agent_metrics_hourly"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid);--> statement-breakpoint
-CREATE POLICY "tenant_isolation" ON "organization_retention" AS PERMISSIVE FOR ALL TO public USING ("organization_retention"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid) WITH CHECK ("organization_retention"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid);
---> statement-breakpoint
+CREATE POLICY "tenant_isolation" ON "organization_retention" AS PERMISSIVE FOR ALL TO public USING ("organization_retention"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid) WITH CHECK ("organization_retention"."organization_id" = nullif(current_setting('app.org_id', true), '')::uuid);--> statement-breakpoint
 -- Raw agent metric samples, one row per agent or tool step attempt (and per recorded quality score),
 -- partitioned by month on recorded_at (UTC months, partitions named agent_metrics_yYYYYmMM).
 CREATE TABLE "agent_metrics" (
