@@ -17,6 +17,7 @@ import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerStudio } from './http/studio.ts';
 import { registerTenancy } from './http/tenant.ts';
 import type { AppModule, ModuleDeps } from './module.ts';
+import { agentMetricsModule } from './modules/agent-metrics/routes.ts';
 import { agentsModule } from './modules/agents/routes.ts';
 import { analyticsModule } from './modules/analytics/routes.ts';
 import { apiKeysModule } from './modules/api-keys/routes.ts';
@@ -33,6 +34,7 @@ import { marketplaceModule } from './modules/marketplace/routes.ts';
 import { memoryModule } from './modules/memory/routes.ts';
 import { organizationsModule } from './modules/organizations/routes.ts';
 import { pricesModule } from './modules/prices/routes.ts';
+import { retentionModule } from './modules/retention/routes.ts';
 import { runsModule } from './modules/runs/routes.ts';
 import { templatesModule } from './modules/templates/routes.ts';
 import { workflowsModule } from './modules/workflows/routes.ts';
@@ -66,6 +68,8 @@ const MODULES: AppModule[] = [
   catalogModule,
   templatesModule,
   marketplaceModule,
+  agentMetricsModule,
+  retentionModule,
 ];
 
 export interface AppOptions {

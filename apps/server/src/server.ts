@@ -80,6 +80,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         oauth: config.oauth,
         privateNetworkCategories: config.worker.privateNetworkCategories,
         catalogDir: config.catalogDir,
+        archiveDir: config.archiveDir,
       },
     });
     if (config.demo && config.role !== 'worker') demo = await seedDemo(db);

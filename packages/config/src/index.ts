@@ -14,6 +14,8 @@ export interface Config {
   port: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   database: DatabaseConfig;
+  /** AIOPS_ARCHIVE_DIR: expired partitions are written here (gzip JSON lines) before they are dropped. */
+  archiveDir: string;
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
   /** all: API and worker in one process; api: HTTP only; worker: executes steps (and answers health probes). */
@@ -124,6 +126,7 @@ export function loadConfig(
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     database,
+    archiveDir: e.AIOPS_ARCHIVE_DIR,
     bodyLimitBytes: e.AIOPS_BODY_LIMIT_BYTES,
     shutdownTimeoutMs: e.AIOPS_SHUTDOWN_TIMEOUT_MS,
     role: e.AIOPS_ROLE,

@@ -45,6 +45,8 @@ export const envSchema = z.object({
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
   DATABASE_URL: optional(postgresUrl),
   AIOPS_DATA_DIR: optional(z.string().min(1)).default('./.aiops/data'),
+  /** Where the retention job writes expired partitions (gzip JSON lines) before dropping them. */
+  AIOPS_ARCHIVE_DIR: optional(z.string().min(1)).default('./.aiops/archive'),
   AIOPS_DB_POOL_SIZE: optional(z.coerce.number().int().min(1).max(200)).default(10),
   AIOPS_BODY_LIMIT_BYTES: optional(z.coerce.number().int().min(1024)).default(1_048_576),
   AIOPS_SHUTDOWN_TIMEOUT_MS: optional(z.coerce.number().int().min(0)).default(10_000),

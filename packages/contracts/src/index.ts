@@ -1,3 +1,4 @@
+export * from './agent-metrics.ts';
 export * from './agents.ts';
 export * from './analytics.ts';
 export * from './api-keys.ts';

@@ -3,6 +3,7 @@
  * reaches the browser bundle). Never copy a shape by hand here.
  */
 import type {
+  agentMetricsSchema,
   agentSchema,
   agentVersionSchema,
   analyticsOverviewSchema,
@@ -29,6 +30,7 @@ import type {
   planSchema,
   priceListSchema,
   priceOverrideSchema,
+  retentionSettingsSchema,
   runDetailSchema,
   runEventSchema,
   runSchema,
@@ -81,6 +83,8 @@ export type ApiKey = z.infer<typeof apiKeySchema>;
 export type CreatedApiKey = z.infer<typeof createApiKeyResponseSchema>;
 export type AuditLog = z.infer<typeof auditLogSchema>;
 export type AnalyticsOverview = z.infer<typeof analyticsOverviewSchema>;
+export type AgentMetrics = z.infer<typeof agentMetricsSchema>;
+export type RetentionSettings = z.infer<typeof retentionSettingsSchema>;
 export type Integration = z.infer<typeof integrationSchema>;
 export type IntegrationInput = z.input<typeof createIntegrationBodySchema>;
 export type IntegrationUpdate = z.input<typeof updateIntegrationBodySchema>;

@@ -40,6 +40,7 @@ const Catalog = lazy(() => import('../features/marketplace/CatalogPage.tsx'));
 const Marketplace = lazy(() => import('../features/marketplace/MarketplacePage.tsx'));
 const ListingPage = lazy(() => import('../features/marketplace/ListingPage.tsx'));
 const MyTemplates = lazy(() => import('../features/marketplace/MyTemplatesPage.tsx'));
+const Retention = lazy(() => import('../features/settings/RetentionPage.tsx'));
 
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
@@ -201,6 +202,7 @@ const routeTree = rootRoute.addChildren([
     page('/marketplace', () => <Marketplace />),
     listingRoute,
     page('/templates', () => <MyTemplates />),
+    page('/settings/retention', () => <Retention />),
   ]),
 ]);
 

@@ -1,3 +1,4 @@
+export * from './agent-metrics.ts';
 export * from './agents.ts';
 export * from './api-keys.ts';
 export * from './audit-logs.ts';
