@@ -30,6 +30,7 @@ import { memoryModule } from './modules/memory/routes.ts';
 import { organizationsModule } from './modules/organizations/routes.ts';
 import { pricesModule } from './modules/prices/routes.ts';
 import { runsModule } from './modules/runs/routes.ts';
+import { triggersModule } from './modules/triggers/routes.ts';
 import { workflowsModule } from './modules/workflows/routes.ts';
 import { ApiKeyCache } from './services/auth-cache.ts';
 import { makeAuthenticator } from './services/authenticate.ts';
@@ -56,6 +57,7 @@ const MODULES: AppModule[] = [
   memoryModule,
   integrationsModule,
   analyticsModule,
+  triggersModule,
 ];
 
 export interface AppOptions {

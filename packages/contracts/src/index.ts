@@ -14,3 +14,4 @@ export * from './prices.ts';
 export * from './runs.ts';
 export * from './workflow.ts';
 export * from './workflows.ts';
+export * from './triggers.ts';
