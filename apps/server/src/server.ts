@@ -11,6 +11,7 @@ import { DEFAULT_STUDIO_DIR } from './http/studio.ts';
 import { assertSecretsDecrypt } from './key-rotation.ts';
 import { jwtSecretFrom, loadKeyring } from './keyring.ts';
 import { integrationResolver } from './modules/integrations/model-port.ts';
+import { startTriggerLoop } from './modules/triggers/loop.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -55,6 +56,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const db = await openDb(databaseOptions(config));
   let app: FastifyInstance;
   let worker: Worker | undefined;
+  let triggers: { stop(): Promise<void> } | undefined;
   let demo: DemoAccount | undefined;
   try {
     await assertSecretsDecrypt(db, secrets);
@@ -88,9 +90,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await worker.start();
       // Runs started through this process's API go straight to its worker while it has capacity.
       app.engine.runs.useLocalWorker(worker);
+      // Cron schedules, queued trigger firings and outbound events (modules/triggers/loop.ts).
+      triggers = startTriggerLoop({ db, secrets, runs: app.engine.runs, log: app.log, config });
     }
     await app.listen({ host: config.host, port: config.port });
   } catch (e) {
+    await triggers?.stop();
     await worker?.stop(0);
     await db.close();
     throw e;
@@ -108,6 +113,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // finish (or give them back); then close the database.
     async close() {
       await app.close();
+      await triggers?.stop();
       await worker?.stop(Math.max(0, config.shutdownTimeoutMs - 1000));
       await db.close();
     },

@@ -62,75 +62,76 @@ export function runInputOf(trigger: TriggerRow, payload: unknown, defaultInput: 
 }
 
 /**
- * Fires a trigger once: records the firing (unique per due time / delivery id, so a repeat is a duplicate),
- * applies the trigger's concurrency limit (queue or skip) and the rule that only active workflows fire, then
- * starts the run with an idempotency key of the firing, so a retry after a crash cannot start a second run.
+ * Records one firing in `tx` (unique per due time / delivery id, so a repeat is a duplicate), applying the
+ * rule that only active workflows fire and the trigger's concurrency limit (queue or skip). A firing in
+ * state `starting` is then started by `startFiring`.
  */
-export async function fire(ctx: FireContext, req: FireRequest): Promise<FireResult> {
+export async function recordFiring(tx: Tx, req: FireRequest, input: unknown): Promise<FireResult> {
   const t = req.trigger;
-  const input = runInputOf(t, req.payload, req.defaultInput);
-  const decided = await ctx.db.withTenant(t.organizationId, async (tx) => {
-    const limited = t.maxConcurrentExecutions !== null;
-    if (limited) {
-      // Serializes the count-then-insert of this trigger's firings.
-      await tx.execute(sql`SELECT 1 FROM workflow_triggers WHERE id = ${t.id} FOR UPDATE`);
-    }
-    const [wf] = await tx
-      .select({ status: workflows.status })
-      .from(workflows)
-      .where(and(eq(workflows.id, t.workflowId), isNull(workflows.deletedAt)));
-    let status: FiringStatus = 'starting';
-    let reason: string | null = null;
-    if (wf?.status !== 'active') {
-      status = 'skipped';
-      reason = `the workflow is ${wf ? wf.status : 'deleted'}; only active workflows fire from triggers`;
-    } else if (limited && (await activeFirings(tx, t.id)) >= (t.maxConcurrentExecutions ?? 0)) {
-      status = t.overflow === 'queue' ? 'queued' : 'skipped';
-      reason = `${t.maxConcurrentExecutions} run(s) of this trigger already active`;
-    }
-    const inserted = await tx
-      .insert(triggerFirings)
-      .values({
-        organizationId: t.organizationId,
-        triggerId: t.id,
-        workflowId: t.workflowId,
-        status,
-        reason,
-        dueAt: req.dueAt ?? null,
-        eventId: req.eventId ?? null,
-        deliveryId: req.deliveryId ?? null,
-        payload: status === 'starting' || status === 'queued' ? { input, meta: metaOf(req) } : null,
-      })
-      .onConflictDoNothing()
-      .returning({ id: triggerFirings.id });
-    if (inserted[0]) return { firingId: inserted[0].id, status, reason, duplicate: false };
-    const [old] = await tx
-      .select()
-      .from(triggerFirings)
-      .where(
-        and(
-          eq(triggerFirings.triggerId, t.id),
-          req.dueAt
-            ? eq(triggerFirings.dueAt, req.dueAt)
-            : eq(triggerFirings.deliveryId, req.deliveryId ?? ''),
-        ),
-      );
-    return {
-      firingId: old?.id ?? '',
-      status: old?.status ?? 'skipped',
-      reason: old?.reason ?? null,
-      duplicate: true,
-      runId: old?.runId ?? null,
-    };
-  });
-  if (decided.duplicate) {
-    return { ...decided, runId: (decided as { runId?: string | null }).runId ?? null };
+  const limited = t.maxConcurrentExecutions !== null;
+  if (limited) {
+    // Serializes the count-then-insert of this trigger's firings.
+    await tx.execute(sql`SELECT 1 FROM workflow_triggers WHERE id = ${t.id} FOR UPDATE`);
   }
-  if (decided.status !== 'starting') return { ...decided, runId: null };
-  return startFiring(ctx, t, decided.firingId, input, metaOf(req));
+  const [wf] = await tx
+    .select({ status: workflows.status })
+    .from(workflows)
+    .where(and(eq(workflows.id, t.workflowId), isNull(workflows.deletedAt)));
+  let status: FiringStatus = 'starting';
+  let reason: string | null = null;
+  if (wf?.status !== 'active') {
+    status = 'skipped';
+    reason = `the workflow is ${wf ? wf.status : 'deleted'}; only active workflows fire from triggers`;
+  } else if (limited && (await activeFirings(tx, t.id)) >= (t.maxConcurrentExecutions ?? 0)) {
+    status = t.overflow === 'queue' ? 'queued' : 'skipped';
+    reason = `${t.maxConcurrentExecutions} run(s) of this trigger already active`;
+  }
+  const inserted = await tx
+    .insert(triggerFirings)
+    .values({
+      organizationId: t.organizationId,
+      triggerId: t.id,
+      workflowId: t.workflowId,
+      status,
+      reason,
+      dueAt: req.dueAt ?? null,
+      eventId: req.eventId ?? null,
+      deliveryId: req.deliveryId ?? null,
+      payload: status === 'starting' || status === 'queued' ? { input, meta: metaOf(req) } : null,
+    })
+    .onConflictDoNothing()
+    .returning({ id: triggerFirings.id });
+  if (inserted[0]) return { firingId: inserted[0].id, status, reason, runId: null, duplicate: false };
+  const [old] = await tx
+    .select()
+    .from(triggerFirings)
+    .where(
+      and(
+        eq(triggerFirings.triggerId, t.id),
+        req.dueAt ? eq(triggerFirings.dueAt, req.dueAt) : eq(triggerFirings.deliveryId, req.deliveryId ?? ''),
+      ),
+    );
+  return {
+    firingId: old?.id ?? '',
+    status: old?.status ?? 'skipped',
+    reason: old?.reason ?? null,
+    runId: old?.runId ?? null,
+    duplicate: true,
+  };
 }
 
-interface FiringMeta {
+/**
+ * Fires a trigger once: records the firing, then starts the run with an idempotency key of the firing, so
+ * a retry after a crash cannot start a second run.
+ */
+export async function fire(ctx: FireContext, req: FireRequest): Promise<FireResult> {
+  const input = runInputOf(req.trigger, req.payload, req.defaultInput);
+  const decided = await ctx.db.withTenant(req.trigger.organizationId, (tx) => recordFiring(tx, req, input));
+  if (decided.duplicate || decided.status !== 'starting') return decided;
+  return startFiring(ctx, req.trigger, decided.firingId, input, metaOf(req));
+}
+
+export interface FiringMeta {
   triggeredBy: 'schedule' | 'webhook' | 'event';
   externalTriggerId: string | null;
   eventId: string | null;
@@ -138,7 +139,7 @@ interface FiringMeta {
   dueAt: string | null;
 }
 
-function metaOf(req: FireRequest): FiringMeta {
+export function metaOf(req: FireRequest): FiringMeta {
   return {
     triggeredBy: req.triggeredBy,
     externalTriggerId: req.externalTriggerId ?? null,
