@@ -23,6 +23,7 @@ import { apiKeysModule } from './modules/api-keys/routes.ts';
 import { auditLogsModule } from './modules/audit-logs/routes.ts';
 import { authModule } from './modules/auth/routes.ts';
 import { costsModule } from './modules/costs/routes.ts';
+import { eventsModule } from './modules/events/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { createAppModelPort } from './modules/integrations/model-port.ts';
 import { integrationsModule } from './modules/integrations/routes.ts';
@@ -58,6 +59,7 @@ const MODULES: AppModule[] = [
   integrationsModule,
   analyticsModule,
   triggersModule,
+  eventsModule,
 ];
 
 export interface AppOptions {

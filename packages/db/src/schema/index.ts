@@ -9,7 +9,7 @@ export * from './memberships.ts';
 export * from './memory.ts';
 export * from './organizations.ts';
 export * from './sessions.ts';
+export * from './triggers.ts';
 export * from './user-tokens.ts';
 export * from './users.ts';
 export * from './workflows.ts';
-export * from './triggers.ts';
