@@ -15,6 +15,9 @@ import {
 /** A due time fired within this long after it is on time; older ones were missed (downtime). */
 export const ON_TIME_MS = 60_000;
 
+/** Schedules fired at once by one process. */
+const PARALLEL = 16;
+
 /**
  * The due times of a schedule from its cursor up to `now`, and what the missed-fire policy makes of them:
  * on-time due times always fire; missed ones fire under `catchUp` (the latest `catchUpLimit`), not under
@@ -56,7 +59,7 @@ export async function fireDueSchedules(ctx: FireContext, now = new Date()): Prom
       .limit(200),
   );
   const results: FireResult[] = [];
-  for (const d of due) {
+  const one = async (d: (typeof due)[number]) => {
     const toStart = await ctx.db.withTenant(d.organizationId, async (tx) => {
       const [t] = await queryRows<Record<string, unknown>>(
         tx,
@@ -112,7 +115,14 @@ export async function fireDueSchedules(ctx: FireContext, now = new Date()): Prom
       });
       results.push(await startFiring(ctx, s.trigger, s.result.firingId, s.input, meta));
     }
-  }
+  };
+  // Triggers are independent: up to PARALLEL at a time, so many schedules due at once are not fired in series.
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(PARALLEL, due.length) }, async () => {
+      while (next < due.length) await one(due[next++]!);
+    }),
+  );
   return results;
 }
 
