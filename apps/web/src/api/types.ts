@@ -15,6 +15,9 @@ import type {
   createIntegrationBodySchema,
   createPriceOverrideBodySchema,
   definitionIssueSchema,
+  deliverySchema,
+  eventSchema,
+  firingSchema,
   integrationSchema,
   invitationSchema,
   memberSchema,
@@ -29,8 +32,10 @@ import type {
   runEventSchema,
   runSchema,
   sessionResponseSchema,
+  sinkSchema,
   stepSchema,
   testIntegrationResponseSchema,
+  triggerSchema,
   tryAgentResponseSchema,
   updateIntegrationBodySchema,
   validateResponseSchema,
@@ -91,3 +96,8 @@ export interface Page<T> {
   data: T[];
   nextCursor: string | null;
 }
+export type Trigger = z.infer<typeof triggerSchema>;
+export type Firing = z.infer<typeof firingSchema>;
+export type ReceivedEvent = z.infer<typeof eventSchema>;
+export type EventSink = z.infer<typeof sinkSchema>;
+export type Delivery = z.infer<typeof deliverySchema>;

@@ -10,10 +10,12 @@ const NAV = [
   { to: '/agents', label: 'Agents' },
   { to: '/workflows', label: 'Workflows' },
   { to: '/runs', label: 'Runs' },
+  { to: '/events', label: 'Events' },
   { to: '/settings/members', label: 'Members' },
   { to: '/settings/integrations', label: 'Integrations' },
   { to: '/settings/usage', label: 'Usage & budget' },
   { to: '/settings/api-keys', label: 'API keys' },
+  { to: '/settings/event-sinks', label: 'Event sinks' },
   { to: '/settings/audit', label: 'Audit log' },
   { to: '/settings/security', label: 'Security' },
 ] as const;

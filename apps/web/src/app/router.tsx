@@ -35,6 +35,8 @@ const Audit = lazy(() => import('../features/settings/AuditPage.tsx'));
 const Security = lazy(() => import('../features/settings/SecurityPage.tsx'));
 const Integrations = lazy(() => import('../features/settings/integrations/IntegrationsPage.tsx'));
 const Usage = lazy(() => import('../features/settings/usage/UsagePage.tsx'));
+const Events = lazy(() => import('../features/triggers/EventsPage.tsx'));
+const EventSinks = lazy(() => import('../features/triggers/EventSinksPage.tsx'));
 
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
@@ -182,6 +184,8 @@ const routeTree = rootRoute.addChildren([
     page('/settings/security', () => <Security />),
     page('/settings/integrations', () => <Integrations />),
     page('/settings/usage', () => <Usage />),
+    page('/events', () => <Events />),
+    page('/settings/event-sinks', () => <EventSinks />),
   ]),
 ]);
 
