@@ -1,10 +1,16 @@
+import { generateKey, parseKeyring, SecretBox } from '@aiops/core';
+import { workflowTriggers } from '@aiops/db';
 import { testBackend } from '@aiops/testing';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rotateSecrets } from '../../key-rotation.ts';
 import { call, type SignedUp, signUp, startTestServer, type TestServer } from '../../test-support.ts';
 import { settleFirings } from './firing.ts';
+import { triggerAad } from './service.ts';
 
+const OLD_KEY = generateKey();
+const secrets = new SecretBox(parseKeyring(`k1:${OLD_KEY}`));
 let s: TestServer;
 let owner: SignedUp;
 let other: SignedUp;
@@ -61,7 +67,7 @@ function signed(
 }
 
 beforeAll(async () => {
-  s = await startTestServer({ worker: true });
+  s = await startTestServer({ worker: true, secrets });
   owner = await signUp(s);
   other = await signUp(s);
 });
@@ -328,5 +334,27 @@ describe(`triggers on ${testBackend()}`, () => {
       expect(n(theirs)).toBe(0);
       expect(n(none)).toBe(0);
     }
+  });
+
+  it('webhook secrets are encrypted at rest and re-encrypted by key rotation', async () => {
+    const wf = await workflow(owner.token);
+    const t = await call(s, 'POST', `/api/v1/workflows/${wf}/triggers`, {
+      token: owner.token,
+      body: { type: 'webhook', name: 'rotated' },
+    });
+    const db = s.database.db;
+    const read = async () =>
+      (
+        await db.system((tx) => tx.select().from(workflowTriggers).where(eq(workflowTriggers.id, t.body.id)))
+      )[0]!;
+    expect((await read()).secretEncrypted).not.toContain(t.body.webhook.secret);
+    const NEW_KEY = generateKey();
+    const both = new SecretBox(parseKeyring(`k1:${OLD_KEY},k2:${NEW_KEY}`));
+    const counts = await rotateSecrets(db, both);
+    expect(counts.find((c) => c.kind === 'webhook trigger secrets')).toMatchObject({ failed: 0 });
+    const row = await read();
+    expect(row.secretKeyId).toBe('k2');
+    const onlyNew = new SecretBox(parseKeyring(`k2:${NEW_KEY}`));
+    expect(onlyNew.decrypt(row.secretEncrypted!, triggerAad(t.body.id))).toBe(t.body.webhook.secret);
   });
 });
