@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFailed } from 'vitest';
-import { shot, signUpInBrowser, studioPerFile } from './browser-test-support.ts';
+import { seriousA11yViolations, shot, signUpInBrowser, studioPerFile } from './browser-test-support.ts';
 
 /**
  * Triggers in Chromium: a user adds a cron schedule (builder with the next five fire times), a webhook
@@ -12,7 +12,10 @@ const WAIT = { timeout: 30_000 };
 
 describe('triggers and events in the studio', () => {
   it('schedule, webhook and event triggers start runs; events and NATS deliveries are listed', async () => {
-    const context = await studio.browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const context = await studio.browser.newContext({
+      viewport: { width: 1400, height: 900 },
+      bypassCSP: true,
+    });
     const page = await context.newPage();
     onTestFailed(() => shot(page, 'failed-triggers').then(() => undefined));
     await signUpInBrowser(page, studio.server.url, 'Tess');
@@ -87,6 +90,9 @@ describe('triggers and events in the studio', () => {
     await form.getByRole('button', { name: 'Add trigger' }).click();
     await dialog.getByTestId('trigger-big orders').waitFor(WAIT);
     await shot(page, 'triggers-panel');
+    // Checked once the toasts have gone (axe measures a fading toast's contrast mid-animation).
+    await expect.poll(() => page.locator('[data-sonner-toast]').count(), WAIT).toBe(0);
+    expect(await seriousA11yViolations(page)).toEqual([]);
     for (const [id, total] of [
       ['order-big', 250],
       ['order-small', 5],
@@ -114,6 +120,8 @@ describe('triggers and events in the studio', () => {
       )
       .toBeGreaterThan(1);
     await shot(page, 'event-sinks');
+    await expect.poll(() => page.locator('[data-sonner-toast]').count(), WAIT).toBe(0);
+    expect(await seriousA11yViolations(page)).toEqual([]);
     await context.close();
   }, 120_000);
 });
