@@ -27,6 +27,7 @@ import { registerApiUsageMeter } from './modules/billing/api-meter.ts';
 import { billingModule } from './modules/billing/routes.ts';
 import { catalogModule } from './modules/catalog/routes.ts';
 import { costsModule } from './modules/costs/routes.ts';
+import { eventsModule } from './modules/events/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { createAppModelPort } from './modules/integrations/model-port.ts';
 import { integrationsModule } from './modules/integrations/routes.ts';
@@ -37,6 +38,7 @@ import { pricesModule } from './modules/prices/routes.ts';
 import { retentionModule } from './modules/retention/routes.ts';
 import { runsModule } from './modules/runs/routes.ts';
 import { templatesModule } from './modules/templates/routes.ts';
+import { triggersModule } from './modules/triggers/routes.ts';
 import { workflowsModule } from './modules/workflows/routes.ts';
 import { ApiKeyCache } from './services/auth-cache.ts';
 import { makeAuthenticator } from './services/authenticate.ts';
@@ -70,6 +72,8 @@ const MODULES: AppModule[] = [
   marketplaceModule,
   agentMetricsModule,
   retentionModule,
+  triggersModule,
+  eventsModule,
 ];
 
 export interface AppOptions {

@@ -3,5 +3,6 @@ export { DEMO_EMAIL, resetDemoPassword } from './demo.ts';
 export { JOBS, runJobNow } from './jobs/index.ts';
 export { type RotationCounts, rotateSecrets, type SecretKind, secretKeyStatus } from './key-rotation.ts';
 export { loadKeyring, loadSecrets } from './keyring.ts';
+export { TriggerLoop } from './modules/triggers/scheduler.ts';
 export { closeOnSignals, databaseOptions, type RunningServer, startServer } from './server.ts';
 export { VERSION } from './version.ts';

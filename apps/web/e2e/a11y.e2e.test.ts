@@ -96,6 +96,8 @@ describe('accessibility (axe-core)', () => {
         ['/settings/api-keys', 'API keys'],
         ['/settings/audit', 'Audit log'],
         ['/settings/security', 'Security'],
+        ['/events', 'Events'],
+        ['/settings/event-sinks', 'Event sinks'],
       ] as const) {
         await check(page, path, heading(name), found);
       }

@@ -15,5 +15,6 @@ export * from './pagination.ts';
 export * from './permissions.ts';
 export * from './prices.ts';
 export * from './runs.ts';
+export * from './triggers.ts';
 export * from './workflow.ts';
 export * from './workflows.ts';

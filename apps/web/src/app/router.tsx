@@ -41,6 +41,8 @@ const Marketplace = lazy(() => import('../features/marketplace/MarketplacePage.t
 const ListingPage = lazy(() => import('../features/marketplace/ListingPage.tsx'));
 const MyTemplates = lazy(() => import('../features/marketplace/MyTemplatesPage.tsx'));
 const Retention = lazy(() => import('../features/settings/RetentionPage.tsx'));
+const Events = lazy(() => import('../features/triggers/EventsPage.tsx'));
+const EventSinks = lazy(() => import('../features/triggers/EventSinksPage.tsx'));
 
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
@@ -203,6 +205,8 @@ const routeTree = rootRoute.addChildren([
     listingRoute,
     page('/templates', () => <MyTemplates />),
     page('/settings/retention', () => <Retention />),
+    page('/events', () => <Events />),
+    page('/settings/event-sinks', () => <EventSinks />),
   ]),
 ]);
 

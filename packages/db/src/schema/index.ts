@@ -13,6 +13,7 @@ export * from './memory.ts';
 export * from './organizations.ts';
 export * from './scheduled-jobs.ts';
 export * from './sessions.ts';
+export * from './triggers.ts';
 export * from './user-tokens.ts';
 export * from './users.ts';
 export * from './workflows.ts';
