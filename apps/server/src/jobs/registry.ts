@@ -1,4 +1,9 @@
-import { monthlyInvoicesJob, monthlyResetJob, overdueInvoicesJob } from '../modules/billing/jobs.ts';
+import {
+  monthlyInvoicesJob,
+  monthlyResetJob,
+  overdueInvoicesJob,
+  storageSnapshotJob,
+} from '../modules/billing/jobs.ts';
 import type { ScheduledJob } from './types.ts';
 
 /**

@@ -1,7 +1,9 @@
 import { queryRows } from '@aiops/db';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runJobNow } from '../../jobs/scheduler.ts';
 import { call, type SignedUp, signUp, startTestServer, type TestServer } from '../../test-support.ts';
+import { storageSnapshotJob } from './jobs.ts';
 import { recordConversationMessage } from './ledger.ts';
 
 let s: TestServer;
@@ -224,6 +226,15 @@ describe('usage ledger', () => {
     expect(r.body.groups).toEqual([
       expect.objectContaining({ key: key.body.apiKey.id, type: 'api_call', records: 1, quantity: 7 }),
     ]);
+  });
+
+  it('records stored bytes once a day (the storage job, run twice for the same day)', async () => {
+    const dueAt = new Date();
+    await runJobNow(storageSnapshotJob, s.app.jobDeps, dueAt);
+    await runJobNow(storageSnapshotJob, s.app.jobDeps, dueAt);
+    const r = await call(s, 'GET', '/api/v1/usage?groupBy=type&type=storage', { token: owner.token });
+    expect(r.body.groups).toEqual([expect.objectContaining({ key: 'storage', records: 1 })]);
+    expect(r.body.total.quantity).toBeGreaterThan(0);
   });
 
   it('refuses bad ranges with a message', async () => {
