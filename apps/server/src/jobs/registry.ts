@@ -10,4 +10,10 @@ import type { ScheduledJob } from './types.ts';
  * Every scheduled maintenance job, run by worker processes (roles `all` and `worker`): one line per job,
  * so branches merge cleanly.
  */
-export const JOBS: ScheduledJob[] = [monthlyResetJob, monthlyInvoicesJob, overdueInvoicesJob];
+export const JOBS: ScheduledJob[] = [
+  // billing (issue 20)
+  monthlyResetJob,
+  monthlyInvoicesJob,
+  overdueInvoicesJob,
+  storageSnapshotJob,
+];
