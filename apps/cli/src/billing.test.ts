@@ -5,7 +5,7 @@ import path from 'node:path';
 import { testDatabaseUrl } from '@aiops/config';
 import { type Database, invoices, openDb, organizations } from '@aiops/db';
 import { createPostgresDatabase, dropPostgresDatabase, testBackend } from '@aiops/testing';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './test-cli.ts';
 
@@ -36,6 +36,7 @@ const run = (args: string[]) => runCli([...args, '--data-dir', dataDir()], env()
 const open = (): Promise<Database> =>
   pgUrl ? openDb({ kind: 'postgres', url: pgUrl }) : openDb({ kind: 'pglite', dataDir: dataDir() });
 
+/** Each command is a process opening the database (about 3 s on PGlite): hence the long timeout. */
 describe(`aiops billing on ${testBackend()}`, () => {
   it('marks a sent invoice paid, refuses paying it twice, and cancels it with a credit note', async () => {
     const migrated = run(['migrate']);
@@ -67,6 +68,31 @@ describe(`aiops billing on ${testBackend()}`, () => {
     } finally {
       await db.close();
     }
+    // the operator's view of every organization's usage in a month, from the ledger
+    db = await open();
+    try {
+      await db.system((tx) =>
+        tx.execute(sql`INSERT INTO usage_records (organization_id, usage_type, quantity, unit, period_start, period_end,
+            occurred_at, total_cost, source_key)
+          VALUES (${orgId}, 'workflow_execution', 7, 'run', '2099-01-01', '2099-01-31', '2099-01-05T00:00:00Z', 0, 'cli:runs'),
+                 (${orgId}, 'tokens', 1234, 'token', '2099-01-01', '2099-01-31', '2099-01-05T00:00:00Z', 0.25, 'cli:tokens')`),
+      );
+    } finally {
+      await db.close();
+    }
+    const usage = run(['billing', 'usage', '--month', '2099-01', '--json']);
+    expect(await usage.exited).toBe(0);
+    const rows = JSON.parse(usage.out()) as { organizationId: string }[];
+    expect(rows.find((r) => r.organizationId === orgId)).toMatchObject({
+      name: 'Billed',
+      runs: 7,
+      tokens: 1234,
+      modelCost: '0.250000',
+    });
+    const badMonth = run(['billing', 'usage', '--month', '2099-13']);
+    expect(await badMonth.exited).toBe(1);
+    expect(badMonth.err()).toMatch(/YYYY-MM/);
+
     const paid = run(['billing', 'mark-paid', number, '--date', '2099-02-10']);
     expect(await paid.exited).toBe(0);
     expect(paid.out()).toContain(`invoice ${number} is paid`);
@@ -89,5 +115,5 @@ describe(`aiops billing on ${testBackend()}`, () => {
     } finally {
       await db.close();
     }
-  });
+  }, 300_000);
 });

@@ -1,6 +1,6 @@
 import { loadConfig } from '@aiops/config';
 import { openDb } from '@aiops/db';
-import { databaseOptions, setInvoiceStatusByNumber } from '@aiops/server';
+import { databaseOptions, setInvoiceStatusByNumber, usageByOrganization } from '@aiops/server';
 
 interface BillingOptions {
   dataDir?: string;
@@ -32,6 +32,38 @@ export async function setInvoiceStatus(
     if (typeof status !== 'number' || status >= 500) throw e;
     process.stderr.write(`aiops: ${(e as Error).message}\n`);
     process.exitCode = 1;
+  } finally {
+    await db.close();
+  }
+}
+
+/** `aiops billing usage [--month YYYY-MM]`: every organization's usage in a month (default this one), from the ledger. */
+export async function billingUsage(options: {
+  dataDir?: string;
+  month?: string;
+  json?: boolean;
+}): Promise<void> {
+  const month = options.month ?? new Date().toISOString().slice(0, 7);
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) {
+    process.stderr.write('aiops: --month must be YYYY-MM\n');
+    process.exitCode = 1;
+    return;
+  }
+  const config = loadConfig(undefined, options.dataDir !== undefined ? { dataDir: options.dataDir } : {});
+  const db = await openDb(databaseOptions(config));
+  try {
+    const rows = await usageByOrganization(db, `${month}-01`);
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(`usage in ${month} (UTC), from the ledger\n`);
+    process.stdout.write('organization\ttier\truns\ttokens\tAPI calls\tmessages\tmodel cost (USD)\n');
+    for (const r of rows) {
+      process.stdout.write(
+        `${r.name} (${r.organizationId})\t${r.tier}\t${r.runs}\t${r.tokens}\t${r.apiCalls}\t${r.messages}\t${r.modelCost}\n`,
+      );
+    }
   } finally {
     await db.close();
   }
