@@ -118,17 +118,28 @@ describe('invoices', () => {
   let invoiceId: string;
   it('generates a month with overages and a marketplace purchase, taxed by the billing country', async () => {
     await januaryUsage(owner.organizationId, 10_500, 20_500_000);
-    // Marketplace purchases are read from template_purchases when that table exists (the catalog's).
-    await s.database.db.system(async (tx) => {
-      await tx.execute(sql`CREATE TABLE IF NOT EXISTS template_purchases (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        organization_id uuid NOT NULL, template_name varchar(255) NOT NULL, template_version int NOT NULL,
-        price numeric(10, 2) NOT NULL, payment_status varchar(20) NOT NULL DEFAULT 'pending',
-        purchased_at timestamptz NOT NULL DEFAULT now())`);
-      await tx.execute(sql`INSERT INTO template_purchases (organization_id, template_name, template_version, price, payment_status, purchased_at)
-        VALUES (${owner.organizationId}, 'Triage', 1, 9.99, 'completed', '2026-01-10T12:00:00Z'),
-               (${owner.organizationId}, 'Refunded', 1, 5.00, 'refunded', '2026-01-11T12:00:00Z'),
-               (${owner.organizationId}, 'February', 1, 7.00, 'completed', '2026-02-01T00:00:00Z')`);
-    });
+    // Marketplace purchases are read from template_purchases when that table exists. Until the catalog's
+    // table is there, this test creates one with the columns the seam reads; once it is, the catalog's rows
+    // need listings, so the same purchase is given through the reader parameter instead.
+    const [existing] = await s.database.db.system((tx) =>
+      queryRows<{ t: string | null }>(tx, sql`SELECT to_regclass('public.template_purchases')::text AS t`),
+    );
+    const catalogTable = !!existing?.t;
+    if (!catalogTable) {
+      await s.database.db.system(async (tx) => {
+        await tx.execute(sql`CREATE TABLE template_purchases (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+          organization_id uuid NOT NULL, template_name varchar(255) NOT NULL, template_version int NOT NULL,
+          price numeric(10, 2) NOT NULL, payment_status varchar(20) NOT NULL DEFAULT 'pending',
+          purchased_at timestamptz NOT NULL DEFAULT now())`);
+        await tx.execute(sql`INSERT INTO template_purchases (organization_id, template_name, template_version, price, payment_status, purchased_at)
+          VALUES (${owner.organizationId}, 'Triage', 1, 9.99, 'completed', '2026-01-10T12:00:00Z'),
+                 (${owner.organizationId}, 'Refunded', 1, 5.00, 'refunded', '2026-01-11T12:00:00Z'),
+                 (${owner.organizationId}, 'February', 1, 7.00, 'completed', '2026-02-01T00:00:00Z')`);
+      });
+    }
+    const purchases = catalogTable
+      ? async () => [{ id: crypto.randomUUID(), description: 'Marketplace: Triage v1', amount: '9.99' }]
+      : undefined;
     // The plan changed today (not in January): January is billed on the plan in force then (starter → the
     // change's "from"), so move that change into January to bill professional for the whole month.
     await s.database.db.system((tx) =>
@@ -137,7 +148,7 @@ describe('invoices', () => {
         VALUES (${owner.organizationId}, 'plan_change', 0, 'change', '2026-01-01', '2026-01-31', '2026-01-01T00:00:00Z',
           '{"from": "starter", "to": "professional"}', 'test:plan')`),
     );
-    const inv = await generateInvoice(s.database.db, owner.organizationId, JAN, '2026-02-01');
+    const inv = await generateInvoice(s.database.db, owner.organizationId, JAN, '2026-02-01', { purchases });
     invoiceId = inv.id;
     expect(inv.invoiceNumber).toMatch(/^INV-2026-\d{6}$/);
     expect(inv.lineItems.map((l) => [l.kind, l.quantity, l.amount])).toEqual([
