@@ -79,6 +79,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         redisUrl: config.redisUrl,
         oauth: config.oauth,
         privateNetworkCategories: config.worker.privateNetworkCategories,
+        catalogDir: config.catalogDir,
       },
     });
     if (config.demo && config.role !== 'worker') demo = await seedDemo(db);

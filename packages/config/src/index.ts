@@ -51,6 +51,8 @@ export interface Config {
   /** Set: rate-limit counters live in Redis, shared by every server process. Unset: in memory. */
   redisUrl: string | undefined;
   oauth: OAuthConfig;
+  /** AIOPS_CATALOG_DIR: the agent type definitions; undefined: the starter catalog shipped with the server. */
+  catalogDir: string | undefined;
 }
 
 export interface OidcProviderConfig {
@@ -150,6 +152,7 @@ export function loadConfig(
     mail: { smtpUrl: e.SMTP_URL, from: e.SMTP_FROM },
     redisUrl: e.REDIS_URL,
     oauth: oauthConfig(e),
+    catalogDir: e.AIOPS_CATALOG_DIR,
   };
 }
 

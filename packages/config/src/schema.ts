@@ -85,6 +85,8 @@ export const envSchema = z.object({
     .default('false')
     .transform((v) => v === 'true'),
   AIOPS_PUBLIC_URL: optional(httpUrl),
+  /** A directory of agent type definition files (JSON and YAML) replacing the shipped starter catalog. */
+  AIOPS_CATALOG_DIR: optional(z.string().min(1).max(4096)),
   AIOPS_JWT_SECRET: optional(
     z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 48)'),
   ),

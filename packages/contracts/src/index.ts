@@ -7,6 +7,7 @@ export * from './billing.ts';
 export * from './errors.ts';
 export * from './health.ts';
 export * from './integrations.ts';
+export * from './marketplace.ts';
 export * from './numbers.ts';
 export * from './organizations.ts';
 export * from './pagination.ts';

@@ -8,6 +8,9 @@ import { signOut, switchOrg, useMe } from './session.tsx';
 const NAV = [
   { to: '/', label: 'Overview' },
   { to: '/agents', label: 'Agents' },
+  { to: '/catalog', label: 'Agent catalog' },
+  { to: '/marketplace', label: 'Marketplace' },
+  { to: '/templates', label: 'My templates' },
   { to: '/workflows', label: 'Workflows' },
   { to: '/runs', label: 'Runs' },
   { to: '/settings/members', label: 'Members' },

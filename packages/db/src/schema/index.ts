@@ -6,6 +6,7 @@ export * from './billing.ts';
 export * from './executions.ts';
 export * from './integrations.ts';
 export * from './invitations.ts';
+export * from './marketplace.ts';
 export * from './memberships.ts';
 export * from './memory.ts';
 export * from './organizations.ts';

@@ -3,7 +3,7 @@ import { auditLogs, type Database, type InvoiceStatus, invoices, queryRows, type
 import { and, eq, sql } from 'drizzle-orm';
 import type { PaymentPort } from '../../services/payments.ts';
 import { computeInvoice, type PlanSegment } from './invoice-math.ts';
-import { type PeriodPurchase, purchasesForPeriod } from './purchases.ts';
+import { purchasesForPeriod } from './purchases.ts';
 
 export type InvoiceRow = typeof invoices.$inferSelect;
 
@@ -87,12 +87,7 @@ export async function generateInvoice(
   organizationId: string,
   period: { start: string; end: string },
   today = new Date().toISOString().slice(0, 10),
-  options: {
-    /** How the period's marketplace purchases are read (default: the `purchasesForPeriod` seam). */
-    purchases?: (tx: Tx, orgId: string, start: string, end: string) => Promise<PeriodPurchase[]>;
-  } = {},
 ): Promise<InvoiceRow> {
-  const readPurchases = options.purchases ?? purchasesForPeriod;
   return db.system(async (tx) => {
     const [org] = await queryRows<{
       name: string;
@@ -126,7 +121,7 @@ export async function generateInvoice(
             coalesce(sum(quantity) FILTER (WHERE usage_type = 'tokens'), 0)::text AS tokens
           FROM usage_records WHERE organization_id = ${organizationId} AND period_start = ${period.start}`,
     );
-    const purchases = await readPurchases(tx, organizationId, period.start, period.end);
+    const purchases = await purchasesForPeriod(tx, organizationId, period.start, period.end);
     const country = typeof org.billing_address?.country === 'string' ? org.billing_address.country : null;
     const [rate] = country
       ? await queryRows<{ name: string; rate: string; reverse_charge: boolean }>(
