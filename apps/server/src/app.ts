@@ -22,6 +22,8 @@ import { analyticsModule } from './modules/analytics/routes.ts';
 import { apiKeysModule } from './modules/api-keys/routes.ts';
 import { auditLogsModule } from './modules/audit-logs/routes.ts';
 import { authModule } from './modules/auth/routes.ts';
+import { registerApiUsageMeter } from './modules/billing/api-meter.ts';
+import { billingModule } from './modules/billing/routes.ts';
 import { catalogModule } from './modules/catalog/routes.ts';
 import { costsModule } from './modules/costs/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
@@ -63,6 +65,7 @@ const MODULES: AppModule[] = [
   catalogModule,
   templatesModule,
   marketplaceModule,
+  billingModule,
 ];
 
 export interface AppOptions {
@@ -196,6 +199,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     payments: options.payments ?? new ManualPayments(),
   };
   app.decorate('engine', engine);
+  app.decorate('jobDeps', { db: options.db, secrets: options.secrets, mailer, settings, log: app.log });
   registerOutbound(app, settings.privateNetworkCategories);
   app.addHook('onClose', async () => {
     await engine.watcher.close();
@@ -205,6 +209,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   registerTenancy(app, options.db);
   registerAuth(app, { authenticate: makeAuthenticator(deps), rateLimits });
+  registerApiUsageMeter(app, options.db);
   // A change that can affect what an API key may do clears this process's cache before the answer leaves
   // (other processes learn of it through the database's NOTIFY).
   app.addHook('onSend', async (request, reply) => {

@@ -1,50 +1,50 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
-export type PaymentStatus = 'pending' | 'completed' | 'failed';
-
+/** A request to collect money from an organization (a marketplace purchase, an invoice). */
 export interface ChargeRequest {
   organizationId: string;
-  /** Decimal amount as a string ("9.99"): never a float. */
+  /** A decimal string in the currency's major unit, e.g. "9.99". */
   amount: string;
+  /** ISO 4217, e.g. "USD". */
   currency: string;
   description: string;
-  /** Idempotency key: the same reference returns the same transaction. */
+  /** Idempotency key: charging the same reference twice returns the first result. */
   reference: string;
 }
 
 export interface PaymentResult {
-  status: PaymentStatus;
+  status: 'pending' | 'completed' | 'failed';
   transactionId: string;
 }
 
-/** How the platform takes money: one provider per deployment; an operator may replace the built-in one. */
+/**
+ * How the platform collects payments. The built-in provider is manual (bank transfer against an
+ * invoice: pending until someone marks it paid); an operator replaces it with a card network's adapter.
+ */
 export interface PaymentPort {
-  name: string;
-  charge(req: ChargeRequest): Promise<PaymentResult>;
-  refund(transactionId: string, amount: string): Promise<{ status: PaymentStatus; transactionId: string }>;
+  readonly name: string;
+  charge(request: ChargeRequest): Promise<PaymentResult>;
+  refund(transactionId: string, amount: string): Promise<PaymentResult>;
 }
 
 /**
- * The built-in "manual / invoice" provider: no card network. A charge is recorded as pending with a
- * transaction id (the invoice reference) until someone marks it paid; the same reference returns the same
- * transaction. Amounts of zero complete at once. Refunds complete at once (money goes back by hand).
+ * Manual payments: nothing is collected automatically. A charge is `pending` with a transaction id
+ * derived from its reference (so a repeated charge gets the same id); the caller records it, and an
+ * owner or operator marks it paid. A refund is likewise recorded as completed by hand.
  */
 export class ManualPayments implements PaymentPort {
   readonly name = 'manual';
-  private readonly byReference = new Map<string, PaymentResult>();
 
-  async charge(req: ChargeRequest): Promise<PaymentResult> {
-    const known = this.byReference.get(req.reference);
-    if (known) return { ...known };
-    const result: PaymentResult = {
-      status: /^0+(\.0+)?$/.test(req.amount) ? 'completed' : 'pending',
-      transactionId: `manual_${randomUUID()}`,
+  async charge(request: ChargeRequest): Promise<PaymentResult> {
+    return {
+      status: 'pending',
+      transactionId: `manual_${digest(`${request.organizationId}:${request.reference}`)}`,
     };
-    this.byReference.set(req.reference, result);
-    return { ...result };
   }
 
-  async refund(transactionId: string, _amount: string) {
-    return { status: 'completed' as const, transactionId };
+  async refund(transactionId: string, amount: string): Promise<PaymentResult> {
+    return { status: 'completed', transactionId: `manual_refund_${digest(`${transactionId}:${amount}`)}` };
   }
 }
+
+const digest = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 24);

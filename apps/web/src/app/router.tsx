@@ -39,6 +39,7 @@ const Catalog = lazy(() => import('../features/marketplace/CatalogPage.tsx'));
 const Marketplace = lazy(() => import('../features/marketplace/MarketplacePage.tsx'));
 const ListingPage = lazy(() => import('../features/marketplace/ListingPage.tsx'));
 const MyTemplates = lazy(() => import('../features/marketplace/MyTemplatesPage.tsx'));
+const Billing = lazy(() => import('../features/billing/BillingPage.tsx'));
 
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
@@ -199,6 +200,7 @@ const routeTree = rootRoute.addChildren([
     page('/marketplace', () => <Marketplace />),
     listingRoute,
     page('/templates', () => <MyTemplates />),
+    page('/settings/billing', () => <Billing />),
   ]),
 ]);
 
