@@ -62,10 +62,10 @@ const MODULES: AppModule[] = [
   memoryModule,
   integrationsModule,
   analyticsModule,
+  billingModule,
   catalogModule,
   templatesModule,
   marketplaceModule,
-  billingModule,
 ];
 
 export interface AppOptions {

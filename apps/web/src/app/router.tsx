@@ -35,11 +35,11 @@ const Audit = lazy(() => import('../features/settings/AuditPage.tsx'));
 const Security = lazy(() => import('../features/settings/SecurityPage.tsx'));
 const Integrations = lazy(() => import('../features/settings/integrations/IntegrationsPage.tsx'));
 const Usage = lazy(() => import('../features/settings/usage/UsagePage.tsx'));
+const Billing = lazy(() => import('../features/billing/BillingPage.tsx'));
 const Catalog = lazy(() => import('../features/marketplace/CatalogPage.tsx'));
 const Marketplace = lazy(() => import('../features/marketplace/MarketplacePage.tsx'));
 const ListingPage = lazy(() => import('../features/marketplace/ListingPage.tsx'));
 const MyTemplates = lazy(() => import('../features/marketplace/MyTemplatesPage.tsx'));
-const Billing = lazy(() => import('../features/billing/BillingPage.tsx'));
 
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
@@ -196,11 +196,11 @@ const routeTree = rootRoute.addChildren([
     page('/settings/security', () => <Security />),
     page('/settings/integrations', () => <Integrations />),
     page('/settings/usage', () => <Usage />),
+    page('/settings/billing', () => <Billing />),
     page('/catalog', () => <Catalog />),
     page('/marketplace', () => <Marketplace />),
     listingRoute,
     page('/templates', () => <MyTemplates />),
-    page('/settings/billing', () => <Billing />),
   ]),
 ]);
 

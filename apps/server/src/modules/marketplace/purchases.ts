@@ -16,7 +16,7 @@ import { audit, tenant } from '../../http/tenant.ts';
 import type { PaymentPort } from '../../services/payments.ts';
 import { columnsOf, templateDto } from '../templates/dto.ts';
 import { insertTemplate } from '../templates/service.ts';
-import { isZero, splitPrice, sum } from './money.ts';
+import { splitPrice, sum } from './money.ts';
 
 type PurchaseRow = typeof templatePurchases.$inferSelect;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -133,24 +133,19 @@ export async function purchase(
     return { row: existing!, created: false };
   });
   if (p.transactionId || p.paymentStatus !== 'pending') return { purchase: purchaseDto(p), created };
-  // A free listing is not charged: there is nothing to collect, so it completes at once.
-  const free = isZero(p.price);
-  const charged = free
-    ? { status: 'completed' as const, transactionId: `free_${p.id}` }
-    : await payments.charge({
-        organizationId: auth.organizationId,
-        amount: p.price,
-        currency: p.currency,
-        description: `AI Ops Studio marketplace: template "${p.templateName}" v${p.templateVersion}`,
-        reference: p.id,
-      });
-  const method = free ? 'free' : payments.name;
+  const charged = await payments.charge({
+    organizationId: auth.organizationId,
+    amount: p.price,
+    currency: p.currency,
+    description: `AI Ops Studio marketplace: template "${p.templateName}" v${p.templateVersion}`,
+    reference: p.id,
+  });
   const done = await tenant(request, async (tx) => {
     const [row] = await tx
       .update(templatePurchases)
       .set({
         transactionId: charged.transactionId,
-        paymentMethod: method,
+        paymentMethod: payments.name,
         paymentStatus: charged.status,
         ...(charged.status === 'completed' ? { completedAt: new Date() } : {}),
       })
@@ -162,7 +157,7 @@ export async function purchase(
       entityType: 'template_purchase',
       entityId: p.id,
       action: `payment_${charged.status}`,
-      metadata: { transactionId: charged.transactionId, provider: method },
+      metadata: { transactionId: charged.transactionId, provider: payments.name },
     });
     return findPurchase(tx, current.id);
   });
