@@ -32,6 +32,9 @@ describe('agent catalog and marketplace', () => {
     await dialog.getByLabel('The product the tickets are about').fill('Acme Cloud');
     await dialog.getByRole('button', { name: 'Create agent' }).click();
     await seller.waitForURL((u) => /\/agents\/[0-9a-f-]{36}$/.test(u.pathname), WAIT);
+    await expect
+      .poll(() => seller.getByTestId('agent-origin').textContent(), WAIT)
+      .toContain('Made from the catalog type support_ticket_triage');
     await shot(seller, 'catalog-agent');
 
     // Seller: package it as a template, publish it at 9.99
@@ -73,6 +76,9 @@ describe('agent catalog and marketplace', () => {
     await buyer.getByRole('button', { name: 'Create agent from it' }).click();
     await buyer.waitForURL((u) => /\/agents\/[0-9a-f-]{36}$/.test(u.pathname), WAIT);
     const agentId = buyer.url().split('/').at(-1)!;
+    await expect
+      .poll(() => buyer.getByTestId('agent-origin').textContent(), WAIT)
+      .toContain('Made from template Support Ticket Triage (version 1) bought on the marketplace.');
     const api = `${url}/api/v1`;
     const wf = await buyer.request.post(`${api}/workflows`, {
       data: { definition: { name: 'bought', nodes: [{ id: 'a', type: 'agent', agentId }] } },
