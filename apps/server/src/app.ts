@@ -186,6 +186,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     prices,
   };
   app.decorate('engine', engine);
+  app.decorate('jobDeps', { db: options.db, secrets: options.secrets, mailer, settings, log: app.log });
   registerOutbound(app, settings.privateNetworkCategories);
   app.addHook('onClose', async () => {
     await engine.watcher.close();

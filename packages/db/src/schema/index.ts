@@ -8,6 +8,7 @@ export * from './invitations.ts';
 export * from './memberships.ts';
 export * from './memory.ts';
 export * from './organizations.ts';
+export * from './scheduled-jobs.ts';
 export * from './sessions.ts';
 export * from './user-tokens.ts';
 export * from './users.ts';

@@ -1,0 +1,7 @@
+import type { ScheduledJob } from './types.ts';
+
+/**
+ * Every scheduled maintenance job, run by worker processes (roles `all` and `worker`): one line per job,
+ * so branches merge cleanly.
+ */
+export const JOBS: ScheduledJob[] = [];
