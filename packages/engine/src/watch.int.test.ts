@@ -77,6 +77,49 @@ describe(`waiting for a run on ${testBackend()}`, () => {
     }
   }, 60_000);
 
+  it('a run finished by the local worker is handed over by its completion batch: no read while waiting', async () => {
+    const w = await h.addWorker();
+    let reads = 0;
+    const db = new Proxy(h.db, {
+      get(target, prop, receiver) {
+        if (prop !== 'withTenant') return Reflect.get(target, prop, receiver);
+        reads++;
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const watcher = new RunWatcher(db, 60_000);
+    h.runs.useLocalWorker(w);
+    w.reportTo(watcher);
+    try {
+      (await watcher.watch('none', () => {}))();
+      const wf = await h.createWorkflow({
+        name: 'three handed over',
+        nodes: ['a', 'b', 'c'].map((id) => ({
+          id,
+          type: 'agent',
+          agent: { model: 'simulator:echo', prompt: id },
+        })),
+        connections: [
+          { from: 'a', to: 'b' },
+          { from: 'b', to: 'c' },
+        ],
+      });
+      for (let i = 0; i < 3; i++) {
+        const startedAt = Date.now();
+        const runId = await h.start(wf);
+        const run = await watcher.waitForFinal(h.orgId, runId, 20_000, startedAt);
+        expect(run.status).toBe('completed');
+        expect(run.id).toBe(runId);
+      }
+      // Neither the notifications of its two open steps nor its end made the waiting call read the run.
+      expect(reads).toBe(0);
+    } finally {
+      w.reportTo(undefined);
+      h.runs.useLocalWorker(h.workers[0]);
+      await watcher.close();
+    }
+  }, 60_000);
+
   it('answers the current row at once when asked not to wait', async () => {
     const runId = await h.start(await h.createWorkflow(oneStep('no wait')));
     const run = await new RunWatcher(h.db, 60_000).waitForFinal(h.orgId, runId, 0);
