@@ -3,6 +3,7 @@ import type { Database } from '@aiops/db';
 import { testBackend } from '@aiops/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RunReader } from './run-reader.ts';
 import { getRun } from './run-rows.ts';
 import { type EngineHarness, engineHarness } from './test-support.ts';
 import { CHANNELS } from './types.ts';
@@ -119,6 +120,26 @@ describe(`waiting for a run on ${testBackend()}`, () => {
       await watcher.close();
     }
   }, 60_000);
+
+  it('concurrent reads of runs share tenant transactions; an unknown run is not found', async () => {
+    const wf = await h.createWorkflow(oneStep('read together'));
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await h.start(wf, { i }));
+    let transactions = 0;
+    const db = new Proxy(h.db, {
+      get(target, prop, receiver) {
+        if (prop === 'withTenant') transactions++;
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const reader = new RunReader(db);
+    const rows = await Promise.all([...ids, ids[0]!].map((id) => reader.read(h.orgId, id)));
+    expect(rows.map((r) => r.id)).toEqual([...ids, ids[0]]);
+    expect(rows.every((r) => r.organizationId === h.orgId)).toBe(true);
+    // The first read goes alone; the six that queued behind it share one more.
+    expect(transactions).toBe(2);
+    await expect(reader.read(h.orgId, randomUUID())).rejects.toMatchObject({ status: 404 });
+  });
 
   it('answers the current row at once when asked not to wait', async () => {
     const runId = await h.start(await h.createWorkflow(oneStep('no wait')));

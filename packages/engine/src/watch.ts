@@ -1,5 +1,6 @@
 import type { Database } from '@aiops/db';
-import { getRun, type RunRow } from './run-rows.ts';
+import { RunReader } from './run-reader.ts';
+import type { RunRow } from './run-rows.ts';
 import { FINAL } from './runs.ts';
 import type { TokenDelta } from './tokens.ts';
 import { CHANNELS } from './types.ts';
@@ -45,11 +46,14 @@ export class RunWatcher implements CompletionSink {
   /** Runs announced lately (insertion order = age), so a waiter that registers late knows it missed one. */
   private readonly recent = new Set<string>();
   private listeningSince = Number.POSITIVE_INFINITY;
+  private readonly reader: RunReader;
 
   constructor(
     private readonly db: Database,
     private readonly pollMs = 500,
-  ) {}
+  ) {
+    this.reader = new RunReader(db);
+  }
 
   private ensureStarted(): Promise<void> {
     this.starting ??= this.db
@@ -174,7 +178,7 @@ export class RunWatcher implements CompletionSink {
     /** The run was created after this time (ms) by this caller: nothing to read before it is announced. */
     createdAfter?: number,
   ): Promise<RunRow> {
-    const read = () => this.db.withTenant(organizationId, (tx) => getRun(tx, runId));
+    const read = () => this.reader.read(organizationId, runId);
     if (ms <= 0) return read();
     await this.ensureStarted();
     const w: Waiter = { changed: false };

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { backoffDelayMs, type ModelPort } from '@aiops/core';
 import { type Database, queryRows, workflowExecutions } from '@aiops/db';
 import { type OutboundPolicy, outboundPolicy } from '@aiops/providers';
-import { inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { Catalog, type CompiledVersion } from '../catalog.ts';
 import { AgentMemory } from '../memory.ts';
 import type { LocalExecutor } from '../run-creator.ts';
+import { anyId } from '../run-reader.ts';
 import type { RunRow } from '../run-rows.ts';
 import { Runs } from '../runs.ts';
 import { type ClaimedStep, claimSteps } from '../sql/claim-steps.ts';
@@ -361,9 +362,7 @@ export class Worker implements LocalExecutor {
   /** The rows of runs this worker has just finished (committed, final): one read for a batch. */
   private async finalRows(ids: string[]): Promise<RunRow[]> {
     try {
-      return await this.db.system((tx) =>
-        tx.select().from(workflowExecutions).where(inArray(workflowExecutions.id, ids)),
-      );
+      return await this.db.system((tx) => tx.select().from(workflowExecutions).where(anyId(ids)));
     } catch (err) {
       this.log.warn({ err, runs: ids.length }, 'reading finished runs failed; their waiters read them');
       return [];
