@@ -42,7 +42,14 @@ function api(url: string, key?: string): Api {
 export async function startServer(kind: string, target: string): Promise<BenchServer> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', TSX, path.join(import.meta.dirname, 'engine-server.ts'), target],
+    [
+      // e.g. BENCH_SERVER_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.
+      ...(process.env.BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      TSX,
+      path.join(import.meta.dirname, 'engine-server.ts'),
+      target,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } },
   );
   let out = '';
@@ -128,6 +135,20 @@ async function drain(s: BenchServer, workflowId: string, limitMs = 120_000): Pro
   }
 }
 
+interface Cpu {
+  server: number;
+  /** CPU ms by backend pid. */
+  database: Record<string, number> | null;
+}
+
+/** Database CPU between two readings: each backend's growth (a backend that is new counts whole). */
+function dbCpu(a: Cpu, b: Cpu): number | undefined {
+  if (!a.database || !b.database) return undefined;
+  let sum = 0;
+  for (const [pid, ms] of Object.entries(b.database)) sum += ms - (a.database[pid] ?? 0);
+  return sum;
+}
+
 export interface CellResult {
   /** 2xx answers per second. */
   rps: number;
@@ -143,6 +164,9 @@ export interface CellResult {
   /** Completed runs per second, from the first request to the last completion (async). */
   executed: number;
   statuses: string;
+  /** CPU ms per completed run: the server process, and the database backends (PostgreSQL on this machine). */
+  cpuServer: number;
+  cpuDb: number | undefined;
 }
 
 /** One load cell: `connections` clients POST runs of `workflowId` (sync: with `wait`) for `seconds`. */
@@ -163,10 +187,12 @@ export async function cell(
     });
   if (o.warmup > 0) await fire(o.warmup);
   const before = await drain(s, workflowId);
+  const cpu0 = await s.call<Cpu>('GET', '/bench/cpu');
   const t0 = performance.now();
   const r = await fire(o.seconds);
   const answered = performance.now() - t0;
   const after = await drain(s, workflowId);
+  const cpu1 = await s.call<Cpu>('GET', '/bench/cpu');
   const done = performance.now() - t0;
   const ok = r['2xx'];
   const completed = (after.completed ?? 0) - (before.completed ?? 0);
@@ -182,6 +208,8 @@ export async function cell(
     completed,
     executed: completed / (done / 1000),
     statuses: JSON.stringify(r.statusCodeStats),
+    cpuServer: (cpu1.server - cpu0.server) / Math.max(1, completed),
+    cpuDb: ((d) => (d === undefined ? undefined : d / Math.max(1, completed)))(dbCpu(cpu0, cpu1)),
   };
 }
 

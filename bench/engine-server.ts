@@ -2,6 +2,7 @@
  * The server the engine benchmark drives: `aiops start` (API and worker in one process) with rate limits
  * out of the way. Prints `READY <url>`. Usage: node --import tsx bench/engine-server.ts <postgres-url|pglite-dir>
  */
+import { readFileSync } from 'node:fs';
 import { generateKey, parseKeyring, SecretBox } from '@aiops/core';
 import { openDb, queryRows } from '@aiops/db';
 import { Worker } from '@aiops/engine';
@@ -38,6 +39,7 @@ const worker = new Worker(
 await worker.start();
 // As `aiops start` does: runs started through this API go straight to this process's worker.
 app.engine.runs.useLocalWorker(worker);
+worker.reportTo(app.engine.watcher);
 // The bench counts runs in the database (not only HTTP answers). Outside /api/v1, for the bench only.
 app.get<{ Params: { workflowId: string } }>('/bench/runs/:workflowId', async (request) => {
   const rows = await db.system((tx) =>
@@ -48,6 +50,31 @@ app.get<{ Params: { workflowId: string } }>('/bench/runs/:workflowId', async (re
     ),
   );
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+});
+// CPU spent so far (ms) by this process and, on a PostgreSQL on this machine, by its pool's backends
+// (from /proc): the bench divides it by runs, a cost per run that the machine's load does not skew.
+app.get('/bench/cpu', async () => {
+  const u = process.cpuUsage();
+  let database: Record<string, number> | null = null;
+  if (db.kind === 'postgres') {
+    const pids = await db.system((tx) =>
+      queryRows<{ pid: number }>(
+        tx,
+        sql`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`,
+      ),
+    );
+    database = {};
+    for (const { pid } of pids) {
+      try {
+        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        database[pid] = (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms
+      } catch {
+        database = null;
+        break;
+      }
+    }
+  }
+  return { server: (u.user + u.system) / 1000, database };
 });
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`READY ${url}\n`);

@@ -82,7 +82,9 @@ async function benchBackend(kind: string) {
               `  ${key}: ${f(r.rps)} 2xx/s, p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms; ` +
                 `${r.ok} 2xx, ${r.errors} errors (${r.timeouts} timeouts) ${r.errors ? r.statuses : ''}; ` +
                 `runs in db ${r.runs}, completed ${r.completed}` +
-                (sync ? '' : `, executed ${f(r.executed)}/s`),
+                (sync ? '' : `, executed ${f(r.executed)}/s`) +
+                `; CPU per run: server ${f(r.cpuServer, 2)} ms` +
+                (r.cpuDb !== undefined ? `, database ${f(r.cpuDb, 2)} ms` : ''),
             );
           }
     }

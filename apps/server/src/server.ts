@@ -94,6 +94,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await worker.start();
       // Runs started through this process's API go straight to its worker while it has capacity.
       app.engine.runs.useLocalWorker(worker);
+      // Calls waiting here for a run it finishes get the run's row from its completion batch.
+      worker.reportTo(app.engine.watcher);
       scheduler = new JobScheduler(app.jobDeps, JOBS);
       scheduler.start();
       // Cron schedules, queued trigger firings and outbound events (modules/triggers/loop.ts).

@@ -109,9 +109,15 @@ async function openPglite(options: Extract<OpenDbOptions, { kind: 'pglite' }>): 
 
 async function openPostgres(options: Extract<OpenDbOptions, { kind: 'postgres' }>): Promise<Database> {
   if (options.migrate !== false) await migratePostgres(options.url);
-  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
-  pool.on('connect', (client) => {
-    client.query(`SET ROLE ${APP_ROLE}`).catch((e: Error) => client.emit('error', e));
+  // The role is set before the pool hands a new connection out (pg-pool awaits `onConnect`). Set from the
+  // 'connect' event instead, it raced the first query: pg warned "client.query() when the client is
+  // already executing a query" under load, and that query could run before SET ROLE.
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    onConnect: async (client: pg.ClientBase) => {
+      await client.query(`SET ROLE ${APP_ROLE}`);
+    },
   });
   // An idle client that errors (server restart) is dropped by the pool; do not crash the process.
   pool.on('error', () => {});

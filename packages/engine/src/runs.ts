@@ -70,6 +70,7 @@ export class Runs {
   readonly catalog = new Catalog();
   private readonly creator: RunCreator;
   private readonly info = new Map<string, WorkflowInfo>();
+  private readonly loading = new Map<string, Promise<WorkflowInfo>>();
 
   constructor(
     private readonly db: Database,
@@ -155,22 +156,41 @@ export class Runs {
   /** Forget what is cached of a workflow (after a save in this process). */
   invalidate(organizationId: string, workflowId: string): void {
     this.info.delete(`${organizationId}:${workflowId}`);
+    this.loading.delete(`${organizationId}:${workflowId}`);
   }
 
-  async start(input: StartRunInput): Promise<StartedRun> {
-    for (let attempt = 0; ; attempt++) {
-      const key = `${input.organizationId}:${input.workflowId}`;
-      let info = this.info.get(key);
-      if (!info || Date.now() - info.at > INFO_TTL_MS || attempt > 0) {
-        const wf = await this.db.withTenant(input.organizationId, (tx) => getWorkflow(tx, input.workflowId));
-        info = {
+  /**
+   * The workflow's current version and limits, read once for all the calls that need them at the same
+   * time (when the cached entry expires under load, one read instead of one per request).
+   */
+  private loadInfo(input: StartRunInput, key: string, fresh: boolean): Promise<WorkflowInfo> {
+    const inFlight = fresh ? undefined : this.loading.get(key);
+    if (inFlight) return inFlight;
+    const load = this.db
+      .withTenant(input.organizationId, (tx) => getWorkflow(tx, input.workflowId))
+      .then((wf) => {
+        const info = {
           version: wf.version,
           executionTimeout: wf.executionTimeout,
           maxRetries: wf.maxRetries,
           at: Date.now(),
         };
         this.info.set(key, info);
-      }
+        return info;
+      })
+      .finally(() => {
+        if (this.loading.get(key) === load) this.loading.delete(key);
+      });
+    this.loading.set(key, load);
+    return load;
+  }
+
+  async start(input: StartRunInput): Promise<StartedRun> {
+    for (let attempt = 0; ; attempt++) {
+      const key = `${input.organizationId}:${input.workflowId}`;
+      let info = this.info.get(key);
+      if (!info || Date.now() - info.at > INFO_TTL_MS || attempt > 0)
+        info = await this.loadInfo(input, key, attempt > 0);
       const version = input.version ?? info.version;
       if (!Number.isInteger(version) || version < 1 || version > info.version) {
         throw new AppError(

@@ -96,7 +96,10 @@ export async function engineHarness(
       });
       await w.start();
       // As `aiops start` does: runs started here go straight to the first worker while it has capacity.
-      if (!workers.length) runs.useLocalWorker(w);
+      if (!workers.length) {
+        runs.useLocalWorker(w);
+        w.reportTo(watcher);
+      }
       workers.push(w);
       return w;
     },

@@ -3,6 +3,7 @@ import type { Database } from '@aiops/db';
 import { testBackend } from '@aiops/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RunReader } from './run-reader.ts';
 import { getRun } from './run-rows.ts';
 import { type EngineHarness, engineHarness } from './test-support.ts';
 import { CHANNELS } from './types.ts';
@@ -76,6 +77,69 @@ describe(`waiting for a run on ${testBackend()}`, () => {
       await watcher.close();
     }
   }, 60_000);
+
+  it('a run finished by the local worker is handed over by its completion batch: no read while waiting', async () => {
+    const w = await h.addWorker();
+    let reads = 0;
+    const db = new Proxy(h.db, {
+      get(target, prop, receiver) {
+        if (prop !== 'withTenant') return Reflect.get(target, prop, receiver);
+        reads++;
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const watcher = new RunWatcher(db, 60_000);
+    h.runs.useLocalWorker(w);
+    w.reportTo(watcher);
+    try {
+      (await watcher.watch('none', () => {}))();
+      const wf = await h.createWorkflow({
+        name: 'three handed over',
+        nodes: ['a', 'b', 'c'].map((id) => ({
+          id,
+          type: 'agent',
+          agent: { model: 'simulator:echo', prompt: id },
+        })),
+        connections: [
+          { from: 'a', to: 'b' },
+          { from: 'b', to: 'c' },
+        ],
+      });
+      for (let i = 0; i < 3; i++) {
+        const startedAt = Date.now();
+        const runId = await h.start(wf);
+        const run = await watcher.waitForFinal(h.orgId, runId, 20_000, startedAt);
+        expect(run.status).toBe('completed');
+        expect(run.id).toBe(runId);
+      }
+      // Neither the notifications of its two open steps nor its end made the waiting call read the run.
+      expect(reads).toBe(0);
+    } finally {
+      w.reportTo(undefined);
+      h.runs.useLocalWorker(h.workers[0]);
+      await watcher.close();
+    }
+  }, 60_000);
+
+  it('concurrent reads of runs share tenant transactions; an unknown run is not found', async () => {
+    const wf = await h.createWorkflow(oneStep('read together'));
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await h.start(wf, { i }));
+    let transactions = 0;
+    const db = new Proxy(h.db, {
+      get(target, prop, receiver) {
+        if (prop === 'withTenant') transactions++;
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const reader = new RunReader(db);
+    const rows = await Promise.all([...ids, ids[0]!].map((id) => reader.read(h.orgId, id)));
+    expect(rows.map((r) => r.id)).toEqual([...ids, ids[0]]);
+    expect(rows.every((r) => r.organizationId === h.orgId)).toBe(true);
+    // The first read goes alone; the six that queued behind it share one more.
+    expect(transactions).toBe(2);
+    await expect(reader.read(h.orgId, randomUUID())).rejects.toMatchObject({ status: 404 });
+  });
 
   it('answers the current row at once when asked not to wait', async () => {
     const runId = await h.start(await h.createWorkflow(oneStep('no wait')));

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { backoffDelayMs, type ModelPort } from '@aiops/core';
-import { type Database, queryRows } from '@aiops/db';
+import { type Database, queryRows, workflowExecutions } from '@aiops/db';
 import { type OutboundPolicy, outboundPolicy } from '@aiops/providers';
 import { sql } from 'drizzle-orm';
 import { Catalog, type CompiledVersion } from '../catalog.ts';
 import { AgentMemory } from '../memory.ts';
 import type { LocalExecutor } from '../run-creator.ts';
+import { anyId } from '../run-reader.ts';
+import type { RunRow } from '../run-rows.ts';
 import { Runs } from '../runs.ts';
 import { type ClaimedStep, claimSteps } from '../sql/claim-steps.ts';
 import { completeSteps, type StepOutcome } from '../sql/complete-steps.ts';
@@ -19,6 +21,7 @@ import {
 } from '../sql/maintenance.ts';
 import { TokenPublisher } from '../tokens.ts';
 import { CHANNELS, DEFAULT_WORKER_OPTIONS, type Logger, silentLogger, type WorkerOptions } from '../types.ts';
+import type { CompletionSink } from '../watch.ts';
 import { executeStep, type StartChild } from './execute-step.ts';
 
 interface Held {
@@ -55,6 +58,7 @@ export class Worker implements LocalExecutor {
   private unlisten: (() => Promise<void>)[] = [];
   private readonly memory: AgentMemory;
   private readonly tokens: TokenPublisher;
+  private sink: CompletionSink | undefined;
 
   constructor(
     private readonly db: Database,
@@ -138,6 +142,14 @@ export class Worker implements LocalExecutor {
   capacity(): number {
     if (!this.running) return 0;
     return Math.max(0, Math.min(this.options.concurrency - this.executing, this.options.claimBatch));
+  }
+
+  /**
+   * Reports its completion batches to `sink` (the process's RunWatcher): calls waiting for a run this
+   * worker finishes get its final row from the batch instead of reading it. `undefined` turns it off.
+   */
+  reportTo(sink: CompletionSink | undefined): void {
+    this.sink = sink;
   }
 
   /** Starts steps leased to it elsewhere in this process (runs it has just created). */
@@ -300,41 +312,69 @@ export class Worker implements LocalExecutor {
     this.flushing = undefined;
   }
 
+  /**
+   * Records a batch of outcomes (one call of `aiops_complete_steps`, one commit), then hands the runs it
+   * finished to calls waiting for them in this process (one read of their rows per batch) and starts the
+   * successors leased to it. Writes that must commit with the outcomes belong in that SQL function; writes
+   * that follow them (logs, spans, events) belong after it here, batched per flush like the row read.
+   */
   private async flush(batch: StepOutcome[]): Promise<void> {
     let continued: ClaimedStep[] = [];
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const free = Math.max(0, this.running ? this.options.concurrency - this.executing : 0);
-        const result = await completeSteps(
-          this.db.db,
-          this.options.workerId,
-          batch,
-          free,
-          this.options.leaseMs,
-        );
-        continued = result.continued;
-        for (const o of batch) {
-          if (o.kind === 'completed') this.rememberOutput(`${o.step.runId}:${o.step.nodeId}`, o.output);
-        }
-        for (const delay of result.retryDelaysMs) {
-          const t = setTimeout(() => this.kick(), delay + 5);
-          t.unref();
-        }
-        break;
-      } catch (err) {
-        continued = [];
-        if (attempt >= 5) {
-          this.log.error(
-            { err, steps: batch.length },
-            'recording step outcomes failed; the steps will be retried when their leases expire',
+    const sink = this.sink;
+    const runIds = [...new Set(batch.map((o) => o.step.runId))];
+    sink?.begin(runIds);
+    let finished: string[] = [];
+    let rows: RunRow[] = [];
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const free = Math.max(0, this.running ? this.options.concurrency - this.executing : 0);
+          const result = await completeSteps(
+            this.db.db,
+            this.options.workerId,
+            batch,
+            free,
+            this.options.leaseMs,
           );
+          continued = result.continued;
+          finished = result.finishedRuns.map((f) => f.runId);
+          for (const o of batch) {
+            if (o.kind === 'completed') this.rememberOutput(`${o.step.runId}:${o.step.nodeId}`, o.output);
+          }
+          for (const delay of result.retryDelaysMs) {
+            const t = setTimeout(() => this.kick(), delay + 5);
+            t.unref();
+          }
           break;
+        } catch (err) {
+          continued = [];
+          if (attempt >= 5) {
+            this.log.error(
+              { err, steps: batch.length },
+              'recording step outcomes failed; the steps will be retried when their leases expire',
+            );
+            break;
+          }
+          await sleep(20 * attempt);
         }
-        await sleep(20 * attempt);
       }
+      const wanted = sink && finished.length ? sink.awaited(finished) : [];
+      if (wanted.length) rows = await this.finalRows(wanted);
+    } finally {
+      sink?.end(runIds, finished, rows);
     }
     for (const o of batch) this.held.delete(o.step.stepId);
     for (const step of continued) this.begin(step);
+  }
+
+  /** The rows of runs this worker has just finished (committed, final): one read for a batch. */
+  private async finalRows(ids: string[]): Promise<RunRow[]> {
+    try {
+      return await this.db.system((tx) => tx.select().from(workflowExecutions).where(anyId(ids)));
+    } catch (err) {
+      this.log.warn({ err, runs: ids.length }, 'reading finished runs failed; their waiters read them');
+      return [];
+    }
   }
 
   private readonly networks = new Map<string, { at: number; value: OutboundPolicy }>();

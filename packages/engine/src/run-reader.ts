@@ -1,0 +1,67 @@
+import { notFound } from '@aiops/core';
+import { type Database, workflowExecutions } from '@aiops/db';
+import { sql } from 'drizzle-orm';
+import type { RunRow } from './run-rows.ts';
+
+interface Pending {
+  resolve: (row: RunRow) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Reads runs by id in batches per organization: calls that arrive while a batch is being read share the
+ * next one (one tenant transaction for many, as RunCreator does for inserts). A lone call is read at once.
+ * Used by the API's answers about runs it has just started (202) and by waits that must read.
+ */
+export class RunReader {
+  private readonly queues = new Map<string, Map<string, Pending[]>>();
+  private readonly draining = new Set<string>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly maxBatch = 500,
+  ) {}
+
+  read(organizationId: string, runId: string): Promise<RunRow> {
+    if (!UUID.test(runId)) return Promise.reject(notFound('Run', runId));
+    return new Promise((resolve, reject) => {
+      const queue = this.queues.get(organizationId) ?? new Map<string, Pending[]>();
+      this.queues.set(organizationId, queue);
+      const waiting = queue.get(runId) ?? [];
+      waiting.push({ resolve, reject });
+      queue.set(runId, waiting);
+      if (!this.draining.has(organizationId)) {
+        this.draining.add(organizationId);
+        void this.drain(organizationId);
+      }
+    });
+  }
+
+  private async drain(organizationId: string): Promise<void> {
+    const queue = this.queues.get(organizationId)!;
+    while (queue.size) {
+      const ids = [...queue.keys()].slice(0, this.maxBatch);
+      const batch = ids.map((id) => [id, queue.get(id)!] as const);
+      for (const id of ids) queue.delete(id);
+      try {
+        const rows = await this.db.withTenant(organizationId, (tx) =>
+          tx.select().from(workflowExecutions).where(anyId(ids)),
+        );
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        for (const [id, waiting] of batch) {
+          const row = byId.get(id);
+          for (const p of waiting) row ? p.resolve(row) : p.reject(notFound('Run', id));
+        }
+      } catch (err) {
+        for (const [, waiting] of batch) for (const p of waiting) p.reject(err);
+      }
+    }
+    this.queues.delete(organizationId);
+    this.draining.delete(organizationId);
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `id = ANY('{…}'::uuid[])`: one statement text whatever the batch size (one cached plan, one stats entry). */
+export const anyId = (ids: string[]) => sql`${workflowExecutions.id} = ANY(${`{${ids.join(',')}}`}::uuid[])`;
