@@ -22,6 +22,7 @@ import { analyticsModule } from './modules/analytics/routes.ts';
 import { apiKeysModule } from './modules/api-keys/routes.ts';
 import { auditLogsModule } from './modules/audit-logs/routes.ts';
 import { authModule } from './modules/auth/routes.ts';
+import { conversationsModule } from './modules/conversations/routes.ts';
 import { costsModule } from './modules/costs/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { createAppModelPort } from './modules/integrations/model-port.ts';
@@ -56,6 +57,7 @@ const MODULES: AppModule[] = [
   memoryModule,
   integrationsModule,
   analyticsModule,
+  conversationsModule,
 ];
 
 export interface AppOptions {

@@ -12,3 +12,4 @@ export * from './sessions.ts';
 export * from './user-tokens.ts';
 export * from './users.ts';
 export * from './workflows.ts';
+export * from './conversations.ts';
