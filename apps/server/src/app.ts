@@ -31,6 +31,7 @@ import { memoryModule } from './modules/memory/routes.ts';
 import { organizationsModule } from './modules/organizations/routes.ts';
 import { pricesModule } from './modules/prices/routes.ts';
 import { runsModule } from './modules/runs/routes.ts';
+import { terminologyModule } from './modules/terminology/routes.ts';
 import { workflowsModule } from './modules/workflows/routes.ts';
 import { ApiKeyCache } from './services/auth-cache.ts';
 import { makeAuthenticator } from './services/authenticate.ts';
@@ -58,6 +59,7 @@ const MODULES: AppModule[] = [
   integrationsModule,
   analyticsModule,
   conversationsModule,
+  terminologyModule,
 ];
 
 export interface AppOptions {

@@ -28,6 +28,8 @@ export async function glossaryFor(
   tokenBudget: number | undefined,
   source: 'conversation' | 'agent' | 'step',
   embedding?: number[],
+  /** false: a preview; nothing is counted. */
+  bump = true,
 ): Promise<Glossary> {
   const budget = tokenBudget ?? DEFAULT_GLOSSARY_TOKENS;
   const found = await queryRows<{ id: string; term: string; definition: string; how: string }>(
@@ -69,6 +71,7 @@ export async function glossaryFor(
     used.push({ id: f.id, term: f.term });
   }
   if (!used.length) return { block: '', ids: [], tokens: 0 };
+  if (!bump) return { block: `${header}\n${lines.join('\n')}`, ids: used.map((u) => u.id), tokens };
   await tx
     .update(terminologyEntries)
     .set({ frequency: sql`${terminologyEntries.frequency} + 1`, lastUsedAt: sql`now()` })
