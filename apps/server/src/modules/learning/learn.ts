@@ -6,7 +6,8 @@
  * - `ai_preference` (key `task|model`): answers, failures, cost and latency sums from every conversation
  *   answer; ratings (1–5 and 👍/👎, normalised to 0–1) and evaluation scores (0–1, `observeEvaluation`, the
  *   seam the evaluation feature calls) as quality evidence. Confidence grows with the quality samples.
- * - `terminology_usage` (key: the term's id): each glossary injection of the term, by source.
+ * - `terminology_usage` (key: the term's id): each glossary injection of the term, by source (written by the
+ *   engine's `glossaryFor`).
  * - `workflow_pattern` (key: the step sequence): see `workflow-patterns.ts`.
  */
 import { learningPatterns, type PatternType, type Tx } from '@aiops/db';
@@ -128,23 +129,4 @@ export function observeEvaluation(tx: Tx, o: { taskKind: string; model: string; 
       d.evaluationSum = num(d.evaluationSum) + Math.min(1, Math.max(0, o.score));
     }),
   );
-}
-
-/** Each time a term is put into a prompt. */
-export async function observeTermUse(
-  tx: Tx,
-  terms: { id: string; term: string }[],
-  source: 'conversation' | 'agent' | 'step',
-) {
-  for (const t of terms)
-    await upsertPattern(tx, 'terminology_usage', t.id, (data) => {
-      const bySource = { ...((data.bySource as Record<string, number> | undefined) ?? {}) };
-      bySource[source] = (bySource[source] ?? 0) + 1;
-      const uses = num(data.uses) + 1;
-      return {
-        data: { termId: t.id, term: t.term, uses, bySource },
-        confidence: uses / (uses + 5),
-        occurrences: uses,
-      };
-    });
 }

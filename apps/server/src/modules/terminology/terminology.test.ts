@@ -14,7 +14,7 @@ let s: TestServer;
 let owner: SignedUp;
 let member: SignedUp;
 beforeAll(async () => {
-  s = await startTestServer();
+  s = await startTestServer({ worker: true });
   owner = await signUp(s);
   member = await addMember(s, owner, 'member');
 });
@@ -211,5 +211,38 @@ describe(`terminology on ${testBackend()}`, () => {
         (t: { term: string }) => t.term === 'deployment',
       ).frequency,
     ).toBe(1);
+  });
+
+  it("an agent with the glossary on gets the organization's public terms in a workflow step's system prompt", async () => {
+    await api('POST', '/terminology', {
+      term: 'canary release',
+      definition: 'A release to a few users first.',
+      isPublic: true,
+    });
+    await api('POST', '/terminology', { term: 'canary secret', definition: 'Only mine.' });
+    const agent = await api('POST', '/agents', {
+      name: 'Explainer',
+      model: 'simulator:echo',
+      systemPrompt: 'Explain.',
+      promptTemplate: '{{input.text}}',
+      memoryConfig: { glossary: { enabled: true, tokenBudget: 200 } },
+    });
+    expect(agent.status, JSON.stringify(agent.body)).toBe(201);
+    const wf = await api('POST', '/workflows', {
+      name: 'explain',
+      status: 'active',
+      definition: { name: 'explain', nodes: [{ id: 'x', type: 'agent', agentId: agent.body.id }] },
+    });
+    expect(wf.status, JSON.stringify(wf.body)).toBe(201);
+    const run = await api('POST', `/workflows/${wf.body.id}/runs`, {
+      input: { text: 'Plan two canary releases and keep the canary secret.' },
+      wait: 30,
+    });
+    expect(run.body.status, JSON.stringify(run.body)).toBe('completed');
+    const detail = await api('GET', `/runs/${run.body.id}`);
+    const system = detail.body.steps[0].attempts[0].input.system as string;
+    expect(system).toContain('Explain.');
+    expect(system).toContain('- canary release: A release to a few users first.');
+    expect(system).not.toContain('Only mine.'); // a workflow step sees public entries only
   });
 });
