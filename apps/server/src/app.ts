@@ -27,6 +27,7 @@ import { costsModule } from './modules/costs/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { createAppModelPort } from './modules/integrations/model-port.ts';
 import { integrationsModule } from './modules/integrations/routes.ts';
+import { learningModule } from './modules/learning/routes.ts';
 import { memoryModule } from './modules/memory/routes.ts';
 import { organizationsModule } from './modules/organizations/routes.ts';
 import { pricesModule } from './modules/prices/routes.ts';
@@ -60,6 +61,7 @@ const MODULES: AppModule[] = [
   analyticsModule,
   conversationsModule,
   terminologyModule,
+  learningModule,
 ];
 
 export interface AppOptions {
