@@ -128,3 +128,41 @@ CREATE POLICY "terminology_visibility" ON "terminology_entries" AS RESTRICTIVE F
 -- row-level security above decides which rows (private terminology entries: their author only).
 GRANT SELECT, INSERT, UPDATE, DELETE ON "conversations", "conversation_messages", "conversation_attachments",
   "terminology_entries", "learning_patterns" TO aiops_app;
+--> statement-breakpoint
+-- Lexical candidates of a terminology search (exact, full-text, trigram), of the transaction's organization.
+-- Row-level security would keep the planner from using the GIN indexes (`@@` and `%` are not leakproof),
+-- so this runs as the owner, restricted to `app.org_id` explicitly; the caller joins the ids back to
+-- `terminology_entries`, where row-level security drops entries the user may not see (others' private ones).
+CREATE FUNCTION aiops_term_candidates(p_query text, p_limit int)
+RETURNS TABLE(id uuid, kind text, score double precision)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  WITH o AS (SELECT nullif(current_setting('app.org_id', true), '')::uuid AS org),
+  ex AS (SELECT t.id, 'exact'::text AS kind, 1::float8 AS score FROM terminology_entries t, o
+         WHERE t.organization_id = o.org AND lower(t.term) = lower(p_query) LIMIT p_limit),
+  fts AS (SELECT t.id, 'fts'::text AS kind,
+            ts_rank_cd(t.search_vector, websearch_to_tsquery('english', p_query), 32)::float8 AS score
+          FROM terminology_entries t, o
+          WHERE t.search_vector @@ websearch_to_tsquery('english', p_query) AND t.organization_id = o.org
+          ORDER BY score DESC LIMIT p_limit),
+  trg AS (SELECT t.id, 'trgm'::text AS kind, similarity(lower(t.term), lower(p_query))::float8 AS score
+          FROM terminology_entries t, o
+          WHERE lower(t.term) % lower(p_query) AND t.organization_id = o.org
+          ORDER BY score DESC LIMIT p_limit)
+  SELECT * FROM ex UNION ALL SELECT * FROM fts UNION ALL SELECT * FROM trg
+$$;
+--> statement-breakpoint
+REVOKE ALL ON FUNCTION aiops_term_candidates(text, int) FROM PUBLIC;
+--> statement-breakpoint
+GRANT EXECUTE ON FUNCTION aiops_term_candidates(text, int) TO aiops_app;
+--> statement-breakpoint
+-- A version of the organization's dictionary (count and newest change), read before every semantic search
+-- to know whether the in-process vector cache is stale; as the owner, so it is the same for every user.
+CREATE FUNCTION aiops_term_version()
+RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT count(*)::text || ':' || coalesce(max(updated_at)::text, '')
+  FROM terminology_entries WHERE organization_id = nullif(current_setting('app.org_id', true), '')::uuid
+$$;
+--> statement-breakpoint
+REVOKE ALL ON FUNCTION aiops_term_version() FROM PUBLIC;
+--> statement-breakpoint
+GRANT EXECUTE ON FUNCTION aiops_term_version() TO aiops_app;

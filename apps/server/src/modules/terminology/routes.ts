@@ -20,6 +20,7 @@ import {
 } from './schemas.ts';
 import * as service from './service.ts';
 import { exportTerms, importTerms } from './transfer.ts';
+import { TermVectorCache } from './vector-cache.ts';
 
 const tags = ['terminology'];
 
@@ -34,6 +35,7 @@ export const terminologyModule: AppModule = (deps) => async (app) => {
       resolveIntegration: integrationResolver(deps.db, deps.secrets, deps.settings.privateNetworkCategories),
     }),
   );
+  const vectors = new TermVectorCache();
   app.get(
     '/terminology',
     {
@@ -58,7 +60,7 @@ export const terminologyModule: AppModule = (deps) => async (app) => {
         response: { 200: z.object({ data: z.array(searchHitSchema) }) },
       },
     },
-    async (request) => service.searchTerms(request, embed, request.query),
+    async (request) => service.searchTerms(request, embed, vectors, request.query),
   );
   app.get(
     '/terminology/export',

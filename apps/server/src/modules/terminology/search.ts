@@ -4,6 +4,9 @@
  * namespace `terminology`) candidates are merged into one ranked list. Row-level security on
  * `terminology_entries` decides what the caller may see (private entries: their author only).
  *
+ * The lexical candidates come from `aiops_term_candidates` (migration: it can use the GIN indexes, which
+ * row-level security would prevent); the context and tag filters apply to the merged list.
+ *
  * Score: an exact term match adds 3; a full-text match adds 1 + its rank (≤ 1); a fuzzy match adds 1 + its
  * similarity; semantic similarity adds half of itself. So an exact match beats a lexical (full-text or
  * fuzzy) one, which beats a semantic-only one.
@@ -13,7 +16,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { TERMINOLOGY_NAMESPACE } from './embed.ts';
 
 export const SEMANTIC_MIN_SIMILARITY = 0.15;
-const CANDIDATES = 50;
+export const CANDIDATES = 50;
 
 export interface SearchHit {
   id: string;
@@ -33,15 +36,22 @@ export async function hybridSearch(
   store: EmbeddingStore,
   tx: Tx,
   q: { text: string; embedding?: number[] | undefined; limit: number } & SearchFilter,
+  /** Nearest terms computed already (the in-process vector cache); else SQL computes them. */
+  near?: { id: string; s: number }[],
 ): Promise<SearchHit[]> {
   const text = q.text.trim();
   const filters: SQL[] = [];
   if (q.context) filters.push(sql`t.context = ${q.context}`);
   if (q.tag) filters.push(sql`t.tags ? ${q.tag}`);
   const where = filters.length ? sql`AND ${sql.join(filters, sql` AND `)}` : sql``;
-  const semantic = q.embedding?.length
-    ? semanticCandidates(store, q.embedding)
-    : sql`SELECT NULL::uuid AS id, 0::float8 AS s WHERE false`;
+  const semantic = near?.length
+    ? sql`SELECT v.id::uuid AS id, v.s::float8 AS s FROM (VALUES ${sql.join(
+        near.map((n) => sql`(${n.id}, ${n.s})`),
+        sql`, `,
+      )}) AS v(id, s)`
+    : q.embedding?.length && !near
+      ? semanticCandidates(store, q.embedding)
+      : sql`SELECT NULL::uuid AS id, 0::float8 AS s WHERE false`;
   const rows = await queryRows<{
     id: string;
     exact: boolean;
@@ -51,12 +61,10 @@ export async function hybridSearch(
     score: number;
   }>(
     tx,
-    sql`WITH q AS (SELECT websearch_to_tsquery('english', ${text}) AS tsq, lower(${text}) AS lt),
-      fts AS (SELECT t.id, ts_rank_cd(t.search_vector, q.tsq, 32)::float8 AS r FROM terminology_entries t, q
-              WHERE t.search_vector @@ q.tsq ${where} ORDER BY r DESC LIMIT ${CANDIDATES}),
-      trg AS (SELECT t.id, similarity(lower(t.term), q.lt)::float8 AS s FROM terminology_entries t, q
-              WHERE lower(t.term) % q.lt ${where} ORDER BY s DESC LIMIT ${CANDIDATES}),
-      ex AS (SELECT t.id FROM terminology_entries t, q WHERE lower(t.term) = q.lt ${where} LIMIT ${CANDIDATES}),
+    sql`WITH c AS (SELECT * FROM aiops_term_candidates(${text}, ${CANDIDATES})),
+      fts AS (SELECT id, score AS r FROM c WHERE kind = 'fts'),
+      trg AS (SELECT id, score AS s FROM c WHERE kind = 'trgm'),
+      ex AS (SELECT id FROM c WHERE kind = 'exact'),
       sem AS (${semantic}),
       ids AS (SELECT id FROM fts UNION SELECT id FROM trg UNION SELECT id FROM ex UNION SELECT id FROM sem)
     SELECT t.id, (ex.id IS NOT NULL) AS exact, fts.r AS fts, trg.s AS trg, sem.s AS sem,
@@ -89,8 +97,9 @@ function semanticCandidates(store: EmbeddingStore, embedding: number[]): SQL {
     store.mode === 'pgvector'
       ? sql`(e.embedding <=> ${`[${body}]`}::vector)`
       : sql`aiops_cosine_distance(e.embedding, ${`{${body}}`}::real[])`;
-  return sql`SELECT e.ref_id::uuid AS id, (1 - ${distance})::float8 AS s FROM embeddings e
-    WHERE e.namespace = ${TERMINOLOGY_NAMESPACE} AND e.dimensions = ${embedding.length}
-      AND 1 - ${distance} >= ${SEMANTIC_MIN_SIMILARITY}
-    ORDER BY ${distance} ASC LIMIT ${CANDIDATES}`;
+  return sql`SELECT n.id, (1 - n.d)::float8 AS s FROM (
+      SELECT e.ref_id::uuid AS id, ${distance} AS d FROM embeddings e
+      WHERE e.namespace = ${TERMINOLOGY_NAMESPACE} AND e.dimensions = ${embedding.length}
+      ORDER BY d ASC LIMIT ${CANDIDATES}) n
+    WHERE 1 - n.d >= ${SEMANTIC_MIN_SIMILARITY}`;
 }

@@ -6,7 +6,8 @@ import { authOf } from '../../http/auth.ts';
 import { audit, tenant } from '../../http/tenant.ts';
 import { type Embedder, TERMINOLOGY_NAMESPACE, termText } from './embed.ts';
 import type { CreateTermBody } from './schemas.ts';
-import { hybridSearch } from './search.ts';
+import { CANDIDATES, hybridSearch, SEMANTIC_MIN_SIMILARITY } from './search.ts';
+import type { TermVectorCache } from './vector-cache.ts';
 
 export type TermRow = typeof terminologyEntries.$inferSelect;
 
@@ -202,12 +203,16 @@ export function listTerms(
 export async function searchTerms(
   request: FastifyRequest,
   embed: Embedder,
+  vectors: TermVectorCache,
   q: { q: string; limit: number; context?: string | undefined; tag?: string | undefined; semantic: string },
 ) {
   const auth = authOf(request);
   const [embedding] = q.semantic === 'true' ? await embed(auth.organizationId, [q.q]) : [];
   return tenant(request, async (tx) => {
-    const hits = await hybridSearch(request.server.db.embeddings, tx, { ...q, text: q.q, embedding });
+    const near = embedding
+      ? await vectors.nearest(tx, auth.organizationId, embedding, CANDIDATES, SEMANTIC_MIN_SIMILARITY)
+      : undefined;
+    const hits = await hybridSearch(request.server.db.embeddings, tx, { ...q, text: q.q, embedding }, near);
     const rows = hits.length
       ? await tx
           .select()
