@@ -56,8 +56,8 @@ describe('chat, glossary and insights', () => {
     // A collaborative conversation from the form: two rounds of two participants, then a synthesis.
     const form = page.getByRole('region', { name: 'New conversation' });
     await form.getByLabel('Title').fill('Team round');
-    await form.getByLabel('Mode').selectOption('collaborative');
-    await form.getByLabel('Rounds').fill('2');
+    await form.getByLabel(/^Mode/).selectOption('collaborative');
+    await form.getByRole('spinbutton', { name: 'Rounds' }).fill('2');
     await form.getByRole('button', { name: 'Add participant' }).click();
     await form.getByRole('button', { name: 'Start conversation' }).click();
     await expect
