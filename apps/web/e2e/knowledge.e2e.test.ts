@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFailed } from 'vitest';
-import { shot, signUpInBrowser, studioPerFile } from './browser-test-support.ts';
+import { seriousA11yViolations, shot, signUpInBrowser, studioPerFile } from './browser-test-support.ts';
 
 /**
  * Issue 18 in Chromium: a multi-model chat streaming side by side with cost per answer and ratings, a
@@ -114,6 +114,30 @@ describe('chat, glossary and insights', () => {
     await edit.getByRole('button', { name: 'Save term' }).click();
     await page.getByLabel(/Search/).fill('');
     await expect.poll(() => page.getByText('Customers who cancel in a month.').count(), WAIT).toBe(1);
+    await context.close();
+  }, 90_000);
+
+  it('the three pages have no serious or critical accessibility violation (axe-core)', async () => {
+    const context = await studio.browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      bypassCSP: true,
+    });
+    const page = await context.newPage();
+    await signUpInBrowser(page, studio.server.url, 'Axel');
+    const found: Record<string, unknown> = {};
+    for (const [path, ready] of [
+      ['/chat', 'Start conversation'],
+      ['/glossary', 'New term'],
+      ['/insights', null],
+    ] as const) {
+      await page.goto(`${studio.server.url}${path}`);
+      if (ready) await page.getByRole('button', { name: ready }).waitFor(WAIT);
+      else await page.getByTestId('recommendation').waitFor(WAIT);
+      await page.waitForLoadState('networkidle');
+      const v = await seriousA11yViolations(page);
+      if (v.length) found[path] = v;
+    }
+    expect(found).toEqual({});
     await context.close();
   }, 90_000);
 });

@@ -257,7 +257,7 @@ function AnswerCard({
             aria-pressed={answer.rating === 5}
             onClick={() => rate.mutate('up')}
           >
-            👍
+            Good
           </Button>
           <Button
             size="sm"
@@ -266,7 +266,7 @@ function AnswerCard({
             aria-pressed={answer.rating === 1}
             onClick={() => rate.mutate('down')}
           >
-            👎
+            Bad
           </Button>
           {answer.rating !== null && (
             <span className="text-xs text-muted-foreground">rated {answer.rating}/5</span>
