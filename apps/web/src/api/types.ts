@@ -9,6 +9,8 @@ import type {
   apiKeySchema,
   auditLogSchema,
   authSessionSchema,
+  billingAccountSchema,
+  billingSettingsSchema,
   costReportSchema,
   createAgentBodySchema,
   createApiKeyResponseSchema,
@@ -17,12 +19,14 @@ import type {
   definitionIssueSchema,
   integrationSchema,
   invitationSchema,
+  invoiceSchema,
   memberSchema,
   meResponseSchema,
   mfaActivateResponseSchema,
   mfaEnrolResponseSchema,
   organizationSchema,
   patchOrganizationBodySchema,
+  planSchema,
   priceListSchema,
   priceOverrideSchema,
   runDetailSchema,
@@ -33,6 +37,7 @@ import type {
   testIntegrationResponseSchema,
   tryAgentResponseSchema,
   updateIntegrationBodySchema,
+  usageReportSchema,
   validateResponseSchema,
   workflowSchema,
   workflowSummarySchema,
@@ -91,3 +96,8 @@ export interface Page<T> {
   data: T[];
   nextCursor: string | null;
 }
+export type BillingAccount = z.infer<typeof billingAccountSchema>;
+export type BillingSettings = z.input<typeof billingSettingsSchema>;
+export type Plan = z.infer<typeof planSchema>;
+export type Invoice = z.infer<typeof invoiceSchema>;
+export type UsageReport = z.infer<typeof usageReportSchema>;

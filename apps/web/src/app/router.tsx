@@ -38,6 +38,7 @@ const Usage = lazy(() => import('../features/settings/usage/UsagePage.tsx'));
 const Chat = lazy(() => import('../features/knowledge/ChatPage.tsx'));
 const Glossary = lazy(() => import('../features/knowledge/GlossaryPage.tsx'));
 const Insights = lazy(() => import('../features/knowledge/InsightsPage.tsx'));
+const Billing = lazy(() => import('../features/billing/BillingPage.tsx'));
 
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
@@ -188,6 +189,7 @@ const routeTree = rootRoute.addChildren([
     page('/chat', () => <Chat />),
     page('/glossary', () => <Glossary />),
     page('/insights', () => <Insights />),
+    page('/settings/billing', () => <Billing />),
   ]),
 ]);
 

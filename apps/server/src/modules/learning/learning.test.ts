@@ -1,5 +1,6 @@
 import { testBackend } from '@aiops/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type JobDeps, runJobNow } from '../../jobs/index.ts';
 import { call, type SignedUp, signUp, startTestServer, type TestServer } from '../../test-support.ts';
 import { observeEvaluation } from './learn.ts';
 import { learningJob } from './workflow-patterns.ts';
@@ -97,8 +98,11 @@ describe(`learning on ${testBackend()}`, () => {
     expect((await api('POST', '/learning/refresh')).body).toMatchObject({ runs: 2 });
     expect((await api('POST', '/learning/refresh')).body).toEqual({ runs: 0, sequences: 0 });
     await api('POST', `/workflows/${wf.body.id}/runs`, { input: { t: 'y' }, wait: 30 });
-    await learningJob.run({ db: s.database.db });
-    await learningJob.run({ db: s.database.db });
+    // the job reads only the database; run twice for the same due time, it counts once
+    const deps = { db: s.database.db } as JobDeps;
+    const due = new Date();
+    await runJobNow(learningJob, deps, due);
+    await runJobNow(learningJob, deps, due);
     const p = await api('GET', '/learning/patterns?type=workflow_pattern');
     const seq = p.body.data.find((x: { key: string }) => x.key === 'agent:Classify → agent:Reply');
     expect(seq, JSON.stringify(p.body.data)).toBeDefined();

@@ -5,6 +5,7 @@
  */
 import { type Database, learningPatterns, queryRows, type Tx } from '@aiops/db';
 import { and, eq, sql } from 'drizzle-orm';
+import type { JobContext, ScheduledJob } from '../../jobs/types.ts';
 import { upsertPattern } from './learn.ts';
 
 const CURSOR_KEY = '$cursor';
@@ -92,11 +93,14 @@ export async function learnAllOrganizations(db: Database): Promise<number> {
   return orgs.length;
 }
 
-/** The scheduled job (added to the job registry): learns workflow patterns every 15 minutes. Idempotent. */
-export const learningJob = {
+/**
+ * The scheduled job: learns workflow patterns every 15 minutes. Idempotent: each organization's cursor
+ * moves with the runs it counted, in the same transaction.
+ */
+export const learningJob: ScheduledJob = {
   name: 'learning.workflow-patterns',
   cron: '*/15 * * * *',
-  async run(ctx: { db: Database }) {
+  async run(ctx: JobContext) {
     await learnAllOrganizations(ctx.db);
   },
 };
