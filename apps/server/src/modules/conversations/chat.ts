@@ -62,10 +62,23 @@ export async function runExchange(
   conversationId: string,
   input: ExchangeInput,
   emit: (e: ChatEvent) => void,
+  /** Embeds the message for the glossary's semantic matches (the organization's embedding model). */
+  embed?: (organizationId: string, texts: string[]) => Promise<number[][]>,
 ) {
   const tenant = <T>(fn: (tx: Tx) => Promise<T>) =>
     db.withTenant({ organizationId: scope.organizationId, userId: scope.userId }, fn);
 
+  const glossaryOn = await tenant(
+    async (tx) => (await repo.findConversation(tx, conversationId)).settings.glossary?.enabled === true,
+  );
+  // An embedding failure costs the glossary its semantic matches, not the exchange.
+  const messageEmbedding =
+    glossaryOn && embed
+      ? await embed(scope.organizationId, [input.content]).then(
+          (v) => v[0],
+          () => undefined,
+        )
+      : undefined;
   const prep = await tenant(async (tx) => {
     const conv = await repo.findConversation(tx, conversationId);
     const left = budgetLeft(conv, await repo.orgBudgetLeft(tx));
@@ -99,6 +112,7 @@ export async function runExchange(
           input.content,
           conv.settings.glossary.tokenBudget,
           'conversation',
+          messageEmbedding,
         )
       : undefined;
     const agents = new Map<string, Awaited<ReturnType<typeof getAgent>>>();

@@ -161,6 +161,41 @@ describe(`conversations on ${testBackend()}`, () => {
     expect(r.body.answers[4].content).toContain('Write one synthesis');
   });
 
+  it("collaborative on the OpenAI- and Anthropic-wire fakes: the second participant is sent the first one's answer", async () => {
+    const c = await api('POST', '/conversations', {
+      mode: 'collaborative',
+      participants: [
+        { id: 'gpt', name: 'GPT', model: 'openai:gpt-4o-mini', integrationId: openaiId },
+        { id: 'claude', name: 'Claude', model: 'anthropic:claude-haiku-4-5', integrationId: anthropicId },
+      ],
+      settings: { rounds: 1, synthesizer: 'claude' },
+    });
+    expect(c.status, JSON.stringify(c.body)).toBe(201);
+    openai.reply({ kind: 'text', text: 'Ship on Monday.', usage: { input: 30, output: 5 } });
+    anthropic.reply(
+      { kind: 'text', text: 'Ship on Tuesday instead.', usage: { input: 40, output: 6 } },
+      {
+        kind: 'text',
+        text: 'Both agree to ship early in the week; Tuesday is safer.',
+        usage: { input: 60, output: 12 },
+      },
+    );
+    const events = await stream(`/conversations/${c.body.id}/messages`, { content: 'When do we ship?' });
+    const answers = events.filter((e) => e.type === 'answer').map((e) => e.data.message as Msg);
+    expect(answers.map((a) => `${a.senderId}:${a.kind}:${a.status}`)).toEqual([
+      'gpt:message:completed',
+      'claude:message:completed',
+      'claude:synthesis:completed',
+    ]);
+    const claudeTurn = JSON.stringify(anthropic.exchanges.at(-2)!.request.body);
+    expect(claudeTurn).toContain('Ship on Monday.');
+    const synthesis = JSON.stringify(anthropic.exchanges.at(-1)!.request.body);
+    expect(synthesis).toContain('Ship on Tuesday instead.');
+    expect(answers[2]!.content).toBe('Both agree to ship early in the week; Tuesday is safer.');
+    expect(events.filter((e) => e.type === 'token' && e.data.kind === 'synthesis').length).toBeGreaterThan(0);
+    expect(answers[2]!.tokens).toEqual({ input: 60, output: 12, total: 72 });
+  });
+
   it('windows long histories to the token budget; budgets stop a conversation', async () => {
     const c = await api('POST', '/conversations', {
       mode: 'single',

@@ -1,12 +1,15 @@
 import { idParamsSchema, listQuerySchema, listResponse } from '@aiops/contracts';
 import { isAppError } from '@aiops/core';
 import { conversationAttachments } from '@aiops/db';
+import { createEmbeddingPort } from '@aiops/providers';
 import { desc } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { authOf } from '../../http/auth.ts';
 import { audit, tenant } from '../../http/tenant.ts';
 import type { AppModule } from '../../module.ts';
+import { integrationResolver } from '../integrations/model-port.ts';
+import { makeEmbedder } from '../terminology/embed.ts';
 import { attachmentDto, storeAttachment } from './attachments.ts';
 import type { ChatEvent } from './chat.ts';
 import {
@@ -58,6 +61,12 @@ function openStream(request: FastifyRequest, reply: FastifyReply) {
  * streamed token by token per participant, ratings that feed learning, attachments by reference.
  */
 export const conversationsModule: AppModule = (deps) => async (app) => {
+  const embed = makeEmbedder(
+    deps.db,
+    createEmbeddingPort({
+      resolveIntegration: integrationResolver(deps.db, deps.secrets, deps.settings.privateNetworkCategories),
+    }),
+  );
   app.get(
     '/conversations',
     {
@@ -152,7 +161,14 @@ export const conversationsModule: AppModule = (deps) => async (app) => {
     },
     async (request, reply) => {
       if (!wantsStream(request))
-        return service.sendMessage(request, deps.engine.model, request.params.id, request.body, () => {});
+        return service.sendMessage(
+          request,
+          deps.engine.model,
+          request.params.id,
+          request.body,
+          () => {},
+          embed,
+        );
       // Problems found before anything is stored (unknown conversation, spent budget) answer as JSON errors;
       // once the stream is open they arrive as an `error` event.
       let stream: ReturnType<typeof openStream> | undefined;
@@ -162,7 +178,7 @@ export const conversationsModule: AppModule = (deps) => async (app) => {
         stream.send(type, data);
       };
       try {
-        await service.sendMessage(request, deps.engine.model, request.params.id, request.body, emit);
+        await service.sendMessage(request, deps.engine.model, request.params.id, request.body, emit, embed);
       } catch (e) {
         if (!stream) throw e;
         const err = isAppError(e)

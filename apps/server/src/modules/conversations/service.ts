@@ -8,6 +8,7 @@ import { after, cursorTime, page } from '../../http/pagination.ts';
 import { audit, tenant } from '../../http/tenant.ts';
 import { findIntegration } from '../integrations/repo.ts';
 import { observeRating, ratingQuality } from '../learning/learn.ts';
+import type { Embedder } from '../terminology/embed.ts';
 import { type ChatEvent, runExchange } from './chat.ts';
 import * as repo from './repo.ts';
 import type { CreateConversationBody } from './schemas.ts';
@@ -163,6 +164,7 @@ export function sendMessage(
   id: string,
   body: { content: string; attachments: string[]; participants?: string[] | undefined },
   emit: (e: ChatEvent) => void,
+  embed?: Embedder,
 ) {
   const auth = authOf(request);
   return runExchange(
@@ -172,6 +174,7 @@ export function sendMessage(
     id,
     body,
     emit,
+    embed,
   ).then(async (out) => {
     await tenant(request, (tx) =>
       audit(tx, request, {

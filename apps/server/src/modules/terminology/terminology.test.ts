@@ -204,6 +204,16 @@ describe(`terminology on ${testBackend()}`, () => {
     expect(dep.frequency).toBe(1);
     expect(dep.lastUsedAt).not.toBeNull();
     expect(rb.frequency).toBe(0);
+    // semantically close (no word of the term in the prompt, most of its definition's words)
+    await api('POST', '/terminology', {
+      term: 'on-call rotation',
+      definition: 'who answers pages at night',
+      isPublic: true,
+    });
+    const near = await api('POST', `/conversations/${c.body.id}/messages`, {
+      content: 'Who answers the pages at night?',
+    });
+    expect(near.body.answers[0].content).toContain('- on-call rotation: who answers pages at night');
     const preview = await api('POST', '/terminology/glossary', { text: 'one deployment', tokenBudget: 60 });
     expect(preview.body.termIds).toEqual([dep.id]);
     expect(
