@@ -68,17 +68,6 @@ export async function runExchange(
   const tenant = <T>(fn: (tx: Tx) => Promise<T>) =>
     db.withTenant({ organizationId: scope.organizationId, userId: scope.userId }, fn);
 
-  const glossaryOn = await tenant(
-    async (tx) => (await repo.findConversation(tx, conversationId)).settings.glossary?.enabled === true,
-  );
-  // An embedding failure costs the glossary its semantic matches, not the exchange.
-  const messageEmbedding =
-    glossaryOn && embed
-      ? await embed(scope.organizationId, [input.content]).then(
-          (v) => v[0],
-          () => undefined,
-        )
-      : undefined;
   const prep = await tenant(async (tx) => {
     const conv = await repo.findConversation(tx, conversationId);
     const left = budgetLeft(conv, await repo.orgBudgetLeft(tx));
@@ -96,7 +85,11 @@ export async function runExchange(
       mediaType: f.mediaType,
       sizeBytes: f.sizeBytes,
     }));
-    const history = await repo.historyOf(tx, conv.id);
+    const history = await repo.historyOf(
+      tx,
+      conv.id,
+      (conv.settings.historyTokens ?? DEFAULT_HISTORY_TOKENS) * conv.participants.length,
+    );
     const userMessage = await repo.insertMessage(tx, {
       organizationId: scope.organizationId,
       conversationId: conv.id,
@@ -105,22 +98,22 @@ export async function runExchange(
       content: input.content,
       attachments: refs,
     });
-    const glossary = conv.settings.glossary?.enabled
-      ? await glossaryFor(
-          db.embeddings,
-          tx,
-          input.content,
-          conv.settings.glossary.tokenBudget,
-          'conversation',
-          messageEmbedding,
-        )
-      : undefined;
     const agents = new Map<string, Awaited<ReturnType<typeof getAgent>>>();
     for (const p of conv.participants)
       if (p.agentId && !agents.has(p.agentId)) agents.set(p.agentId, await getAgent(tx, p.agentId));
-    return { conv, left, files, history, userMessage, glossary, agents };
+    return { conv, left, files, history, userMessage, agents };
   });
-  const { conv, files, history, userMessage, glossary, agents } = prep;
+  const { conv, files, history, userMessage, agents } = prep;
+  const glossary = conv.settings.glossary?.enabled
+    ? await glossaryOf(
+        db,
+        tenant,
+        conv.settings.glossary.tokenBudget,
+        input.content,
+        scope.organizationId,
+        embed,
+      )
+    : undefined;
   const participants = chooseParticipants(conv.participants, conv.mode, input.participants);
   emit({ type: 'message', message: repo.messageDto(userMessage, conv.participants) });
 
@@ -269,6 +262,27 @@ export async function runExchange(
   );
   emit({ type: 'done', conversation });
   return { message: repo.messageDto(userMessage, conv.participants), answers, conversation };
+}
+
+/**
+ * The glossary for the message: embedded first (outside any transaction; an embedding failure costs only
+ * the semantic matches), then matched and counted in a transaction of its own.
+ */
+async function glossaryOf(
+  db: Database,
+  tenant: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>,
+  tokenBudget: number | undefined,
+  content: string,
+  organizationId: string,
+  embed: ((organizationId: string, texts: string[]) => Promise<number[][]>) | undefined,
+) {
+  const embedding = embed
+    ? await embed(organizationId, [content]).then(
+        (v) => v[0],
+        () => undefined,
+      )
+    : undefined;
+  return tenant((tx) => glossaryFor(db.embeddings, tx, content, tokenBudget, 'conversation', embedding));
 }
 
 function budgetLeft(conv: repo.ConversationRow, orgLeft: number | undefined): number | undefined {

@@ -77,20 +77,30 @@ export function listMessages(tx: Tx, conversationId: string, limit: number) {
     .then((rows) => rows.reverse());
 }
 
-/** Completed messages, oldest first (the history models see, before windowing). */
-export function historyOf(tx: Tx, conversationId: string, limit = 400) {
-  return tx
+/**
+ * Completed messages, oldest first (the history models see, before windowing): the newest ones until about
+ * `maxTokens` worth of text (10 characters a token, generously), so a long conversation is not read whole.
+ */
+export async function historyOf(tx: Tx, conversationId: string, maxTokens: number, limit = 400) {
+  const rows = await queryRows<{ id: string }>(
+    tx,
+    sql`SELECT id FROM (
+          SELECT id, sum(length(content)) OVER (ORDER BY created_at DESC, id DESC) - length(content) AS before
+          FROM conversation_messages WHERE conversation_id = ${conversationId} AND status = 'completed'
+          ORDER BY created_at DESC, id DESC LIMIT ${limit}) w
+        WHERE before <= ${maxTokens * 10}`,
+  );
+  if (!rows.length) return [];
+  const full = await tx
     .select()
     .from(conversationMessages)
     .where(
-      and(
-        eq(conversationMessages.conversationId, conversationId),
-        eq(conversationMessages.status, 'completed'),
+      inArray(
+        conversationMessages.id,
+        rows.map((r) => r.id),
       ),
-    )
-    .orderBy(desc(conversationMessages.createdAt), desc(conversationMessages.id))
-    .limit(limit)
-    .then((rows) => rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.round - b.round));
+    );
+  return full.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.round - b.round);
 }
 
 export interface NewMessage {
