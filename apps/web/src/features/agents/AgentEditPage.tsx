@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, lazy, Suspense, useEffect, useState } from 'react';
 import { del, get, patch, post } from '../../api/client.ts';
 import type { Agent, AgentInput } from '../../api/types.ts';
 import { useCan } from '../../app/session.tsx';
@@ -9,9 +9,13 @@ import { ConfirmButton } from '../../ui/confirm.tsx';
 import { Check, Field, Input } from '../../ui/form.tsx';
 import { ErrorText, PageHeader } from '../../ui/page.tsx';
 import { toast } from '../../ui/toast.tsx';
+import { AgentOrigin } from '../marketplace/AgentOrigin.tsx';
 import { AgentVersions } from './AgentVersions.tsx';
 import { PromptField } from './PromptField.tsx';
 import { TryPanel } from './TryPanel.tsx';
+
+// recharts loads with the metrics panel only.
+const AgentMetricsPanel = lazy(() => import('./AgentMetricsPanel.tsx'));
 
 const MODELS = [
   'simulator:echo',
@@ -126,6 +130,7 @@ export default function AgentEditPage({ id }: { id: string }) {
         )}
       </PageHeader>
       <ErrorText error={q.error ?? remove.error} />
+      {q.data && <AgentOrigin metadata={q.data.metadata} />}
       <div className="grid grid-cols-[minmax(0,3fr)_minmax(280px,2fr)] items-start gap-4">
         <form className="mb-4 rounded-lg border bg-card p-4 shadow-xs" onSubmit={submit} aria-label="Agent">
           <Field>
@@ -212,6 +217,11 @@ export default function AgentEditPage({ id }: { id: string }) {
           {!isNew && <AgentVersions agentId={id} current={q.data?.versionNumber} />}
         </div>
       </div>
+      {!isNew && (
+        <Suspense fallback={null}>
+          <AgentMetricsPanel agentId={id} />
+        </Suspense>
+      )}
     </section>
   );
 }
