@@ -26,11 +26,13 @@ import { authModule } from './modules/auth/routes.ts';
 import { registerApiUsageMeter } from './modules/billing/api-meter.ts';
 import { billingModule } from './modules/billing/routes.ts';
 import { catalogModule } from './modules/catalog/routes.ts';
+import { conversationsModule } from './modules/conversations/routes.ts';
 import { costsModule } from './modules/costs/routes.ts';
 import { eventsModule } from './modules/events/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { createAppModelPort } from './modules/integrations/model-port.ts';
 import { integrationsModule } from './modules/integrations/routes.ts';
+import { learningModule } from './modules/learning/routes.ts';
 import { marketplaceModule } from './modules/marketplace/routes.ts';
 import { memoryModule } from './modules/memory/routes.ts';
 import { organizationsModule } from './modules/organizations/routes.ts';
@@ -38,6 +40,7 @@ import { pricesModule } from './modules/prices/routes.ts';
 import { retentionModule } from './modules/retention/routes.ts';
 import { runsModule } from './modules/runs/routes.ts';
 import { templatesModule } from './modules/templates/routes.ts';
+import { terminologyModule } from './modules/terminology/routes.ts';
 import { triggersModule } from './modules/triggers/routes.ts';
 import { workflowsModule } from './modules/workflows/routes.ts';
 import { ApiKeyCache } from './services/auth-cache.ts';
@@ -66,6 +69,9 @@ const MODULES: AppModule[] = [
   memoryModule,
   integrationsModule,
   analyticsModule,
+  conversationsModule,
+  terminologyModule,
+  learningModule,
   billingModule,
   catalogModule,
   templatesModule,

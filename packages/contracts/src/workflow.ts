@@ -100,6 +100,16 @@ export const memoryConfigSchema = z.preprocess(
         .strict()
         .optional(),
       cacheTtlSeconds: z.number().int().min(1).max(2_592_000).optional(),
+      glossary: z
+        .object({
+          enabled: z.boolean(),
+          tokenBudget: z.number().int().min(10).max(20_000).optional().describe('default 300'),
+        })
+        .strict()
+        .optional()
+        .describe(
+          "terms of the organization's public dictionary found in the prompt go into the system prompt",
+        ),
     })
     .strict()
     .refine((m) => m.type !== 'long_term' || m.semantic, {

@@ -61,6 +61,8 @@ export interface ModelRequest {
   /** The rendered prompt; appended as the last user message. */
   prompt?: string;
   messages?: ChatMessage[];
+  /** Images sent with the prompt (base64), to models that accept them; the simulator ignores them. */
+  images?: { mediaType: string; data: string }[];
   temperature?: number;
   topP?: number;
   maxTokens?: number;

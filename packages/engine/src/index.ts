@@ -11,6 +11,7 @@ export {
 } from './agents.ts';
 export { Catalog, type CompiledVersion, compileVersion } from './catalog.ts';
 export { type Decision, decideApproval, pauseRun, resumeRun, retryRun, waitingApprovals } from './control.ts';
+export { DEFAULT_GLOSSARY_TOKENS, type Glossary, type GlossarySource, glossaryFor } from './glossary.ts';
 export {
   type AgentLookup,
   convertImport,

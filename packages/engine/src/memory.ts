@@ -10,6 +10,7 @@ import type { MemoryConfig } from '@aiops/contracts';
 import { AppError, type ChatMessage, type EmbeddingPort } from '@aiops/core';
 import { type Database, memoryMessages, queryRows, type Tx } from '@aiops/db';
 import { sql } from 'drizzle-orm';
+import { type GlossarySource, glossaryFor } from './glossary.ts';
 
 export const MEMORY_DEFAULTS = { maxMessages: 10, topK: 3 } as const;
 
@@ -47,6 +48,18 @@ export class AgentMemory {
         { retryable: false },
       );
     return this.embeddings;
+  }
+
+  /** The glossary block for a prompt from the organization's public dictionary (counted as used). */
+  async glossary(
+    organizationId: string,
+    prompt: string,
+    tokenBudget: number | undefined,
+    source: GlossarySource,
+  ) {
+    return this.db.withTenant(organizationId, (tx) =>
+      glossaryFor(this.db.embeddings, tx, prompt, tokenBudget, source),
+    );
   }
 
   async recall(scope: MemoryScope, prompt: string): Promise<Recall> {

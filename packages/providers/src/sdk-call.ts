@@ -63,7 +63,15 @@ export function toModelMessages(request: ModelRequest): ModelMessage[] {
       out.push({ role: m.role, content: m.content });
     }
   }
-  if (request.prompt !== undefined && request.prompt !== '')
+  if (request.images?.length)
+    out.push({
+      role: 'user',
+      content: [
+        { type: 'text', text: request.prompt ?? '' },
+        ...request.images.map((i) => ({ type: 'image' as const, image: i.data, mediaType: i.mediaType })),
+      ],
+    });
+  else if (request.prompt !== undefined && request.prompt !== '')
     out.push({ role: 'user', content: request.prompt });
   return out;
 }

@@ -5,6 +5,7 @@ import {
   overdueInvoicesJob,
   storageSnapshotJob,
 } from '../modules/billing/jobs.ts';
+import { learningJob } from '../modules/learning/workflow-patterns.ts';
 import { retentionJob } from '../modules/retention/retention-job.ts';
 import type { ScheduledJob } from './types.ts';
 
@@ -19,4 +20,5 @@ export const JOBS: ScheduledJob[] = [
   storageSnapshotJob,
   rollupAgentMetricsJob,
   retentionJob,
+  learningJob,
 ];

@@ -35,6 +35,9 @@ const Audit = lazy(() => import('../features/settings/AuditPage.tsx'));
 const Security = lazy(() => import('../features/settings/SecurityPage.tsx'));
 const Integrations = lazy(() => import('../features/settings/integrations/IntegrationsPage.tsx'));
 const Usage = lazy(() => import('../features/settings/usage/UsagePage.tsx'));
+const Chat = lazy(() => import('../features/knowledge/ChatPage.tsx'));
+const Glossary = lazy(() => import('../features/knowledge/GlossaryPage.tsx'));
+const Insights = lazy(() => import('../features/knowledge/InsightsPage.tsx'));
 const Billing = lazy(() => import('../features/billing/BillingPage.tsx'));
 const Catalog = lazy(() => import('../features/marketplace/CatalogPage.tsx'));
 const Marketplace = lazy(() => import('../features/marketplace/MarketplacePage.tsx'));
@@ -199,6 +202,9 @@ const routeTree = rootRoute.addChildren([
     page('/settings/security', () => <Security />),
     page('/settings/integrations', () => <Integrations />),
     page('/settings/usage', () => <Usage />),
+    page('/chat', () => <Chat />),
+    page('/glossary', () => <Glossary />),
+    page('/insights', () => <Insights />),
     page('/settings/billing', () => <Billing />),
     page('/catalog', () => <Catalog />),
     page('/marketplace', () => <Marketplace />),

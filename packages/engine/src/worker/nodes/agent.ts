@@ -125,6 +125,15 @@ async function callOnce(
     const recalled = `Relevant memories:\n${recall.memories.map((m) => `- ${m.replace(/\n/g, ' ')}`).join('\n')}`;
     system = system ? `${system}\n\n${recalled}` : recalled;
   }
+  const glossary = s.memory.glossary?.enabled
+    ? await ctx.memory.glossary(
+        step.organizationId,
+        prompt,
+        s.memory.glossary.tokenBudget,
+        node.agentId ? 'agent' : 'step',
+      )
+    : undefined;
+  if (glossary?.block) system = system ? `${system}\n\n${glossary.block}` : glossary.block;
   // What the model is sent, as the attempt records it (the memory part says what was recalled).
   const call = {
     model: s.model,
