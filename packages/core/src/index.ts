@@ -4,3 +4,4 @@ export * from './model-port.ts';
 export * from './permissions.ts';
 export * from './secrets.ts';
 export * from './workflow/index.ts';
+export * from './trace-context.ts';

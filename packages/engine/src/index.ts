@@ -19,6 +19,18 @@ export {
   parseDocument,
   qualifyModel,
 } from './import.ts';
+export { runSpanId, stepSpanId, traceIdOfRun } from './observability/ids.ts';
+export { PARTITIONED_TABLES } from './observability/observability.ts';
+export {
+  LEVELS,
+  type LogLine,
+  type LogQuery,
+  nest,
+  runLogs,
+  runLogsSince,
+  runTrace,
+  type TraceSpan,
+} from './observability/read.ts';
 export type { LocalExecutor } from './run-creator.ts';
 export {
   type AttemptRow,

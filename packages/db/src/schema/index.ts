@@ -7,6 +7,7 @@ export * from './integrations.ts';
 export * from './invitations.ts';
 export * from './memberships.ts';
 export * from './memory.ts';
+export * from './observability.ts';
 export * from './organizations.ts';
 export * from './sessions.ts';
 export * from './user-tokens.ts';

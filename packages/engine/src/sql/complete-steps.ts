@@ -61,6 +61,8 @@ export async function completeSteps(
   outcomes: StepOutcome[],
   continueUpTo: number,
   leaseMs: number,
+  /** The batch's log lines and spans, written by the same statement (`aiops_record_observations`). */
+  observations?: unknown,
 ): Promise<FlushResult> {
   const rows = outcomes.map((o) => ({
     id: o.step.stepId,
@@ -105,7 +107,10 @@ export async function completeSteps(
     };
   }>(
     ex,
-    sql`SELECT aiops_complete_steps(${workerId}, ${JSON.stringify(rows)}::jsonb, ${continueUpTo}, ${leaseMs}) AS r`,
+    observations
+      ? sql`SELECT aiops_complete_steps(${workerId}, ${JSON.stringify(rows)}::jsonb, ${continueUpTo}, ${leaseMs}) AS r,
+                   aiops_record_observations(${JSON.stringify(observations)}::jsonb) AS o`
+      : sql`SELECT aiops_complete_steps(${workerId}, ${JSON.stringify(rows)}::jsonb, ${continueUpTo}, ${leaseMs}) AS r`,
   );
   const r = row!.r;
   // Model spend goes on the organizations' monthly cost (only calls that cost something touch the row).
