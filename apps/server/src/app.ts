@@ -27,6 +27,7 @@ import { healthRoutes } from './modules/health/routes.ts';
 import { createAppModelPort } from './modules/integrations/model-port.ts';
 import { integrationsModule } from './modules/integrations/routes.ts';
 import { memoryModule } from './modules/memory/routes.ts';
+import { observabilityModule } from './modules/observability/routes.ts';
 import { organizationsModule } from './modules/organizations/routes.ts';
 import { pricesModule } from './modules/prices/routes.ts';
 import { runsModule } from './modules/runs/routes.ts';
@@ -56,6 +57,7 @@ const MODULES: AppModule[] = [
   memoryModule,
   integrationsModule,
   analyticsModule,
+  observabilityModule,
 ];
 
 export interface AppOptions {

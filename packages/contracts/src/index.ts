@@ -7,6 +7,7 @@ export * from './errors.ts';
 export * from './health.ts';
 export * from './integrations.ts';
 export * from './numbers.ts';
+export * from './observability.ts';
 export * from './organizations.ts';
 export * from './pagination.ts';
 export * from './permissions.ts';

@@ -29,6 +29,7 @@ export {
   runLogs,
   runLogsSince,
   runTrace,
+  spanOf,
   type TraceSpan,
 } from './observability/read.ts';
 export type { LocalExecutor } from './run-creator.ts';
