@@ -17,6 +17,8 @@ import type {
   definitionIssueSchema,
   integrationSchema,
   invitationSchema,
+  logLineSchema,
+  logPageSchema,
   memberSchema,
   meResponseSchema,
   mfaActivateResponseSchema,
@@ -29,8 +31,11 @@ import type {
   runEventSchema,
   runSchema,
   sessionResponseSchema,
+  spanSchema,
   stepSchema,
   testIntegrationResponseSchema,
+  traceSchema,
+  traceSummarySchema,
   tryAgentResponseSchema,
   updateIntegrationBodySchema,
   validateResponseSchema,
@@ -91,3 +96,8 @@ export interface Page<T> {
   data: T[];
   nextCursor: string | null;
 }
+export type LogLine = z.infer<typeof logLineSchema>;
+export type LogPage = z.infer<typeof logPageSchema>;
+export type Span = z.infer<typeof spanSchema>;
+export type Trace = z.infer<typeof traceSchema>;
+export type TraceSummary = z.infer<typeof traceSummarySchema>;

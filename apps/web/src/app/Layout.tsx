@@ -10,6 +10,7 @@ const NAV = [
   { to: '/agents', label: 'Agents' },
   { to: '/workflows', label: 'Workflows' },
   { to: '/runs', label: 'Runs' },
+  { to: '/traces', label: 'Traces' },
   { to: '/settings/members', label: 'Members' },
   { to: '/settings/integrations', label: 'Integrations' },
   { to: '/settings/usage', label: 'Usage & budget' },
