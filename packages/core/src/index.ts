@@ -3,5 +3,5 @@ export * from './linear-regexp.ts';
 export * from './model-port.ts';
 export * from './permissions.ts';
 export * from './secrets.ts';
-export * from './workflow/index.ts';
 export * from './trace-context.ts';
+export * from './workflow/index.ts';

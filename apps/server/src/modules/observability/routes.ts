@@ -9,12 +9,14 @@ import {
 } from '@aiops/contracts';
 import { z } from 'zod';
 import type { AppModule } from '../../module.ts';
+import { otlpRoutes } from './otlp-routes.ts';
 import * as service from './service.ts';
 
 const tags = ['observability'];
 
 /** Execution logs and traces: a run's log lines and span tree, any trace by id, the list of traces. */
-export const observabilityModule: AppModule = () => async (app) => {
+export const observabilityModule: AppModule = (deps) => async (app) => {
+  await app.register(otlpRoutes(deps));
   app.get(
     '/runs/:id/logs',
     {
