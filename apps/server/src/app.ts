@@ -11,6 +11,7 @@ import { registerErrorHandling } from './http/errors.ts';
 import { registerInputGuard } from './http/input-guard.ts';
 import { serializeError } from './http/log-errors.ts';
 import { redactUrl } from './http/log-url.ts';
+import { registerMetrics } from './http/metrics.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { RateLimits } from './http/rate-limit.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
@@ -207,6 +208,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes(options.db, VERSION));
+  registerMetrics(app, options.db);
   if (options.api !== false) {
     for (const module of MODULES) await app.register(module(deps), { prefix: API_PREFIX });
     if (options.studioDir) await registerStudio(app, options.studioDir);

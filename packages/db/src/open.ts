@@ -68,6 +68,8 @@ export interface Database {
   status(): Promise<DatabaseStatus>;
   /** LISTEN on a channel; NOTIFY reaches handlers in every process on the same database. */
   listen(channel: string, handler: NotificationHandler): Promise<Unlisten>;
+  /** PostgreSQL's connection pool (absent on PGlite, which has one connection). */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -117,10 +119,16 @@ async function openPostgres(options: Extract<OpenDbOptions, { kind: 'postgres' }
   pool.on('error', () => {});
   const db = drizzlePg({ client: pool, schema }) as unknown as AppDb;
   const listener = postgresListener(options.url);
-  return makeDatabase('postgres', db, listener, async () => {
-    await listener.close();
-    await pool.end();
-  });
+  return makeDatabase(
+    'postgres',
+    db,
+    listener,
+    async () => {
+      await listener.close();
+      await pool.end();
+    },
+    () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+  );
 }
 
 async function makeDatabase(
@@ -128,6 +136,7 @@ async function makeDatabase(
   db: AppDb,
   listener: Listener,
   close: () => Promise<void>,
+  poolStats?: Database['poolStats'],
 ): Promise<Database> {
   const system = <T>(fn: (tx: Tx) => Promise<T>) =>
     db.transaction(async (tx) => {
@@ -176,6 +185,7 @@ async function makeDatabase(
       }
     },
     listen: (channel, handler) => listener.listen(channel, handler),
+    ...(poolStats ? { poolStats } : {}),
     async close() {
       if (closed) return;
       closed = true;

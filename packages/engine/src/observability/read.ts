@@ -225,7 +225,10 @@ export function nest(spans: TraceSpan[]): TraceSpan[] {
     else roots.push(s);
   }
   const order = (list: TraceSpan[]) => {
-    list.sort((a, b) => a.startTime.localeCompare(b.startTime));
+    // By start; spans that start in the same microsecond by end (the earlier one ran first).
+    list.sort(
+      (a, b) => a.startTime.localeCompare(b.startTime) || (a.endTime ?? '~').localeCompare(b.endTime ?? '~'),
+    );
     for (const s of list) order(s.children);
   };
   order(roots);
@@ -266,6 +269,10 @@ export async function runTrace(tx: Tx, runId: string) {
                metadata->'traceLink'->>'spanId' AS span_id
         FROM workflow_executions WHERE parent_execution_id = ${run.id}`,
   );
+  const [workflow] = await queryRows<{ name: string }>(
+    tx,
+    sql`SELECT name FROM workflows WHERE id = ${run.workflowId}`,
+  );
   const spans = rows.map(spanOf);
   for (const s of spans) {
     const child = children.find((c) => c.id === s.attributes['aiops.child_run_id']);
@@ -277,7 +284,7 @@ export async function runTrace(tx: Tx, runId: string) {
     traceId,
     spanId: rootId,
     parentSpanId: meta.trace?.parentSpanId ?? null,
-    name: `run ${run.id.slice(0, 8)}`,
+    name: workflow ? `run ${workflow.name}` : `run ${run.id.slice(0, 8)}`,
     kind: 'run',
     status:
       run.status === 'completed' ? 'ok' : ['failed', 'timeout'].includes(run.status) ? 'error' : 'unset',
