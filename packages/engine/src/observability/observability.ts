@@ -3,7 +3,8 @@ import { sql } from 'drizzle-orm';
 import type { ClaimedStep } from '../sql/claim-steps.ts';
 import type { StepOutcome } from '../sql/complete-steps.ts';
 import type { Logger } from '../types.ts';
-import { stepSpanId, traceIdOfRun } from './ids.ts';
+import { runSpanId, stepSpanId, traceIdOfRun } from './ids.ts';
+import { attributesOf, OtelExport } from './otel-export.ts';
 import { type LogRecord, type SpanRecord, StepObserver } from './step-observer.ts';
 
 /** The month-partitioned tables of observability (see ARCHITECTURE.md, "Observability"). */
@@ -19,6 +20,7 @@ export class Observability {
   private readonly observers = new WeakMap<StepOutcome, StepObserver>();
   private readonly traceIds = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly otel: OtelExport | undefined;
 
   constructor(
     private readonly db: Database,
@@ -26,6 +28,7 @@ export class Observability {
     enabled?: boolean,
   ) {
     this.enabled = enabled ?? process.env.AIOPS_TRACING !== 'off';
+    this.otel = this.enabled ? OtelExport.fromEnv(log) : undefined;
   }
 
   /** Makes this month's and next month's partitions now and every 6 hours (the maintenance job does too). */
@@ -36,9 +39,75 @@ export class Observability {
     this.timer.unref();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    await this.otel?.shutdown();
+  }
+
+  /**
+   * After a batch is recorded: its spans, and the spans of runs it finished, to the OpenTelemetry exporter
+   * (only when OTEL_EXPORTER_OTLP_ENDPOINT is set; the trace ids of runs are read once per run).
+   */
+  async exported(batch: StepOutcome[], finishedRuns: { runId: string }[]): Promise<void> {
+    if (!this.otel) return;
+    try {
+      const spans = batch.flatMap((o) => this.observers.get(o)?.records(o).spans ?? []);
+      const out = [];
+      for (const s of spans)
+        out.push({
+          traceId: await this.traceIdOf(s.run_id),
+          spanId: s.span_id,
+          parentSpanId: s.parent_span_id,
+          name: s.name,
+          kind: s.kind,
+          status: s.status,
+          statusMessage: s.status_message,
+          start: new Date(s.start_time),
+          end: new Date(s.end_time),
+          attributes: attributesOf(s),
+        });
+      if (finishedRuns.length) {
+        const runs = await this.db.system((tx) =>
+          queryRows<{
+            id: string;
+            status: string;
+            started_at: string | null;
+            created_at: string;
+            completed_at: string | null;
+            metadata: {
+              trace?: { traceId?: string; parentSpanId?: string };
+              traceLink?: { traceId: string; spanId: string };
+            };
+          }>(
+            tx,
+            sql`SELECT id, status, started_at, created_at, completed_at, metadata FROM workflow_executions
+                WHERE id = ANY(${`{${finishedRuns.map((r) => r.runId).join(',')}}`}::uuid[])`,
+          ),
+        );
+        for (const r of runs)
+          out.push({
+            traceId: r.metadata?.trace?.traceId ?? traceIdOfRun(r.id),
+            spanId: runSpanId(r.id),
+            parentSpanId: r.metadata?.trace?.parentSpanId ?? null,
+            name: 'run',
+            kind: 'run',
+            status:
+              r.status === 'completed'
+                ? 'ok'
+                : r.status === 'failed' || r.status === 'timeout'
+                  ? 'error'
+                  : 'unset',
+            start: new Date(r.started_at ?? r.created_at),
+            end: new Date(r.completed_at ?? Date.now()),
+            attributes: { 'aiops.run.id': r.id, 'aiops.run.status': r.status },
+            ...(r.metadata?.traceLink ? { links: [r.metadata.traceLink] } : {}),
+          } as const);
+      }
+      this.otel.export(out);
+    } catch (err) {
+      this.log.warn({ err }, 'spans not exported');
+    }
   }
 
   async ensurePartitions(): Promise<void> {

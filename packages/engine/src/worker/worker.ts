@@ -128,7 +128,7 @@ export class Worker implements LocalExecutor {
         )
         .catch((err: unknown) => this.log.error({ err }, 'releasing leases failed; they will expire'));
     }
-    this.observability.stop();
+    await this.observability.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     for (const u of this.unlisten) await u().catch(() => {});
@@ -318,6 +318,7 @@ export class Worker implements LocalExecutor {
           this.observability.payload(batch),
         );
         continued = result.continued;
+        void this.observability.exported(batch, result.finishedRuns);
         for (const o of batch) {
           if (o.kind === 'completed') this.rememberOutput(`${o.step.runId}:${o.step.nodeId}`, o.output);
         }
