@@ -88,7 +88,13 @@ describe(`execution logs and spans on ${testBackend()}`, () => {
       const messages = logs.map((l) => `${l.level} ${l.nodeId} ${l.message}`);
       expect(messages.some((m) => /^warning ask Step agent ask failed, retrying/.test(m))).toBe(true);
       expect(messages.some((m) => /^error ask Model call simulator:echo failed/.test(m))).toBe(true);
-      expect(messages.some((m) => /^info ask Model call simulator:echo: \d+ in/.test(m))).toBe(true);
+      expect(
+        messages.some((m) =>
+          /^info ask Step agent ask completed in \d+ ms: simulator:echo, \d+ in and \d+ out tokens, \$/.test(
+            m,
+          ),
+        ),
+      ).toBe(true);
       expect(messages.some((m) => /^info get Tool http_request called/.test(m))).toBe(true);
       expect(messages.filter((m) => / started \(attempt/.test(m))).toHaveLength(4);
       expect(messages.filter((m) => / completed in /.test(m))).toHaveLength(3);

@@ -255,10 +255,10 @@ export async function runTrace(tx: Tx, runId: string) {
                s.start_time, s.end_time, s.duration_ms::text AS duration_ms, s.node_id, s.attempt, s.model,
                s.input_tokens, s.output_tokens, s.total_tokens, s.cost::text AS cost, s.input, s.output,
                s.attributes, s.links,
-               CASE WHEN s.kind IN ('step', 'subworkflow') THEN a.input END AS step_input,
-               CASE WHEN s.kind IN ('step', 'subworkflow') THEN a.output END AS step_output
+               CASE WHEN s.kind IN ('step', 'subworkflow', 'model') THEN a.input END AS step_input,
+               CASE WHEN s.kind IN ('step', 'subworkflow', 'model') THEN a.output END AS step_output
         FROM spans s
-        LEFT JOIN agent_executions a ON s.kind IN ('step', 'subworkflow') AND a.workflow_execution_id = s.workflow_execution_id
+        LEFT JOIN agent_executions a ON s.kind IN ('step', 'subworkflow', 'model') AND a.workflow_execution_id = s.workflow_execution_id
              AND a.node_id = s.node_id AND a.attempt = s.attempt
         WHERE s.trace_id = ${traceId} AND s.workflow_execution_id = ${run.id}
         ORDER BY s.start_time LIMIT 5000`,

@@ -182,12 +182,6 @@ export class StepObserver {
         'aiops.cached': res.cached,
         ...(res.toolCalls.length ? { 'aiops.tool_calls': res.toolCalls.length } : {}),
       });
-      this.log(
-        'info',
-        `Model call ${res.model}: ${res.usage.inputTokens} in, ${res.usage.outputTokens} out tokens, $${res.costUsdDecimal ?? res.costUsd}`,
-        { model: res.model, cached: res.cached },
-        spanId,
-      );
     } else {
       Object.assign(attributes, errorAttributes(err));
       const code = isAppError(err) ? err.code : 'error';
@@ -286,7 +280,13 @@ export class StepObserver {
       this.logs.push({ ...started, level, message, ...(context ? { context } : {}), at: at(o.finishedAt) });
     switch (o.kind) {
       case 'completed':
-        end('info', `Step ${node} completed in ${duration} ms`);
+        // A model step's line says what its calls used (each call is a span; failed calls have lines).
+        end(
+          'info',
+          o.usage
+            ? `Step ${node} completed in ${duration} ms: ${o.model ?? 'model'}, ${o.usage.inputTokens} in and ${o.usage.outputTokens} out tokens, $${o.cost ?? '0'}`
+            : `Step ${node} completed in ${duration} ms`,
+        );
         break;
       case 'failed':
         if (o.retryDelayMs !== undefined)
@@ -354,6 +354,12 @@ export class StepObserver {
         ...(o.agentId ? { 'aiops.agent.id': o.agentId, 'aiops.agent.version': o.agentVersion } : {}),
       },
     });
+    // One model call: its input and output are the attempt's (read from the attempt row, not stored twice).
+    const models = this.spans.filter((s) => s.kind === 'model');
+    if (models.length === 1 && o.input !== undefined) {
+      delete models[0]!.input;
+      delete models[0]!.output;
+    }
     this.recorded = { logs: this.logs, spans: this.spans };
     return this.recorded;
   }

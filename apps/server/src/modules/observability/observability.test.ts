@@ -74,18 +74,18 @@ describe(`logs and traces API on ${testBackend()}`, () => {
     const rest = await call(s, 'GET', `/api/v1/runs/${run.body.id}/logs?cursor=${logs.body.nextCursor}`, {
       token: owner.token,
     });
-    expect(rest.body.logs.length).toBe(3);
+    expect(rest.body.logs.length).toBe(2);
     expect(rest.body.nextCursor).toBeNull();
     const search = await call(
       s,
       'GET',
-      `/api/v1/runs/${run.body.id}/logs?q=${encodeURIComponent('model call')}`,
+      `/api/v1/runs/${run.body.id}/logs?q=${encodeURIComponent('out tokens')}`,
       {
         token: owner.token,
       },
     );
     expect(search.body.logs.map((l: { message: string }) => l.message)).toEqual([
-      expect.stringMatching(/^Model call simulator:echo/),
+      expect.stringMatching(/^Step agent ask completed in \d+ ms: simulator:echo, \d+ in and \d+ out tokens/),
     ]);
     const step = await call(s, 'GET', `/api/v1/runs/${run.body.id}/logs?stepId=out&level=info,error`, {
       token: owner.token,
@@ -144,8 +144,8 @@ describe(`logs and traces API on ${testBackend()}`, () => {
     expect(res.status).toBe(200);
     const text = await res.text();
     const logs = text.split('\n\n').filter((b) => b.includes('event: log\n'));
-    expect(logs.length).toBe(5);
-    expect(text).toMatch(/Model call simulator:echo/);
+    expect(logs.length).toBe(4);
+    expect(text).toMatch(/Step agent ask completed in \d+ ms: simulator:echo/);
     expect(text.indexOf('event: run.completed')).toBeGreaterThan(0);
   });
 });
