@@ -12,6 +12,9 @@ export const runSpanId = (runId: string): string => derived(`run:${runId}`);
 
 export const stepSpanId = (stepId: string, attempt: number): string => derived(`step:${stepId}:${attempt}`);
 
+/** The span of a step attempt's only model call, when it is derived from the attempt row rather than stored. */
+export const modelSpanId = (stepId: string, attempt: number): string => derived(`model:${stepId}:${attempt}`);
+
 export const newSpanId = (): string => {
   const id = randomBytes(8).toString('hex');
   return id === '0000000000000000' ? newSpanId() : id;

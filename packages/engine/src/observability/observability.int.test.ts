@@ -195,10 +195,10 @@ describe(`execution logs and spans on ${testBackend()}`, () => {
     const mine = await h.db.withTenant(h.orgId, (tx) =>
       queryRows<{ n: number }>(
         tx,
-        sql`SELECT count(*)::int AS n FROM spans WHERE workflow_execution_id = ${run.id}`,
+        sql`SELECT count(*)::int AS n FROM execution_logs WHERE workflow_execution_id = ${run.id}`,
       ),
     );
-    expect(mine[0]!.n).toBe(1);
+    expect(mine[0]!.n).toBe(2);
     await expect(
       h.db.withTenant(other, (tx) =>
         tx.execute(

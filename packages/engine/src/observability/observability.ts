@@ -139,7 +139,7 @@ export class Observability {
       if (!obs) continue;
       const r = obs.records(o);
       logs.push(...r.logs);
-      spans.push(...r.spans);
+      spans.push(...r.stored);
     }
     return logs.length || spans.length ? { logs, spans } : undefined;
   }

@@ -2,7 +2,7 @@ import { AppError } from '@aiops/core';
 import { queryRows, type Tx } from '@aiops/db';
 import { type SQL, sql } from 'drizzle-orm';
 import { getRun } from '../run-rows.ts';
-import { runSpanId, traceIdOfRun } from './ids.ts';
+import { modelSpanId, runSpanId, stepSpanId, traceIdOfRun } from './ids.ts';
 
 export const LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
 
@@ -249,35 +249,55 @@ export async function runTrace(tx: Tx, runId: string) {
   };
   const traceId = meta.trace?.traceId ?? traceIdOfRun(run.id);
   const rootId = runSpanId(run.id);
+  // Stored spans: model calls that failed, were several or used tools, tool and MCP calls.
   const rows = await queryRows<SpanRow>(
     tx,
-    sql`SELECT s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.status, s.status_message,
-               s.start_time, s.end_time, s.duration_ms::text AS duration_ms, s.node_id, s.attempt, s.model,
-               s.input_tokens, s.output_tokens, s.total_tokens, s.cost::text AS cost, s.input, s.output,
-               s.attributes, s.links,
-               CASE WHEN s.kind IN ('step', 'subworkflow', 'model') THEN a.input END AS step_input,
-               CASE WHEN s.kind IN ('step', 'subworkflow', 'model') THEN a.output END AS step_output
-        FROM spans s
-        LEFT JOIN agent_executions a ON s.kind IN ('step', 'subworkflow', 'model') AND a.workflow_execution_id = s.workflow_execution_id
-             AND a.node_id = s.node_id AND a.attempt = s.attempt
-        WHERE s.trace_id = ${traceId} AND s.workflow_execution_id = ${run.id}
-        ORDER BY s.start_time LIMIT 5000`,
+    sql`SELECT trace_id, span_id, parent_span_id, name, kind, status, status_message, start_time, end_time,
+               duration_ms::text AS duration_ms, node_id, attempt, model, input_tokens, output_tokens,
+               total_tokens, cost::text AS cost, input, output, attributes, links,
+               NULL AS step_input, NULL AS step_output
+        FROM spans WHERE trace_id = ${traceId} AND workflow_execution_id = ${run.id}
+        ORDER BY start_time LIMIT 5000`,
   );
-  const children = await queryRows<{ id: string; status: string; trace_id: string; span_id: string | null }>(
+  const stored = rows.map(spanOf);
+  // Derived spans: each step attempt's (from its attempt row), and the only model call of an attempt
+  // whose call was not stored; their ids are those the worker used.
+  const attempts = await queryRows<AttemptSpanRow>(
     tx,
-    sql`SELECT id, status, coalesce(metadata->'trace'->>'traceId', replace(id::text, '-', '')) AS trace_id,
-               metadata->'traceLink'->>'spanId' AS span_id
+    sql`SELECT a.node_id, a.node_type, a.attempt, a.status, a.status_reason, a.started_at, a.completed_at,
+               a.duration_ms, a.model, a.input_tokens, a.output_tokens, a.total_tokens,
+               a.estimated_cost::text AS cost, a.input, a.output, a.error_details, a.agent_id, a.agent_version,
+               a.cached, a.tokens_estimated, st.id AS step_id,
+               (SELECT c.id FROM workflow_executions c WHERE c.parent_execution_id = a.workflow_execution_id
+                  AND c.parent_step_id = st.id ORDER BY c.created_at DESC LIMIT 1) AS child_id
+        FROM agent_executions a JOIN run_steps st ON st.run_id = a.workflow_execution_id AND st.node_id = a.node_id
+        WHERE a.workflow_execution_id = ${run.id}
+        ORDER BY a.started_at LIMIT 5000`,
+  );
+  const children = await queryRows<{ id: string; trace_id: string }>(
+    tx,
+    sql`SELECT id, coalesce(metadata->'trace'->>'traceId', replace(id::text, '-', '')) AS trace_id
         FROM workflow_executions WHERE parent_execution_id = ${run.id}`,
   );
   const [workflow] = await queryRows<{ name: string }>(
     tx,
     sql`SELECT name FROM workflows WHERE id = ${run.workflowId}`,
   );
-  const spans = rows.map(spanOf);
-  for (const s of spans) {
-    const child = children.find((c) => c.id === s.attributes['aiops.child_run_id']);
-    if (child) s.attributes['aiops.child_trace_id'] = child.trace_id;
+  const spans: TraceSpan[] = [];
+  for (const a of attempts) {
+    const step = attemptSpan(a, traceId, rootId);
+    const child = a.child_id ? children.find((c) => c.id === a.child_id) : undefined;
+    if (child)
+      Object.assign(step.attributes, {
+        'aiops.child_run_id': child.id,
+        'aiops.child_trace_id': child.trace_id,
+      });
+    spans.push(step);
+    const hasModelSpan = stored.some((x) => x.parentSpanId === step.spanId && x.kind === 'model');
+    if (a.node_type === 'agent' && a.model && a.status === 'completed' && !hasModelSpan)
+      spans.push(modelSpan(a, step));
   }
+  spans.push(...stored);
   const end = run.completedAt ?? null;
   const start = run.startedAt ?? run.createdAt;
   const root: TraceSpan = {
@@ -323,5 +343,93 @@ export async function runTrace(tx: Tx, runId: string) {
     spanCount: spans.length + 1,
     root: tree.find((s) => s === root) ?? root,
     orphans: tree.filter((s) => s !== root),
+  };
+}
+
+interface AttemptSpanRow {
+  node_id: string;
+  node_type: string;
+  attempt: number;
+  status: string;
+  status_reason: string | null;
+  started_at: string | Date | null;
+  completed_at: string | Date | null;
+  duration_ms: number | null;
+  model: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+  cost: string | null;
+  input: unknown;
+  output: unknown;
+  error_details: { code?: string } | null;
+  agent_id: string | null;
+  agent_version: number | null;
+  cached: boolean;
+  tokens_estimated: boolean;
+  step_id: string;
+  child_id: string | null;
+}
+
+const STEP_STATUS: Record<string, string> = { completed: 'ok', failed: 'error' };
+
+function attemptSpan(a: AttemptSpanRow, traceId: string, parent: string): TraceSpan {
+  const start = iso(a.started_at);
+  const end = iso(a.completed_at);
+  const model = a.node_type === 'agent';
+  return {
+    traceId,
+    spanId: stepSpanId(a.step_id, a.attempt),
+    parentSpanId: parent,
+    name: `${a.node_type} ${a.node_id}`,
+    kind: a.node_type === 'subworkflow' ? 'subworkflow' : 'step',
+    status: STEP_STATUS[a.status] ?? 'unset',
+    statusMessage: a.status === 'failed' ? a.status_reason : null,
+    startTime: start ?? new Date().toISOString(),
+    endTime: end,
+    durationMs: start && end ? Date.parse(end) - Date.parse(start) : null,
+    nodeId: a.node_id,
+    attempt: a.attempt,
+    model: a.model,
+    inputTokens: model ? a.input_tokens : null,
+    outputTokens: model ? a.output_tokens : null,
+    totalTokens: model ? a.total_tokens : null,
+    cost: model ? a.cost : null,
+    input: a.input ?? null,
+    output: a.output ?? null,
+    attributes: {
+      'aiops.node.type': a.node_type,
+      'aiops.step.attempt': a.attempt,
+      'aiops.step.outcome': a.status,
+      ...(a.error_details?.code ? { 'error.type': a.error_details.code } : {}),
+      ...(a.agent_id ? { 'aiops.agent.id': a.agent_id, 'aiops.agent.version': a.agent_version } : {}),
+    },
+    links: [],
+    children: [],
+  };
+}
+
+/** The only model call of an agent attempt, with the GenAI attributes, from the attempt row. */
+function modelSpan(a: AttemptSpanRow, step: TraceSpan): TraceSpan {
+  const requested = (a.input as { model?: string } | null)?.model ?? a.model!;
+  const provider = requested.includes(':') ? requested.slice(0, requested.indexOf(':')) : requested;
+  return {
+    ...step,
+    spanId: modelSpanId(a.step_id, a.attempt),
+    parentSpanId: step.spanId,
+    name: `chat ${requested}`,
+    kind: 'model',
+    attributes: {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': provider,
+      'gen_ai.request.model': requested,
+      'gen_ai.response.model': a.model,
+      'gen_ai.usage.input_tokens': a.input_tokens,
+      'gen_ai.usage.output_tokens': a.output_tokens,
+      'aiops.usage.estimated': a.tokens_estimated,
+      'aiops.cost_usd': a.cost ?? '0',
+      'aiops.cached': a.cached,
+    },
+    children: [],
   };
 }

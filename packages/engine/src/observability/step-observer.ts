@@ -9,7 +9,7 @@ import {
 } from '@aiops/core';
 import type { ClaimedStep } from '../sql/claim-steps.ts';
 import type { StepOutcome } from '../sql/complete-steps.ts';
-import { newSpanId, runSpanId, stepSpanId } from './ids.ts';
+import { modelSpanId, newSpanId, runSpanId, stepSpanId } from './ids.ts';
 
 export type Level = 'debug' | 'info' | 'warning' | 'error' | 'critical';
 
@@ -78,7 +78,7 @@ export class StepObserver {
   private readonly logs: LogRecord[] = [];
   private readonly spans: SpanRecord[] = [];
   private currentModelSpan: string | undefined;
-  private recorded: { logs: LogRecord[]; spans: SpanRecord[] } | undefined;
+  private recorded: { logs: LogRecord[]; spans: SpanRecord[]; stored: SpanRecord[] } | undefined;
 
   constructor(
     readonly step: ClaimedStep,
@@ -260,7 +260,7 @@ export class StepObserver {
   }
 
   /** The attempt's own span and lines, from how it ended, with everything collected while it ran. */
-  records(o: StepOutcome): { logs: LogRecord[]; spans: SpanRecord[] } {
+  records(o: StepOutcome): { logs: LogRecord[]; spans: SpanRecord[]; stored: SpanRecord[] } {
     if (this.recorded) return this.recorded;
     const node = `${o.nodeType} ${o.step.nodeId}`;
     const at = (d: Date) => d.toISOString();
@@ -354,13 +354,13 @@ export class StepObserver {
         ...(o.agentId ? { 'aiops.agent.id': o.agentId, 'aiops.agent.version': o.agentVersion } : {}),
       },
     });
-    // One model call: its input and output are the attempt's (read from the attempt row, not stored twice).
+    // What the attempt row already says is not stored again: the step's span, and the model call of a step
+    // that made exactly one, successful and without tools (`runTrace` derives both, with the same ids).
     const models = this.spans.filter((s) => s.kind === 'model');
-    if (models.length === 1 && o.input !== undefined) {
-      delete models[0]!.input;
-      delete models[0]!.output;
-    }
-    this.recorded = { logs: this.logs, spans: this.spans };
+    const derivable = models.length === 1 && models[0]!.status === 'ok' && this.spans.length === 2;
+    const stored = this.spans.filter((s) => s.span_id !== this.spanId && !(derivable && s.kind === 'model'));
+    if (derivable) models[0]!.span_id = modelSpanId(o.step.stepId, o.step.attempt);
+    this.recorded = { logs: this.logs, spans: this.spans, stored };
     return this.recorded;
   }
 }
