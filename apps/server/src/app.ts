@@ -23,6 +23,8 @@ import { analyticsModule } from './modules/analytics/routes.ts';
 import { apiKeysModule } from './modules/api-keys/routes.ts';
 import { auditLogsModule } from './modules/audit-logs/routes.ts';
 import { authModule } from './modules/auth/routes.ts';
+import { registerApiUsageMeter } from './modules/billing/api-meter.ts';
+import { billingModule } from './modules/billing/routes.ts';
 import { costsModule } from './modules/costs/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { createAppModelPort } from './modules/integrations/model-port.ts';
@@ -59,6 +61,7 @@ const MODULES: AppModule[] = [
   integrationsModule,
   analyticsModule,
   observabilityModule,
+  billingModule,
 ];
 
 export interface AppOptions {
@@ -189,6 +192,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     prices,
   };
   app.decorate('engine', engine);
+  app.decorate('jobDeps', { db: options.db, secrets: options.secrets, mailer, settings, log: app.log });
   registerOutbound(app, settings.privateNetworkCategories);
   app.addHook('onClose', async () => {
     await engine.watcher.close();
@@ -198,6 +202,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   registerTenancy(app, options.db);
   registerAuth(app, { authenticate: makeAuthenticator(deps), rateLimits });
+  registerApiUsageMeter(app, options.db);
   // A change that can affect what an API key may do clears this process's cache before the answer leaves
   // (other processes learn of it through the database's NOTIFY).
   app.addHook('onSend', async (request, reply) => {

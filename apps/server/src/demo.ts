@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { auditLogs, type Database, memberships, organizations, queryRows, users } from '@aiops/db';
 import { createAgent, createWorkflow } from '@aiops/engine';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { publicUserColumns } from './modules/auth/repo.ts';
 import { slugify } from './modules/auth/service.ts';
 import { hashPassword } from './services/passwords.ts';
 import { revokeUserSessionsIn } from './services/sessions.ts';
@@ -168,7 +169,7 @@ export async function seedDemo(db: Database): Promise<DemoAccount | undefined> {
         emailVerifiedAt: new Date(),
         passwordChangedAt: new Date(),
       })
-      .returning();
+      .returning(publicUserColumns);
     await tx.insert(organizations).values({
       id: organizationId,
       name: 'Demo organization',

@@ -3,6 +3,7 @@ import type { Database } from '@aiops/db';
 import type { Runs, RunWatcher } from '@aiops/engine';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RateLimits } from './http/rate-limit.ts';
+import type { JobDeps } from './jobs/types.ts';
 import type { ApiKeyCache } from './services/auth-cache.ts';
 import type { Mailer } from './services/mailer.ts';
 import type { PriceOverrides } from './services/model-data.ts';
@@ -34,6 +35,8 @@ export interface ModuleDeps {
 declare module 'fastify' {
   interface FastifyInstance {
     engine: EngineServices;
+    /** What scheduled jobs are given (the worker process's scheduler reads it). */
+    jobDeps: JobDeps;
   }
 }
 

@@ -8,6 +8,7 @@ import { type DestinationStream, destination } from 'pino';
 import { buildApp } from './app.ts';
 import { type DemoAccount, seedDemo } from './demo.ts';
 import { DEFAULT_STUDIO_DIR } from './http/studio.ts';
+import { JOBS, JobScheduler } from './jobs/index.ts';
 import { assertSecretsDecrypt } from './key-rotation.ts';
 import { jwtSecretFrom, loadKeyring } from './keyring.ts';
 import { integrationResolver } from './modules/integrations/model-port.ts';
@@ -55,6 +56,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const db = await openDb(databaseOptions(config));
   let app: FastifyInstance;
   let worker: Worker | undefined;
+  let scheduler: JobScheduler | undefined;
   let demo: DemoAccount | undefined;
   try {
     await assertSecretsDecrypt(db, secrets);
@@ -88,9 +90,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await worker.start();
       // Runs started through this process's API go straight to its worker while it has capacity.
       app.engine.runs.useLocalWorker(worker);
+      scheduler = new JobScheduler(app.jobDeps, JOBS);
+      scheduler.start();
     }
     await app.listen({ host: config.host, port: config.port });
   } catch (e) {
+    await scheduler?.stop(0);
     await worker?.stop(0);
     await db.close();
     throw e;
@@ -107,6 +112,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // Stop accepting requests and finish those in flight; stop claiming steps and let those in flight
     // finish (or give them back); then close the database.
     async close() {
+      await scheduler?.stop(Math.max(0, config.shutdownTimeoutMs - 1000));
       await app.close();
       await worker?.stop(Math.max(0, config.shutdownTimeoutMs - 1000));
       await db.close();

@@ -92,6 +92,7 @@ describe('accessibility (axe-core)', () => {
         ['/settings/members', /^Members of/],
         ['/settings/integrations', 'Provider integrations'],
         ['/settings/usage', 'Usage & budget'],
+        ['/settings/billing', 'Billing'],
         ['/settings/api-keys', 'API keys'],
         ['/settings/audit', 'Audit log'],
         ['/settings/security', 'Security'],

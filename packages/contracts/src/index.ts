@@ -3,6 +3,7 @@ export * from './analytics.ts';
 export * from './api-keys.ts';
 export * from './audit-logs.ts';
 export * from './auth.ts';
+export * from './billing.ts';
 export * from './errors.ts';
 export * from './health.ts';
 export * from './integrations.ts';

@@ -1,4 +1,5 @@
 import { PERMISSIONS, type Permission, type Role } from '@aiops/contracts';
+import { PLANS } from './plans.ts';
 
 const READ: Permission[] = [
   'organization:read',
@@ -48,10 +49,10 @@ export function effectivePermissions(role: Role, extra: readonly string[] = []):
   return all;
 }
 
-/** Monthly executions included in each tier (seed 000: 500 on starter). */
+/** Monthly runs allowed in each tier (the plan's execution cap; seed 000: 500 on starter). */
 export const MONTHLY_EXECUTION_QUOTA = {
-  starter: 500,
-  professional: 10_000,
-  business: 100_000,
-  enterprise: 2_000_000_000,
+  starter: PLANS.starter.executionCap,
+  professional: PLANS.professional.executionCap,
+  business: PLANS.business.executionCap,
+  enterprise: PLANS.enterprise.executionCap,
 } as const;

@@ -83,7 +83,10 @@ afterAll(() => t?.destroy());
 describe(`users, user_tokens and auth_identities under row-level security on ${testBackend()}`, () => {
   it('with no tenant and no user, no user, token or identity is visible', async () => {
     for (const table of ['users', 'user_tokens', 'auth_identities']) {
-      const rows = await queryRows(db.db, sql`SELECT * FROM ${sql.identifier(table)}`);
+      const rows = await queryRows(
+        db.db,
+        sql`SELECT ${sql.raw(table === 'users' ? 'id' : '*')} FROM ${sql.identifier(table)}`,
+      );
       expect(rows, table).toEqual([]);
     }
   });
@@ -96,6 +99,33 @@ describe(`users, user_tokens and auth_identities under row-level security on ${t
     expect(ids(byKey)).toEqual([a1, a2].sort());
     const other = await asUser(orgA, a1, (tx) => queryRows(tx, sql`SELECT id FROM users WHERE id = ${b}`));
     expect(other).toEqual([]);
+  });
+
+  it("no one reads a user's credentials but that user, through aiops_own_credentials()", async () => {
+    await db.system((tx) =>
+      tx.execute(sql`UPDATE users SET password_hash = 'hash-' || id::text, mfa_secret = 'sealed-' || id::text
+          WHERE id IN (${a1}, ${a2})`),
+    );
+    for (const column of ['password_hash', 'mfa_secret', 'mfa_recovery_codes']) {
+      const refused = await sqlError(() =>
+        asUser(orgA, a1, (tx) =>
+          queryRows(tx, sql`SELECT ${sql.identifier(column)} FROM users WHERE id = ${a2}`),
+        ),
+      );
+      expect(refused.message, column).toMatch(/permission denied/);
+    }
+    const own = await asUser(orgA, a1, (tx) =>
+      queryRows<{ password_hash: string; mfa_secret: string }>(
+        tx,
+        sql`SELECT password_hash, mfa_secret FROM aiops_own_credentials()`,
+      ),
+    );
+    expect(own).toEqual([{ password_hash: `hash-${a1}`, mfa_secret: `sealed-${a1}` }]);
+    // An API key (organization, no user) gets no one's.
+    const byKey = await db.withTenant(orgA, (tx) =>
+      queryRows(tx, sql`SELECT * FROM aiops_own_credentials()`),
+    );
+    expect(byKey).toEqual([]);
   });
 
   it('a user changes only their own row: not a fellow member, not another organization', async () => {

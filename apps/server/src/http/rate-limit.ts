@@ -1,4 +1,4 @@
-import { AppError } from '@aiops/core';
+import { AppError, PLANS } from '@aiops/core';
 import type { FastifyReply } from 'fastify';
 import { Redis } from 'ioredis';
 import ipaddr from 'ipaddr.js';
@@ -26,11 +26,12 @@ export interface RateLimitSettings {
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
+  // The plans' rate limits (packages/core plans.ts); settings may override them.
   tiers: {
-    starter: { userPerMinute: 300, orgPerMinute: 1_000 },
-    professional: { userPerMinute: 1_000, orgPerMinute: 5_000 },
-    business: { userPerMinute: 3_000, orgPerMinute: 20_000 },
-    enterprise: { userPerMinute: 10_000, orgPerMinute: 100_000 },
+    starter: PLANS.starter.rateLimits,
+    professional: PLANS.professional.rateLimits,
+    business: PLANS.business.rateLimits,
+    enterprise: PLANS.enterprise.rateLimits,
   },
   anonymousPerMinute: 60,
   login: { accountFailures: 5, ipFailures: 50, windowSeconds: 900, blockSeconds: 900 },

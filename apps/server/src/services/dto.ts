@@ -1,7 +1,7 @@
 import type { OrganizationDto, UserDto } from '@aiops/contracts';
 import type { organizations, users } from '@aiops/db';
 
-type UserRow = typeof users.$inferSelect;
+type UserRow = Omit<typeof users.$inferSelect, 'passwordHash' | 'mfaSecret' | 'mfaRecoveryCodes'>;
 type OrganizationRow = typeof organizations.$inferSelect;
 
 const iso = (d: Date) => d.toISOString();

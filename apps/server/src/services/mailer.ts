@@ -5,6 +5,8 @@ export interface Mail {
   to: string;
   subject: string;
   text: string;
+  /** Files sent with the mail (an invoice's PDF); the development log names them, never their content. */
+  attachments?: { filename: string; content: Buffer; contentType: string }[];
 }
 
 /**
@@ -22,7 +24,14 @@ export function createMailer(options: { smtpUrl?: string; from: string; log: Fas
     return {
       async send(mail) {
         log.info(
-          { mail: { to: mail.to, subject: mail.subject, text: mail.text } },
+          {
+            mail: {
+              to: mail.to,
+              subject: mail.subject,
+              text: mail.text,
+              ...(mail.attachments ? { attachments: mail.attachments.map((a) => a.filename) } : {}),
+            },
+          },
           'mail (no SMTP_URL set: logged, not sent)',
         );
       },
@@ -33,7 +42,13 @@ export function createMailer(options: { smtpUrl?: string; from: string; log: Fas
   return {
     async send(mail) {
       try {
-        await transport.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text });
+        await transport.sendMail({
+          from,
+          to: mail.to,
+          subject: mail.subject,
+          text: mail.text,
+          ...(mail.attachments ? { attachments: mail.attachments } : {}),
+        });
       } catch (err) {
         // The token is in the body: log only who and what failed, never the text.
         log.error(

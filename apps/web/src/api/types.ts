@@ -9,6 +9,8 @@ import type {
   apiKeySchema,
   auditLogSchema,
   authSessionSchema,
+  billingAccountSchema,
+  billingSettingsSchema,
   costReportSchema,
   createAgentBodySchema,
   createApiKeyResponseSchema,
@@ -17,6 +19,7 @@ import type {
   definitionIssueSchema,
   integrationSchema,
   invitationSchema,
+  invoiceSchema,
   logLineSchema,
   logPageSchema,
   memberSchema,
@@ -25,6 +28,7 @@ import type {
   mfaEnrolResponseSchema,
   organizationSchema,
   patchOrganizationBodySchema,
+  planSchema,
   priceListSchema,
   priceOverrideSchema,
   runDetailSchema,
@@ -38,6 +42,7 @@ import type {
   traceSummarySchema,
   tryAgentResponseSchema,
   updateIntegrationBodySchema,
+  usageReportSchema,
   validateResponseSchema,
   workflowSchema,
   workflowSummarySchema,
@@ -96,6 +101,11 @@ export interface Page<T> {
   data: T[];
   nextCursor: string | null;
 }
+export type BillingAccount = z.infer<typeof billingAccountSchema>;
+export type BillingSettings = z.input<typeof billingSettingsSchema>;
+export type Plan = z.infer<typeof planSchema>;
+export type Invoice = z.infer<typeof invoiceSchema>;
+export type UsageReport = z.infer<typeof usageReportSchema>;
 export type LogLine = z.infer<typeof logLineSchema>;
 export type LogPage = z.infer<typeof logPageSchema>;
 export type Span = z.infer<typeof spanSchema>;

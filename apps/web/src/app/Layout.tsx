@@ -14,6 +14,7 @@ const NAV = [
   { to: '/settings/members', label: 'Members' },
   { to: '/settings/integrations', label: 'Integrations' },
   { to: '/settings/usage', label: 'Usage & budget' },
+  { to: '/settings/billing', label: 'Billing' },
   { to: '/settings/api-keys', label: 'API keys' },
   { to: '/settings/audit', label: 'Audit log' },
   { to: '/settings/security', label: 'Security' },

@@ -38,6 +38,7 @@ const Audit = lazy(() => import('../features/settings/AuditPage.tsx'));
 const Security = lazy(() => import('../features/settings/SecurityPage.tsx'));
 const Integrations = lazy(() => import('../features/settings/integrations/IntegrationsPage.tsx'));
 const Usage = lazy(() => import('../features/settings/usage/UsagePage.tsx'));
+const Billing = lazy(() => import('../features/billing/BillingPage.tsx'));
 
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
@@ -210,6 +211,7 @@ const routeTree = rootRoute.addChildren([
     page('/settings/security', () => <Security />),
     page('/settings/integrations', () => <Integrations />),
     page('/settings/usage', () => <Usage />),
+    page('/settings/billing', () => <Billing />),
   ]),
 ]);
 

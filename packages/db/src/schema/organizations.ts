@@ -37,6 +37,8 @@ export const organizations = pgTable(
     billingEmail: varchar('billing_email', { length: 255 }),
     billingAddress: jsonb('billing_address').$type<Record<string, unknown>>(),
     paymentMethodId: varchar('payment_method_id', { length: 255 }),
+    /** The customer's VAT id (business customers; EU reverse charge). */
+    vatId: varchar('vat_id', { length: 32 }),
     monthlyExecutionQuota: integer('monthly_execution_quota').notNull().default(500),
     monthlyExecutionsUsed: integer('monthly_executions_used').notNull().default(0),
     monthlyResetDate: date('monthly_reset_date', { mode: 'string' }),

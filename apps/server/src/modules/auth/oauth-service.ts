@@ -9,6 +9,7 @@ import { audit } from '../../http/tenant.ts';
 import type { ModuleDeps } from '../../module.ts';
 import { revokeUserSessionsIn } from '../../services/sessions.ts';
 import type { ExternalIdentity, OAuthProviders, ProviderName } from './oauth-providers.ts';
+import { publicUserColumns } from './repo.ts';
 import { auditInHomeOrganization, slugify, startSession } from './service.ts';
 
 /** The short-lived, signed cookie that carries state, nonce and PKCE verifier through the provider. */
@@ -199,7 +200,7 @@ async function findOrCreateUser(
         authProvider: id.provider,
         authProviderId: id.subject,
       })
-      .returning();
+      .returning(publicUserColumns);
     const orgName = `${id.name ?? id.email.split('@')[0]}'s organization`;
     const orgId = randomUUID();
     await tx.insert(organizations).values({ id: orgId, name: orgName, slug: slugify(orgName) });

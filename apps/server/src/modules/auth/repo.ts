@@ -3,6 +3,7 @@ import {
   type Database,
   memberships,
   organizations,
+  queryRows,
   type Tx,
   type UserTokenPurpose,
   users,
@@ -13,15 +14,50 @@ import { sha256 } from '../../services/tokens.ts';
 
 export type UserRow = typeof users.$inferSelect;
 
+/** The credential columns the application role cannot select (migration 0017). */
+const SECRET_COLUMNS = ['passwordHash', 'mfaSecret', 'mfaRecoveryCodes'] as const;
+type SecretColumn = (typeof SECRET_COLUMNS)[number];
+/** A users row as a member of the same organization may read it: everything but credentials. */
+export type PublicUserRow = Omit<UserRow, SecretColumn>;
+
+/** The columns of `users` the application role may select (for `.select()` and `.returning()`). */
+export const publicUserColumns = Object.fromEntries(
+  Object.entries(users).filter(
+    ([key, value]) =>
+      key !== 'enableRLS' &&
+      typeof value === 'object' &&
+      !(SECRET_COLUMNS as readonly string[]).includes(key),
+  ),
+) as Omit<(typeof users)['_']['columns'], SecretColumn>;
+
 /** A sign-in lookup: users are visible only to themselves and their organizations, so `system`. */
 export async function findUserByEmail(db: Database, email: string): Promise<UserRow | undefined> {
   const [u] = await db.system((tx) => tx.select().from(users).where(eq(users.email, email)));
   return u;
 }
 
+/**
+ * A user by id inside a tenant transaction. The credentials come with it only for the signed-in user
+ * (`app.user_id`), through `aiops_own_credentials()`; for anyone else they are null.
+ */
 export async function findUserById(tx: Tx, id: string): Promise<UserRow | undefined> {
-  const [u] = await tx.select().from(users).where(eq(users.id, id));
-  return u;
+  const [u] = await tx.select(publicUserColumns).from(users).where(eq(users.id, id));
+  if (!u) return undefined;
+  const [own] = await queryRows<{
+    password_hash: string | null;
+    mfa_secret: string | null;
+    mfa_recovery_codes: string[] | null;
+  }>(
+    tx,
+    sql`SELECT password_hash, mfa_secret, mfa_recovery_codes FROM aiops_own_credentials()
+        WHERE ${id}::uuid = nullif(current_setting('app.user_id', true), '')::uuid`,
+  );
+  return {
+    ...u,
+    passwordHash: own?.password_hash ?? null,
+    mfaSecret: own?.mfa_secret ?? null,
+    mfaRecoveryCodes: own?.mfa_recovery_codes ?? [],
+  };
 }
 
 export interface MembershipSummary {

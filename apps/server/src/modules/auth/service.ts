@@ -18,6 +18,7 @@ import {
   findUserById,
   homeOrganizationOf,
   membershipsOfUser,
+  publicUserColumns,
 } from './repo.ts';
 
 const invalidCredentials = () =>
@@ -61,7 +62,7 @@ export async function signup(
           fullName: body.name,
           passwordChangedAt: new Date(),
         })
-        .returning();
+        .returning(publicUserColumns);
       const [org] = await tx
         .insert(organizations)
         .values({ id: organizationId, name: body.organizationName, slug: slugify(body.organizationName) })
@@ -190,7 +191,7 @@ export async function startSession(
         ...(how.remainingRecoveryCodes ? { mfaRecoveryCodes: how.remainingRecoveryCodes } : {}),
       })
       .where(eq(users.id, userId))
-      .returning();
+      .returning(publicUserColumns);
     const [org] = await tx.select().from(organizations).where(eq(organizations.id, target.organizationId));
     await audit(tx, request, {
       actor: { organizationId: target.organizationId, userId },

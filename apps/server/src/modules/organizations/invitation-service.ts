@@ -11,6 +11,7 @@ import { isoOrNull } from '../../services/dto.ts';
 import { assertStrongPassword, hashPassword } from '../../services/passwords.ts';
 import { issueSession } from '../../services/sessions.ts';
 import { randomToken, sha256 } from '../../services/tokens.ts';
+import { type PublicUserRow, publicUserColumns } from '../auth/repo.ts';
 import * as repo from './repo.ts';
 import { assertGrantable } from './service.ts';
 
@@ -152,7 +153,7 @@ export async function accept(
   }
   const userId = existing?.id ?? randomUUID();
   return deps.db.withTenant({ organizationId: inv.organizationId, userId }, async (tx) => {
-    let user = existing;
+    let user: PublicUserRow | undefined = existing;
     if (!user) {
       [user] = await tx
         .insert(users)
@@ -165,7 +166,7 @@ export async function accept(
           emailVerifiedAt: new Date(),
           passwordChangedAt: new Date(),
         })
-        .returning();
+        .returning(publicUserColumns);
     }
     if (!(await repo.markInvitationAccepted(tx, inv.id, user!.id))) throw invalidInvitation();
     if (await repo.findMember(tx, user!.id)) throw conflict('You are already a member of this organization');

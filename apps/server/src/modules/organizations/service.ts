@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { type AuthContext, authOf } from '../../http/auth.ts';
 import { audit, tenant } from '../../http/tenant.ts';
 import { toOrganizationDto } from '../../services/dto.ts';
+import { recordPlanChange } from '../billing/ledger.ts';
 import * as repo from './repo.ts';
 
 export function toMemberDto(m: repo.MemberRow): MemberDto {
@@ -104,6 +105,8 @@ export function patchOrganization(
     // A tier brings its monthly execution quota.
     if (body.subscriptionTier) values.monthlyExecutionQuota = MONTHLY_EXECUTION_QUOTA[body.subscriptionTier];
     const after = await repo.updateOrganization(tx, auth.organizationId, values);
+    if (after.subscriptionTier !== before.subscriptionTier)
+      await recordPlanChange(tx, after.id, before.subscriptionTier, after.subscriptionTier);
     await audit(tx, request, {
       entityType: 'organization',
       entityId: after.id,

@@ -1,0 +1,92 @@
+import { auditLogs, queryRows } from '@aiops/db';
+import { sql } from 'drizzle-orm';
+import type { ScheduledJob } from '../../jobs/types.ts';
+import { sendInvoice } from './delivery.ts';
+import { generateInvoice, markOverdue, previousPeriod } from './invoices.ts';
+
+/**
+ * Monthly reset (1st of the month, 00:05 UTC): every organization whose reset date has come starts the
+ * month at zero runs (and, through the organizations trigger, zero model cost), with a new reset date and
+ * an audit row. The WHERE makes it idempotent: a second run for the same month changes nothing.
+ */
+export const monthlyResetJob: ScheduledJob = {
+  name: 'billing.monthly-reset',
+  cron: '5 0 1 * *',
+  async run({ db, dueAt, log }) {
+    const today = dueAt.toISOString().slice(0, 10);
+    const next = new Date(Date.UTC(dueAt.getUTCFullYear(), dueAt.getUTCMonth() + 1, 1))
+      .toISOString()
+      .slice(0, 10);
+    const reset = await db.system(async (tx) => {
+      const rows = await queryRows<{ id: string; used: number; reset: string | null }>(
+        tx,
+        sql`WITH due AS (
+              SELECT id, monthly_executions_used AS used, monthly_reset_date AS reset FROM organizations
+              WHERE deleted_at IS NULL AND (monthly_reset_date IS NULL OR monthly_reset_date <= ${today}::date)
+              FOR NO KEY UPDATE
+            )
+            UPDATE organizations o SET monthly_executions_used = 0, monthly_reset_date = ${next}::date,
+              updated_at = now()
+            FROM due WHERE o.id = due.id
+            RETURNING o.id::text AS id, due.used, due.reset::text AS reset`,
+      );
+      if (rows.length > 0) {
+        await tx.insert(auditLogs).values(
+          rows.map((r) => ({
+            organizationId: r.id,
+            entityType: 'organization',
+            entityId: r.id,
+            action: 'monthly_reset',
+            changes: {
+              before: { monthlyExecutionsUsed: r.used, monthlyResetDate: r.reset },
+              after: { monthlyExecutionsUsed: 0, monthlyResetDate: next },
+            },
+            metadata: { by: 'job', job: 'billing.monthly-reset', dueAt: dueAt.toISOString() },
+          })),
+        );
+      }
+      return rows.length;
+    });
+    log.info({ job: 'billing.monthly-reset', organizations: reset }, 'monthly counters reset');
+  },
+};
+
+/**
+ * Month-end invoices (1st of the month, 02:00 UTC): one draft per organization for the month before,
+ * then sent (PDF by mail). Idempotent: an organization that already has its invoice is skipped, a draft
+ * left by an interrupted run is sent.
+ */
+export const monthlyInvoicesJob: ScheduledJob = {
+  name: 'billing.monthly-invoices',
+  cron: '0 2 1 * *',
+  leaseMs: 30 * 60_000,
+  async run({ db, mailer, dueAt, log, signal }) {
+    const period = previousPeriod(dueAt);
+    const orgs = await db.system((tx) =>
+      queryRows<{ id: string }>(
+        tx,
+        sql`SELECT id::text AS id FROM organizations WHERE deleted_at IS NULL AND created_at < ${period.end}::date + 1 ORDER BY id`,
+      ),
+    );
+    let sent = 0;
+    for (const o of orgs) {
+      if (signal.aborted) break;
+      const inv = await generateInvoice(db, o.id, period, dueAt.toISOString().slice(0, 10));
+      if (inv.status === 'draft') {
+        await sendInvoice(db, mailer, inv.id, { by: 'job' });
+        sent += 1;
+      }
+    }
+    log.info({ job: 'billing.monthly-invoices', period, organizations: orgs.length, sent }, 'invoices sent');
+  },
+};
+
+/** Daily (01:00 UTC): sent invoices past their due date become overdue (audited). */
+export const overdueInvoicesJob: ScheduledJob = {
+  name: 'billing.overdue-invoices',
+  cron: '0 1 * * *',
+  async run({ db, dueAt, log }) {
+    const n = await markOverdue(db, dueAt.toISOString().slice(0, 10));
+    log.info({ job: 'billing.overdue-invoices', overdue: n }, 'overdue invoices marked');
+  },
+};
