@@ -149,3 +149,17 @@ describe(`logs and traces API on ${testBackend()}`, () => {
     expect(text.indexOf('event: run.completed')).toBeGreaterThan(0);
   });
 });
+
+describe(`trace list filters on ${testBackend()}`, () => {
+  it('takes numbers beyond 32 bits in its numeric filters', async () => {
+    for (const q of [
+      'minDurationMs=2147483648',
+      'minCost=99999999',
+      'minDurationMs=1000000000000&source=otlp',
+    ]) {
+      const r = await call(s, 'GET', `/api/v1/traces?${q}`, { token: owner.token });
+      expect(r.status, q).toBe(200);
+      expect(r.body.data).toEqual([]);
+    }
+  });
+});

@@ -173,8 +173,8 @@ async function listRunTraces(tx: Tx, q: TraceListQuery): Promise<TraceSummaryDto
   const where: SQL[] = [sql`true`];
   if (q.name) where.push(sql`w.name ILIKE ${like(q.name)}`);
   if (q.status) where.push(RUN_STATUS[q.status]!);
-  if (q.minCost !== undefined) where.push(sql`r.estimated_cost >= ${q.minCost}`);
-  if (q.minDurationMs !== undefined) where.push(sql`r.duration_ms >= ${q.minDurationMs}`);
+  if (q.minCost !== undefined) where.push(sql`r.estimated_cost >= ${q.minCost}::numeric`);
+  if (q.minDurationMs !== undefined) where.push(sql`r.duration_ms >= ${q.minDurationMs}::numeric`);
   if (q.from) where.push(sql`r.created_at >= ${q.from}::timestamptz`);
   if (q.to) where.push(sql`r.created_at < ${q.to}::timestamptz`);
   if (q.tag) where.push(sql`r.metadata->'tags' ? ${q.tag}`);
@@ -206,7 +206,7 @@ async function listIngestedTraces(tx: Tx, q: TraceListQuery): Promise<TraceSumma
   if (q.name) where.push(sql`s.name ILIKE ${like(q.name)}`);
   if (q.status === 'running') where.push(sql`false`);
   else if (q.status) where.push(sql`s.status = ${q.status}`);
-  if (q.minDurationMs !== undefined) where.push(sql`s.duration_ms >= ${q.minDurationMs}`);
+  if (q.minDurationMs !== undefined) where.push(sql`s.duration_ms >= ${q.minDurationMs}::numeric`);
   if (q.from) where.push(sql`s.start_time >= ${q.from}::timestamptz`);
   if (q.to) where.push(sql`s.start_time < ${q.to}::timestamptz`);
   if (q.tag) where.push(sql`EXISTS (SELECT 1 FROM jsonb_each_text(s.attributes) e WHERE e.value = ${q.tag})`);
@@ -215,7 +215,7 @@ async function listIngestedTraces(tx: Tx, q: TraceListQuery): Promise<TraceSumma
       OR s.status_message ILIKE ${like(q.q)})`);
   const having: SQL[] = [];
   if (q.model) having.push(sql`bool_or(t.model ILIKE ${like(q.model)})`);
-  if (q.minCost !== undefined) having.push(sql`coalesce(sum(t.cost), 0) >= ${q.minCost}`);
+  if (q.minCost !== undefined) having.push(sql`coalesce(sum(t.cost), 0) >= ${q.minCost}::numeric`);
   const rows = await queryRows<SummaryRow>(
     tx,
     sql`SELECT s.trace_id, NULL AS run_id, s.name, s.status, s.service_name, s.start_time,
