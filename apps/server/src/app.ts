@@ -11,6 +11,7 @@ import { registerErrorHandling } from './http/errors.ts';
 import { registerInputGuard } from './http/input-guard.ts';
 import { serializeError } from './http/log-errors.ts';
 import { redactUrl } from './http/log-url.ts';
+import { registerMetrics } from './http/metrics.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { RateLimits } from './http/rate-limit.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
@@ -35,6 +36,7 @@ import { integrationsModule } from './modules/integrations/routes.ts';
 import { learningModule } from './modules/learning/routes.ts';
 import { marketplaceModule } from './modules/marketplace/routes.ts';
 import { memoryModule } from './modules/memory/routes.ts';
+import { observabilityModule } from './modules/observability/routes.ts';
 import { organizationsModule } from './modules/organizations/routes.ts';
 import { pricesModule } from './modules/prices/routes.ts';
 import { retentionModule } from './modules/retention/routes.ts';
@@ -72,6 +74,7 @@ const MODULES: AppModule[] = [
   conversationsModule,
   terminologyModule,
   learningModule,
+  observabilityModule,
   billingModule,
   catalogModule,
   templatesModule,
@@ -234,6 +237,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes(options.db, VERSION));
+  registerMetrics(app, options.db);
   if (options.api !== false) {
     for (const module of MODULES) await app.register(module(deps), { prefix: API_PREFIX });
     if (options.studioDir) await registerStudio(app, options.studioDir);

@@ -10,6 +10,7 @@ export * from './health.ts';
 export * from './integrations.ts';
 export * from './marketplace.ts';
 export * from './numbers.ts';
+export * from './observability.ts';
 export * from './organizations.ts';
 export * from './pagination.ts';
 export * from './permissions.ts';

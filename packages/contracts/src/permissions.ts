@@ -28,6 +28,7 @@ export const PERMISSIONS = [
   'run:read',
   'run:cancel',
   'run:approve',
+  'trace:ingest',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

@@ -24,6 +24,7 @@ const BUILD: Permission[] = [
   'workflow:execute',
   'run:cancel',
   'run:approve',
+  'trace:ingest',
 ];
 
 /** Owner-only: money and the organization's existence. */

@@ -9,19 +9,26 @@ import { openDb } from './open.ts';
 import * as schema from './schema/index.ts';
 import { queryRows } from './types.ts';
 
-/** Every table of the Drizzle schema, plus `embeddings` (created by custom SQL, migration 0002). */
+/**
+ * Every table of the Drizzle schema, plus those created by custom SQL: `embeddings` (migration 0002) and the
+ * month-partitioned `agent_metrics`. Partitions themselves are not counted (they come and go by month).
+ */
 const TABLES = [
-  ...Object.values(schema)
-    .filter((v) => is(v, PgTable))
-    .map((t) => getTableName(t as PgTable)),
-  'embeddings',
+  ...new Set([
+    ...Object.values(schema)
+      .filter((v) => is(v, PgTable))
+      .map((t) => getTableName(t as PgTable)),
+    'embeddings',
+    'agent_metrics',
+  ]),
 ].sort();
 
 async function tables(db: Awaited<ReturnType<typeof openDb>>) {
   const rows = await db.system((tx) =>
     queryRows<{ t: string }>(
       tx,
-      sql`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
+      sql`SELECT c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1`,
     ),
   );
   return rows.map((r) => r.t).sort();

@@ -68,6 +68,8 @@ export interface Database {
   status(): Promise<DatabaseStatus>;
   /** LISTEN on a channel; NOTIFY reaches handlers in every process on the same database. */
   listen(channel: string, handler: NotificationHandler): Promise<Unlisten>;
+  /** PostgreSQL's connection pool (absent on PGlite, which has one connection). */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -123,10 +125,16 @@ async function openPostgres(options: Extract<OpenDbOptions, { kind: 'postgres' }
   pool.on('error', () => {});
   const db = drizzlePg({ client: pool, schema }) as unknown as AppDb;
   const listener = postgresListener(options.url);
-  return makeDatabase('postgres', db, listener, async () => {
-    await listener.close();
-    await pool.end();
-  });
+  return makeDatabase(
+    'postgres',
+    db,
+    listener,
+    async () => {
+      await listener.close();
+      await pool.end();
+    },
+    () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+  );
 }
 
 async function makeDatabase(
@@ -134,6 +142,7 @@ async function makeDatabase(
   db: AppDb,
   listener: Listener,
   close: () => Promise<void>,
+  poolStats?: Database['poolStats'],
 ): Promise<Database> {
   const system = <T>(fn: (tx: Tx) => Promise<T>) =>
     db.transaction(async (tx) => {
@@ -182,6 +191,7 @@ async function makeDatabase(
       }
     },
     listen: (channel, handler) => listener.listen(channel, handler),
+    ...(poolStats ? { poolStats } : {}),
     async close() {
       if (closed) return;
       closed = true;

@@ -20,6 +20,19 @@ export {
   parseDocument,
   qualifyModel,
 } from './import.ts';
+export { runSpanId, stepSpanId, traceIdOfRun } from './observability/ids.ts';
+export { PARTITIONED_TABLES } from './observability/observability.ts';
+export {
+  LEVELS,
+  type LogLine,
+  type LogQuery,
+  nest,
+  runLogs,
+  runLogsSince,
+  runTrace,
+  spanOf,
+  type TraceSpan,
+} from './observability/read.ts';
 export type { LocalExecutor } from './run-creator.ts';
 export {
   type AttemptRow,

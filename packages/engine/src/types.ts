@@ -69,6 +69,8 @@ export interface WorkerOptions {
   lookup?: HostLookup;
   /** Embeddings for agents' semantic memory; without it only short-term memory works. */
   embeddings?: EmbeddingPort;
+  /** Execution logs and spans (default on; `AIOPS_TRACING=off` turns them off). */
+  tracing?: boolean;
 }
 
 export const DEFAULT_WORKER_OPTIONS: Omit<WorkerOptions, 'workerId'> = {

@@ -6,6 +6,7 @@ import {
   storageSnapshotJob,
 } from '../modules/billing/jobs.ts';
 import { learningJob } from '../modules/learning/workflow-patterns.ts';
+import { ensurePartitionsJob } from '../modules/observability/jobs.ts';
 import { retentionJob } from '../modules/retention/retention-job.ts';
 import type { ScheduledJob } from './types.ts';
 
@@ -21,4 +22,5 @@ export const JOBS: ScheduledJob[] = [
   rollupAgentMetricsJob,
   retentionJob,
   learningJob,
+  ensurePartitionsJob,
 ];

@@ -24,6 +24,8 @@ import type {
   integrationSchema,
   invitationSchema,
   invoiceSchema,
+  logLineSchema,
+  logPageSchema,
   memberSchema,
   meResponseSchema,
   mfaActivateResponseSchema,
@@ -39,8 +41,11 @@ import type {
   runSchema,
   sessionResponseSchema,
   sinkSchema,
+  spanSchema,
   stepSchema,
   testIntegrationResponseSchema,
+  traceSchema,
+  traceSummarySchema,
   triggerSchema,
   tryAgentResponseSchema,
   updateIntegrationBodySchema,
@@ -115,3 +120,8 @@ export type Firing = z.infer<typeof firingSchema>;
 export type ReceivedEvent = z.infer<typeof eventSchema>;
 export type EventSink = z.infer<typeof sinkSchema>;
 export type Delivery = z.infer<typeof deliverySchema>;
+export type LogLine = z.infer<typeof logLineSchema>;
+export type LogPage = z.infer<typeof logPageSchema>;
+export type Span = z.infer<typeof spanSchema>;
+export type Trace = z.infer<typeof traceSchema>;
+export type TraceSummary = z.infer<typeof traceSummarySchema>;

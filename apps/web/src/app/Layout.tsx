@@ -13,6 +13,7 @@ const NAV = [
   { to: '/templates', label: 'My templates' },
   { to: '/workflows', label: 'Workflows' },
   { to: '/runs', label: 'Runs' },
+  { to: '/traces', label: 'Traces' },
   { to: '/chat', label: 'Chat' },
   { to: '/glossary', label: 'Glossary' },
   { to: '/insights', label: 'Insights' },

@@ -12,6 +12,7 @@ import { lazy, Suspense, useEffect } from 'react';
 import { AcceptInvitePage } from '../features/auth/AcceptInvitePage.tsx';
 import { LoginPage, SignupPage } from '../features/auth/AuthPages.tsx';
 import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from '../features/auth/RecoveryPages.tsx';
+import type { TracesSearch } from '../features/traces/TracesPage.tsx';
 import { ErrorText, Loading } from '../ui/page.tsx';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
 import { Layout } from './Layout.tsx';
@@ -29,6 +30,8 @@ const Workflows = lazy(() => import('../features/workflows/WorkflowsPage.tsx'));
 const Editor = lazy(() => import('../features/workflows/editor/EditorPage.tsx'));
 const Runs = lazy(() => import('../features/runs/RunsPage.tsx'));
 const RunDetail = lazy(() => import('../features/runs/RunDetailPage.tsx'));
+const Traces = lazy(() => import('../features/traces/TracesPage.tsx'));
+const TraceDetail = lazy(() => import('../features/traces/TracePage.tsx'));
 const Members = lazy(() => import('../features/settings/MembersPage.tsx'));
 const ApiKeys = lazy(() => import('../features/settings/ApiKeysPage.tsx'));
 const Audit = lazy(() => import('../features/settings/AuditPage.tsx'));
@@ -171,6 +174,29 @@ export const runRoute = createRoute({
     return <RunDetail key={id} id={id} />;
   },
 });
+export const tracesRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/traces',
+  validateSearch: (s: Record<string, unknown>): TracesSearch => ({
+    source: str(s.source),
+    name: str(s.name),
+    status: str(s.status),
+    model: str(s.model),
+    minCost: str(s.minCost),
+    minDurationMs: str(s.minDurationMs),
+    tag: str(s.tag),
+    q: str(s.q),
+  }),
+  component: () => <Traces />,
+});
+export const traceRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/traces/$traceId',
+  component: function TraceRoute() {
+    const { traceId } = traceRoute.useParams();
+    return <TraceDetail key={traceId} traceId={traceId} />;
+  },
+});
 
 export const listingRoute = createRoute({
   getParentRoute: () => appRoute,
@@ -196,6 +222,8 @@ const routeTree = rootRoute.addChildren([
     workflowRoute,
     runsRoute,
     runRoute,
+    tracesRoute,
+    traceRoute,
     page('/settings/members', () => <Members />),
     page('/settings/api-keys', () => <ApiKeys />),
     page('/settings/audit', () => <Audit />),

@@ -11,6 +11,7 @@ export * from './invitations.ts';
 export * from './marketplace.ts';
 export * from './memberships.ts';
 export * from './memory.ts';
+export * from './observability.ts';
 export * from './organizations.ts';
 export * from './scheduled-jobs.ts';
 export * from './sessions.ts';

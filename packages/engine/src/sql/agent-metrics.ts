@@ -63,9 +63,11 @@ export function agentMetricRows(outcomes: MeasuredOutcome[]) {
  * trip, one commit): `aiops_record_agent_metrics` keeps the samples of the steps the completion confirmed.
  * A batch without agent or tool attempts runs the completion call alone.
  */
-export function withAgentMetrics(completeCall: SQL, outcomes: MeasuredOutcome[]): SQL {
+export function withAgentMetrics(completeCall: SQL, outcomes: MeasuredOutcome[], also?: SQL): SQL {
   const rows = agentMetricRows(outcomes);
-  if (!rows.length) return sql`SELECT ${completeCall} AS r`;
+  // `also`: another write of the same batch in the same statement (the observability log lines and spans).
+  const more = also ? sql`, ${also} AS o` : sql``;
+  if (!rows.length) return sql`SELECT ${completeCall} AS r${more}`;
   return sql`WITH c AS MATERIALIZED (SELECT ${completeCall} AS r)
-    SELECT c.r, aiops_record_agent_metrics(c.r->'confirmed', ${JSON.stringify(rows)}::jsonb) AS metrics FROM c`;
+    SELECT c.r, aiops_record_agent_metrics(c.r->'confirmed', ${JSON.stringify(rows)}::jsonb) AS metrics${more} FROM c`;
 }

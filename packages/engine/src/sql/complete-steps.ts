@@ -62,6 +62,8 @@ export async function completeSteps(
   outcomes: StepOutcome[],
   continueUpTo: number,
   leaseMs: number,
+  /** The batch's log lines and spans, written by the same statement (`aiops_record_observations`). */
+  observations?: unknown,
 ): Promise<FlushResult> {
   const rows = outcomes.map((o) => ({
     id: o.step.stepId,
@@ -109,6 +111,7 @@ export async function completeSteps(
     withAgentMetrics(
       sql`aiops_complete_steps(${workerId}, ${JSON.stringify(rows)}::jsonb, ${continueUpTo}, ${leaseMs})`,
       outcomes,
+      observations ? sql`aiops_record_observations(${JSON.stringify(observations)}::jsonb)` : undefined,
     ),
   );
   const r = row!.r;

@@ -5,6 +5,7 @@ import { type OutboundPolicy, outboundPolicy } from '@aiops/providers';
 import { sql } from 'drizzle-orm';
 import { Catalog, type CompiledVersion } from '../catalog.ts';
 import { AgentMemory } from '../memory.ts';
+import { Observability } from '../observability/observability.ts';
 import type { LocalExecutor } from '../run-creator.ts';
 import { anyId } from '../run-reader.ts';
 import type { RunRow } from '../run-rows.ts';
@@ -59,6 +60,7 @@ export class Worker implements LocalExecutor {
   private readonly memory: AgentMemory;
   private readonly tokens: TokenPublisher;
   private sink: CompletionSink | undefined;
+  private readonly observability: Observability;
 
   constructor(
     private readonly db: Database,
@@ -73,6 +75,7 @@ export class Worker implements LocalExecutor {
     this.runs = new Runs(db, log);
     this.runs.useLocalWorker(this);
     this.memory = new AgentMemory(db, this.options.embeddings);
+    this.observability = new Observability(db, log, options.tracing);
     this.tokens = new TokenPublisher(db, 100, (err) => log.warn({ err }, 'streamed tokens not announced'));
     // A sub-workflow step's child run; the idempotency key makes a re-executed step find the same child.
     this.startChild = async (step, child) => {
@@ -86,7 +89,11 @@ export class Worker implements LocalExecutor {
         parentStepId: step.stepId,
         correlationId: step.correlationId,
         idempotencyKey: `subworkflow:${step.runId}:${step.nodeId}`,
-        metadata: { depth: step.depth + 1, parentNodeId: step.nodeId },
+        metadata: {
+          depth: step.depth + 1,
+          parentNodeId: step.nodeId,
+          ...(await this.observability.childLink(step)),
+        },
       });
       return { runId: started.id };
     };
@@ -95,6 +102,7 @@ export class Worker implements LocalExecutor {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.observability.start();
     this.unlisten.push(await this.db.listen(CHANNELS.wake, () => this.kick()));
     this.unlisten.push(await this.db.listen(CHANNELS.cancel, (payload) => this.abortRuns(parseIds(payload))));
     this.timers.push(setInterval(() => void this.heartbeat(), this.options.heartbeatMs));
@@ -124,6 +132,7 @@ export class Worker implements LocalExecutor {
         )
         .catch((err: unknown) => this.log.error({ err }, 'releasing leases failed; they will expire'));
     }
+    await this.observability.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     for (const u of this.unlisten) await u().catch(() => {});
@@ -211,9 +220,11 @@ export class Worker implements LocalExecutor {
       const signal = node.timeoutMs
         ? AbortSignal.any([controller.signal, AbortSignal.timeout(node.timeoutMs)])
         : controller.signal;
+      const observer = this.observability.begin(step);
       outcome = await executeStep(step, {
         ...prep,
-        model: this.model,
+        model: observer ? observer.model(this.model) : this.model,
+        observer,
         signal,
         startChild: this.startChild,
         now: () => new Date(),
@@ -235,6 +246,7 @@ export class Worker implements LocalExecutor {
           );
         }
       }
+      this.observability.attach(outcome, observer);
     } catch (err) {
       // Preparing failed (database unreachable, version missing): leave the step; its lease will expire.
       this.log.error({ err, step: step.stepId }, 'could not prepare step');
@@ -335,8 +347,10 @@ export class Worker implements LocalExecutor {
             batch,
             free,
             this.options.leaseMs,
+            this.observability.payload(batch),
           );
           continued = result.continued;
+          void this.observability.exported(batch, result.finishedRuns);
           finished = result.finishedRuns.map((f) => f.runId);
           for (const o of batch) {
             if (o.kind === 'completed') this.rememberOutput(`${o.step.runId}:${o.step.nodeId}`, o.output);

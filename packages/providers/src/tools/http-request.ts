@@ -11,7 +11,7 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { AppError, type JsonSchema, type ModelTool } from '@aiops/core';
+import { AppError, currentTraceparent, type JsonSchema, type ModelTool } from '@aiops/core';
 import { abortError } from '../abort.ts';
 import { type OutboundPolicy, PUBLIC_ONLY, type ResolvedAddress } from '../net/address.ts';
 import { isCredentialHeader, pinnedLookup } from '../net/fetch.ts';
@@ -152,6 +152,9 @@ function render(config: HttpRequestToolConfig, input: unknown): { url: URL; out:
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(config.headers ?? {}))
     headers[k.toLowerCase()] = renderHeader(v, input);
+  // The engine's trace position (W3C Trace Context), unless the tool's config sets its own.
+  const traceparent = currentTraceparent();
+  if (traceparent) headers.traceparent ??= traceparent;
   let body: string | undefined;
   if (config.body !== undefined && method !== 'GET' && method !== 'HEAD') {
     if (typeof config.body === 'string') body = renderText(config.body, input);

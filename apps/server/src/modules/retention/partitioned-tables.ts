@@ -16,6 +16,8 @@ export interface PartitionedTable {
  */
 export const PARTITIONED_TABLES: PartitionedTable[] = [
   { table: 'agent_metrics', column: 'recorded_at', retention: 'logs' },
+  { table: 'execution_logs', column: 'created_at', retention: 'logs' },
+  { table: 'spans', column: 'start_time', retention: 'logs' },
 ];
 
 /** Seed defaults: logs 90 days, metrics 2 years (aggregated), executions 1 year. */

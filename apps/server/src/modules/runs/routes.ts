@@ -69,11 +69,15 @@ export const runsModule: AppModule = (deps) => async (app) => {
       schema: {
         tags,
         summary: 'Server-Sent Events: what happened so far, then each change until the run ends',
-        description: 'Each event: `id`, `event` (run.* or step.*), `data` (a RunEvent as JSON).',
+        description:
+          'Each event: `id`, `event` (run.* or step.*), `data` (a RunEvent as JSON). With `logs=true`, the ' +
+          "run's log lines too, as `log` events (a live tail).",
         params: idParamsSchema,
+        querystring: z.object({ logs: z.stringbool().optional() }),
       },
     },
-    async (request, reply) => service.streamEvents(request, reply, e, request.params.id),
+    async (request, reply) =>
+      service.streamEvents(request, reply, e, request.params.id, request.query.logs === true),
   );
   app.post(
     '/runs/:id/cancel',

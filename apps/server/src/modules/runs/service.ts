@@ -6,7 +6,10 @@ import { authOf } from '../../http/auth.ts';
 import { after, cursorTime, page } from '../../http/pagination.ts';
 import { audit, tenant } from '../../http/tenant.ts';
 import type { EngineServices } from '../../module.ts';
+import { logEvents, traceMetadata } from '../observability/service.ts';
 import { runDetailDto, runDto } from './dto.ts';
+
+const withMetadata = (metadata: Record<string, unknown> | undefined) => (metadata ? { metadata } : {});
 
 export async function startRun(
   request: FastifyRequest,
@@ -35,7 +38,7 @@ export async function startRun(
     apiKeyId: auth.apiKeyId,
     ...(body.correlationId ? { correlationId: body.correlationId } : {}),
     idempotencyKey,
-    ...(body.metadata ? { metadata: body.metadata } : {}),
+    ...withMetadata(traceMetadata(request, body.metadata)),
   });
   const run = await e.watcher.waitForFinal(
     auth.organizationId,
@@ -207,10 +210,15 @@ export async function streamEvents(
   reply: FastifyReply,
   e: EngineServices,
   id: string,
+  withLogs = false,
 ) {
   const auth = authOf(request);
+  // With `logs`, the run's log lines come on the same stream (a live tail), as `log` events.
   const read = (since?: Date) =>
-    request.server.db.withTenant(auth.organizationId, (tx) => engine.runTimeline(tx, id, since));
+    request.server.db.withTenant(auth.organizationId, async (tx) => [
+      ...(await engine.runTimeline(tx, id, since)),
+      ...(withLogs ? await logEvents(tx, id, since) : []),
+    ]);
   const first = await read();
   reply.hijack();
   const res = reply.raw;

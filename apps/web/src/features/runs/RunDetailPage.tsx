@@ -17,6 +17,8 @@ import { Button } from '../../ui/button.tsx';
 import { formatCost, formatDuration, formatTime } from '../../ui/format.ts';
 import { ErrorText, Json, Loading, PageHeader, Status } from '../../ui/page.tsx';
 import { Tabs } from '../../ui/tabs.tsx';
+import { LogsPanel } from '../traces/LogsPanel.tsx';
+import { RunTrace } from '../traces/RunTrace.tsx';
 import { edgeTypes } from '../workflows/editor/ConditionEdgeView.tsx';
 import { type StepNode, toGraph } from '../workflows/editor/graph.ts';
 import { nodeTypes } from '../workflows/editor/StepNodeView.tsx';
@@ -29,7 +31,14 @@ import { useRunEvents } from './useRunEvents.ts';
 import { Waterfall } from './Waterfall.tsx';
 
 const DONE: RunStatus[] = ['completed', 'failed', 'cancelled', 'timeout'];
-const TABS = { graph: 'Graph', timeline: 'Timeline', events: 'Events', io: 'Input & output' } as const;
+const TABS = {
+  graph: 'Graph',
+  timeline: 'Timeline',
+  trace: 'Trace',
+  logs: 'Logs',
+  events: 'Events',
+  io: 'Input & output',
+} as const;
 
 /** A run on its workflow's graph, live over the event stream; steps, timeline, output and controls. */
 export default function RunDetailPage({ id }: { id: string }) {
@@ -59,11 +68,22 @@ export default function RunDetailPage({ id }: { id: string }) {
   const finished = !!r && DONE.includes(r.status);
   // Followed once the run is known: a finished run's stream replays its history and ends.
   const [events, setEvents] = useState<RunEvent[]>([]);
-  const live = useRunEvents(id, !!r, (e) => {
-    if (e.type !== 'stream.end') setEvents((all) => (all.some((x) => x.id === e.id) ? all : [...all, e]));
-    if (!finished) refresh();
-  });
-  const [tab, setTab] = useState<'graph' | 'timeline' | 'events' | 'io'>('graph');
+  // Log lines arrive on the same stream (`?logs=true`): the Logs tab's live tail.
+  const [logTick, setLogTick] = useState(0);
+  const live = useRunEvents(
+    id,
+    !!r,
+    (e) => {
+      if (e.type === 'log') {
+        setLogTick((n) => n + 1);
+        return;
+      }
+      if (e.type !== 'stream.end') setEvents((all) => (all.some((x) => x.id === e.id) ? all : [...all, e]));
+      if (!finished) refresh();
+    },
+    true,
+  );
+  const [tab, setTab] = useState<keyof typeof TABS>('graph');
   const [selected, setSelected] = useState<string | null>(null);
 
   const nodes = useMemo(() => {
@@ -180,7 +200,17 @@ export default function RunDetailPage({ id }: { id: string }) {
         </p>
       )}
       <Tabs label="Run views" value={tab} onChange={setTab} tabs={TABS}>
-        <div className="grid grid-cols-[minmax(0,1fr)_340px] gap-3">
+        {tab === 'trace' && (
+          <RunTrace runId={r.id} finished={finished} version={`${r.status}:${r.stepsCompleted}`} />
+        )}
+        {tab === 'logs' && (
+          <LogsPanel runId={r.id} nodeIds={r.steps.map((s) => s.nodeId)} tick={logTick} active={!finished} />
+        )}
+        <div
+          className={
+            tab === 'trace' || tab === 'logs' ? 'hidden' : 'grid grid-cols-[minmax(0,1fr)_340px] gap-3'
+          }
+        >
           <div className="min-w-0">
             {tab === 'graph' && (
               <ReactFlowProvider>

@@ -17,7 +17,13 @@ export function parseSse(block: string): { type: string; data: string } | null {
  * Follows a run's event stream (GET /runs/:id/events) while `enabled`; calls `onEvent` for each event.
  * fetch rather than EventSource: every event name arrives, and the stream ends cleanly with the run.
  */
-export function useRunEvents(runId: string, enabled: boolean, onEvent: (e: RunEvent) => void): boolean {
+export function useRunEvents(
+  runId: string,
+  enabled: boolean,
+  onEvent: (e: RunEvent) => void,
+  /** Also the run's log lines, as `log` events. */
+  logs = false,
+): boolean {
   const [live, setLive] = useState(false);
   const handler = useRef(onEvent);
   handler.current = onEvent;
@@ -25,7 +31,7 @@ export function useRunEvents(runId: string, enabled: boolean, onEvent: (e: RunEv
     if (!enabled) return;
     const controller = new AbortController();
     const follow = async () => {
-      const res = await fetch(`${API}/runs/${runId}/events`, {
+      const res = await fetch(`${API}/runs/${runId}/events${logs ? '?logs=true' : ''}`, {
         credentials: 'same-origin',
         headers: { accept: 'text/event-stream' },
         signal: controller.signal,
@@ -58,6 +64,6 @@ export function useRunEvents(runId: string, enabled: boolean, onEvent: (e: RunEv
         if (!controller.signal.aborted) handler.current({ id: 'end', type: 'stream.end', at: '', data: {} });
       });
     return () => controller.abort();
-  }, [runId, enabled]);
+  }, [runId, enabled, logs]);
   return live;
 }

@@ -17,7 +17,7 @@ export async function runTool(
   const policy = await ctx.network(step.organizationId);
   const tool = createTool(node.tool, node.config, policy);
   const input = node.input === undefined ? {} : renderValue(node.input, context);
-  const output = await tool.execute(input, ctx.signal);
+  const output = await (ctx.observer ? ctx.observer.tool(tool) : tool).execute(input, ctx.signal);
   return { kind: 'completed', input: { tool: node.tool, input }, output };
 }
 

@@ -3,6 +3,7 @@ import type { AgentConfiguration } from '@aiops/db';
 import type { OutboundPolicy } from '@aiops/providers';
 import type { CompiledVersion } from '../../catalog.ts';
 import type { AgentMemory } from '../../memory.ts';
+import type { StepObserver } from '../../observability/step-observer.ts';
 import type { ClaimedStep } from '../../sql/claim-steps.ts';
 import type { StepOutcome } from '../../sql/complete-steps.ts';
 import type { TokenPublisher } from '../../tokens.ts';
@@ -36,6 +37,8 @@ export interface StepContext {
   memory: AgentMemory;
   /** Streams model text to the run's event stream. */
   tokens: TokenPublisher;
+  /** This attempt's log lines and spans (absent when tracing is off). */
+  observer?: StepObserver | undefined;
 }
 
 export type NodeResult = Omit<StepOutcome, 'step' | 'startedAt' | 'finishedAt' | 'retryDelayMs' | 'nodeType'>;
