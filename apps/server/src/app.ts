@@ -25,21 +25,27 @@ import { auditLogsModule } from './modules/audit-logs/routes.ts';
 import { authModule } from './modules/auth/routes.ts';
 import { registerApiUsageMeter } from './modules/billing/api-meter.ts';
 import { billingModule } from './modules/billing/routes.ts';
+import { catalogModule } from './modules/catalog/routes.ts';
 import { costsModule } from './modules/costs/routes.ts';
+import { eventsModule } from './modules/events/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { createAppModelPort } from './modules/integrations/model-port.ts';
 import { integrationsModule } from './modules/integrations/routes.ts';
+import { marketplaceModule } from './modules/marketplace/routes.ts';
 import { memoryModule } from './modules/memory/routes.ts';
 import { organizationsModule } from './modules/organizations/routes.ts';
 import { pricesModule } from './modules/prices/routes.ts';
 import { retentionModule } from './modules/retention/routes.ts';
 import { runsModule } from './modules/runs/routes.ts';
+import { templatesModule } from './modules/templates/routes.ts';
+import { triggersModule } from './modules/triggers/routes.ts';
 import { workflowsModule } from './modules/workflows/routes.ts';
 import { ApiKeyCache } from './services/auth-cache.ts';
 import { makeAuthenticator } from './services/authenticate.ts';
 import { createMailer } from './services/mailer.ts';
 import { DbResponseCache, PriceOverrides } from './services/model-data.ts';
 import { registerOutbound } from './services/outbound.ts';
+import { ManualPayments, type PaymentPort } from './services/payments.ts';
 import { AccessTokens } from './services/tokens.ts';
 import { resolveSettings, type SettingsInput } from './settings.ts';
 import { VERSION } from './version.ts';
@@ -61,8 +67,13 @@ const MODULES: AppModule[] = [
   integrationsModule,
   analyticsModule,
   billingModule,
+  catalogModule,
+  templatesModule,
+  marketplaceModule,
   agentMetricsModule,
   retentionModule,
+  triggersModule,
+  eventsModule,
 ];
 
 export interface AppOptions {
@@ -83,6 +94,8 @@ export interface AppOptions {
   model?: ModelPort;
   /** The organizations' price overrides, shared with the model port (default: a new reader). */
   prices?: PriceOverrides;
+  /** Marketplace payments (default: the built-in manual/invoice provider). */
+  payments?: PaymentPort;
   /** false: only the health routes (a worker-only process). */
   api?: boolean;
   /** The studio's built files (apps/web/dist), served at `/`; omitted: no studio (tests of the API). */
@@ -191,6 +204,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     engine,
     apiKeyCache,
     prices,
+    payments: options.payments ?? new ManualPayments(),
   };
   app.decorate('engine', engine);
   app.decorate('jobDeps', { db: options.db, secrets: options.secrets, mailer, settings, log: app.log });

@@ -7,6 +7,7 @@ import type { JobDeps } from './jobs/types.ts';
 import type { ApiKeyCache } from './services/auth-cache.ts';
 import type { Mailer } from './services/mailer.ts';
 import type { PriceOverrides } from './services/model-data.ts';
+import type { PaymentPort } from './services/payments.ts';
 import type { AccessTokens } from './services/tokens.ts';
 import type { ServerSettings } from './settings.ts';
 
@@ -30,6 +31,8 @@ export interface ModuleDeps {
   apiKeyCache: ApiKeyCache;
   /** The organizations' price overrides as the model port reads them (drop an org's after a change). */
   prices: PriceOverrides;
+  /** How marketplace purchases are charged and refunded (default: the manual/invoice provider). */
+  payments: PaymentPort;
 }
 
 declare module 'fastify' {

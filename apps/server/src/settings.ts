@@ -21,6 +21,8 @@ export interface ServerSettings {
   emailTokenTtlSeconds: number;
   /** What an organization's "allow private networks" unlocks (AIOPS_PRIVATE_NETWORK_CATEGORIES). */
   privateNetworkCategories: readonly AddressCategory[] | undefined;
+  /** The agent type definitions (AIOPS_CATALOG_DIR); undefined: the starter catalog shipped with the server. */
+  catalogDir: string | undefined;
   /** AIOPS_ARCHIVE_DIR: where the retention job archives expired partitions. */
   archiveDir: string;
 }
@@ -42,6 +44,7 @@ export function resolveSettings(input: SettingsInput = {}): ServerSettings {
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...input.rateLimits },
     emailTokenTtlSeconds: input.emailTokenTtlSeconds ?? 86_400,
     privateNetworkCategories: input.privateNetworkCategories,
+    catalogDir: input.catalogDir,
     archiveDir: input.archiveDir ?? './.aiops/archive',
   };
 }

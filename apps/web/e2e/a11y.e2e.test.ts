@@ -97,9 +97,30 @@ describe('accessibility (axe-core)', () => {
         ['/settings/api-keys', 'API keys'],
         ['/settings/audit', 'Audit log'],
         ['/settings/security', 'Security'],
+        ['/events', 'Events'],
+        ['/settings/event-sinks', 'Event sinks'],
+        ['/catalog', 'Agent catalog'],
+        ['/marketplace', 'Marketplace'],
+        ['/templates', 'My templates'],
       ] as const) {
         await check(page, path, heading(name), found);
       }
+      const template = (await (
+        await page.request.post(`${studio.server.url}/api/v1/templates`, {
+          data: {
+            name: 'a11y-template',
+            description: 'd',
+            systemPrompt: 's',
+            modelConfig: { model: 'simulator:echo' },
+          },
+        })
+      ).json()) as { id: string };
+      const listing = (await (
+        await page.request.post(`${studio.server.url}/api/v1/templates/${template.id}/publish`, {
+          data: { price: '1' },
+        })
+      ).json()) as { id: string };
+      await check(page, `/marketplace/${listing.id}`, heading('a11y-template'), found);
       expect(found).toEqual({});
       await context.close();
     }, 120_000);

@@ -59,6 +59,11 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the agent catalog directory (AIOPS_CATALOG_DIR); unset: the shipped starter catalog', () => {
+    expect(loadConfig({}).catalogDir).toBeUndefined();
+    expect(loadConfig({ AIOPS_CATALOG_DIR: '/etc/aiops/catalog' }).catalogDir).toBe('/etc/aiops/catalog');
+  });
+
   it('never echoes a database password in an error', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://u:hunter2@db:5432/x', PORT: '-1' })).toThrow(/PORT/);
     expect(() =>

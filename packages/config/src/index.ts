@@ -52,7 +52,11 @@ export interface Config {
   };
   /** Set: rate-limit counters live in Redis, shared by every server process. Unset: in memory. */
   redisUrl: string | undefined;
+  /** The NATS server of NATS event sinks (default nats://127.0.0.1:4222). */
+  natsUrl: string;
   oauth: OAuthConfig;
+  /** AIOPS_CATALOG_DIR: the agent type definitions; undefined: the starter catalog shipped with the server. */
+  catalogDir: string | undefined;
 }
 
 export interface OidcProviderConfig {
@@ -152,7 +156,9 @@ export function loadConfig(
     },
     mail: { smtpUrl: e.SMTP_URL, from: e.SMTP_FROM },
     redisUrl: e.REDIS_URL,
+    natsUrl: e.NATS_URL,
     oauth: oauthConfig(e),
+    catalogDir: e.AIOPS_CATALOG_DIR,
   };
 }
 

@@ -87,6 +87,8 @@ export const envSchema = z.object({
     .default('false')
     .transform((v) => v === 'true'),
   AIOPS_PUBLIC_URL: optional(httpUrl),
+  /** A directory of agent type definition files (JSON and YAML) replacing the shipped starter catalog. */
+  AIOPS_CATALOG_DIR: optional(z.string().min(1).max(4096)),
   AIOPS_JWT_SECRET: optional(
     z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 48)'),
   ),
@@ -103,6 +105,10 @@ export const envSchema = z.object({
   REDIS_URL: optional(
     z.string().refine((v) => /^rediss?:\/\/[^/]/.test(v), 'must be redis://host:port or rediss://…'),
   ),
+  /** The NATS server that organizations' NATS event sinks publish to (JetStream). */
+  NATS_URL: optional(
+    z.string().refine((v) => /^(nats|tls):\/\/[^/]/.test(v), 'must be nats://host:port or tls://host:port'),
+  ).default('nats://127.0.0.1:4222'),
   AIOPS_GOOGLE_CLIENT_ID: optional(z.string().min(1)),
   AIOPS_GOOGLE_CLIENT_SECRET: optional(z.string().min(1)),
   AIOPS_GOOGLE_ISSUER: optional(httpUrl).default('https://accounts.google.com'),

@@ -82,6 +82,12 @@ function columns(a: CreateAgentBody) {
   };
 }
 
+/** A template's limits stay on an agent made from it, whatever a save changes. */
+function keepTemplate(cols: ReturnType<typeof columns>, current: AgentRow) {
+  const template = current.configuration.template;
+  return template ? { ...cols, configuration: { ...cols.configuration, template } } : cols;
+}
+
 const bump = (semver: string) => {
   const [major = 1, minor = 0, patch = 0] = semver.split('.').map((n) => Number.parseInt(n, 10) || 0);
   return `${major}.${minor}.${patch + 1}`;
@@ -161,7 +167,13 @@ export async function updateAgent(
   try {
     [row] = (await tx
       .update(agents)
-      .set({ ...columns(merged), version, versionNumber, updatedBy: userId, updatedAt: new Date() })
+      .set({
+        ...keepTemplate(columns(merged), current),
+        version,
+        versionNumber,
+        updatedBy: userId,
+        updatedAt: new Date(),
+      })
       .where(eq(agents.id, id))
       .returning()) as [AgentRow];
   } catch (e) {

@@ -38,6 +38,7 @@ export type { StepOutcome } from './sql/complete-steps.ts';
 export { type RunEvent, type RunEventType, runTimeline } from './timeline.ts';
 export { CHANNELS, DEFAULT_WORKER_OPTIONS, type Logger, silentLogger, type WorkerOptions } from './types.ts';
 export { RunWatcher } from './watch.ts';
+export { checkTemplateLimits, templateCostLimit } from './worker/nodes/agent.ts';
 export { Worker } from './worker/worker.ts';
 export {
   type CreateWorkflowInput,

@@ -1,5 +1,10 @@
 import { rollupAgentMetricsJob } from '../modules/agent-metrics/rollup-job.ts';
-import { monthlyInvoicesJob, monthlyResetJob, overdueInvoicesJob } from '../modules/billing/jobs.ts';
+import {
+  monthlyInvoicesJob,
+  monthlyResetJob,
+  overdueInvoicesJob,
+  storageSnapshotJob,
+} from '../modules/billing/jobs.ts';
 import { retentionJob } from '../modules/retention/retention-job.ts';
 import type { ScheduledJob } from './types.ts';
 
@@ -11,6 +16,7 @@ export const JOBS: ScheduledJob[] = [
   monthlyResetJob,
   monthlyInvoicesJob,
   overdueInvoicesJob,
+  storageSnapshotJob,
   rollupAgentMetricsJob,
   retentionJob,
 ];

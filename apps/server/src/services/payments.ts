@@ -30,14 +30,15 @@ export interface PaymentPort {
 /**
  * Manual payments: nothing is collected automatically. A charge is `pending` with a transaction id
  * derived from its reference (so a repeated charge gets the same id); the caller records it, and an
- * owner or operator marks it paid. A refund is likewise recorded as completed by hand.
+ * owner or operator marks it paid; a zero amount completes at once. A refund is likewise recorded as completed by hand.
  */
 export class ManualPayments implements PaymentPort {
   readonly name = 'manual';
 
   async charge(request: ChargeRequest): Promise<PaymentResult> {
     return {
-      status: 'pending',
+      // Nothing to collect for a free item: it completes at once.
+      status: /^0+(\.0+)?$/.test(request.amount) ? 'completed' : 'pending',
       transactionId: `manual_${digest(`${request.organizationId}:${request.reference}`)}`,
     };
   }

@@ -18,6 +18,9 @@ import type {
   createIntegrationBodySchema,
   createPriceOverrideBodySchema,
   definitionIssueSchema,
+  deliverySchema,
+  eventSchema,
+  firingSchema,
   integrationSchema,
   invitationSchema,
   invoiceSchema,
@@ -35,8 +38,10 @@ import type {
   runEventSchema,
   runSchema,
   sessionResponseSchema,
+  sinkSchema,
   stepSchema,
   testIntegrationResponseSchema,
+  triggerSchema,
   tryAgentResponseSchema,
   updateIntegrationBodySchema,
   usageReportSchema,
@@ -105,3 +110,8 @@ export type BillingSettings = z.input<typeof billingSettingsSchema>;
 export type Plan = z.infer<typeof planSchema>;
 export type Invoice = z.infer<typeof invoiceSchema>;
 export type UsageReport = z.infer<typeof usageReportSchema>;
+export type Trigger = z.infer<typeof triggerSchema>;
+export type Firing = z.infer<typeof firingSchema>;
+export type ReceivedEvent = z.infer<typeof eventSchema>;
+export type EventSink = z.infer<typeof sinkSchema>;
+export type Delivery = z.infer<typeof deliverySchema>;

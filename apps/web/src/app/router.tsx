@@ -36,7 +36,13 @@ const Security = lazy(() => import('../features/settings/SecurityPage.tsx'));
 const Integrations = lazy(() => import('../features/settings/integrations/IntegrationsPage.tsx'));
 const Usage = lazy(() => import('../features/settings/usage/UsagePage.tsx'));
 const Billing = lazy(() => import('../features/billing/BillingPage.tsx'));
+const Catalog = lazy(() => import('../features/marketplace/CatalogPage.tsx'));
+const Marketplace = lazy(() => import('../features/marketplace/MarketplacePage.tsx'));
+const ListingPage = lazy(() => import('../features/marketplace/ListingPage.tsx'));
+const MyTemplates = lazy(() => import('../features/marketplace/MyTemplatesPage.tsx'));
 const Retention = lazy(() => import('../features/settings/RetentionPage.tsx'));
+const Events = lazy(() => import('../features/triggers/EventsPage.tsx'));
+const EventSinks = lazy(() => import('../features/triggers/EventSinksPage.tsx'));
 
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
@@ -163,6 +169,15 @@ export const runRoute = createRoute({
   },
 });
 
+export const listingRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/marketplace/$id',
+  component: function ListingRoute() {
+    const { id } = listingRoute.useParams();
+    return <ListingPage key={id} id={id} />;
+  },
+});
+
 const routeTree = rootRoute.addChildren([
   loginRoute,
   createRoute({ getParentRoute: () => rootRoute, path: '/signup', component: SignupPage }),
@@ -185,7 +200,13 @@ const routeTree = rootRoute.addChildren([
     page('/settings/integrations', () => <Integrations />),
     page('/settings/usage', () => <Usage />),
     page('/settings/billing', () => <Billing />),
+    page('/catalog', () => <Catalog />),
+    page('/marketplace', () => <Marketplace />),
+    listingRoute,
+    page('/templates', () => <MyTemplates />),
     page('/settings/retention', () => <Retention />),
+    page('/events', () => <Events />),
+    page('/settings/event-sinks', () => <EventSinks />),
   ]),
 ]);
 

@@ -39,6 +39,20 @@ export interface AgentConfiguration {
   simulate?: Record<string, unknown>;
   /** USD a single model call of this agent may cost at most (seed 001). */
   costLimitPerRequest?: number;
+  /**
+   * The template the agent was made from: its limits hold at every run whatever the agent's own fields say
+   * (kept across the agent's saves), and each completed call counts as a use of the template.
+   */
+  template?: AgentTemplateLimits;
+}
+
+export interface AgentTemplateLimits {
+  id: string;
+  version: number;
+  /** Providers (the part of `provider:model` before the colon) the agent may call; empty: any. */
+  allowedIntegrations: string[];
+  /** USD per model call, decimal string. */
+  costLimitPerRequest?: string;
 }
 
 /**

@@ -212,6 +212,7 @@ export class Worker implements LocalExecutor {
         memory: this.memory,
         tokens: this.tokens,
       });
+      if (outcome.kind === 'completed' && prep.agent?.template) this.countTemplateUse(prep.agent.template.id);
       if (outcome.kind === 'failed' && outcome.error?.retryable) {
         const policy = prep.compiled.retry.get(step.nodeId)!;
         if (step.failures + 1 < policy.maxAttempts) {
@@ -241,6 +242,13 @@ export class Worker implements LocalExecutor {
       this.flushing ??= this.flushLoop();
     }
     if (this.executing === this.options.concurrency - 1) this.kick();
+  }
+
+  /** A completed call of an agent made from a template counts as a use of it (and of its listing). */
+  private countTemplateUse(templateId: string): void {
+    this.db
+      .system((tx) => tx.execute(sql`SELECT aiops_count_template_use(${templateId}::uuid)`))
+      .catch((err) => this.log.warn({ err, templateId }, 'could not count a template use'));
   }
 
   /** The step's compiled version, pinned agent and the outputs it reads: from caches, else the database. */

@@ -1,5 +1,6 @@
 import type { CreateAgentBody, UpdateAgentBody } from '@aiops/contracts';
 import {
+  AppError,
   badRequest,
   type ModelPort,
   renderString,
@@ -50,7 +51,7 @@ export async function listAgents(
  * An agent's integration must be one of the organization's, for the provider of the agent's model (checked
  * at save time rather than at the first run).
  */
-async function checkIntegration(tx: Tx, integrationId: string | null | undefined, model: string) {
+export async function checkIntegration(tx: Tx, integrationId: string | null | undefined, model: string) {
   if (!integrationId) return;
   const row = await findIntegration(tx, integrationId);
   if (!row)
@@ -135,6 +136,18 @@ export async function tryAgent(
   const auth = authOf(request);
   const row = await tenant(request, (tx) => engine.getAgent(tx, id));
   const c = row.configuration;
+  engine.checkTemplateLimits(c);
+  const costLimit = engine.templateCostLimit(c);
+  if (costLimit !== undefined && costLimit <= 0)
+    throw new AppError(
+      402,
+      'budget_exceeded',
+      'The cost limit per request of this agent is 0: no call is made',
+      {
+        retryable: false,
+        details: { budgetUsd: costLimit },
+      },
+    );
   const context = { input: body.input, variables: body.variables, nodes: {}, vars: {}, run: {} };
   const text = (v: unknown) =>
     v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
@@ -151,11 +164,16 @@ export async function tryAgent(
     ...(c.outputSchema ? { outputSchema: c.outputSchema } : {}),
     ...(c.integrationId ? { integrationId: c.integrationId } : {}),
     ...(c.simulate ? { simulate: c.simulate as never } : {}),
+    ...(costLimit !== undefined ? { budgetUsd: costLimit } : {}),
     attempt: 1,
     idempotencyKey: `try:${id}:${request.id}`,
     organizationId: auth.organizationId,
     signal: AbortSignal.timeout(120_000),
   });
+  if (c.template) {
+    const templateId = c.template.id;
+    await tenant(request, (tx) => tx.execute(sql`SELECT aiops_count_template_use(${templateId}::uuid)`));
+  }
   return {
     output: res.output !== undefined ? res.output : res.text,
     text: res.text,

@@ -53,6 +53,42 @@ async function januaryUsage(orgId: string, runs: number, tokens: number) {
   );
 }
 
+/** `owner` buys a template `other` publishes at `price` through the marketplace API; the sale is dated `at`. */
+async function purchase(name: string, price: string, status: 'completed' | 'refunded', at: string) {
+  const seller = { token: other.token };
+  const t = await call(s, 'POST', '/api/v1/templates', {
+    ...seller,
+    body: {
+      name,
+      description: `${name} template`,
+      systemPrompt: 'Help',
+      modelConfig: { model: 'simulator:echo' },
+    },
+  });
+  expect(t.status, JSON.stringify(t.body)).toBe(201);
+  const listing = await call(s, 'POST', `/api/v1/templates/${t.body.id}/publish`, {
+    ...seller,
+    body: { price },
+  });
+  expect(listing.body.status, JSON.stringify(listing.body)).toBe('published');
+  const p = await call(s, 'POST', `/api/v1/marketplace/listings/${listing.body.id}/purchase`, {
+    token: owner.token,
+    body: {},
+  });
+  expect(p.status, JSON.stringify(p.body)).toBe(201);
+  expect(
+    (await call(s, 'POST', `/api/v1/marketplace/sales/${p.body.id}/confirm`, { ...seller, body: {} })).status,
+  ).toBe(200);
+  if (status === 'refunded')
+    expect(
+      (await call(s, 'POST', `/api/v1/marketplace/sales/${p.body.id}/refund`, { ...seller, body: {} }))
+        .status,
+    ).toBe(200);
+  await s.database.db.system((tx) =>
+    tx.execute(sql`UPDATE template_purchases SET created_at = ${at} WHERE id = ${p.body.id}`),
+  );
+}
+
 describe('billing settings and plans', () => {
   it('sets billing email, address and VAT id (audited), refuses bad ones with the field named', async () => {
     const bad = await call(s, 'PATCH', '/api/v1/billing/settings', {
@@ -118,17 +154,10 @@ describe('invoices', () => {
   let invoiceId: string;
   it('generates a month with overages and a marketplace purchase, taxed by the billing country', async () => {
     await januaryUsage(owner.organizationId, 10_500, 20_500_000);
-    // Marketplace purchases are read from template_purchases when that table exists (the catalog's).
-    await s.database.db.system(async (tx) => {
-      await tx.execute(sql`CREATE TABLE IF NOT EXISTS template_purchases (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        organization_id uuid NOT NULL, template_name varchar(255) NOT NULL, template_version int NOT NULL,
-        price numeric(10, 2) NOT NULL, payment_status varchar(20) NOT NULL DEFAULT 'pending',
-        purchased_at timestamptz NOT NULL DEFAULT now())`);
-      await tx.execute(sql`INSERT INTO template_purchases (organization_id, template_name, template_version, price, payment_status, purchased_at)
-        VALUES (${owner.organizationId}, 'Triage', 1, 9.99, 'completed', '2026-01-10T12:00:00Z'),
-               (${owner.organizationId}, 'Refunded', 1, 5.00, 'refunded', '2026-01-11T12:00:00Z'),
-               (${owner.organizationId}, 'February', 1, 7.00, 'completed', '2026-02-01T00:00:00Z')`);
-    });
+    // Marketplace purchases, bought through the marketplace from the other organization, dated into the period.
+    await purchase('Triage', '9.99', 'completed', '2026-01-10T12:00:00Z');
+    await purchase('Refunded', '5.00', 'refunded', '2026-01-11T12:00:00Z');
+    await purchase('February', '7.00', 'completed', '2026-02-01T00:00:00Z');
     // The plan changed today (not in January): January is billed on the plan in force then (starter → the
     // change's "from"), so move that change into January to bill professional for the whole month.
     await s.database.db.system((tx) =>
@@ -156,10 +185,24 @@ describe('invoices', () => {
     // generating again returns the same invoice (the month-end job may run twice)
     const again = await generateInvoice(s.database.db, owner.organizationId, JAN, '2026-02-01');
     expect(again.id).toBe(inv.id);
-    // the other organization cannot see it
+    // the other organization cannot see it, through the API or in the database (row-level security)
     expect((await call(s, 'GET', `/api/v1/billing/invoices/${inv.id}`, { token: other.token })).status).toBe(
       404,
     );
+    const seen = await s.database.db.withTenant(other.organizationId, (tx) =>
+      queryRows<{ n: string }>(tx, sql`SELECT count(*)::text AS n FROM invoices WHERE id = ${inv.id}`),
+    );
+    expect(seen[0]!.n).toBe('0');
+    // the application role can neither delete an invoice nor take a number
+    const why = (e: Error) => String((e.cause as Error | undefined)?.message ?? e.message);
+    const refused = await s.database.db
+      .withTenant(owner.organizationId, (tx) => tx.execute(sql`DELETE FROM invoices WHERE id = ${inv.id}`))
+      .then(() => 'deleted', why);
+    expect(refused).toMatch(/permission denied/);
+    const sequence = await s.database.db
+      .withTenant(owner.organizationId, (tx) => tx.execute(sql`UPDATE invoice_sequences SET last_number = 0`))
+      .then(() => 'updated', why);
+    expect(sequence).toMatch(/permission denied/);
     expect((await call(s, 'GET', '/api/v1/billing/invoices', { token: other.token })).body.data).toEqual([]);
   });
 

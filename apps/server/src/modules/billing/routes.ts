@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { authOf } from '../../http/auth.ts';
 import { audit, tenant } from '../../http/tenant.ts';
 import type { AppModule } from '../../module.ts';
-import { ManualPayments, type PaymentPort } from '../../services/payments.ts';
+import type { PaymentPort } from '../../services/payments.ts';
 import { billingAccount, changePlan, updateBillingSettings } from './account.ts';
 import { invoicePdf } from './delivery.ts';
 import { type InvoiceRow, payInvoice } from './invoices.ts';
@@ -50,7 +50,7 @@ export const toInvoiceDto = (r: InvoiceRow) => ({
 
 /** Usage ledger, plans, billing settings, plan changes and invoices (issue 20). */
 export const billingModule: AppModule = (deps) => async (app) => {
-  const payments: PaymentPort = (deps as { payments?: PaymentPort }).payments ?? new ManualPayments();
+  const payments: PaymentPort = deps.payments;
 
   app.get(
     '/usage',

@@ -9,6 +9,7 @@ import { ConfirmButton } from '../../ui/confirm.tsx';
 import { Check, Field, Input } from '../../ui/form.tsx';
 import { ErrorText, PageHeader } from '../../ui/page.tsx';
 import { toast } from '../../ui/toast.tsx';
+import { AgentOrigin } from '../marketplace/AgentOrigin.tsx';
 import { AgentVersions } from './AgentVersions.tsx';
 import { PromptField } from './PromptField.tsx';
 import { TryPanel } from './TryPanel.tsx';
@@ -129,6 +130,7 @@ export default function AgentEditPage({ id }: { id: string }) {
         )}
       </PageHeader>
       <ErrorText error={q.error ?? remove.error} />
+      {q.data && <AgentOrigin metadata={q.data.metadata} />}
       <div className="grid grid-cols-[minmax(0,3fr)_minmax(280px,2fr)] items-start gap-4">
         <form className="mb-4 rounded-lg border bg-card p-4 shadow-xs" onSubmit={submit} aria-label="Agent">
           <Field>

@@ -1,5 +1,6 @@
 import { type AgentNode, type MemoryConfig, memoryConfigSchema } from '@aiops/contracts';
 import { AppError, isAppError, type ModelResult, renderString, renderValue } from '@aiops/core';
+import type { AgentConfiguration } from '@aiops/db';
 import { type MemoryScope, memoryNamespace } from '../../memory.ts';
 import type { ClaimedStep } from '../../sql/claim-steps.ts';
 import { agentTools } from './tools.ts';
@@ -7,6 +8,29 @@ import type { NodeResult, StepContext } from './types.ts';
 
 const asText = (v: unknown) =>
   v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+
+/** The agent's cost limit per call: its own, and never above its template's. */
+export function templateCostLimit(c: AgentConfiguration): number | undefined {
+  const limits = [c.costLimitPerRequest, c.template?.costLimitPerRequest]
+    .filter((v) => v !== undefined && v !== null)
+    .map(Number);
+  return limits.length ? Math.min(...limits) : undefined;
+}
+
+/** An agent made from a template calls only the providers the template allows. */
+export function checkTemplateLimits(c: AgentConfiguration): void {
+  const allowed = c.template?.allowedIntegrations ?? [];
+  const model = c.modelSettings.model;
+  const provider = model.slice(0, model.indexOf(':'));
+  if (allowed.length && !allowed.includes(provider)) {
+    throw new AppError(
+      403,
+      'integration_not_allowed',
+      `This agent's template allows only ${allowed.join(', ')}; its model ${model} is ${provider}: change the agent's model`,
+      { retryable: false, details: { allowed, provider, templateId: c.template!.id } },
+    );
+  }
+}
 
 /** The model settings of an agent node: inline, or the pinned org agent's. */
 function settingsOf(node: AgentNode, ctx: StepContext) {
@@ -30,6 +54,7 @@ function settingsOf(node: AgentNode, ctx: StepContext) {
     };
   }
   const c = ctx.agent!;
+  checkTemplateLimits(c);
   return {
     model: c.modelSettings.model,
     system: c.systemPrompt,
@@ -43,7 +68,7 @@ function settingsOf(node: AgentNode, ctx: StepContext) {
     tools: c.tools,
     toolConfigs: c.toolConfigs,
     maxSteps: undefined as number | undefined,
-    costLimit: c.costLimitPerRequest,
+    costLimit: templateCostLimit(c),
     // saved before the memory schema existed: a config that no longer parses means no memory
     memory: memoryConfigSchema.safeParse(c.memoryConfig).data ?? ({} as MemoryConfig),
   };
