@@ -93,6 +93,7 @@ describe('accessibility (axe-core)', () => {
         ['/settings/integrations', 'Provider integrations'],
         ['/settings/usage', 'Usage & budget'],
         ['/settings/billing', 'Billing'],
+        ['/settings/retention', 'Data retention'],
         ['/settings/api-keys', 'API keys'],
         ['/settings/audit', 'Audit log'],
         ['/settings/security', 'Security'],

@@ -12,27 +12,33 @@ export type Histogram = Record<string, number>;
 
 /** Adds `from`'s counts into `into`. */
 export function mergeHistogram(into: Histogram, from: Histogram): Histogram {
-  for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + Number(n);
+  for (const k in from) into[k] = (into[k] ?? 0) + Number(from[k]);
   return into;
 }
 
-const estimateOf = (key: string) => (key === 'z' ? 0 : (2 * GAMMA ** Number(key)) / (GAMMA + 1));
-const order = (key: string) => (key === 'z' ? Number.NEGATIVE_INFINITY : Number(key));
+const estimateOf = (key: number) => (key === Number.NEGATIVE_INFINITY ? 0 : (2 * GAMMA ** key) / (GAMMA + 1));
 
 /**
  * The q-quantile (0..1) of a histogram, clamped to the exact min and max (so p99 of one sample is that
  * sample). Nearest-rank on the sorted buckets: the bucket holding the ⌈q·n⌉-th smallest value.
  */
 export function quantiles(hist: Histogram, qs: number[], min: number, max: number): (number | null)[] {
-  const keys = Object.keys(hist).sort((a, b) => order(a) - order(b));
-  const total = keys.reduce((a, k) => a + hist[k]!, 0);
+  // Keys parsed once ("z" first), then sorted numerically.
+  const buckets: [number, number][] = [];
+  let total = 0;
+  for (const k in hist) {
+    const n = Number(hist[k]);
+    buckets.push([k === 'z' ? Number.NEGATIVE_INFINITY : Number(k), n]);
+    total += n;
+  }
   if (!total) return qs.map(() => null);
+  buckets.sort((a, b) => a[0] - b[0]);
   return qs.map((q) => {
     const rank = Math.max(1, Math.ceil(q * total));
     let seen = 0;
-    for (const k of keys) {
-      seen += hist[k]!;
-      if (seen >= rank) return Math.min(max, Math.max(min, estimateOf(k)));
+    for (const [key, n] of buckets) {
+      seen += n;
+      if (seen >= rank) return Math.min(max, Math.max(min, estimateOf(key)));
     }
     return max;
   });

@@ -31,6 +31,16 @@ async function longest(tx: Tx, kind: RetentionKind): Promise<number> {
   return row!.days;
 }
 
+/** The shortest period of a kind: rows newer than this are kept for everyone (bounds the DELETE's scan). */
+async function shortest(tx: Tx, kind: RetentionKind): Promise<number> {
+  const [row] = await queryRows<{ days: number }>(
+    tx,
+    sql`SELECT least(${DEFAULT_DAYS[kind]}, coalesce(min(${sql.raw(DAYS_COLUMN[kind])}), ${DEFAULT_DAYS[kind]}))::int AS days
+        FROM organization_retention`,
+  );
+  return row!.days;
+}
+
 export interface RetentionReport {
   ensured: string[];
   archived: { partition: string; file: string; rows: number }[];
@@ -69,11 +79,14 @@ export async function applyRetention(
       await db.system((tx) => dropPartition(tx, t.table, p.name));
       report.archived.push({ partition: p.name, ...archived });
     }
+    const minDays = await db.system((tx) => shortest(tx, t.retention));
+    // The constant bound lets PostgreSQL skip the partitions no organization's period reaches yet.
+    const bound = new Date(dueAt.getTime() - minDays * DAY).toISOString();
     const deleted = await db.system((tx) =>
       queryRows<{ n: number }>(
         tx,
         sql`WITH d AS (DELETE FROM ${sql.raw(`"${t.table}"`)} x USING ${effective(t.retention)} e
-              WHERE x.organization_id = e.id
+              WHERE x.organization_id = e.id AND x.${sql.raw(`"${t.column}"`)} < ${bound}::timestamptz
                 AND x.${sql.raw(`"${t.column}"`)} < ${due}::timestamptz - make_interval(days => e.days)
               RETURNING 1)
             SELECT count(*)::int AS n FROM d`,

@@ -100,6 +100,14 @@ describe(`retention settings on ${testBackend()}`, () => {
     const entry = logs.body.data.find((l: { entityType: string }) => l.entityType === 'retention');
     expect(entry).toMatchObject({ action: 'updated' });
     expect(JSON.stringify(entry.changes)).toContain('30');
+    // Row-level security: another organization sees no retention row but its own.
+    const stranger = await signUp(s);
+    const rows = (orgId: string) =>
+      s.database.db.withTenant(orgId, (tx) =>
+        queryRows<{ organization_id: string }>(tx, sql`SELECT organization_id FROM organization_retention`),
+      );
+    expect(await rows(owner.organizationId)).toEqual([{ organization_id: owner.organizationId }]);
+    expect(await rows(stranger.organizationId)).toEqual([]);
     for (const body of [{}, { logsDays: 0 }, { metricsDays: 5000 }, { logsDays: 1.5 }, { other: 1 }]) {
       const bad = await call(s, 'PUT', '/api/v1/organization/retention', { token: owner.token, body });
       expect(bad.status, JSON.stringify(body)).toBe(400);
