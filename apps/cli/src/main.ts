@@ -1,5 +1,6 @@
 import { VERSION } from '@aiops/server';
 import { Command } from 'commander';
+import { billingUsage, setInvoiceStatus } from './commands/billing.ts';
 import { demoResetPassword } from './commands/demo.ts';
 import { keysRotate, keysStatus } from './commands/keys.ts';
 import { migrate } from './commands/migrate.ts';
@@ -39,6 +40,28 @@ keys
   .description('Re-encrypt every secret at rest under the current key id (idempotent)')
   .option('-d, --data-dir <dir>', 'PGlite data directory (default: AIOPS_DATA_DIR or ./.aiops/data)')
   .action((opts) => keysRotate(opts).catch(fail));
+
+const billing = program
+  .command('billing')
+  .description("An operator's invoice actions (stop a PGlite server first)");
+billing
+  .command('mark-paid <invoiceNumber>')
+  .description('Mark a sent or overdue invoice paid (a transfer arrived)')
+  .option('--date <YYYY-MM-DD>', 'the paid date (default today)')
+  .option('-d, --data-dir <dir>', 'PGlite data directory (default: AIOPS_DATA_DIR or ./.aiops/data)')
+  .action((n, opts) => setInvoiceStatus(n, 'paid', opts).catch(fail));
+billing
+  .command('usage')
+  .description("Every organization's usage in a month, from the ledger (tab-separated, or --json)")
+  .option('--month <YYYY-MM>', 'the month (default this one, UTC)')
+  .option('--json', 'print JSON')
+  .option('-d, --data-dir <dir>', 'PGlite data directory (default: AIOPS_DATA_DIR or ./.aiops/data)')
+  .action((opts) => billingUsage(opts).catch(fail));
+billing
+  .command('cancel <invoiceNumber>')
+  .description('Cancel an invoice: it keeps its number and a credit note is issued')
+  .option('-d, --data-dir <dir>', 'PGlite data directory (default: AIOPS_DATA_DIR or ./.aiops/data)')
+  .action((n, opts) => setInvoiceStatus(n, 'cancelled', opts).catch(fail));
 
 program
   .command('demo')

@@ -17,6 +17,7 @@ import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerStudio } from './http/studio.ts';
 import { registerTenancy } from './http/tenant.ts';
 import type { AppModule, ModuleDeps } from './module.ts';
+import { agentMetricsModule } from './modules/agent-metrics/routes.ts';
 import { agentsModule } from './modules/agents/routes.ts';
 import { analyticsModule } from './modules/analytics/routes.ts';
 import { apiKeysModule } from './modules/api-keys/routes.ts';
@@ -26,6 +27,7 @@ import { registerApiUsageMeter } from './modules/billing/api-meter.ts';
 import { billingModule } from './modules/billing/routes.ts';
 import { catalogModule } from './modules/catalog/routes.ts';
 import { costsModule } from './modules/costs/routes.ts';
+import { eventsModule } from './modules/events/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { createAppModelPort } from './modules/integrations/model-port.ts';
 import { integrationsModule } from './modules/integrations/routes.ts';
@@ -33,8 +35,10 @@ import { marketplaceModule } from './modules/marketplace/routes.ts';
 import { memoryModule } from './modules/memory/routes.ts';
 import { organizationsModule } from './modules/organizations/routes.ts';
 import { pricesModule } from './modules/prices/routes.ts';
+import { retentionModule } from './modules/retention/routes.ts';
 import { runsModule } from './modules/runs/routes.ts';
 import { templatesModule } from './modules/templates/routes.ts';
+import { triggersModule } from './modules/triggers/routes.ts';
 import { workflowsModule } from './modules/workflows/routes.ts';
 import { ApiKeyCache } from './services/auth-cache.ts';
 import { makeAuthenticator } from './services/authenticate.ts';
@@ -66,6 +70,10 @@ const MODULES: AppModule[] = [
   catalogModule,
   templatesModule,
   marketplaceModule,
+  agentMetricsModule,
+  retentionModule,
+  triggersModule,
+  eventsModule,
 ];
 
 export interface AppOptions {

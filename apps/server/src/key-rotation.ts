@@ -3,17 +3,21 @@
  *
  * Encrypted columns (each ciphertext bound to its row by associated data):
  * - `integrations.credentials_encrypted` (`integration:<id>`), with `credentials_key_id` beside it;
- * - `users.mfa_secret` (`mfa:<userId>`).
+ * - `users.mfa_secret` (`mfa:<userId>`);
+ * - `workflow_triggers.secret_encrypted` (`trigger:<id>`) and `event_sinks.secret_encrypted`
+ *   (`event_sink:<id>`), each with `secret_key_id` beside it.
  *
  * Rotation re-encrypts every secret not under the current key id and leaves the rest alone, so running it
  * twice changes nothing the second time. Each row is written only if it still holds the ciphertext that was
  * read (a concurrent change of the same secret wins). Rows cross tenants, so this runs as `db.system`.
  */
 import { SecretBox, SecretDecryptionError } from '@aiops/core';
-import { type Database, integrations, users } from '@aiops/db';
+import { type Database, eventSinks, integrations, users, workflowTriggers } from '@aiops/db';
 import { and, eq, isNotNull } from 'drizzle-orm';
 import { mfaSecretAad } from './modules/auth/mfa-service.ts';
+import { sinkAad } from './modules/events/outbox.ts';
 import { credentialsAad } from './modules/integrations/service.ts';
+import { triggerAad } from './modules/triggers/service.ts';
 
 export interface SecretKind {
   /** What the secrets are, e.g. `integration credentials`. */
@@ -86,7 +90,39 @@ const COLUMNS: Column[] = [
         return rows.length > 0;
       }),
   },
+  secretColumn('webhook trigger secrets', triggerAad, workflowTriggers),
+  secretColumn('event sink secrets', sinkAad, eventSinks),
 ];
+
+/** A `secret_encrypted` + `secret_key_id` pair of a table with an `id`. */
+function secretColumn(
+  kind: string,
+  aad: (id: string) => string,
+  table: typeof workflowTriggers | typeof eventSinks,
+): Column {
+  return {
+    kind,
+    aad,
+    read: (db) =>
+      db.system(async (tx) =>
+        (
+          await tx
+            .select({ id: table.id, ciphertext: table.secretEncrypted })
+            .from(table)
+            .where(isNotNull(table.secretEncrypted))
+        ).map((r) => ({ id: r.id, ciphertext: r.ciphertext! })),
+      ),
+    write: (db, id, previous, next, keyId) =>
+      db.system(async (tx) => {
+        const rows = await tx
+          .update(table)
+          .set({ secretEncrypted: next, secretKeyId: keyId })
+          .where(and(eq(table.id, id), eq(table.secretEncrypted, previous)))
+          .returning({ id: table.id });
+        return rows.length > 0;
+      }),
+  };
+}
 
 /** How many secrets are under each key id. */
 export async function secretKeyStatus(db: Database): Promise<SecretKind[]> {

@@ -12,6 +12,7 @@ import { JOBS, JobScheduler } from './jobs/index.ts';
 import { assertSecretsDecrypt } from './key-rotation.ts';
 import { jwtSecretFrom, loadKeyring } from './keyring.ts';
 import { integrationResolver } from './modules/integrations/model-port.ts';
+import { startTriggerLoop } from './modules/triggers/loop.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -57,6 +58,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let app: FastifyInstance;
   let worker: Worker | undefined;
   let scheduler: JobScheduler | undefined;
+  let triggers: { stop(): Promise<void> } | undefined;
   let demo: DemoAccount | undefined;
   try {
     await assertSecretsDecrypt(db, secrets);
@@ -80,6 +82,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         oauth: config.oauth,
         privateNetworkCategories: config.worker.privateNetworkCategories,
         catalogDir: config.catalogDir,
+        archiveDir: config.archiveDir,
       },
     });
     if (config.demo && config.role !== 'worker') demo = await seedDemo(db);
@@ -93,10 +96,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
       app.engine.runs.useLocalWorker(worker);
       scheduler = new JobScheduler(app.jobDeps, JOBS);
       scheduler.start();
+      // Cron schedules, queued trigger firings and outbound events (modules/triggers/loop.ts).
+      triggers = startTriggerLoop({ db, secrets, runs: app.engine.runs, log: app.log, config });
     }
     await app.listen({ host: config.host, port: config.port });
   } catch (e) {
     await scheduler?.stop(0);
+    await triggers?.stop();
     await worker?.stop(0);
     await db.close();
     throw e;
@@ -115,6 +121,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     async close() {
       await scheduler?.stop(Math.max(0, config.shutdownTimeoutMs - 1000));
       await app.close();
+      await triggers?.stop();
       await worker?.stop(Math.max(0, config.shutdownTimeoutMs - 1000));
       await db.close();
     },

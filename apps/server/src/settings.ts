@@ -23,6 +23,8 @@ export interface ServerSettings {
   privateNetworkCategories: readonly AddressCategory[] | undefined;
   /** The agent type definitions (AIOPS_CATALOG_DIR); undefined: the starter catalog shipped with the server. */
   catalogDir: string | undefined;
+  /** AIOPS_ARCHIVE_DIR: where the retention job archives expired partitions. */
+  archiveDir: string;
 }
 
 export type SettingsInput = Partial<Omit<ServerSettings, 'rateLimits'>> & {
@@ -43,6 +45,7 @@ export function resolveSettings(input: SettingsInput = {}): ServerSettings {
     emailTokenTtlSeconds: input.emailTokenTtlSeconds ?? 86_400,
     privateNetworkCategories: input.privateNetworkCategories,
     catalogDir: input.catalogDir,
+    archiveDir: input.archiveDir ?? './.aiops/archive',
   };
 }
 

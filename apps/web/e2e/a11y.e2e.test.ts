@@ -99,6 +99,8 @@ describe('accessibility (axe-core)', () => {
         ['/catalog', 'Agent catalog'],
         ['/marketplace', 'Marketplace'],
         ['/templates', 'My templates'],
+        ['/events', 'Events'],
+        ['/settings/event-sinks', 'Event sinks'],
       ] as const) {
         await check(page, path, heading(name), found);
       }

@@ -14,6 +14,8 @@ export interface Config {
   port: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   database: DatabaseConfig;
+  /** AIOPS_ARCHIVE_DIR: expired partitions are written here (gzip JSON lines) before they are dropped. */
+  archiveDir: string;
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
   /** all: API and worker in one process; api: HTTP only; worker: executes steps (and answers health probes). */
@@ -50,6 +52,8 @@ export interface Config {
   };
   /** Set: rate-limit counters live in Redis, shared by every server process. Unset: in memory. */
   redisUrl: string | undefined;
+  /** The NATS server of NATS event sinks (default nats://127.0.0.1:4222). */
+  natsUrl: string;
   oauth: OAuthConfig;
   /** AIOPS_CATALOG_DIR: the agent type definitions; undefined: the starter catalog shipped with the server. */
   catalogDir: string | undefined;
@@ -124,6 +128,7 @@ export function loadConfig(
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     database,
+    archiveDir: e.AIOPS_ARCHIVE_DIR,
     bodyLimitBytes: e.AIOPS_BODY_LIMIT_BYTES,
     shutdownTimeoutMs: e.AIOPS_SHUTDOWN_TIMEOUT_MS,
     role: e.AIOPS_ROLE,
@@ -151,6 +156,7 @@ export function loadConfig(
     },
     mail: { smtpUrl: e.SMTP_URL, from: e.SMTP_FROM },
     redisUrl: e.REDIS_URL,
+    natsUrl: e.NATS_URL,
     oauth: oauthConfig(e),
     catalogDir: e.AIOPS_CATALOG_DIR,
   };

@@ -45,6 +45,8 @@ export const envSchema = z.object({
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
   DATABASE_URL: optional(postgresUrl),
   AIOPS_DATA_DIR: optional(z.string().min(1)).default('./.aiops/data'),
+  /** Where the retention job writes expired partitions (gzip JSON lines) before dropping them. */
+  AIOPS_ARCHIVE_DIR: optional(z.string().min(1)).default('./.aiops/archive'),
   AIOPS_DB_POOL_SIZE: optional(z.coerce.number().int().min(1).max(200)).default(10),
   AIOPS_BODY_LIMIT_BYTES: optional(z.coerce.number().int().min(1024)).default(1_048_576),
   AIOPS_SHUTDOWN_TIMEOUT_MS: optional(z.coerce.number().int().min(0)).default(10_000),
@@ -103,6 +105,10 @@ export const envSchema = z.object({
   REDIS_URL: optional(
     z.string().refine((v) => /^rediss?:\/\/[^/]/.test(v), 'must be redis://host:port or rediss://…'),
   ),
+  /** The NATS server that organizations' NATS event sinks publish to (JetStream). */
+  NATS_URL: optional(
+    z.string().refine((v) => /^(nats|tls):\/\/[^/]/.test(v), 'must be nats://host:port or tls://host:port'),
+  ).default('nats://127.0.0.1:4222'),
   AIOPS_GOOGLE_CLIENT_ID: optional(z.string().min(1)),
   AIOPS_GOOGLE_CLIENT_SECRET: optional(z.string().min(1)),
   AIOPS_GOOGLE_ISSUER: optional(httpUrl).default('https://accounts.google.com'),

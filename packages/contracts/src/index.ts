@@ -1,3 +1,4 @@
+export * from './agent-metrics.ts';
 export * from './agents.ts';
 export * from './analytics.ts';
 export * from './api-keys.ts';
@@ -14,5 +15,6 @@ export * from './pagination.ts';
 export * from './permissions.ts';
 export * from './prices.ts';
 export * from './runs.ts';
+export * from './triggers.ts';
 export * from './workflow.ts';
 export * from './workflows.ts';

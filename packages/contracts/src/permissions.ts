@@ -12,6 +12,7 @@ export const PERMISSIONS = [
   'api_key:read',
   'api_key:manage',
   'audit:read',
+  'retention:manage',
   'integration:read',
   'integration:manage',
   'agent:read',

@@ -48,6 +48,8 @@ export const runSchema = z
     triggeredBy: z.string(),
     triggeredByUserId: z.string().nullable(),
     triggeredByApiKeyId: z.string().nullable(),
+    /** What fired the run: webhook-id, event id, schedule due time or trigger id. */
+    externalTriggerId: z.string().nullable(),
     input: z.unknown(),
     output: z.unknown(),
     correlationId: z.uuid(),

@@ -27,7 +27,7 @@ const BUILD: Permission[] = [
 ];
 
 /** Owner-only: money and the organization's existence. */
-const OWNER_ONLY: Permission[] = ['billing:manage'];
+const OWNER_ONLY: Permission[] = ['billing:manage', 'retention:manage'];
 
 const BY_ROLE: Record<Role, ReadonlySet<Permission>> = {
   owner: new Set(PERMISSIONS),

@@ -3,6 +3,7 @@
  * reaches the browser bundle). Never copy a shape by hand here.
  */
 import type {
+  agentMetricsSchema,
   agentSchema,
   agentVersionSchema,
   analyticsOverviewSchema,
@@ -17,6 +18,9 @@ import type {
   createIntegrationBodySchema,
   createPriceOverrideBodySchema,
   definitionIssueSchema,
+  deliverySchema,
+  eventSchema,
+  firingSchema,
   integrationSchema,
   invitationSchema,
   invoiceSchema,
@@ -29,12 +33,15 @@ import type {
   planSchema,
   priceListSchema,
   priceOverrideSchema,
+  retentionSettingsSchema,
   runDetailSchema,
   runEventSchema,
   runSchema,
   sessionResponseSchema,
+  sinkSchema,
   stepSchema,
   testIntegrationResponseSchema,
+  triggerSchema,
   tryAgentResponseSchema,
   updateIntegrationBodySchema,
   usageReportSchema,
@@ -81,6 +88,8 @@ export type ApiKey = z.infer<typeof apiKeySchema>;
 export type CreatedApiKey = z.infer<typeof createApiKeyResponseSchema>;
 export type AuditLog = z.infer<typeof auditLogSchema>;
 export type AnalyticsOverview = z.infer<typeof analyticsOverviewSchema>;
+export type AgentMetrics = z.infer<typeof agentMetricsSchema>;
+export type RetentionSettings = z.infer<typeof retentionSettingsSchema>;
 export type Integration = z.infer<typeof integrationSchema>;
 export type IntegrationInput = z.input<typeof createIntegrationBodySchema>;
 export type IntegrationUpdate = z.input<typeof updateIntegrationBodySchema>;
@@ -101,3 +110,8 @@ export type BillingSettings = z.input<typeof billingSettingsSchema>;
 export type Plan = z.infer<typeof planSchema>;
 export type Invoice = z.infer<typeof invoiceSchema>;
 export type UsageReport = z.infer<typeof usageReportSchema>;
+export type Trigger = z.infer<typeof triggerSchema>;
+export type Firing = z.infer<typeof firingSchema>;
+export type ReceivedEvent = z.infer<typeof eventSchema>;
+export type EventSink = z.infer<typeof sinkSchema>;
+export type Delivery = z.infer<typeof deliverySchema>;

@@ -40,6 +40,9 @@ const Catalog = lazy(() => import('../features/marketplace/CatalogPage.tsx'));
 const Marketplace = lazy(() => import('../features/marketplace/MarketplacePage.tsx'));
 const ListingPage = lazy(() => import('../features/marketplace/ListingPage.tsx'));
 const MyTemplates = lazy(() => import('../features/marketplace/MyTemplatesPage.tsx'));
+const Retention = lazy(() => import('../features/settings/RetentionPage.tsx'));
+const Events = lazy(() => import('../features/triggers/EventsPage.tsx'));
+const EventSinks = lazy(() => import('../features/triggers/EventSinksPage.tsx'));
 
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
@@ -201,6 +204,9 @@ const routeTree = rootRoute.addChildren([
     page('/marketplace', () => <Marketplace />),
     listingRoute,
     page('/templates', () => <MyTemplates />),
+    page('/settings/retention', () => <Retention />),
+    page('/events', () => <Events />),
+    page('/settings/event-sinks', () => <EventSinks />),
   ]),
 ]);
 

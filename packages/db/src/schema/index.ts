@@ -1,3 +1,4 @@
+export * from './agent-metrics.ts';
 export * from './agents.ts';
 export * from './api-keys.ts';
 export * from './audit-logs.ts';
@@ -12,6 +13,7 @@ export * from './memory.ts';
 export * from './organizations.ts';
 export * from './scheduled-jobs.ts';
 export * from './sessions.ts';
+export * from './triggers.ts';
 export * from './user-tokens.ts';
 export * from './users.ts';
 export * from './workflows.ts';

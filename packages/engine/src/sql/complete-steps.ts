@@ -1,5 +1,6 @@
 import { type Executor, queryRows, type Tx } from '@aiops/db';
 import { sql } from 'drizzle-orm';
+import { withAgentMetrics } from './agent-metrics.ts';
 import type { ClaimedStep } from './claim-steps.ts';
 
 /** How a step execution ended, as the worker reports it. */
@@ -105,7 +106,10 @@ export async function completeSteps(
     };
   }>(
     ex,
-    sql`SELECT aiops_complete_steps(${workerId}, ${JSON.stringify(rows)}::jsonb, ${continueUpTo}, ${leaseMs}) AS r`,
+    withAgentMetrics(
+      sql`aiops_complete_steps(${workerId}, ${JSON.stringify(rows)}::jsonb, ${continueUpTo}, ${leaseMs})`,
+      outcomes,
+    ),
   );
   const r = row!.r;
   // Model spend goes on the organizations' monthly cost (only calls that cost something touch the row).

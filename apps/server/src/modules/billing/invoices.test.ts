@@ -185,10 +185,24 @@ describe('invoices', () => {
     // generating again returns the same invoice (the month-end job may run twice)
     const again = await generateInvoice(s.database.db, owner.organizationId, JAN, '2026-02-01');
     expect(again.id).toBe(inv.id);
-    // the other organization cannot see it
+    // the other organization cannot see it, through the API or in the database (row-level security)
     expect((await call(s, 'GET', `/api/v1/billing/invoices/${inv.id}`, { token: other.token })).status).toBe(
       404,
     );
+    const seen = await s.database.db.withTenant(other.organizationId, (tx) =>
+      queryRows<{ n: string }>(tx, sql`SELECT count(*)::text AS n FROM invoices WHERE id = ${inv.id}`),
+    );
+    expect(seen[0]!.n).toBe('0');
+    // the application role can neither delete an invoice nor take a number
+    const why = (e: Error) => String((e.cause as Error | undefined)?.message ?? e.message);
+    const refused = await s.database.db
+      .withTenant(owner.organizationId, (tx) => tx.execute(sql`DELETE FROM invoices WHERE id = ${inv.id}`))
+      .then(() => 'deleted', why);
+    expect(refused).toMatch(/permission denied/);
+    const sequence = await s.database.db
+      .withTenant(owner.organizationId, (tx) => tx.execute(sql`UPDATE invoice_sequences SET last_number = 0`))
+      .then(() => 'updated', why);
+    expect(sequence).toMatch(/permission denied/);
     expect((await call(s, 'GET', '/api/v1/billing/invoices', { token: other.token })).body.data).toEqual([]);
   });
 

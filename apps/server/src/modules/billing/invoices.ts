@@ -334,3 +334,24 @@ export async function markOverdue(db: Database, today: string): Promise<number> 
     return due.length;
   });
 }
+
+/**
+ * An operator's status change by invoice number (`aiops billing mark-paid|cancel`): paid records the paid
+ * date (default today); cancelled issues the credit note. Refuses what `transition` refuses.
+ */
+export async function setInvoiceStatusByNumber(
+  db: Database,
+  invoiceNumber: string,
+  to: 'paid' | 'cancelled',
+  paidDate = new Date().toISOString().slice(0, 10),
+): Promise<InvoiceRow> {
+  return db.system(async (tx) => {
+    const [found] = await tx
+      .select({ id: invoices.id })
+      .from(invoices)
+      .where(eq(invoices.invoiceNumber, invoiceNumber));
+    if (!found) throw notFound('invoice', invoiceNumber);
+    const inv = await lockInvoice(tx, found.id);
+    return transition(tx, inv, to, { by: 'operator' }, to === 'paid' ? { paidDate } : {});
+  });
+}

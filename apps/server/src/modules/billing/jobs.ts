@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { ScheduledJob } from '../../jobs/types.ts';
 import { sendInvoice } from './delivery.ts';
 import { generateInvoice, markOverdue, previousPeriod } from './invoices.ts';
+import { recordStorageSnapshot } from './ledger.ts';
 
 /**
  * Monthly reset (1st of the month, 00:05 UTC): every organization whose reset date has come starts the
@@ -88,5 +89,30 @@ export const overdueInvoicesJob: ScheduledJob = {
   async run({ db, dueAt, log }) {
     const n = await markOverdue(db, dueAt.toISOString().slice(0, 10));
     log.info({ job: 'billing.overdue-invoices', overdue: n }, 'overdue invoices marked');
+  },
+};
+
+/**
+ * Daily (00:30 UTC): each organization's stored bytes (run and attempt inputs and outputs, memory
+ * messages) as one `storage` ledger row for the day, in the organization's own transaction. Idempotent by
+ * the day's source key.
+ */
+export const storageSnapshotJob: ScheduledJob = {
+  name: 'billing.storage-snapshot',
+  cron: '30 0 * * *',
+  leaseMs: 15 * 60_000,
+  async run({ db, dueAt, log, signal }) {
+    const day = dueAt.toISOString().slice(0, 10);
+    const orgs = await db.system((tx) =>
+      queryRows<{ id: string }>(
+        tx,
+        sql`SELECT id::text AS id FROM organizations WHERE deleted_at IS NULL ORDER BY id`,
+      ),
+    );
+    for (const o of orgs) {
+      if (signal.aborted) break;
+      await db.withTenant(o.id, (tx) => recordStorageSnapshot(tx, o.id, day));
+    }
+    log.info({ job: 'billing.storage-snapshot', day, organizations: orgs.length }, 'storage recorded');
   },
 };

@@ -1,7 +1,9 @@
 import { queryRows } from '@aiops/db';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runJobNow } from '../../jobs/scheduler.ts';
 import { call, type SignedUp, signUp, startTestServer, type TestServer } from '../../test-support.ts';
+import { storageSnapshotJob } from './jobs.ts';
 import { recordConversationMessage } from './ledger.ts';
 
 let s: TestServer;
@@ -161,6 +163,68 @@ describe('usage ledger', () => {
     expect(after.body.total.records).toBe(before.body.total.records + 1);
   });
 
+  it('a crash mid-step (lease lost, step taken over, the late completion refused) bills the run once', async () => {
+    const wf = await workflow(owner.token, 'crashy', [
+      {
+        ...echo('slow', 'slow call', { simulate: { latencyMs: 1500 } }),
+        retry: { maxAttempts: 3, initialDelayMs: 10, jitter: false },
+      },
+    ]);
+    const started = await call(s, 'POST', `/api/v1/workflows/${wf}/runs`, {
+      token: owner.token,
+      body: { input: {} },
+    });
+    expect(started.status).toBe(202);
+    const runId = started.body.id as string;
+    const db = s.database.db;
+    // Wait until the worker runs the step, then take its lease away as if its process had died.
+    await expect
+      .poll(
+        async () =>
+          (
+            await db.system((tx) =>
+              queryRows<{ n: number }>(
+                tx,
+                sql`SELECT count(*)::int AS n FROM run_steps WHERE run_id = ${runId} AND status = 'running'`,
+              ),
+            )
+          )[0]!.n,
+        { timeout: 10_000, interval: 20 },
+      )
+      .toBe(1);
+    await db.system((tx) =>
+      tx.execute(sql`UPDATE run_steps SET lease_owner = 'dead-worker', lease_expires_at = now() - interval '1 second'
+        WHERE run_id = ${runId} AND status = 'running'`),
+    );
+    await expect
+      .poll(async () => (await call(s, 'GET', `/api/v1/runs/${runId}`, { token: owner.token })).body.status, {
+        timeout: 20_000,
+      })
+      .toBe('completed');
+    const [r] = await db.system((tx) =>
+      queryRows<{
+        attempts: number;
+        lost: number;
+        billed: number;
+        runs: number;
+        cost: string;
+        engine_cost: string;
+      }>(
+        tx,
+        sql`SELECT (SELECT count(*)::int FROM agent_executions WHERE workflow_execution_id = ${runId}) AS attempts,
+              (SELECT count(*)::int FROM agent_executions WHERE workflow_execution_id = ${runId}
+                AND status_reason LIKE 'worker lost%') AS lost,
+              (SELECT count(*)::int FROM usage_records WHERE usage_type = 'tokens' AND details->>'runId' = ${runId}) AS billed,
+              (SELECT count(*)::int FROM usage_records WHERE usage_type = 'workflow_execution' AND resource_id = ${runId}) AS runs,
+              (SELECT coalesce(sum(total_cost), 0)::text FROM usage_records WHERE details->>'runId' = ${runId}) AS cost,
+              (SELECT estimated_cost::text FROM workflow_executions WHERE id = ${runId}) AS engine_cost`,
+      ),
+    );
+    // two attempt rows (the lost one, the one that completed), one billed model call, one billed run
+    expect(r).toMatchObject({ attempts: 2, lost: 1, billed: 1, runs: 1 });
+    expect(Number(r!.cost)).toBe(Number(r!.engine_cost));
+  });
+
   it('is append-only for the application, and row-level security hides other organizations', async () => {
     const db = s.database.db;
     expect(
@@ -224,6 +288,15 @@ describe('usage ledger', () => {
     expect(r.body.groups).toEqual([
       expect.objectContaining({ key: key.body.apiKey.id, type: 'api_call', records: 1, quantity: 7 }),
     ]);
+  });
+
+  it('records stored bytes once a day (the storage job, run twice for the same day)', async () => {
+    const dueAt = new Date();
+    await runJobNow(storageSnapshotJob, s.app.jobDeps, dueAt);
+    await runJobNow(storageSnapshotJob, s.app.jobDeps, dueAt);
+    const r = await call(s, 'GET', '/api/v1/usage?groupBy=type&type=storage', { token: owner.token });
+    expect(r.body.groups).toEqual([expect.objectContaining({ key: 'storage', records: 1 })]);
+    expect(r.body.total.quantity).toBeGreaterThan(0);
   });
 
   it('refuses bad ranges with a message', async () => {

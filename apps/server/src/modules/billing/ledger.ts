@@ -226,3 +226,52 @@ export function recordPlanChange(
     details: { from, to },
   });
 }
+
+export interface OrganizationUsage {
+  organizationId: string;
+  name: string;
+  tier: string;
+  runs: number;
+  tokens: number;
+  apiCalls: number;
+  messages: number;
+  modelCost: string;
+}
+
+/** Every organization's usage in one period (YYYY-MM-01), for the operator (`aiops billing usage`). */
+export async function usageByOrganization(db: Database, periodStart: string): Promise<OrganizationUsage[]> {
+  const rows = await db.system((tx) =>
+    queryRows<{
+      id: string;
+      name: string;
+      tier: string;
+      runs: string;
+      tokens: string;
+      api: string;
+      messages: string;
+      cost: string;
+    }>(
+      tx,
+      sql`SELECT o.id::text AS id, o.name, o.subscription_tier AS tier,
+            coalesce(sum(u.quantity) FILTER (WHERE u.usage_type = 'workflow_execution'), 0)::text AS runs,
+            coalesce(sum(u.quantity) FILTER (WHERE u.usage_type = 'tokens'), 0)::text AS tokens,
+            coalesce(sum(u.quantity) FILTER (WHERE u.usage_type = 'api_call'), 0)::text AS api,
+            coalesce(sum(u.quantity) FILTER (WHERE u.usage_type = 'conversation_message'), 0)::text AS messages,
+            coalesce(sum(u.total_cost), 0)::text AS cost
+          FROM organizations o
+          LEFT JOIN usage_records u ON u.organization_id = o.id AND u.period_start = ${periodStart}::date
+          WHERE o.deleted_at IS NULL
+          GROUP BY o.id ORDER BY o.name, o.id`,
+    ),
+  );
+  return rows.map((r) => ({
+    organizationId: r.id,
+    name: r.name,
+    tier: r.tier,
+    runs: Number(r.runs),
+    tokens: Number(r.tokens),
+    apiCalls: Number(r.api),
+    messages: Number(r.messages),
+    modelCost: r.cost,
+  }));
+}

@@ -18,6 +18,7 @@ export function runDto(r: RunRow): RunDto {
     triggeredBy: r.triggeredBy,
     triggeredByUserId: r.triggeredByUserId,
     triggeredByApiKeyId: r.triggeredByApiKeyId,
+    externalTriggerId: r.externalTriggerId,
     input: r.inputData,
     output: r.outputData ?? null,
     correlationId: r.correlationId,

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, lazy, Suspense, useEffect, useState } from 'react';
 import { del, get, patch, post } from '../../api/client.ts';
 import type { Agent, AgentInput } from '../../api/types.ts';
 import { useCan } from '../../app/session.tsx';
@@ -13,6 +13,9 @@ import { AgentOrigin } from '../marketplace/AgentOrigin.tsx';
 import { AgentVersions } from './AgentVersions.tsx';
 import { PromptField } from './PromptField.tsx';
 import { TryPanel } from './TryPanel.tsx';
+
+// recharts loads with the metrics panel only.
+const AgentMetricsPanel = lazy(() => import('./AgentMetricsPanel.tsx'));
 
 const MODELS = [
   'simulator:echo',
@@ -214,6 +217,11 @@ export default function AgentEditPage({ id }: { id: string }) {
           {!isNew && <AgentVersions agentId={id} current={q.data?.versionNumber} />}
         </div>
       </div>
+      {!isNew && (
+        <Suspense fallback={null}>
+          <AgentMetricsPanel agentId={id} />
+        </Suspense>
+      )}
     </section>
   );
 }

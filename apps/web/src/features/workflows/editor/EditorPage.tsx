@@ -26,6 +26,7 @@ import type {
 import { Button } from '../../../ui/button.tsx';
 import { ErrorText } from '../../../ui/page.tsx';
 import { toast } from '../../../ui/toast.tsx';
+import { TriggersDialog } from '../../triggers/TriggersDialog.tsx';
 import { edgeTypes } from './ConditionEdgeView.tsx';
 import { exportDefinition } from './exporting.ts';
 import {
@@ -103,7 +104,7 @@ function Editor({
   const flow = useReactFlow();
   const [h, setH] = useState<History<Graph>>(() => initHistory(toGraph(initial)));
   const [saved, setSaved] = useState(() => JSON.stringify(toDefinition(toGraph(initial))));
-  const [dialog, setDialog] = useState<'run' | 'versions' | null>(null);
+  const [dialog, setDialog] = useState<'run' | 'versions' | 'triggers' | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const dragging = useRef(false);
   const canvas = useRef<HTMLDivElement>(null);
@@ -273,6 +274,9 @@ function Editor({
           <Button variant="outline" type="button" onClick={() => setDialog('versions')} disabled={!workflow}>
             Versions
           </Button>
+          <Button variant="outline" type="button" onClick={() => setDialog('triggers')} disabled={!workflow}>
+            Triggers
+          </Button>
           <Button variant="outline" type="button" onClick={() => void exportDefinition(definition, 'json')}>
             Export JSON
           </Button>
@@ -378,6 +382,9 @@ function Editor({
         </div>
         {dialog === 'run' && workflow && (
           <RunDialog workflowId={workflow.id} schema={definition.input} onClose={() => setDialog(null)} />
+        )}
+        {dialog === 'triggers' && workflow && (
+          <TriggersDialog workflowId={workflow.id} onClose={() => setDialog(null)} />
         )}
         {dialog === 'versions' && workflow && (
           <VersionsDialog
