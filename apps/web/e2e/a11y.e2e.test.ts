@@ -96,11 +96,11 @@ describe('accessibility (axe-core)', () => {
         ['/settings/api-keys', 'API keys'],
         ['/settings/audit', 'Audit log'],
         ['/settings/security', 'Security'],
+        ['/events', 'Events'],
+        ['/settings/event-sinks', 'Event sinks'],
         ['/catalog', 'Agent catalog'],
         ['/marketplace', 'Marketplace'],
         ['/templates', 'My templates'],
-        ['/events', 'Events'],
-        ['/settings/event-sinks', 'Event sinks'],
       ] as const) {
         await check(page, path, heading(name), found);
       }
