@@ -5,6 +5,7 @@ import {
   overdueInvoicesJob,
   storageSnapshotJob,
 } from '../modules/billing/jobs.ts';
+import { pruneEventsJob } from '../modules/events/jobs.ts';
 import { learningJob } from '../modules/learning/workflow-patterns.ts';
 import { ensurePartitionsJob } from '../modules/observability/jobs.ts';
 import { retentionJob } from '../modules/retention/retention-job.ts';
@@ -23,4 +24,5 @@ export const JOBS: ScheduledJob[] = [
   retentionJob,
   learningJob,
   ensurePartitionsJob,
+  pruneEventsJob,
 ];

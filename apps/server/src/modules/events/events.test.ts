@@ -8,7 +8,10 @@ import { sql } from 'drizzle-orm';
 import { connect, type NatsConnection } from 'nats';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runJobNow } from '../../jobs/index.ts';
+import type { JobDeps } from '../../jobs/types.ts';
 import { call, type SignedUp, signUp, startTestServer, type TestServer } from '../../test-support.ts';
+import { pruneEventsJob } from './jobs.ts';
 import { NatsPublisher, streamName, subjectOf } from './nats.ts';
 import { OutboxLoop, type OutboxOptions } from './outbox.ts';
 
@@ -359,5 +362,31 @@ describe(`events and event triggers on ${testBackend()}`, () => {
     ac.abort();
     expect(text).toContain('event: workflow_finished');
     expect(text).not.toContain('event: workflow_started');
+  });
+
+  it('the daily events.prune job deletes dispatched outbox rows older than 7 days and keeps the rest', async () => {
+    const db = s.database.db;
+    const ids = await db.system((tx) =>
+      queryRows<{ id: string; old: boolean }>(
+        tx,
+        sql`INSERT INTO event_outbox (organization_id, type, payload, created_at, dispatched_at)
+            VALUES (${owner.organizationId}, 'test.old', '{}', now() - interval '9 days', now() - interval '9 days'),
+                   (${owner.organizationId}, 'test.new', '{}', now(), now()),
+                   (${owner.organizationId}, 'test.undispatched', '{}', now() - interval '9 days', NULL)
+            RETURNING id, type = 'test.old' AS old`,
+      ),
+    );
+    const deps = { db, secrets, log: s.app.log } as unknown as JobDeps;
+    await runJobNow(pruneEventsJob, deps);
+    await runJobNow(pruneEventsJob, deps);
+    const left = await db.system((tx) =>
+      queryRows<{ id: string }>(tx, sql`SELECT id FROM event_outbox WHERE type LIKE 'test.%'`),
+    );
+    expect(left.map((r) => r.id).sort()).toEqual(
+      ids
+        .filter((r) => !r.old)
+        .map((r) => r.id)
+        .sort(),
+    );
   });
 });

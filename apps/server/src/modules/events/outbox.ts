@@ -15,8 +15,6 @@ export interface OutboxOptions {
   disableAfter: number;
   /** How long one HTTP delivery may take. */
   timeoutMs: number;
-  /** Delivered outbox rows are deleted after this long. */
-  retentionMs: number;
 }
 
 export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = {
@@ -24,7 +22,6 @@ export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = {
   maxAttempts: 8,
   disableAfter: 5,
   timeoutMs: 10_000,
-  retentionMs: 7 * 24 * 3_600_000,
 };
 
 export interface OutboxDeps {
@@ -233,23 +230,14 @@ async function deliverOne(deps: OutboxDeps, o: OutboxOptions, c: Claimed): Promi
     );
 }
 
-/** Deletes dispatched outbox rows (and their deliveries) older than the retention. */
-export async function pruneOutbox(db: Database, retentionMs: number): Promise<void> {
-  await db.system((tx) =>
-    tx.execute(sql`DELETE FROM event_outbox WHERE id IN (
-      SELECT id FROM event_outbox WHERE dispatched_at < ${new Date(Date.now() - retentionMs)} LIMIT 5000)`),
-  );
-}
-
 /**
- * The worker's outbound-event loop: dispatch, deliver, prune now and then. Separate from the trigger loop so
+ * The worker's outbound-event loop: dispatch and deliver (the daily `events.prune` job deletes old rows). Separate from the trigger loop so
  * a slow sink delays neither schedules nor runs (deliveries run outside any run's transaction).
  */
 export class OutboxLoop {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
-  private passes = 0;
 
   constructor(
     private readonly deps: OutboxDeps,
@@ -274,9 +262,6 @@ export class OutboxLoop {
     try {
       const dispatched = await dispatchOutbox(this.deps.db);
       const delivered = await deliverDue(this.deps);
-      if (++this.passes % 2400 === 0) {
-        await pruneOutbox(this.deps.db, { ...DEFAULT_OUTBOX_OPTIONS, ...this.deps.options }.retentionMs);
-      }
       return dispatched >= 500 || delivered >= 50;
     } catch (e) {
       if (!this.stopped) this.deps.log.error({ err: e }, 'outbox pass failed');
