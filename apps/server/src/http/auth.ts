@@ -22,6 +22,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Required on every route under /api/v1: the app refuses to build without it. */
     permission?: RoutePermission;
+    /**
+     * false: a public route whose callers are not limited per client address (webhook URLs: senders such as
+     * GitHub share a few addresses; their runs still count against the monthly quota and trigger limits).
+     */
+    anonymousRateLimit?: boolean;
   }
   interface FastifyRequest {
     auth: AuthContext | null;
@@ -95,7 +100,8 @@ export function registerAuth(
     if (permission === 'public') {
       request.auth = found?.auth ?? null;
       if (found) await options.rateLimits.consume(found.limits, reply);
-      else await options.rateLimits.consumeAnonymous(request.ip, reply);
+      else if (request.routeOptions.config?.anonymousRateLimit !== false)
+        await options.rateLimits.consumeAnonymous(request.ip, reply);
       return;
     }
     if (!found) {

@@ -102,7 +102,7 @@ export const hookRoutes =
       '/hooks/:hookId',
       {
         bodyLimit: HOOK_BODY_LIMIT,
-        config: { permission: 'public', audit: false },
+        config: { permission: 'public', audit: false, anonymousRateLimit: false },
         schema: {
           tags: ['triggers'],
           summary:

@@ -357,4 +357,51 @@ describe(`triggers on ${testBackend()}`, () => {
     const onlyNew = new SecretBox(parseKeyring(`k2:${NEW_KEY}`));
     expect(onlyNew.decrypt(row.secretEncrypted!, triggerAad(t.body.id))).toBe(t.body.webhook.secret);
   });
+
+  it('webhook URLs are not held to the per-address limit of anonymous requests', async () => {
+    const generous = { userPerMinute: 1_000_000, orgPerMinute: 1_000_000 };
+    const tight = await startTestServer({
+      settings: {
+        rateLimits: {
+          tiers: { starter: generous, professional: generous, business: generous, enterprise: generous },
+          anonymousPerMinute: 3,
+        },
+      },
+    });
+    try {
+      const me = await signUp(tight);
+      const wf = await call(tight, 'POST', '/api/v1/workflows', {
+        token: me.token,
+        body: {
+          status: 'active',
+          definition: { name: 'burst', nodes: [{ id: 'o', type: 'output', value: 1 }], connections: [] },
+        },
+      });
+      const t = await call(tight, 'POST', `/api/v1/workflows/${wf.body.id}/triggers`, {
+        token: me.token,
+        body: { type: 'webhook', name: 'burst', maxConcurrentExecutions: null, webhook: { auth: 'none' } },
+      });
+      const codes: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const r = await tight.request(t.body.webhook.path, {
+          method: 'POST',
+          body: '{}',
+          headers: { 'content-type': 'application/json' },
+        });
+        codes.push(r.status);
+      }
+      expect(codes).toEqual(Array(8).fill(202));
+      // Other public routes still are.
+      const logins: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await call(tight, 'POST', '/api/v1/auth/login', {
+          body: { email: 'x@example.test', password: 'nope-nope-nope' },
+        });
+        logins.push(r.status);
+      }
+      expect(logins).toContain(429);
+    } finally {
+      await tight.close();
+    }
+  });
 });
