@@ -27,6 +27,7 @@ import { registerApiUsageMeter } from './modules/billing/api-meter.ts';
 import { billingModule } from './modules/billing/routes.ts';
 import { catalogModule } from './modules/catalog/routes.ts';
 import { costsModule } from './modules/costs/routes.ts';
+import { evaluationsModule } from './modules/evaluations/routes.ts';
 import { eventsModule } from './modules/events/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { createAppModelPort } from './modules/integrations/model-port.ts';
@@ -74,6 +75,7 @@ const MODULES: AppModule[] = [
   retentionModule,
   triggersModule,
   eventsModule,
+  evaluationsModule,
 ];
 
 export interface AppOptions {

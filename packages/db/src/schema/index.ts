@@ -4,6 +4,7 @@ export * from './api-keys.ts';
 export * from './audit-logs.ts';
 export * from './auth-identities.ts';
 export * from './billing.ts';
+export * from './evaluations.ts';
 export * from './executions.ts';
 export * from './integrations.ts';
 export * from './invitations.ts';
