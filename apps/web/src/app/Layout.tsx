@@ -14,6 +14,7 @@ const NAV = [
   { to: '/workflows', label: 'Workflows' },
   { to: '/runs', label: 'Runs' },
   { to: '/events', label: 'Events' },
+  { to: '/evaluators', label: 'Evaluators' },
   { to: '/settings/members', label: 'Members' },
   { to: '/settings/integrations', label: 'Integrations' },
   { to: '/settings/usage', label: 'Usage & budget' },

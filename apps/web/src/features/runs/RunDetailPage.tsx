@@ -17,6 +17,7 @@ import { Button } from '../../ui/button.tsx';
 import { formatCost, formatDuration, formatTime } from '../../ui/format.ts';
 import { ErrorText, Json, Loading, PageHeader, Status } from '../../ui/page.tsx';
 import { Tabs } from '../../ui/tabs.tsx';
+import { RunEvaluations } from '../evaluations/RunEvaluations.tsx';
 import { edgeTypes } from '../workflows/editor/ConditionEdgeView.tsx';
 import { type StepNode, toGraph } from '../workflows/editor/graph.ts';
 import { nodeTypes } from '../workflows/editor/StepNodeView.tsx';
@@ -214,6 +215,7 @@ export default function RunDetailPage({ id }: { id: string }) {
           )}
         </div>
       </Tabs>
+      <RunEvaluations runId={r.id} finished={finished} />
     </section>
   );
 }
