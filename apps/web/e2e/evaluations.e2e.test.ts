@@ -3,7 +3,7 @@ import { seriousA11yViolations, shot, signUpInBrowser, studioPerFile } from './b
 
 /**
  * Evaluations in Chromium: a user creates a rule evaluator and an LLM judge (simulator, offline) on the
- * Evaluators page, tests them on samples, attaches the rule to a workflow, and on a finished run's page sees
+ * Evaluators page, tests them on samples, attaches the rule to a workflow there, and on a finished run's page sees
  * the online score appear and scores the run with the judge on demand.
  */
 const studio = studioPerFile();
@@ -11,7 +11,10 @@ const WAIT = { timeout: 30_000 };
 
 describe('evaluations in the studio', () => {
   it('creates and tests evaluators; a run shows its online and on-demand scores', async () => {
-    const context = await studio.browser.newContext({ viewport: { width: 1400, height: 900 }, bypassCSP: true });
+    const context = await studio.browser.newContext({
+      viewport: { width: 1400, height: 900 },
+      bypassCSP: true,
+    });
     const page = await context.newPage();
     onTestFailed(() => shot(page, 'failed-evaluations').then(() => undefined));
     await signUpInBrowser(page, studio.server.url, 'Eva');
@@ -74,14 +77,13 @@ describe('evaluations in the studio', () => {
     });
     expect(imported.status()).toBe(201);
     const workflow = (await imported.json()) as { id: string };
-    const evaluators = (await (await page.request.get(`${api}/evaluators`)).json()) as {
-      data: { id: string; name: string }[];
-    };
-    const ruleId = evaluators.data.find((e) => e.name === 'says answer')!.id;
-    const attached = await page.request.post(`${api}/evaluators/${ruleId}/attachments`, {
-      data: { workflowId: workflow.id },
-    });
-    expect(attached.status()).toBe(201);
+    await page.reload();
+    const attach = rule.getByRole('form', { name: 'Attach says answer' });
+    await attach.getByRole('combobox', { name: /^Attach to/ }).selectOption({ label: 'Workflow answering' });
+    await attach.getByRole('button', { name: 'Attach' }).click();
+    await expect
+      .poll(() => rule.getByRole('list', { name: 'Attachments of says answer' }).textContent(), WAIT)
+      .toContain('Scores workflow answering · 100% of runs');
     const run = await page.request.post(`${api}/workflows/${workflow.id}/runs`, {
       data: { input: { q: 'how do I reset it?' }, wait: 20 },
     });

@@ -7,6 +7,7 @@ import { Field, FieldRow, Hint, Input, Select, Textarea } from '../../ui/form.ts
 import { formatCost } from '../../ui/format.ts';
 import { Empty, ErrorText, PageHeader, Panel, Status } from '../../ui/page.tsx';
 import { toast } from '../../ui/toast.tsx';
+import { AttachPanel } from './AttachPanel.tsx';
 import {
   describe,
   type EvaluationOutcome,
@@ -122,8 +123,8 @@ export default function EvaluatorsPage() {
       <Hint className="mb-3">
         Evaluators score runs 0–100 and pass at their threshold. Rules score 100 when they hold, 0 when not;
         an LLM judge answers a rubric through the model port (with the simulator it works offline). Attach an
-        evaluator to a workflow or agent with <code>POST /api/v1/evaluators/:id/attachments</code> to score
-        every finished run; scores show on the run page.
+        evaluator to a workflow or an agent to score their completed runs a few seconds after they end; scores
+        show on the run page.
       </Hint>
       {canCreate && (
         <Panel>
@@ -257,6 +258,7 @@ export default function EvaluatorsPage() {
             )}
           </div>
           <TestPanel evaluator={e} />
+          <AttachPanel evaluator={e} />
         </Panel>
       ))}
     </section>
