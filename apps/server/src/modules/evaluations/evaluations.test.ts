@@ -3,7 +3,7 @@ import { type FakeProviderServer, startFakeOpenAI, testBackend } from '@aiops/te
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, type SignedUp, signUp, startTestServer, type TestServer } from '../../test-support.ts';
-import { onlinePass } from './online.ts';
+import { DEFAULT_ONLINE_OPTIONS, enqueueFinished, onlinePass } from './online.ts';
 
 const KEY = 'sk-fake-judge';
 let s: TestServer;
@@ -299,6 +299,27 @@ describe(`evaluations on ${testBackend()}`, () => {
       ),
     );
     expect(quality.map((q) => Number(q.quality))).toEqual([64]);
+  });
+
+  it('deleting an evaluator skips its queued scorings; results stay', async () => {
+    const id = await evaluator({
+      name: 'short lived',
+      kind: 'rule',
+      config: { rule: 'latency_max', maxMs: 60_000 },
+    });
+    expect((await api('POST', `/evaluators/${id}/attachments`, { workflowId })).status).toBe(201);
+    const runId = await runWorkflow('queued then dropped');
+    expect(await enqueueFinished(s.database.db, DEFAULT_ONLINE_OPTIONS)).toBeGreaterThan(0);
+    expect((await api('DELETE', `/evaluators/${id}`)).status).toBe(200);
+    const [job] = await s.database.db.system((tx) =>
+      queryRows<{ status: string }>(
+        tx,
+        sql`SELECT status FROM evaluation_jobs WHERE evaluator_id = ${id} AND workflow_execution_id = ${runId}`,
+      ),
+    );
+    expect(job?.status).toBe('skipped');
+    expect((await api('GET', `/evaluators/${id}`)).status).toBe(404);
+    expect((await api('GET', `/evaluators/${id}/attachments`)).status).toBe(404);
   });
 
   it('another organization sees no evaluators or results (database-level RLS and API)', async () => {

@@ -1,5 +1,5 @@
 import type { EvaluationSample } from '@aiops/contracts';
-import { notFound } from '@aiops/core';
+import { conflict, notFound } from '@aiops/core';
 import {
   agentExecutions,
   evaluationResults,
@@ -11,6 +11,8 @@ import {
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { recordQualityScore } from '../agent-metrics/quality.ts';
 import type { EvaluationOutcome, EvaluatorDefinition } from './evaluate.ts';
+
+const FINISHED = ['completed', 'failed', 'cancelled', 'timeout'];
 
 export type EvaluatorRow = typeof evaluators.$inferSelect;
 export type ResultRow = typeof evaluationResults.$inferSelect;
@@ -53,6 +55,8 @@ export async function loadSample(
 ): Promise<EvaluationSample> {
   const [run] = await tx.select().from(workflowExecutions).where(eq(workflowExecutions.id, runId));
   if (!run) throw notFound('Run', runId);
+  if (!FINISHED.includes(run.status))
+    throw conflict(`Run ${runId} is ${run.status}: only finished runs are evaluated`, { status: run.status });
   if (agentExecutionId) {
     const [a] = await tx
       .select()

@@ -6,7 +6,14 @@ import {
   type UpdateEvaluatorBody,
 } from '@aiops/contracts';
 import { conflict, type ModelPort, notFound, validationFailed } from '@aiops/core';
-import { evaluatorAttachments, evaluators, evaluatorVersions, queryRows, type Tx } from '@aiops/db';
+import {
+  evaluationJobs,
+  evaluatorAttachments,
+  evaluators,
+  evaluatorVersions,
+  queryRows,
+  type Tx,
+} from '@aiops/db';
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { ZodError } from 'zod';
@@ -196,6 +203,10 @@ export function deleteEvaluator(request: FastifyRequest, id: string) {
       .where(eq(evaluators.id, id))
       .returning()) as [EvaluatorRow];
     await tx.delete(evaluatorAttachments).where(eq(evaluatorAttachments.evaluatorId, id));
+    await tx
+      .update(evaluationJobs)
+      .set({ status: 'skipped', lastError: 'evaluator deleted', updatedAt: new Date() })
+      .where(and(eq(evaluationJobs.evaluatorId, id), eq(evaluationJobs.status, 'pending')));
     await audit(tx, request, {
       entityType: 'evaluator',
       entityId: id,
