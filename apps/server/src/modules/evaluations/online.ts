@@ -30,7 +30,8 @@ const SAMPLE = (run: string, evaluator: string) =>
 /**
  * Enqueues one job per attached evaluator and completed run (workflow attachments) or completed agent
  * attempt in a completed run (agent attachments), for runs that completed after the attachment was made;
- * runs outside the sampling rate are recorded as `skipped`. Idempotent (unique key, ON CONFLICT DO NOTHING).
+ * runs outside the sampling rate are recorded as `skipped`. Runs already queued are left out by NOT EXISTS
+ * (the unique key's index); concurrent passes are idempotent by ON CONFLICT DO NOTHING.
  */
 export async function enqueueFinished(db: Database, opts: OnlineOptions): Promise<number> {
   const since = new Date(Date.now() - opts.lookbackMs).toISOString();
@@ -46,6 +47,8 @@ export async function enqueueFinished(db: Database, opts: OnlineOptions): Promis
           JOIN workflow_executions e ON e.workflow_id = a.workflow_id AND e.organization_id = a.organization_id
         WHERE a.workflow_id IS NOT NULL AND e.status = 'completed' AND e.created_at >= ${since}::timestamptz
           AND e.completed_at >= a.created_at
+          AND NOT EXISTS (SELECT 1 FROM evaluation_jobs j WHERE j.evaluator_id = a.evaluator_id
+            AND j.workflow_execution_id = e.id AND j.agent_execution_id IS NULL)
         UNION ALL
         SELECT x.organization_id, a.evaluator_id, x.workflow_execution_id, x.id,
           CASE WHEN ${SAMPLE('x.id', 'a.evaluator_id')} < a.sampling_rate THEN 'pending' ELSE 'skipped' END
@@ -56,6 +59,8 @@ export async function enqueueFinished(db: Database, opts: OnlineOptions): Promis
           JOIN workflow_executions e ON e.id = x.workflow_execution_id
         WHERE a.agent_id IS NOT NULL AND e.status = 'completed' AND x.created_at >= ${since}::timestamptz
           AND e.completed_at >= a.created_at
+          AND NOT EXISTS (SELECT 1 FROM evaluation_jobs j WHERE j.evaluator_id = a.evaluator_id
+            AND j.workflow_execution_id = x.workflow_execution_id AND j.agent_execution_id = x.id)
         ON CONFLICT DO NOTHING
         RETURNING 1) SELECT count(*)::int AS n FROM ins`,
     );
