@@ -98,6 +98,7 @@ describe('accessibility (axe-core)', () => {
         ['/settings/security', 'Security'],
         ['/events', 'Events'],
         ['/settings/event-sinks', 'Event sinks'],
+        ['/evaluators', 'Evaluators'],
       ] as const) {
         await check(page, path, heading(name), found);
       }
