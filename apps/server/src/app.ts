@@ -29,6 +29,7 @@ import { billingModule } from './modules/billing/routes.ts';
 import { catalogModule } from './modules/catalog/routes.ts';
 import { conversationsModule } from './modules/conversations/routes.ts';
 import { costsModule } from './modules/costs/routes.ts';
+import { evaluationsModule } from './modules/evaluations/routes.ts';
 import { eventsModule } from './modules/events/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { createAppModelPort } from './modules/integrations/model-port.ts';
@@ -83,6 +84,7 @@ const MODULES: AppModule[] = [
   retentionModule,
   triggersModule,
   eventsModule,
+  evaluationsModule,
 ];
 
 export interface AppOptions {

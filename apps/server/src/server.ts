@@ -11,6 +11,7 @@ import { DEFAULT_STUDIO_DIR } from './http/studio.ts';
 import { JOBS, JobScheduler } from './jobs/index.ts';
 import { assertSecretsDecrypt } from './key-rotation.ts';
 import { jwtSecretFrom, loadKeyring } from './keyring.ts';
+import { EvaluationLoop } from './modules/evaluations/online.ts';
 import { integrationResolver } from './modules/integrations/model-port.ts';
 import { startTriggerLoop } from './modules/triggers/loop.ts';
 
@@ -59,6 +60,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let worker: Worker | undefined;
   let scheduler: JobScheduler | undefined;
   let triggers: { stop(): Promise<void> } | undefined;
+  let evaluations: EvaluationLoop | undefined;
   let demo: DemoAccount | undefined;
   try {
     await assertSecretsDecrypt(db, secrets);
@@ -100,11 +102,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
       scheduler.start();
       // Cron schedules, queued trigger firings and outbound events (modules/triggers/loop.ts).
       triggers = startTriggerLoop({ db, secrets, runs: app.engine.runs, log: app.log, config });
+      // Online evaluation of finished runs by their attached evaluators (modules/evaluations/online.ts).
+      evaluations = new EvaluationLoop(db, app.engine.model, app.log);
+      evaluations.start();
     }
     await app.listen({ host: config.host, port: config.port });
   } catch (e) {
     await scheduler?.stop(0);
     await triggers?.stop();
+    await evaluations?.stop();
     await worker?.stop(0);
     await db.close();
     throw e;
@@ -124,6 +130,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await scheduler?.stop(Math.max(0, config.shutdownTimeoutMs - 1000));
       await app.close();
       await triggers?.stop();
+      await evaluations?.stop();
       await worker?.stop(Math.max(0, config.shutdownTimeoutMs - 1000));
       await db.close();
     },

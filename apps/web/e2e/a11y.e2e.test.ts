@@ -102,6 +102,7 @@ describe('accessibility (axe-core)', () => {
         ['/catalog', 'Agent catalog'],
         ['/marketplace', 'Marketplace'],
         ['/templates', 'My templates'],
+        ['/evaluators', 'Evaluators'],
       ] as const) {
         await check(page, path, heading(name), found);
       }

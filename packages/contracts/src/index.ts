@@ -6,6 +6,7 @@ export * from './audit-logs.ts';
 export * from './auth.ts';
 export * from './billing.ts';
 export * from './errors.ts';
+export * from './evaluations.ts';
 export * from './health.ts';
 export * from './integrations.ts';
 export * from './marketplace.ts';

@@ -18,6 +18,7 @@ const NAV = [
   { to: '/glossary', label: 'Glossary' },
   { to: '/insights', label: 'Insights' },
   { to: '/events', label: 'Events' },
+  { to: '/evaluators', label: 'Evaluators' },
   { to: '/settings/members', label: 'Members' },
   { to: '/settings/integrations', label: 'Integrations' },
   { to: '/settings/usage', label: 'Usage & budget' },

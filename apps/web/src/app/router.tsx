@@ -49,6 +49,7 @@ const MyTemplates = lazy(() => import('../features/marketplace/MyTemplatesPage.t
 const Retention = lazy(() => import('../features/settings/RetentionPage.tsx'));
 const Events = lazy(() => import('../features/triggers/EventsPage.tsx'));
 const EventSinks = lazy(() => import('../features/triggers/EventSinksPage.tsx'));
+const Evaluators = lazy(() => import('../features/evaluations/EvaluatorsPage.tsx'));
 
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
@@ -241,6 +242,7 @@ const routeTree = rootRoute.addChildren([
     page('/settings/retention', () => <Retention />),
     page('/events', () => <Events />),
     page('/settings/event-sinks', () => <EventSinks />),
+    page('/evaluators', () => <Evaluators />),
   ]),
 ]);
 

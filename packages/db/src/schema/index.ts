@@ -5,6 +5,7 @@ export * from './audit-logs.ts';
 export * from './auth-identities.ts';
 export * from './billing.ts';
 export * from './conversations.ts';
+export * from './evaluations.ts';
 export * from './executions.ts';
 export * from './integrations.ts';
 export * from './invitations.ts';

@@ -17,6 +17,7 @@ import { Button } from '../../ui/button.tsx';
 import { formatCost, formatDuration, formatTime } from '../../ui/format.ts';
 import { ErrorText, Json, Loading, PageHeader, Status } from '../../ui/page.tsx';
 import { Tabs } from '../../ui/tabs.tsx';
+import { RunEvaluations } from '../evaluations/RunEvaluations.tsx';
 import { LogsPanel } from '../traces/LogsPanel.tsx';
 import { RunTrace } from '../traces/RunTrace.tsx';
 import { edgeTypes } from '../workflows/editor/ConditionEdgeView.tsx';
@@ -244,6 +245,7 @@ export default function RunDetailPage({ id }: { id: string }) {
           )}
         </div>
       </Tabs>
+      <RunEvaluations runId={r.id} finished={finished} />
     </section>
   );
 }

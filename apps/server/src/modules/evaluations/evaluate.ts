@@ -1,0 +1,59 @@
+import { type EvaluationSample, judgeConfigSchema, ruleConfigSchema } from '@aiops/contracts';
+import type { ModelPort } from '@aiops/core';
+import { runJudge } from './judge.ts';
+import { applyRule } from './rules.ts';
+
+/** One version of an evaluator, as stored (evaluators / evaluator_versions). */
+export interface EvaluatorDefinition {
+  evaluatorId: string;
+  name: string;
+  version: number;
+  kind: 'rule' | 'judge';
+  config: Record<string, unknown>;
+  threshold: number;
+}
+
+export interface EvaluationOutcome {
+  score: number;
+  passed: boolean;
+  threshold: number;
+  details: Record<string, unknown>;
+  explanation: string | null;
+  /** Exact decimal (USD) spent on the judge call; '0' for rules. */
+  costUsd: string;
+}
+
+/**
+ * Scores one sample with one evaluator version: a rule scores 100 when it holds and 0 when not; a judge
+ * asks the model for 0–100. Passed when score ≥ threshold. A judge's errors (budget, provider, malformed
+ * answer) are thrown as the typed errors they are: no score is invented.
+ */
+export async function evaluateSample(
+  def: EvaluatorDefinition,
+  sample: EvaluationSample,
+  ctx: { model: ModelPort; organizationId: string; idempotencyKey: string; signal?: AbortSignal },
+): Promise<EvaluationOutcome> {
+  if (def.kind === 'rule') {
+    const rule = ruleConfigSchema.parse(def.config);
+    const r = applyRule(rule, sample);
+    const score = r.holds ? 100 : 0;
+    return {
+      score,
+      passed: score >= def.threshold,
+      threshold: def.threshold,
+      details: { rule: rule.rule, ...r.details },
+      explanation: r.explanation,
+      costUsd: '0',
+    };
+  }
+  const config = judgeConfigSchema.parse(def.config);
+  const j = await runJudge(ctx.model, config, sample, ctx);
+  return {
+    score: j.score,
+    passed: j.score >= def.threshold,
+    threshold: def.threshold,
+    details: { template: config.template ?? null, ...j.details },
+    explanation: j.explanation,
+    costUsd: j.costUsd,
+  };
+}
