@@ -10,6 +10,7 @@ import {
 } from '@aiops/db';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { recordQualityScore } from '../agent-metrics/quality.ts';
+import { observeEvaluation } from '../learning/learn.ts';
 import type { EvaluationOutcome, EvaluatorDefinition } from './evaluate.ts';
 
 const FINISHED = ['completed', 'failed', 'cancelled', 'timeout'];
@@ -116,8 +117,16 @@ export async function insertResult(
       createdBy: r.userId,
     })
     .returning();
-  if (r.agentExecutionId)
+  if (r.agentExecutionId) {
     await recordQualityScore(tx, { agentExecutionId: r.agentExecutionId, score: r.outcome.score });
+    // The score also teaches the model recommendations (learning patterns: quality per model for agent tasks).
+    const [attempt] = await tx
+      .select({ model: agentExecutions.model })
+      .from(agentExecutions)
+      .where(eq(agentExecutions.id, r.agentExecutionId));
+    if (attempt?.model)
+      await observeEvaluation(tx, { taskKind: 'agent', model: attempt.model, score: r.outcome.score / 100 });
+  }
   return row as ResultRow;
 }
 
