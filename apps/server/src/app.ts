@@ -28,6 +28,7 @@ import { billingModule } from './modules/billing/routes.ts';
 import { catalogModule } from './modules/catalog/routes.ts';
 import { costsModule } from './modules/costs/routes.ts';
 import { eventsModule } from './modules/events/routes.ts';
+import { externalAgentsModule } from './modules/external-agents/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { createAppModelPort } from './modules/integrations/model-port.ts';
 import { integrationsModule } from './modules/integrations/routes.ts';
@@ -74,6 +75,7 @@ const MODULES: AppModule[] = [
   retentionModule,
   triggersModule,
   eventsModule,
+  externalAgentsModule,
 ];
 
 export interface AppOptions {

@@ -1,5 +1,6 @@
 import { rollupAgentMetricsJob } from '../modules/agent-metrics/rollup-job.ts';
 import { monthlyInvoicesJob, monthlyResetJob, overdueInvoicesJob } from '../modules/billing/jobs.ts';
+import { externalAgentsSweepJob } from '../modules/external-agents/sweep-job.ts';
 import { retentionJob } from '../modules/retention/retention-job.ts';
 import type { ScheduledJob } from './types.ts';
 
@@ -13,4 +14,5 @@ export const JOBS: ScheduledJob[] = [
   overdueInvoicesJob,
   rollupAgentMetricsJob,
   retentionJob,
+  externalAgentsSweepJob,
 ];

@@ -17,3 +17,4 @@ export * from './triggers.ts';
 export * from './user-tokens.ts';
 export * from './users.ts';
 export * from './workflows.ts';
+export * from './external-agents.ts';
