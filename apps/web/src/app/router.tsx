@@ -43,6 +43,7 @@ const MyTemplates = lazy(() => import('../features/marketplace/MyTemplatesPage.t
 const Retention = lazy(() => import('../features/settings/RetentionPage.tsx'));
 const Events = lazy(() => import('../features/triggers/EventsPage.tsx'));
 const EventSinks = lazy(() => import('../features/triggers/EventSinksPage.tsx'));
+const ExternalAgents = lazy(() => import('../features/external-agents/ExternalAgentsPage.tsx'));
 
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
@@ -188,6 +189,7 @@ const routeTree = rootRoute.addChildren([
   appRoute.addChildren([
     page('/', () => <Overview />),
     page('/agents', () => <Agents />),
+    page('/external-agents', () => <ExternalAgents />),
     agentRoute,
     page('/workflows', () => <Workflows />),
     workflowRoute,
