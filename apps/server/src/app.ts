@@ -19,6 +19,7 @@ import { registerTenancy } from './http/tenant.ts';
 import type { AppModule, ModuleDeps } from './module.ts';
 import { agentMetricsModule } from './modules/agent-metrics/routes.ts';
 import { agentsModule } from './modules/agents/routes.ts';
+import { alertsModule } from './modules/alerts/routes.ts';
 import { analyticsModule } from './modules/analytics/routes.ts';
 import { apiKeysModule } from './modules/api-keys/routes.ts';
 import { auditLogsModule } from './modules/audit-logs/routes.ts';
@@ -76,6 +77,7 @@ const MODULES: AppModule[] = [
   triggersModule,
   eventsModule,
   externalAgentsModule,
+  alertsModule,
 ];
 
 export interface AppOptions {

@@ -1,10 +1,12 @@
 export * from './agent-metrics.ts';
 export * from './agents.ts';
+export * from './alerts.ts';
 export * from './api-keys.ts';
 export * from './audit-logs.ts';
 export * from './auth-identities.ts';
 export * from './billing.ts';
 export * from './executions.ts';
+export * from './external-agents.ts';
 export * from './integrations.ts';
 export * from './invitations.ts';
 export * from './marketplace.ts';
@@ -17,4 +19,3 @@ export * from './triggers.ts';
 export * from './user-tokens.ts';
 export * from './users.ts';
 export * from './workflows.ts';
-export * from './external-agents.ts';

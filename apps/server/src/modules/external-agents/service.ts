@@ -2,7 +2,9 @@ import { badRequest, conflict, forbidden, notFound, unauthorized } from '@aiops/
 import type { FastifyRequest } from 'fastify';
 import { authOf, credentialOf } from '../../http/auth.ts';
 import { audit, tenant } from '../../http/tenant.ts';
+import type { Mailer } from '../../services/mailer.ts';
 import { randomToken, sha256 } from '../../services/tokens.ts';
+import { type AlertChange, agentHeardFrom, agentLogged, notify } from '../alerts/evaluate.ts';
 import * as repo from './repo.ts';
 import type { MonitorDto } from './schemas.ts';
 
@@ -142,8 +144,14 @@ async function agentOfKey(request: FastifyRequest, agentId: string) {
   return found;
 }
 
+export interface Notifier {
+  mailer: Mailer;
+  publicUrl: string;
+}
+
 export async function heartbeat(
   request: FastifyRequest,
+  notifier: Notifier,
   agentId: string,
   body: {
     status?: string | undefined;
@@ -154,14 +162,17 @@ export async function heartbeat(
   const { organizationId } = await agentOfKey(request, agentId);
   const state: 'error' | 'online' =
     body.status && ERROR_STATUSES.has(body.status.toLowerCase()) ? 'error' : 'online';
-  const { before, row } = await request.server.db.withTenant(organizationId, (tx) =>
-    repo.recordHeartbeat(tx, agentId, {
+  const { before, row, changes } = await request.server.db.withTenant(organizationId, async (tx) => {
+    const r = await repo.recordHeartbeat(tx, agentId, {
       state,
       status: body.status ?? null,
       version: body.version ?? null,
       metrics: body.metrics ?? null,
-    }),
-  );
+    });
+    const changes: AlertChange[] = r.before === 'offline' ? await agentHeardFrom(tx, agentId) : [];
+    return { ...r, changes };
+  });
+  await notify({ ...notifier, log: request.log }, changes);
   if (before !== state) {
     request.log.info({ agentId, from: before, to: state }, 'external agent state changed');
   }
@@ -171,6 +182,7 @@ export async function heartbeat(
 
 export async function writeLog(
   request: FastifyRequest,
+  notifier: Notifier,
   agentId: string,
   body: {
     status: 'success' | 'error' | 'warning';
@@ -192,8 +204,8 @@ export async function writeLog(
   const durationMs =
     body.durationMs ??
     (startedAt && completedAt ? Math.min(completedAt.getTime() - startedAt.getTime(), 2_147_483_647) : null);
-  const row = await request.server.db.withTenant(organizationId, (tx) =>
-    repo.insertLog(tx, {
+  const { row, changes } = await request.server.db.withTenant(organizationId, async (tx) => {
+    const row = await repo.insertLog(tx, {
       organizationId,
       agentId,
       status: body.status,
@@ -202,7 +214,9 @@ export async function writeLog(
       startedAt,
       completedAt,
       durationMs,
-    }),
-  );
+    });
+    return { row, changes: await agentLogged(tx, agentId, body.status) };
+  });
+  await notify({ ...notifier, log: request.log }, changes);
   return toLogDto(row);
 }
