@@ -65,6 +65,34 @@ describe('external agents in the studio', () => {
     await outside.request.post(`${api}/heartbeat`, { headers: auth, data: { status: 'error' } });
     await expect.poll(() => card.getByTestId('agent-state').textContent(), WAIT).toBe('error');
 
+    // An alert rule on two failures in a row: the alert opens once, and is resolved by hand.
+    await page.getByRole('link', { name: 'Alerts', exact: true }).click();
+    const rules = page.getByRole('form', { name: 'Add an alert rule' });
+    await rules.getByLabel('Name').fill('ETL failing');
+    await rules.getByRole('combobox', { name: /^Agent/ }).selectOption({ label: 'Nightly ETL' });
+    await rules.getByLabel('Condition').selectOption('consecutive_failures');
+    await rules.getByRole('spinbutton', { name: 'Failures' }).fill('2');
+    await rules.getByLabel('Email to (comma-separated)').fill('ops@example.com');
+    await rules.getByRole('button', { name: 'Add rule' }).click();
+    await page.getByTestId('rule-ETL failing').waitFor(WAIT);
+    expect(await page.getByTestId('rule-ETL failing').textContent()).toContain('2 failures in a row');
+    for (let i = 0; i < 3; i++) {
+      await outside.request.post(`${api}/logs`, {
+        headers: auth,
+        data: { status: 'error', message: `fail ${i}` },
+      });
+    }
+    const alert = page.getByTestId('alert-ETL failing');
+    await alert.waitFor(WAIT);
+    expect(await alert.count()).toBe(1);
+    expect(await alert.textContent()).toContain('open');
+    await shot(page, 'alerts');
+    await expect.poll(() => page.locator('[data-sonner-toast]').count(), WAIT).toBe(0);
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await alert.getByRole('button', { name: 'Resolve' }).click();
+    await expect.poll(() => alert.textContent(), WAIT).toContain('resolved');
+    await page.getByRole('link', { name: 'External agents' }).click();
+
     // Reloading does not show the key again.
     await page.reload();
     await card.waitFor(WAIT);

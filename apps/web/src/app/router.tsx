@@ -43,6 +43,7 @@ const MyTemplates = lazy(() => import('../features/marketplace/MyTemplatesPage.t
 const Retention = lazy(() => import('../features/settings/RetentionPage.tsx'));
 const Events = lazy(() => import('../features/triggers/EventsPage.tsx'));
 const EventSinks = lazy(() => import('../features/triggers/EventSinksPage.tsx'));
+const Alerts = lazy(() => import('../features/external-agents/AlertsPage.tsx'));
 const ExternalAgents = lazy(() => import('../features/external-agents/ExternalAgentsPage.tsx'));
 
 const str = (v: unknown): string | undefined =>
@@ -190,6 +191,7 @@ const routeTree = rootRoute.addChildren([
     page('/', () => <Overview />),
     page('/agents', () => <Agents />),
     page('/external-agents', () => <ExternalAgents />),
+    page('/alerts', () => <Alerts />),
     agentRoute,
     page('/workflows', () => <Workflows />),
     workflowRoute,

@@ -40,6 +40,8 @@ const STATUS_TONE: Record<string, string> = {
   paused: 'warn',
   draft: 'warn',
   online: 'ok',
+  resolved: 'ok',
+  open: 'bad',
   offline: 'bad',
   success: 'ok',
   warning: 'warn',
