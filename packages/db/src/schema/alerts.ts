@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, jsonb, pgTable, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { boolean, check, index, jsonb, pgTable, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
 import { agents } from './agents.ts';
 import { createdAt, id, oneOf, tenantPolicy, tstz, updatedAt } from './columns.ts';
 import { organizations } from './organizations.ts';
@@ -29,6 +29,8 @@ export const alertRules = pgTable(
     agentId: uuid('agent_id').references(() => agents.id, { onDelete: 'cascade' }),
     condition: jsonb('condition').$type<AlertCondition>().notNull(),
     channels: jsonb('channels').$type<AlertChannels>().notNull().default({}),
+    /** A Slack-compatible incoming webhook URL (a secret), SecretBox-encrypted with `alert_rule:<id>`. */
+    slackWebhookEncrypted: text('slack_webhook_encrypted'),
     enabled: boolean('enabled').notNull().default(true),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: createdAt(),

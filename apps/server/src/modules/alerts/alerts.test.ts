@@ -1,4 +1,6 @@
-import { alerts } from '@aiops/db';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { alertRules, alerts } from '@aiops/db';
 import { testBackend } from '@aiops/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,14 +13,36 @@ let s: TestServer;
 let mail: MailCatcher;
 let owner: SignedUp;
 let other: SignedUp;
+let slack: Server;
+let slackUrl: string;
+const slackMessages: { text: string; blocks: { type: string }[] }[] = [];
 
 beforeAll(async () => {
   mail = await startMailCatcher();
   s = await startTestServer({ settings: { smtpUrl: mail.url, publicUrl: 'http://studio.test' } });
   owner = await signUp(s);
   other = await signUp(s);
+  // A local Slack-compatible incoming webhook; the organization consents to private addresses (loopback).
+  slack = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      slackMessages.push(JSON.parse(body));
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => slack.listen(0, '127.0.0.1', r));
+  slackUrl = `http://127.0.0.1:${(slack.address() as AddressInfo).port}/services/T000/B000/secret`;
+  await s.database.db.system((tx) =>
+    tx.execute(
+      sql`UPDATE organizations SET settings = settings || '{"allowPrivateNetworks": true}'::jsonb WHERE id = ${owner.organizationId}`,
+    ),
+  );
 });
 afterAll(async () => {
+  slack?.close();
   await s?.close();
   await mail?.close();
 });
@@ -49,10 +73,16 @@ describe(`alerts on ${testBackend()}`, () => {
         name: 'bot down',
         agentId: id,
         condition: { kind: 'agent_offline' },
-        channels: { email: ['ops@example.com'] },
+        channels: { email: ['ops@example.com'], slack: slackUrl },
       },
     });
     expect(rule.status).toBe(201);
+    expect(rule.body.channels).toEqual({ email: ['ops@example.com'], slack: true });
+    expect(JSON.stringify(rule.body)).not.toContain(slackUrl);
+    const stored = await s.database.db.system((tx) =>
+      tx.select().from(alertRules).where(sql`id = ${rule.body.id}`),
+    );
+    expect(stored[0]!.slackWebhookEncrypted).not.toContain('127.0.0.1');
     await call(s, 'POST', `/api/v1/agents/${id}/heartbeat`, { token: key, body: { status: 'ok' } });
     await s.database.db.system((tx) =>
       tx.execute(
@@ -74,8 +104,16 @@ describe(`alerts on ${testBackend()}`, () => {
       'http://studio.test/external-agents',
     );
 
+    expect(slackMessages.filter((m) => m.text.includes('Alert "bot down"'))).toHaveLength(1);
+    const opened = slackMessages.find((m) => m.text.includes('Alert "bot down"'))!;
+    expect(opened.blocks.map((b) => b.type)).toEqual(['header', 'section', 'section']);
+    expect(JSON.stringify(opened.blocks)).toContain(
+      '<http://studio.test/external-agents|Open in AI Ops Studio>',
+    );
+
     await call(s, 'POST', `/api/v1/agents/${id}/heartbeat`, { token: key });
     await mail.waitFor('ops@example.com', /Resolved "bot down": Mailer bot/);
+    expect(slackMessages.filter((m) => m.text.includes('Resolved "bot down"'))).toHaveLength(1);
     const after = await alertsOf(id);
     expect(after).toHaveLength(1);
     expect(after[0]!.status).toBe('resolved');

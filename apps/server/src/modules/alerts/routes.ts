@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { notFound } from '@aiops/core';
 import { alertRules, alerts } from '@aiops/db';
 import { and, desc, eq } from 'drizzle-orm';
@@ -22,7 +23,18 @@ const ruleBody = z
       z.object({ kind: z.literal('consecutive_failures'), count: z.number().int().min(1).max(100) }).strict(),
     ]),
     channels: z
-      .object({ email: z.array(z.string().email().max(254)).max(20).default([]) })
+      .object({
+        email: z.array(z.string().email().max(254)).max(20).default([]),
+        slack: z
+          .string()
+          .url()
+          .max(2000)
+          .regex(/^https?:\/\//, 'must be an http(s) URL')
+          .optional()
+          .describe(
+            'a Slack (or Slack-compatible) incoming webhook URL; stored encrypted, never shown again',
+          ),
+      })
       .strict()
       .default({ email: [] }),
     enabled: z.boolean().default(true),
@@ -34,7 +46,7 @@ const ruleSchema = z.object({
   name: z.string(),
   agentId: z.string().uuid().nullable(),
   condition: z.record(z.string(), z.unknown()),
-  channels: z.record(z.string(), z.unknown()),
+  channels: z.object({ email: z.array(z.string()), slack: z.boolean().describe('a Slack webhook is set') }),
   enabled: z.boolean(),
   createdAt: z.string(),
 });
@@ -54,7 +66,7 @@ const toRule = (r: typeof alertRules.$inferSelect) => ({
   name: r.name,
   agentId: r.agentId,
   condition: r.condition as unknown as Record<string, unknown>,
-  channels: r.channels as Record<string, unknown>,
+  channels: { email: r.channels.email ?? [], slack: r.slackWebhookEncrypted !== null },
   enabled: r.enabled,
   createdAt: r.createdAt.toISOString(),
 });
@@ -73,7 +85,7 @@ const toAlert = (a: typeof alerts.$inferSelect) => ({
  * emailed when an alert opens and when it resolves. Evaluated in `evaluate.ts` as heartbeats, logs and
  * the offline sweep arrive.
  */
-export const alertsModule: AppModule = () => async (app) => {
+export const alertsModule: AppModule = (deps) => async (app) => {
   app.post(
     '/alerts/rules',
     {
@@ -83,9 +95,18 @@ export const alertsModule: AppModule = () => async (app) => {
     async (request, reply) => {
       const auth = authOf(request);
       const rule = await tenant(request, async (tx) => {
+        const id = randomUUID();
+        const { slack, ...channels } = request.body.channels;
         const [row] = await tx
           .insert(alertRules)
-          .values({ ...request.body, organizationId: auth.organizationId, createdBy: auth.userId })
+          .values({
+            ...request.body,
+            id,
+            channels,
+            slackWebhookEncrypted: slack ? deps.secrets.encrypt(slack, `alert_rule:${id}`) : null,
+            organizationId: auth.organizationId,
+            createdBy: auth.userId,
+          })
           .returning();
         const dto = toRule(row!);
         await audit(tx, request, {

@@ -22,7 +22,12 @@ const tags = ['external agents'];
  * authenticator, which does not know agent keys); telemetry is not audit-logged, key changes are.
  */
 export const externalAgentsModule: AppModule = (deps) => async (app) => {
-  const notifier = { mailer: deps.mailer, publicUrl: deps.settings.publicUrl };
+  const notifier = {
+    mailer: deps.mailer,
+    secrets: deps.secrets,
+    publicUrl: deps.settings.publicUrl,
+    privateNetworkCategories: deps.settings.privateNetworkCategories,
+  };
   app.post(
     '/agents/:id/key',
     {

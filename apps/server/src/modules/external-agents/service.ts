@@ -2,9 +2,14 @@ import { badRequest, conflict, forbidden, notFound, unauthorized } from '@aiops/
 import type { FastifyRequest } from 'fastify';
 import { authOf, credentialOf } from '../../http/auth.ts';
 import { audit, tenant } from '../../http/tenant.ts';
-import type { Mailer } from '../../services/mailer.ts';
 import { randomToken, sha256 } from '../../services/tokens.ts';
-import { type AlertChange, agentHeardFrom, agentLogged, notify } from '../alerts/evaluate.ts';
+import {
+  type AlertChange,
+  agentHeardFrom,
+  agentLogged,
+  type NotifyDeps,
+  notify,
+} from '../alerts/evaluate.ts';
 import * as repo from './repo.ts';
 import type { MonitorDto } from './schemas.ts';
 
@@ -144,10 +149,7 @@ async function agentOfKey(request: FastifyRequest, agentId: string) {
   return found;
 }
 
-export interface Notifier {
-  mailer: Mailer;
-  publicUrl: string;
-}
+export type Notifier = Omit<NotifyDeps, 'log'>;
 
 export async function heartbeat(
   request: FastifyRequest,

@@ -20,6 +20,15 @@ export const externalAgentsSweepJob: ScheduledJob = {
     if (changed.length) {
       ctx.log.info({ agents: changed.map((c) => c.agentId) }, 'external agents went offline');
     }
-    await notify({ mailer: ctx.mailer, publicUrl: ctx.settings.publicUrl, log: ctx.log }, alerts);
+    await notify(
+      {
+        mailer: ctx.mailer,
+        secrets: ctx.secrets,
+        publicUrl: ctx.settings.publicUrl,
+        privateNetworkCategories: ctx.settings.privateNetworkCategories,
+        log: ctx.log,
+      },
+      alerts,
+    );
   },
 };
