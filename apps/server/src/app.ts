@@ -20,6 +20,7 @@ import { registerTenancy } from './http/tenant.ts';
 import type { AppModule, ModuleDeps } from './module.ts';
 import { agentMetricsModule } from './modules/agent-metrics/routes.ts';
 import { agentsModule } from './modules/agents/routes.ts';
+import { alertsModule } from './modules/alerts/routes.ts';
 import { analyticsModule } from './modules/analytics/routes.ts';
 import { apiKeysModule } from './modules/api-keys/routes.ts';
 import { auditLogsModule } from './modules/audit-logs/routes.ts';
@@ -31,6 +32,7 @@ import { conversationsModule } from './modules/conversations/routes.ts';
 import { costsModule } from './modules/costs/routes.ts';
 import { evaluationsModule } from './modules/evaluations/routes.ts';
 import { eventsModule } from './modules/events/routes.ts';
+import { externalAgentsModule } from './modules/external-agents/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { createAppModelPort } from './modules/integrations/model-port.ts';
 import { integrationsModule } from './modules/integrations/routes.ts';
@@ -85,6 +87,8 @@ const MODULES: AppModule[] = [
   triggersModule,
   eventsModule,
   evaluationsModule,
+  externalAgentsModule,
+  alertsModule,
 ];
 
 export interface AppOptions {

@@ -6,6 +6,7 @@ import {
   storageSnapshotJob,
 } from '../modules/billing/jobs.ts';
 import { pruneEventsJob } from '../modules/events/jobs.ts';
+import { externalAgentsSweepJob } from '../modules/external-agents/sweep-job.ts';
 import { learningJob } from '../modules/learning/workflow-patterns.ts';
 import { ensurePartitionsJob } from '../modules/observability/jobs.ts';
 import { retentionJob } from '../modules/retention/retention-job.ts';
@@ -25,4 +26,5 @@ export const JOBS: ScheduledJob[] = [
   learningJob,
   ensurePartitionsJob,
   pruneEventsJob,
+  externalAgentsSweepJob,
 ];

@@ -1,6 +1,6 @@
 /**
  * Malformed variants of every operation of an OpenAPI 3.1 document, for the schema-driven fuzz test
- * (`fuzz-shard.ts`): wrong types, missing fields, NUL and lone-surrogate strings, numbers outside every
+ * (`fuzz-test-support.ts`): wrong types, missing fields, NUL and lone-surrogate strings, numbers outside every
  * column's range, deep nesting, overlong strings, bad path and query parameters, bodies that are not JSON.
  * Test-only code: nothing here runs in the server.
  */

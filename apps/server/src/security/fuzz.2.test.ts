@@ -1,3 +1,3 @@
-import { fuzzShard } from './fuzz-shard.ts';
+import { fuzzShard } from './fuzz-test-support.ts';
 
 fuzzShard(1);

@@ -3,11 +3,11 @@ import { jwtVerify, SignJWT } from 'jose';
 
 /**
  * Secrets handed to clients. Each kind has a prefix so it is recognisable (and redacted from logs):
- * `aio_` API keys, `rt_` refresh tokens, `inv_` invitations, `evt_` email verification, `prt_` password
+ * `aio_` API keys, `agk_` external agents' keys, `rt_` refresh tokens, `inv_` invitations, `evt_` email verification, `prt_` password
  * reset. Only their SHA-256 is stored: they are 256 random bits, so a slow hash adds nothing.
  */
-export type TokenPrefix = 'aio' | 'rt' | 'inv' | 'evt' | 'prt';
-export const SECRET_TOKEN_PATTERN = /\b(aio|rt|inv|evt|prt)_[A-Za-z0-9_-]{16,}/g;
+export type TokenPrefix = 'aio' | 'agk' | 'rt' | 'inv' | 'evt' | 'prt';
+export const SECRET_TOKEN_PATTERN = /\b(aio|agk|rt|inv|evt|prt)_[A-Za-z0-9_-]{16,}/g;
 
 export function randomToken(prefix: TokenPrefix): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;

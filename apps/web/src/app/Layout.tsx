@@ -8,6 +8,8 @@ import { signOut, switchOrg, useMe } from './session.tsx';
 const NAV = [
   { to: '/', label: 'Overview' },
   { to: '/agents', label: 'Agents' },
+  { to: '/external-agents', label: 'External agents' },
+  { to: '/alerts', label: 'Alerts' },
   { to: '/catalog', label: 'Agent catalog' },
   { to: '/marketplace', label: 'Marketplace' },
   { to: '/templates', label: 'My templates' },

@@ -50,6 +50,8 @@ const Retention = lazy(() => import('../features/settings/RetentionPage.tsx'));
 const Events = lazy(() => import('../features/triggers/EventsPage.tsx'));
 const EventSinks = lazy(() => import('../features/triggers/EventSinksPage.tsx'));
 const Evaluators = lazy(() => import('../features/evaluations/EvaluatorsPage.tsx'));
+const Alerts = lazy(() => import('../features/external-agents/AlertsPage.tsx'));
+const ExternalAgents = lazy(() => import('../features/external-agents/ExternalAgentsPage.tsx'));
 
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
@@ -218,6 +220,8 @@ const routeTree = rootRoute.addChildren([
   appRoute.addChildren([
     page('/', () => <Overview />),
     page('/agents', () => <Agents />),
+    page('/external-agents', () => <ExternalAgents />),
+    page('/alerts', () => <Alerts />),
     agentRoute,
     page('/workflows', () => <Workflows />),
     workflowRoute,

@@ -39,6 +39,12 @@ const STATUS_TONE: Record<string, string> = {
   waiting: 'warn',
   paused: 'warn',
   draft: 'warn',
+  online: 'ok',
+  resolved: 'ok',
+  open: 'bad',
+  offline: 'bad',
+  success: 'ok',
+  warning: 'warn',
 };
 const TONE_CLASS: Record<string, string> = {
   ok: 'bg-green-100 text-green-900 dark:bg-green-900/50 dark:text-green-100',

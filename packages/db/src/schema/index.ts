@@ -1,5 +1,6 @@
 export * from './agent-metrics.ts';
 export * from './agents.ts';
+export * from './alerts.ts';
 export * from './api-keys.ts';
 export * from './audit-logs.ts';
 export * from './auth-identities.ts';
@@ -7,6 +8,7 @@ export * from './billing.ts';
 export * from './conversations.ts';
 export * from './evaluations.ts';
 export * from './executions.ts';
+export * from './external-agents.ts';
 export * from './integrations.ts';
 export * from './invitations.ts';
 export * from './marketplace.ts';
