@@ -93,7 +93,7 @@ describe('the studio in Chromium', () => {
     await shot(page, '02-overview-empty');
 
     // An agent on the simulator, tried once.
-    await page.getByRole('link', { name: 'Agents' }).click();
+    await page.getByRole('link', { name: 'Agents', exact: true }).click();
     await page.getByText('No agents yet').waitFor();
     await page.getByRole('link', { name: 'Create your first agent' }).click();
     await page.getByLabel('Name', { exact: true }).fill('Echo');
