@@ -38,6 +38,9 @@ async function sendAgentTrace(exporter: SpanExporter, service: string): Promise<
   const tracer = provider.getTracer('outside-agent', '1.0.0');
   const root = tracer.startSpan('handle ticket', { attributes: { 'app.tag': 'vip' } });
   const ctx = trace.setSpan(context.active(), root);
+  // Explicit start times a millisecond apart: siblings are listed by start time, and two spans started in
+  // the same microsecond would come back in either order.
+  const t0 = Date.now();
   const chat = tracer.startSpan(
     'chat gpt-4o-mini',
     {
@@ -48,14 +51,19 @@ async function sendAgentTrace(exporter: SpanExporter, service: string): Promise<
         'gen_ai.usage.input_tokens': 1_000,
         'gen_ai.usage.output_tokens': 500,
       },
+      startTime: t0,
     },
     ctx,
   );
-  chat.end();
-  const tool = tracer.startSpan('execute_tool lookup', { attributes: { 'gen_ai.tool.name': 'lookup' } }, ctx);
+  chat.end(t0 + 1);
+  const tool = tracer.startSpan(
+    'execute_tool lookup',
+    { attributes: { 'gen_ai.tool.name': 'lookup' }, startTime: t0 + 2 },
+    ctx,
+  );
   tool.setStatus({ code: SpanStatusCode.ERROR, message: 'not found' });
-  tool.end();
-  root.end();
+  tool.end(t0 + 3);
+  root.end(t0 + 4);
   await provider.forceFlush();
   await provider.shutdown();
   return root.spanContext().traceId;
