@@ -1,13 +1,42 @@
+import { readdirSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Tests of code that has no database (the studio's units, core, config, the SDK build): the same on either
+ * backend, so a run on PostgreSQL (DATABASE_URL set) leaves them to the PGlite run.
+ */
+const WITHOUT_DATABASE = ['apps/web/src/**', 'packages/core/**', 'packages/config/**', 'packages/sdk/**'];
+
+/**
+ * CI runs the suite twice side by side, on PGlite and on PostgreSQL (.ci/run), and names the run in
+ * AIOPS_TEST_RUN. The browser tests drive the studio, which talks to the same API on either backend (the
+ * API's own tests run on both): CI shares them between its two runs, every other file by name, so each
+ * studio flow runs once per CI and each backend serves half of them. Without AIOPS_TEST_RUN (`npm test`),
+ * every browser test runs.
+ */
+function browserTestsOfOtherRun(): string[] {
+  const run = process.env.AIOPS_TEST_RUN;
+  if (run !== 'pglite' && run !== 'postgres') return [];
+  const files = readdirSync('apps/web/e2e')
+    .filter((f) => f.endsWith('.e2e.test.ts'))
+    .sort();
+  const mine = run === 'pglite' ? 0 : 1;
+  return files.filter((_, i) => i % 2 !== mine).map((f) => `apps/web/e2e/${f}`);
+}
 
 export default defineConfig({
   test: {
     include: ['apps/**/*.test.ts', 'packages/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**'],
+    exclude: [
+      '**/node_modules/**',
+      '**/dist/**',
+      ...(process.env.DATABASE_URL ? WITHOUT_DATABASE : []),
+      ...browserTestsOfOtherRun(),
+    ],
     pool: 'forks',
     maxWorkers: 2,
-    testTimeout: 90_000,
-    hookTimeout: 120_000,
+    testTimeout: 180_000,
+    hookTimeout: 240_000,
     reporters: ['default'],
     // oidc-provider (only the tests' local OpenID provider) warns on every Node release before 22 although
     // its 9.x line runs on Node 20; this one line is dropped, every other log is kept.

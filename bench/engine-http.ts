@@ -135,14 +135,14 @@ async function drain(s: BenchServer, workflowId: string, limitMs = 120_000): Pro
   }
 }
 
-interface Cpu {
+export interface Cpu {
   server: number;
   /** CPU ms by backend pid. */
   database: Record<string, number> | null;
 }
 
 /** Database CPU between two readings: each backend's growth (a backend that is new counts whole). */
-function dbCpu(a: Cpu, b: Cpu): number | undefined {
+export function dbCpu(a: Cpu, b: Cpu): number | undefined {
   if (!a.database || !b.database) return undefined;
   let sum = 0;
   for (const [pid, ms] of Object.entries(b.database)) sum += ms - (a.database[pid] ?? 0);

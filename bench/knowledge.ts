@@ -4,12 +4,17 @@
  * 1. Hybrid terminology search (full-text + trigram + semantic, one ranked statement) over a 10,000-term
  *    dictionary: p50 and p99 of one search as the API runs it (a tenant transaction with row-level
  *    security), the query embedded by `simulator:embed`. Target: p99 ≤ 50 ms on PostgreSQL.
+ *    The same searches through HTTP (GET /terminology/search), BENCH_HTTP_QUERIES of them (150).
  * 2. Time to the first streamed token of a 3-participant `multi` conversation on the simulator, through
  *    HTTP (POST /conversations/:id/messages with Accept: text/event-stream). Target ≤ 50 ms.
  *
  * Env: DATABASE_URL (admin URL, default postgres://postgres@127.0.0.1:5432/test), BENCH_BACKENDS
- * (default postgres,pglite), BENCH_TERMS (10000), BENCH_QUERIES (300), BENCH_MESSAGES (100).
+ * (default postgres,pglite), BENCH_TERMS (10000), BENCH_QUERIES (300), BENCH_MESSAGES (100), BENCH_KEEP=1
+ * (keep the PostgreSQL database and print its URL, e.g. to EXPLAIN ANALYZE the search in psql), BENCH_DUMP=path
+ * (write every search's results by term to path.<backend>.json, to check that a change keeps them the same),
+ * BENCH_EXPLAIN=1 (print EXPLAIN ANALYZE of three of the searches).
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { generateKey, parseKeyring, SecretBox } from '@aiops/core';
 import { type Database, openDb, queryRows } from '@aiops/db';
 import { simulatorEmbedding, warmTokenizer } from '@aiops/providers';
@@ -20,6 +25,7 @@ import {
   CANDIDATES,
   hybridSearch,
   SEMANTIC_MIN_SIMILARITY,
+  searchStatement,
 } from '../apps/server/src/modules/terminology/search.ts';
 import { TermVectorCache } from '../apps/server/src/modules/terminology/vector-cache.ts';
 
@@ -169,6 +175,24 @@ async function seedTerms(
     );
 }
 
+/** CPU time (ms) so far of the PostgreSQL backends serving this database (same machine: /proc), else 0. */
+async function serverCpuMs(db: Database): Promise<number> {
+  if (db.kind !== 'postgres') return 0;
+  const pids = await db.system((tx) =>
+    queryRows<{ pid: number }>(tx, sql`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`),
+  );
+  let ticks = 0;
+  for (const { pid } of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    } catch {
+      // not on this machine, or gone
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
 async function signUp(url: string) {
   const res = await fetch(`${url}/api/v1/auth/signup`, {
     method: 'POST',
@@ -214,7 +238,9 @@ async function bench(kind: string) {
   if (kind === 'postgres') {
     const url = await createPostgresDatabase(adminUrl);
     db = await openDb({ kind: 'postgres', url, migrate: false });
-    cleanup = () => dropPostgresDatabase(adminUrl, url);
+    cleanup = env.BENCH_KEEP
+      ? async () => console.log(`  kept database: ${url}`)
+      : () => dropPostgresDatabase(adminUrl, url);
   } else db = await openDb({ kind: 'pglite', dataDir: 'memory' });
   const app = await buildApp({
     db,
@@ -254,22 +280,112 @@ async function bench(kind: string) {
     const scope = { organizationId: owner.organizationId, userId: owner.userId };
     const vectors = new TermVectorCache(); // as the API keeps one
     const times: number[] = [];
+    // Where a search's time goes: embedding the query, the vector cache (its version check and scoring),
+    // the search statement, and the rest (transaction set-up and commit, pool checkout).
+    const parts = { embed: [] as number[], vectors: [] as number[], sql: [] as number[], tx: [] as number[] };
     let hits = 0;
+    const dump: { q: string; found: Awaited<ReturnType<typeof hybridSearch>> }[] = [];
+    let cpu: { node: NodeJS.CpuUsage; server: number } | undefined;
     for (const [i, q] of queries.entries()) {
+      if (i === 20) cpu = { node: process.cpuUsage(), server: await serverCpuMs(db) };
       const started = performance.now();
       const embedding = env.BENCH_NO_SEMANTIC ? undefined : simulatorEmbedding(q);
+      const embedded = performance.now();
+      let vectorsMs = 0;
+      let sqlMs = 0;
       const found = await db.withTenant(scope, async (tx) => {
+        const t0 = performance.now();
         const near = embedding
           ? await vectors.nearest(tx, owner.organizationId, embedding, CANDIDATES, SEMANTIC_MIN_SIMILARITY)
           : undefined;
-        return hybridSearch(db.embeddings, tx, { text: q, embedding, limit: 20 }, near);
+        const t1 = performance.now();
+        const out = await hybridSearch(db.embeddings, tx, { text: q, embedding, limit: 20 }, near);
+        sqlMs = performance.now() - t1;
+        vectorsMs = t1 - t0;
+        return out;
       });
-      if (i >= 20) times.push(performance.now() - started); // the first 20 warm up
+      const total = performance.now() - started;
+      if (i >= 20) {
+        // the first 20 warm up
+        times.push(total);
+        parts.embed.push(embedded - started);
+        parts.vectors.push(vectorsMs);
+        parts.sql.push(sqlMs);
+        parts.tx.push(total - (embedded - started) - vectorsMs - sqlMs);
+      }
       hits += found.length ? 1 : 0;
+      if (env.BENCH_DUMP) dump.push({ q, found });
+    }
+    if (env.BENCH_DUMP) {
+      // The results by term (ids differ from run to run), to compare two versions of the search.
+      const names = new Map(
+        (
+          await db.withTenant(scope, (tx) =>
+            queryRows<{ id: string; term: string }>(tx, sql`SELECT id, term FROM terminology_entries`),
+          )
+        ).map((x) => [x.id, x.term]),
+      );
+      const out = dump.map(({ q, found }) => ({
+        q,
+        hits: found.map(({ id, ...h }) => ({ term: names.get(id), ...h })),
+      }));
+      writeFileSync(`${env.BENCH_DUMP}.${kind}.json`, `${JSON.stringify(out, null, 1)}\n`);
     }
     times.sort((a, b) => a - b);
     console.log(
       `  hybrid search, ${TERMS} terms: p50 ${ms(pct(times, 50))}  p99 ${ms(pct(times, 99))}  (${times.length} queries, ${hits}/${QUERIES} with results)`,
+    );
+    const parts50 = Object.entries(parts).map(([k, v]) => {
+      v.sort((a, b) => a - b);
+      return `${k} ${ms(pct(v, 50))}/${ms(pct(v, 99))}`;
+    });
+    console.log(`    breakdown p50/p99: ${parts50.join('  ')}`);
+    // CPU time is less at the mercy of a crowded machine than wall-clock percentiles.
+    const node = process.cpuUsage(cpu!.node);
+    const server =
+      kind === 'postgres'
+        ? `, PostgreSQL backends ${ms(((await serverCpuMs(db)) - cpu!.server) / times.length)}`
+        : '';
+    console.log(
+      `    CPU per search: this process ${ms((node.user + node.system) / 1000 / times.length)}${server}`,
+    );
+
+    if (env.BENCH_EXPLAIN) {
+      // The plan of one search of each kind (exact term, misspelling, definition words), as run above.
+      for (const q of queries.slice(20, 23)) {
+        const embedding = simulatorEmbedding(q);
+        const plan = await db.withTenant(scope, async (tx) => {
+          const near = await vectors.nearest(
+            tx,
+            owner.organizationId,
+            embedding,
+            CANDIDATES,
+            SEMANTIC_MIN_SIMILARITY,
+          );
+          const statement = searchStatement(db.embeddings, { text: q, embedding, limit: 20 }, near);
+          return queryRows<Record<string, string>>(tx, sql`EXPLAIN (ANALYZE, BUFFERS) ${statement}`);
+        });
+        console.log(
+          `  EXPLAIN ANALYZE, q = ${JSON.stringify(q)}:\n${plan.map((r) => `    ${Object.values(r)[0]}`).join('\n')}`,
+        );
+      }
+    }
+
+    // The same searches through the API (GET /terminology/search: authentication, the organization's
+    // embedding model, the search, the hits' entries, JSON), fewer of them.
+    const httpTimes: number[] = [];
+    for (const [i, q] of queries.slice(0, Number(env.BENCH_HTTP_QUERIES ?? 150)).entries()) {
+      const started = performance.now();
+      const res = await fetch(`${url}/api/v1/terminology/search?q=${encodeURIComponent(q)}&limit=20`, {
+        headers: { authorization: `Bearer ${owner.token}` },
+      });
+      if (res.status !== 200) throw new Error(`search answered ${res.status}: ${await res.text()}`);
+      await res.json();
+      if (i >= 20) httpTimes.push(performance.now() - started);
+    }
+    httpTimes.sort((a, b) => a - b);
+    console.log(
+      `  hybrid search through HTTP: p50 ${ms(pct(httpTimes, 50))}  p99 ${ms(pct(httpTimes, 99))}  (${httpTimes.length} requests)`,
     );
 
     const conv = await fetch(`${url}/api/v1/conversations`, {

@@ -13,7 +13,16 @@ import { createPostgresDatabase, dropPostgresDatabase } from '@aiops/testing';
 import { type Attributes, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { type BenchServer, type CellResult, cell, createChain, pct, startServer } from './engine-http.ts';
+import {
+  type BenchServer,
+  type CellResult,
+  type Cpu,
+  cell,
+  createChain,
+  dbCpu,
+  pct,
+  startServer,
+} from './engine-http.ts';
 
 const env = process.env;
 const quick = env.BENCH_QUICK === '1';
@@ -119,6 +128,7 @@ async function otlp(s: BenchServer) {
   for (const b of bodies.slice(0, 8)) await send(b); // warm-up
   const queue = bodies.slice(8);
   const latencies: number[] = [];
+  const cpu0 = await s.call<Cpu>('GET', '/bench/cpu');
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
@@ -126,13 +136,19 @@ async function otlp(s: BenchServer) {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const cpu1 = await s.call<Cpu>('GET', '/bench/cpu');
+  // CPU per request of 512 spans: less sensitive to a shared machine's load than spans/s.
+  const serverCpu = (cpu1.server - cpu0.server) / REQUESTS;
+  const db = dbCpu(cpu0, cpu1);
   latencies.sort((a, b) => a - b);
   const spans = REQUESTS * BATCH;
   console.log(`\n## OTLP ingest (PostgreSQL, protobuf, ${BATCH} spans per request, ${CLIENTS} clients)`);
-  console.log('| spans | seconds | spans/s | requests/s | request p50 ms | request p99 ms |');
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: |');
   console.log(
-    `| ${spans} | ${f(seconds, 1)} | ${f(spans / seconds)} | ${f(REQUESTS / seconds, 1)} | ${f(pct(latencies, 50))} | ${f(pct(latencies, 99))} |`,
+    '| spans | seconds | spans/s | requests/s | request p50 ms | request p99 ms | server CPU ms/request | database CPU ms/request |',
+  );
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log(
+    `| ${spans} | ${f(seconds, 1)} | ${f(spans / seconds)} | ${f(REQUESTS / seconds, 1)} | ${f(pct(latencies, 50))} | ${f(pct(latencies, 99))} | ${f(serverCpu, 1)} | ${f(db === undefined ? undefined : db / REQUESTS, 1)} |`,
   );
 }
 

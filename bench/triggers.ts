@@ -75,7 +75,12 @@ const workflow = await post(
 );
 const hook = await post(
   `/api/v1/workflows/${workflow.id}/triggers`,
-  { type: 'webhook', name: 'bench', maxConcurrentExecutions: null, webhook: { auth: 'none', mode: 'async' } },
+  {
+    type: 'webhook',
+    name: 'bench',
+    maxConcurrentExecutions: null,
+    webhook: { auth: 'none', mode: 'async', rateLimitPerMinute: null },
+  },
   token,
 );
 const cronWorkflow = await post(

@@ -37,7 +37,7 @@ describe(`first start on ${testBackend()}`, () => {
     };
     if (pgUrl) env.DATABASE_URL = pgUrl;
     const s = runCli(['start', '--port', '0', '--data-dir', path.join(dir, 'data')], env, dir, children);
-    const [, url] = await s.waitFor(/ready at (http:\/\/\S+)/, 60_000);
+    const [, url] = await s.waitFor(/ready at (http:\/\/\S+)/, 180_000);
     const [, email, password] = await s.waitFor(/email:\s+(\S+)\s+password:\s+(\S+)/);
     const post = (p: string, body: unknown, token?: string) =>
       fetch(`${url}${p}`, {
@@ -115,7 +115,7 @@ describe(`first start on ${testBackend()}`, () => {
 
     // A second start on the same database seeds nothing again; the new password signs in, the old does not.
     const again = runCli(['start', '--port', '0', '--data-dir', path.join(dir, 'data')], env, dir, children);
-    const [, url2] = await again.waitFor(/ready at (http:\/\/\S+)/, 60_000);
+    const [, url2] = await again.waitFor(/ready at (http:\/\/\S+)/, 180_000);
     expect(again.out()).not.toMatch(/Demo account/);
     const login2 = (pw: string) =>
       fetch(`${url2}/api/v1/auth/login`, {

@@ -1,9 +1,9 @@
 import { ConfigError } from '@aiops/config';
-import { DataDirLockedError } from '@aiops/db';
+import { BackupError, DataDirLockedError } from '@aiops/db';
 
 /** Expected failures print one line and exit 1; anything else prints its stack (a bug to report). */
 export function fail(error: unknown): never {
-  if (error instanceof ConfigError || error instanceof DataDirLockedError) {
+  if (error instanceof ConfigError || error instanceof DataDirLockedError || error instanceof BackupError) {
     process.stderr.write(`aiops: ${error.message}\n`);
   } else if (isConnectionRefused(error)) {
     process.stderr.write(

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { testDatabaseUrl } from '@aiops/config';
-import { createPostgresDatabase, dropPostgresDatabase, testBackend } from '@aiops/testing';
+import { createPostgresDatabase, dropPostgresDatabase, seedPgliteDataDir, testBackend } from '@aiops/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliProcess, runCli } from './test-cli.ts';
 
@@ -22,10 +22,11 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'aiops-e2e-'));
   const admin = testDatabaseUrl();
   if (admin) pgUrl = await createPostgresDatabase(admin);
+  else await seedPgliteDataDir(path.join(dir, 'data'));
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info' };
   if (pgUrl) env.DATABASE_URL = pgUrl;
   server = runCli(['start', '--port', '0', '--data-dir', path.join(dir, 'data')], env, dir, children);
-  url = (await server.waitFor(/ready at (http:\/\/\S+)/, 60_000))[1]!;
+  url = (await server.waitFor(/ready at (http:\/\/\S+)/, 180_000))[1]!;
 });
 afterAll(async () => {
   server?.child.kill('SIGTERM');

@@ -112,5 +112,5 @@ describe(`aiops keys on ${testBackend()}`, () => {
     } finally {
       await after.close();
     }
-  }, 120_000);
+  }, 300_000);
 });

@@ -32,7 +32,7 @@ export function runCli(
     exited,
     out: () => stdout,
     err: () => stderr,
-    async waitFor(pattern, ms = 30_000, from = 0) {
+    async waitFor(pattern, ms = 120_000, from = 0) {
       const start = Date.now();
       while (Date.now() - start < ms) {
         const m = stdout.slice(from).match(pattern);

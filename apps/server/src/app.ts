@@ -19,31 +19,45 @@ import { registerStudio } from './http/studio.ts';
 import { registerTenancy } from './http/tenant.ts';
 import type { AppModule, ModuleDeps } from './module.ts';
 import { agentMetricsModule } from './modules/agent-metrics/routes.ts';
+import { agentSchedulesModule } from './modules/agent-schedules/routes.ts';
 import { agentsModule } from './modules/agents/routes.ts';
 import { alertsModule } from './modules/alerts/routes.ts';
 import { analyticsModule } from './modules/analytics/routes.ts';
 import { apiKeysModule } from './modules/api-keys/routes.ts';
 import { auditLogsModule } from './modules/audit-logs/routes.ts';
 import { authModule } from './modules/auth/routes.ts';
+import { backupsModule } from './modules/backups/routes.ts';
 import { registerApiUsageMeter } from './modules/billing/api-meter.ts';
 import { billingModule } from './modules/billing/routes.ts';
 import { catalogModule } from './modules/catalog/routes.ts';
+import { codeModule } from './modules/code/routes.ts';
+import { applyRuntimeConfig } from './modules/config/apply.ts';
+import { registerFeatureGate } from './modules/config/gate.ts';
+import { configModule } from './modules/config/routes.ts';
+import { RuntimeConfig } from './modules/config/runtime.ts';
 import { conversationsModule } from './modules/conversations/routes.ts';
 import { costsModule } from './modules/costs/routes.ts';
+import { datasetsModule } from './modules/datasets/routes.ts';
 import { evaluationsModule } from './modules/evaluations/routes.ts';
 import { eventsModule } from './modules/events/routes.ts';
+import { experimentsModule } from './modules/experiments/routes.ts';
 import { externalAgentsModule } from './modules/external-agents/routes.ts';
+import { modelAliasesModule } from './modules/gateway/aliases.ts';
+import { GATEWAY_PREFIX, gatewayRoutes } from './modules/gateway/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { createAppModelPort } from './modules/integrations/model-port.ts';
 import { integrationsModule } from './modules/integrations/routes.ts';
 import { learningModule } from './modules/learning/routes.ts';
 import { marketplaceModule } from './modules/marketplace/routes.ts';
+import { mcpRoutes } from './modules/mcp/routes.ts';
 import { memoryModule } from './modules/memory/routes.ts';
 import { observabilityModule } from './modules/observability/routes.ts';
+import { orgTransferModule } from './modules/org-transfer/routes.ts';
 import { organizationsModule } from './modules/organizations/routes.ts';
 import { pricesModule } from './modules/prices/routes.ts';
 import { retentionModule } from './modules/retention/routes.ts';
 import { runsModule } from './modules/runs/routes.ts';
+import { syncModule } from './modules/sync/routes.ts';
 import { templatesModule } from './modules/templates/routes.ts';
 import { terminologyModule } from './modules/terminology/routes.ts';
 import { triggersModule } from './modules/triggers/routes.ts';
@@ -64,10 +78,12 @@ import { VERSION } from './version.ts';
 const MODULES: AppModule[] = [
   authModule,
   organizationsModule,
+  orgTransferModule,
   apiKeysModule,
   auditLogsModule,
   agentsModule,
   workflowsModule,
+  codeModule,
   runsModule,
   pricesModule,
   costsModule,
@@ -86,9 +102,16 @@ const MODULES: AppModule[] = [
   retentionModule,
   triggersModule,
   eventsModule,
+  syncModule,
   evaluationsModule,
+  datasetsModule,
+  experimentsModule,
   externalAgentsModule,
+  agentSchedulesModule,
   alertsModule,
+  modelAliasesModule,
+  configModule,
+  backupsModule,
 ];
 
 export interface AppOptions {
@@ -111,6 +134,8 @@ export interface AppOptions {
   prices?: PriceOverrides;
   /** Marketplace payments (default: the built-in manual/invoice provider). */
   payments?: PaymentPort;
+  /** The bearer token `/metrics` scrapes must send (config's AIOPS_METRICS_TOKEN); undefined: open. */
+  metricsToken?: string;
   /** false: only the health routes (a worker-only process). */
   api?: boolean;
   /** The studio's built files (apps/web/dist), served at `/`; omitted: no studio (tests of the API). */
@@ -209,6 +234,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   };
   const apiKeyCache = new ApiKeyCache();
   await apiKeyCache.start(options.db);
+  const runtimeConfig = new RuntimeConfig(options.db, app.log);
+  await runtimeConfig.start();
+  applyRuntimeConfig(runtimeConfig, { log: app.log, baseLogLevel: options.logLevel ?? 'info', rateLimits });
   const deps: ModuleDeps = {
     db: options.db,
     secrets: options.secrets,
@@ -220,18 +248,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     apiKeyCache,
     prices,
     payments: options.payments ?? new ManualPayments(),
+    runtimeConfig,
   };
   app.decorate('engine', engine);
+  app.decorate('runtimeConfig', runtimeConfig);
   app.decorate('jobDeps', { db: options.db, secrets: options.secrets, mailer, settings, log: app.log });
   registerOutbound(app, settings.privateNetworkCategories);
   app.addHook('onClose', async () => {
     await engine.watcher.close();
     await apiKeyCache.stop();
+    await runtimeConfig.stop();
     mailer.close();
     await rateLimits.close();
   });
   registerTenancy(app, options.db);
   registerAuth(app, { authenticate: makeAuthenticator(deps), rateLimits });
+  registerFeatureGate(app, runtimeConfig);
   registerApiUsageMeter(app, options.db);
   // A change that can affect what an API key may do clears this process's cache before the answer leaves
   // (other processes learn of it through the database's NOTIFY).
@@ -243,9 +275,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes(options.db, VERSION));
-  registerMetrics(app, options.db);
+  registerMetrics(app, options.db, options.metricsToken);
   if (options.api !== false) {
     for (const module of MODULES) await app.register(module(deps), { prefix: API_PREFIX });
+    await app.register(gatewayRoutes(deps), { prefix: GATEWAY_PREFIX });
+    await app.register(mcpRoutes(deps));
     if (options.studioDir) await registerStudio(app, options.studioDir);
   }
   return app;

@@ -5,18 +5,32 @@
  * - `integrations.credentials_encrypted` (`integration:<id>`), with `credentials_key_id` beside it;
  * - `users.mfa_secret` (`mfa:<userId>`);
  * - `workflow_triggers.secret_encrypted` (`trigger:<id>`) and `event_sinks.secret_encrypted`
- *   (`event_sink:<id>`), each with `secret_key_id` beside it.
+ *   (`event_sink:<id>`), each with `secret_key_id` beside it; `event_sinks.previous_secret_encrypted`
+ *   (`event_sink:<id>`, a rotated-out secret during its grace period);
+ * - `agents.webhook_secret_encrypted` (`agent_webhook:<id>`), with `webhook_secret_key_id` beside it;
+ * - `sync_targets.secret_encrypted` (`sync_target:<id>`) and `sync_targets.api_key_encrypted`
+ *   (`sync_target_key:<id>`), each with its key id beside it.
  *
  * Rotation re-encrypts every secret not under the current key id and leaves the rest alone, so running it
  * twice changes nothing the second time. Each row is written only if it still holds the ciphertext that was
  * read (a concurrent change of the same secret wins). Rows cross tenants, so this runs as `db.system`.
  */
 import { SecretBox, SecretDecryptionError } from '@aiops/core';
-import { type Database, eventSinks, integrations, users, workflowTriggers } from '@aiops/db';
+import {
+  agents,
+  type Database,
+  eventSinks,
+  integrations,
+  syncTargets,
+  users,
+  workflowTriggers,
+} from '@aiops/db';
 import { and, eq, isNotNull } from 'drizzle-orm';
+import { agentWebhookAad } from './modules/agent-schedules/calls.ts';
 import { mfaSecretAad } from './modules/auth/mfa-service.ts';
 import { sinkAad } from './modules/events/outbox.ts';
 import { credentialsAad } from './modules/integrations/service.ts';
+import { syncKeyAad, syncSecretAad } from './modules/sync/deliver.ts';
 import { triggerAad } from './modules/triggers/service.ts';
 
 export interface SecretKind {
@@ -92,13 +106,80 @@ const COLUMNS: Column[] = [
   },
   secretColumn('webhook trigger secrets', triggerAad, workflowTriggers),
   secretColumn('event sink secrets', sinkAad, eventSinks),
+  secretColumn('sync target signing secrets', syncSecretAad, syncTargets),
+  {
+    kind: 'sync target API keys',
+    aad: syncKeyAad,
+    read: (db) =>
+      db.system(async (tx) =>
+        (
+          await tx
+            .select({ id: syncTargets.id, ciphertext: syncTargets.apiKeyEncrypted })
+            .from(syncTargets)
+            .where(isNotNull(syncTargets.apiKeyEncrypted))
+        ).map((r) => ({ id: r.id, ciphertext: r.ciphertext! })),
+      ),
+    write: (db, id, previous, next, keyId) =>
+      db.system(async (tx) => {
+        const rows = await tx
+          .update(syncTargets)
+          .set({ apiKeyEncrypted: next, apiKeyKeyId: keyId })
+          .where(and(eq(syncTargets.id, id), eq(syncTargets.apiKeyEncrypted, previous)))
+          .returning({ id: syncTargets.id });
+        return rows.length > 0;
+      }),
+  },
+  {
+    kind: 'event sink secrets being rotated out',
+    aad: sinkAad,
+    read: (db) =>
+      db.system(async (tx) =>
+        (
+          await tx
+            .select({ id: eventSinks.id, ciphertext: eventSinks.previousSecretEncrypted })
+            .from(eventSinks)
+            .where(isNotNull(eventSinks.previousSecretEncrypted))
+        ).map((r) => ({ id: r.id, ciphertext: r.ciphertext! })),
+      ),
+    write: (db, id, previous, next) =>
+      db.system(async (tx) => {
+        const rows = await tx
+          .update(eventSinks)
+          .set({ previousSecretEncrypted: next })
+          .where(and(eq(eventSinks.id, id), eq(eventSinks.previousSecretEncrypted, previous)))
+          .returning({ id: eventSinks.id });
+        return rows.length > 0;
+      }),
+  },
+  {
+    kind: 'agent schedule signing secrets',
+    aad: agentWebhookAad,
+    read: (db) =>
+      db.system(async (tx) =>
+        (
+          await tx
+            .select({ id: agents.id, ciphertext: agents.webhookSecretEncrypted })
+            .from(agents)
+            .where(isNotNull(agents.webhookSecretEncrypted))
+        ).map((r) => ({ id: r.id, ciphertext: r.ciphertext! })),
+      ),
+    write: (db, id, previous, next, keyId) =>
+      db.system(async (tx) => {
+        const rows = await tx
+          .update(agents)
+          .set({ webhookSecretEncrypted: next, webhookSecretKeyId: keyId })
+          .where(and(eq(agents.id, id), eq(agents.webhookSecretEncrypted, previous)))
+          .returning({ id: agents.id });
+        return rows.length > 0;
+      }),
+  },
 ];
 
 /** A `secret_encrypted` + `secret_key_id` pair of a table with an `id`. */
 function secretColumn(
   kind: string,
   aad: (id: string) => string,
-  table: typeof workflowTriggers | typeof eventSinks,
+  table: typeof workflowTriggers | typeof eventSinks | typeof syncTargets,
 ): Column {
   return {
     kind,

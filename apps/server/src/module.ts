@@ -4,6 +4,7 @@ import type { Runs, RunWatcher } from '@aiops/engine';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RateLimits } from './http/rate-limit.ts';
 import type { JobDeps } from './jobs/types.ts';
+import type { RuntimeConfig } from './modules/config/runtime.ts';
 import type { ApiKeyCache } from './services/auth-cache.ts';
 import type { Mailer } from './services/mailer.ts';
 import type { PriceOverrides } from './services/model-data.ts';
@@ -33,6 +34,8 @@ export interface ModuleDeps {
   prices: PriceOverrides;
   /** How marketplace purchases are charged and refunded (default: the manual/invoice provider). */
   payments: PaymentPort;
+  /** Feature flags and runtime settings, kept current by NOTIFY (modules/config). */
+  runtimeConfig: RuntimeConfig;
 }
 
 declare module 'fastify' {
@@ -40,6 +43,8 @@ declare module 'fastify' {
     engine: EngineServices;
     /** What scheduled jobs are given (the worker process's scheduler reads it). */
     jobDeps: JobDeps;
+    /** Feature flags and runtime settings of this process (modules/config/runtime.ts). */
+    runtimeConfig: RuntimeConfig;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Config } from '@aiops/config';
 import { SecretBox } from '@aiops/core';
-import { type Database, type OpenDbOptions, openDb } from '@aiops/db';
+import { type Database, isDatabaseUnavailable, type OpenDbOptions, openDb } from '@aiops/db';
 import { Worker } from '@aiops/engine';
 import { createEmbeddingPort, warmTokenizer } from '@aiops/providers';
 import type { FastifyInstance } from 'fastify';
@@ -11,7 +11,10 @@ import { DEFAULT_STUDIO_DIR } from './http/studio.ts';
 import { JOBS, JobScheduler } from './jobs/index.ts';
 import { assertSecretsDecrypt } from './key-rotation.ts';
 import { jwtSecretFrom, loadKeyring } from './keyring.ts';
+import { AlertNotifier } from './modules/alerts/notify.ts';
 import { EvaluationLoop } from './modules/evaluations/online.ts';
+import { makeEvaluationEmbedder } from './modules/evaluations/similarity.ts';
+import { ExperimentLoop } from './modules/experiments/driver.ts';
 import { integrationResolver } from './modules/integrations/model-port.ts';
 import { startTriggerLoop } from './modules/triggers/loop.ts';
 
@@ -46,6 +49,30 @@ export function stdoutLog(): DestinationStream {
   return stream;
 }
 
+/** How long a start waits for an unreachable database (restarting, not up yet) before it gives up. */
+const DB_START_WAIT_MS = 60_000;
+
+/**
+ * Opens the database; while it cannot be reached (PostgreSQL starting or restarting, the network down),
+ * retries with backoff for up to a minute, so a process started before its database (compose, a
+ * supervisor restarting it during an outage) comes up on its own. Any other error stops the start.
+ */
+export async function openDbWhenReachable(
+  options: OpenDbOptions,
+  waitMs = DB_START_WAIT_MS,
+): Promise<Database> {
+  const until = Date.now() + waitMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 2000)) {
+    try {
+      return await openDb(options);
+    } catch (e) {
+      if (!isDatabaseUnavailable(e) || Date.now() + delay > until) throw e;
+      process.stderr.write(`aiops: database unreachable (${(e as Error).message}); retrying\n`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 /**
  * Opens the database (migrating it), builds the app, starts the step worker (roles all and worker) and
  * listens. A worker-only process serves the health probes.
@@ -55,12 +82,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const secrets = new SecretBox(keyring);
   // The tokenizer takes about a second to load; load it before any step holds a lease.
   warmTokenizer();
-  const db = await openDb(databaseOptions(config));
+  const db = await openDbWhenReachable(databaseOptions(config));
   let app: FastifyInstance;
   let worker: Worker | undefined;
   let scheduler: JobScheduler | undefined;
   let triggers: { stop(): Promise<void> } | undefined;
   let evaluations: EvaluationLoop | undefined;
+  let experimentLoop: ExperimentLoop | undefined;
+  let alertNotifier: AlertNotifier | undefined;
   let demo: DemoAccount | undefined;
   try {
     await assertSecretsDecrypt(db, secrets);
@@ -73,6 +102,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       logStream: stdoutLog(),
       bodyLimitBytes: config.bodyLimitBytes,
       trustProxy: config.trustProxy,
+      metricsToken: config.metricsToken,
       settings: {
         publicUrl: config.publicUrl,
         jwtSecret: jwtSecretFrom(config, keyring),
@@ -85,6 +115,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
         privateNetworkCategories: config.worker.privateNetworkCategories,
         catalogDir: config.catalogDir,
         archiveDir: config.archiveDir,
+        platformAdminEmails: config.platformAdminEmails,
+        backup: config.backup,
       },
     });
     if (config.demo && config.role !== 'worker') demo = await seedDemo(db);
@@ -92,7 +124,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       const embeddings = createEmbeddingPort({
         resolveIntegration: integrationResolver(db, secrets, config.worker.privateNetworkCategories),
       });
-      worker = new Worker(db, app.engine.model, { ...config.worker, embeddings }, app.log);
+      worker = new Worker(db, app.engine.model, { ...config.worker, embeddings, secrets }, app.log);
       await worker.start();
       // Runs started through this process's API go straight to its worker while it has capacity.
       app.engine.runs.useLocalWorker(worker);
@@ -103,14 +135,29 @@ export async function startServer(config: Config): Promise<RunningServer> {
       // Cron schedules, queued trigger firings and outbound events (modules/triggers/loop.ts).
       triggers = startTriggerLoop({ db, secrets, runs: app.engine.runs, log: app.log, config });
       // Online evaluation of finished runs by their attached evaluators (modules/evaluations/online.ts).
-      evaluations = new EvaluationLoop(db, app.engine.model, app.log);
+      const evaluationEmbedder = makeEvaluationEmbedder(db, embeddings);
+      evaluations = new EvaluationLoop(db, { model: app.engine.model, embed: evaluationEmbedder }, app.log);
       evaluations.start();
+      // Experiments: start dataset items' runs up to each experiment's parallelism, score finished ones.
+      experimentLoop = new ExperimentLoop({
+        db,
+        runs: app.engine.runs,
+        model: app.engine.model,
+        embed: evaluationEmbedder,
+        log: app.log,
+      });
+      experimentLoop.start();
+      // Alert notifications (email, Slack, webhook) queued with each alert change (modules/alerts/notify.ts).
+      alertNotifier = new AlertNotifier(app.jobDeps);
+      alertNotifier.start();
     }
     await app.listen({ host: config.host, port: config.port });
   } catch (e) {
     await scheduler?.stop(0);
     await triggers?.stop();
     await evaluations?.stop();
+    await experimentLoop?.stop();
+    await alertNotifier?.stop();
     await worker?.stop(0);
     await db.close();
     throw e;
@@ -131,6 +178,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await app.close();
       await triggers?.stop();
       await evaluations?.stop();
+      await experimentLoop?.stop();
+      await alertNotifier?.stop();
       await worker?.stop(Math.max(0, config.shutdownTimeoutMs - 1000));
       await db.close();
     },

@@ -25,6 +25,10 @@ export interface ServerSettings {
   catalogDir: string | undefined;
   /** AIOPS_ARCHIVE_DIR: where the retention job archives expired partitions. */
   archiveDir: string;
+  /** AIOPS_PLATFORM_ADMINS: emails that are platform admins once verified (besides `aiops admin grant`). */
+  platformAdminEmails: readonly string[];
+  /** AIOPS_BACKUP_DIR/_EVERY_HOURS/_KEEP: scheduled backups of the embedded database; undefined: none. */
+  backup: { dir: string; everyHours: number; keep: number } | undefined;
 }
 
 export type SettingsInput = Partial<Omit<ServerSettings, 'rateLimits'>> & {
@@ -46,6 +50,8 @@ export function resolveSettings(input: SettingsInput = {}): ServerSettings {
     privateNetworkCategories: input.privateNetworkCategories,
     catalogDir: input.catalogDir,
     archiveDir: input.archiveDir ?? './.aiops/archive',
+    platformAdminEmails: input.platformAdminEmails ?? [],
+    backup: input.backup,
   };
 }
 

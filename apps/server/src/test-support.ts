@@ -66,6 +66,7 @@ export async function startTestServer(
     warmTokenizer();
     worker = new Worker(database.db, app.engine.model, {
       embeddings: createEmbeddingPort({ resolveIntegration: () => undefined }),
+      secrets: options.secrets ?? secrets,
       pollMs: 20,
       sweepMs: 200,
       ...(typeof options.worker === 'object' ? options.worker : {}),
@@ -166,6 +167,19 @@ export async function call<T = any>(
   });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T, headers: res.headers };
+}
+
+/**
+ * Moves `owner`'s organization to another plan through the API (POST /api/v1/billing/plan), e.g. to have
+ * the seats for more members than the starter plan allows.
+ */
+export async function setPlan(
+  server: Pick<TestServer, 'request'>,
+  owner: Pick<SignedUp, 'token'>,
+  tier: 'starter' | 'professional' | 'business' | 'enterprise',
+): Promise<void> {
+  const r = await call(server, 'POST', '/api/v1/billing/plan', { token: owner.token, body: { tier } });
+  if (r.status !== 200) throw new Error(`setPlan: ${r.status} ${JSON.stringify(r.body)}`);
 }
 
 /**

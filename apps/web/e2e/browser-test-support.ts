@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { testDatabaseUrl } from '@aiops/config';
-import { createPostgresDatabase, dropPostgresDatabase } from '@aiops/testing';
+import { createPostgresDatabase, dropPostgresDatabase, seedPgliteDataDir } from '@aiops/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 
@@ -36,18 +36,21 @@ export interface StudioServer {
 }
 
 /** Builds the studio if needed, then starts `aiops start` on a fresh database and waits until ready. */
-export async function startStudio(): Promise<StudioServer> {
+export async function startStudio(extraEnv: Record<string, string> = {}): Promise<StudioServer> {
   execFileSync(process.execPath, [path.join(ROOT, 'apps/web/scripts/ensure-build.mjs')], {
     stdio: 'inherit',
   });
   const dir = mkdtempSync(path.join(tmpdir(), 'aiops-studio-e2e-'));
   const admin = testDatabaseUrl();
   const pgUrl = admin ? await createPostgresDatabase(admin) : undefined;
+  // A fresh embedded database, already migrated (initdb and the migrations are the cli tests' to prove).
+  if (!pgUrl) await seedPgliteDataDir(path.join(dir, 'data'));
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     LOG_LEVEL: 'info',
     AIOPS_DEMO: 'false',
+    ...extraEnv,
   };
   if (pgUrl) env.DATABASE_URL = pgUrl;
   const child: ChildProcess = spawn(
@@ -69,7 +72,12 @@ export async function startStudio(): Promise<StudioServer> {
   child.stdout?.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (err += d));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server not ready in 60 s: ${out}\n${err}`)), 60_000);
+    // Generous: on a loaded shared machine, migrating a fresh database and loading the app took over a minute.
+    const timer = setTimeout(() => {
+      // Not left running behind the failed test.
+      child.kill('SIGKILL');
+      reject(new Error(`server not ready in 180 s: ${out}\n${err}`));
+    }, 180_000);
     const check = () => {
       const m = /ready at (http:\/\/\S+)/.exec(out);
       if (m) {
@@ -103,11 +111,14 @@ export async function startStudio(): Promise<StudioServer> {
  * A studio server and a Chromium for one test file: both started before its tests, closed after them.
  * Read the fields inside tests and hooks (they are set once the file's `beforeAll` has run).
  */
-export function studioPerFile(): { server: StudioServer; browser: Browser } {
+export function studioPerFile(extraEnv: Record<string, string> = {}): {
+  server: StudioServer;
+  browser: Browser;
+} {
   const studio = {} as { server: StudioServer; browser: Browser };
   beforeAll(async () => {
-    [studio.server, studio.browser] = await Promise.all([startStudio(), launchBrowser()]);
-  }, 120_000);
+    [studio.server, studio.browser] = await Promise.all([startStudio(extraEnv), launchBrowser()]);
+  }, 240_000);
   afterAll(async () => {
     await studio.browser?.close();
     await studio.server?.close();

@@ -4,7 +4,8 @@ import { seriousA11yViolations, shot, signUpInBrowser, studioPerFile } from './b
 /**
  * Evaluations in Chromium: a user creates a rule evaluator and an LLM judge (simulator, offline) on the
  * Evaluators page, tests them on samples, attaches the rule to a workflow there, and on a finished run's page sees
- * the online score appear and scores the run with the judge on demand.
+ * the online score appear and scores the run with the judge on demand; then scores the run by hand (👍), sees
+ * the scores on the trace's spans, scores a step attempt from its span, and filters the runs list by score.
  */
 const studio = studioPerFile();
 const WAIT = { timeout: 30_000 };
@@ -104,6 +105,98 @@ describe('evaluations in the studio', () => {
     await expect
       .poll(() => onDemand.textContent(), WAIT)
       .toMatch(/88.*passed.*solves the request.*on demand/);
+
+    // A person's 👍 with a comment on the run.
+    const byHand = scores.getByRole('form', { name: 'Score this run' });
+    await byHand.getByLabel('Comment').fill('clear and correct');
+    await byHand.getByRole('button', { name: 'Thumbs up' }).click();
+    const human = scores.getByTestId('score-human');
+    await human.waitFor(WAIT);
+    await expect
+      .poll(() => human.textContent(), WAIT)
+      .toMatch(/human.*100.*\/ 100.*passed.*clear and correct.*run · by Eva/);
+
+    // The trace: the run span carries the run's scores; a step attempt is scored from its span.
+    await page.getByRole('tab', { name: 'Trace', exact: true }).click();
+    const waterfall = page.getByTestId('trace-waterfall');
+    const runRow = waterfall.getByTestId('span-run');
+    await expect.poll(() => runRow.getByTestId('span-score-badge').textContent(), WAIT).toMatch(/★ \d+/);
+    const detail = page.getByTestId('span-detail');
+    const runScores = detail.getByRole('list', { name: /^Scores of run answering/ });
+    await expect.poll(() => runScores.textContent(), WAIT).toMatch(/human 100.*by Eva.*clear and correct/);
+    await expect.poll(() => runScores.textContent(), WAIT).toMatch(/says answer 100/);
+    await waterfall.getByTestId('span-step').first().click();
+    const stepForm = detail.getByRole('form', { name: /^Score / });
+    await stepForm.getByLabel('Score', { exact: true }).fill('30');
+    await stepForm.getByLabel('Comment').fill('too terse');
+    await stepForm.getByRole('button', { name: 'Save score' }).click();
+    const stepScore = detail.getByTestId('span-score-human');
+    await expect
+      .poll(() => stepScore.textContent(), WAIT)
+      .toMatch(/human 30 \/ 50.*failed.*by Eva.*too terse/);
+    await expect
+      .poll(
+        () => waterfall.getByTestId('span-step').first().getByTestId('span-score-badge').textContent(),
+        WAIT,
+      )
+      .toBe('★ 30');
+    // …and the run page's table lists it with its step.
+    await expect
+      .poll(() => scores.getByRole('table', { name: 'Scores of this run' }).textContent(), WAIT)
+      .toMatch(/step a #1 · by Eva/);
+
+    // The runs list: filter by failed or passed scores and by a score range. A second run gets only the
+    // attached rule's online score (100, passed).
+    const other = await page.request.post(`${api}/workflows/${workflow.id}/runs`, {
+      data: { input: { q: 'second' }, wait: 20 },
+    });
+    const second = (await other.json()) as { id: string };
+    await expect
+      .poll(async () => {
+        const r = await page.request.get(`${api}/runs/${second.id}/evaluations`);
+        return ((await r.json()) as { data: unknown[] }).data.length;
+      }, WAIT)
+      .toBe(1);
+    await page.getByRole('link', { name: 'Runs', exact: true }).click();
+    const filters = page.getByRole('form', { name: 'Filters' });
+    const listed = () =>
+      page
+        .getByRole('table')
+        .getByRole('link')
+        .allTextContents()
+        .then((l) => l.sort());
+    const short = (id: string) => id.slice(0, 8);
+    const both = [short(finished.id), short(second.id)].sort();
+    await expect.poll(listed, WAIT).toEqual(both);
+    const scoresFilter = filters.getByRole('combobox', { name: 'Scores' });
+    await scoresFilter.selectOption('failed');
+    await expect.poll(listed, WAIT).toEqual([short(finished.id)]);
+    await expect
+      .poll(
+        () =>
+          page
+            .getByRole('row', { name: new RegExp(short(finished.id)) })
+            .getByTestId('run-score')
+            .textContent(),
+        WAIT,
+      )
+      .toMatch(/failed/);
+    await scoresFilter.selectOption('passed');
+    await expect.poll(listed, WAIT).toEqual([short(second.id)]);
+    await scoresFilter.selectOption('');
+    await filters.getByLabel('Min score').fill('95');
+    await expect.poll(listed, WAIT).toEqual(both);
+    await filters.getByLabel('Min score').fill('');
+    await filters.getByLabel('Max score').fill('30');
+    await expect.poll(listed, WAIT).toEqual([short(finished.id)]);
+    // the filters live in the URL: a reload keeps them
+    await page.reload();
+    await expect.poll(listed, WAIT).toEqual([short(finished.id)]);
+    expect(await filters.getByLabel('Max score').inputValue()).toBe('30');
+    await scoresFilter.selectOption('passed');
+    await expect.poll(() => page.getByText('No runs match these filters').count(), WAIT).toBe(1);
+    await expect.poll(() => page.locator('[data-sonner-toast]').count(), WAIT).toBe(0);
+    expect(await seriousA11yViolations(page)).toEqual([]);
     await context.close();
   });
 });

@@ -11,6 +11,7 @@ const sources = [
   path.join(web, 'package.json'),
   import.meta.filename,
   path.resolve(web, '../../packages/contracts/src'),
+  path.resolve(web, '../../packages/sdk/src'),
 ];
 
 function newest(p) {

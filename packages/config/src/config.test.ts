@@ -15,6 +15,19 @@ describe('loadConfig', () => {
     expect(c.database).toEqual({ kind: 'postgres', url: 'postgres://u:p@db:5432/aiops', poolSize: 20 });
   });
 
+  it('reads tracing and the metrics token', () => {
+    expect(loadConfig({}).worker.tracing).toBe(true);
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    const c = loadConfig({ AIOPS_TRACING: 'off', AIOPS_METRICS_TOKEN: 'scrape-token-0123456789' });
+    expect(c.worker.tracing).toBe(false);
+    expect(c.metricsToken).toBe('scrape-token-0123456789');
+  });
+
+  it('reads the code-step thread count', () => {
+    expect(loadConfig({}).worker.codeThreads).toBe(2);
+    expect(loadConfig({ AIOPS_CODE_THREADS: '6' }).worker.codeThreads).toBe(6);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).database.kind).toBe('pglite');
   });
@@ -36,6 +49,12 @@ describe('loadConfig', () => {
     [{ AIOPS_DB_POOL_SIZE: '0' }, /^Invalid configuration: AIOPS_DB_POOL_SIZE = "0"/],
     [{ NODE_ENV: 'staging' }, /^Invalid configuration: NODE_ENV = "staging"/],
     [{ AIOPS_TRUST_PROXY: 'yes' }, /^Invalid configuration: AIOPS_TRUST_PROXY = "yes"/],
+    [{ AIOPS_TRACING: 'false' }, /^Invalid configuration: AIOPS_TRACING = "false": must be on or off/],
+    [{ AIOPS_CODE_THREADS: '0' }, /^Invalid configuration: AIOPS_CODE_THREADS = "0"/],
+    [
+      { AIOPS_METRICS_TOKEN: 'short' },
+      /^Invalid configuration: AIOPS_METRICS_TOKEN = "\*\*\*": .*16 characters/,
+    ],
   ])('%o fails with one line naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     try {
@@ -62,6 +81,20 @@ describe('loadConfig', () => {
   it('reads the agent catalog directory (AIOPS_CATALOG_DIR); unset: the shipped starter catalog', () => {
     expect(loadConfig({}).catalogDir).toBeUndefined();
     expect(loadConfig({ AIOPS_CATALOG_DIR: '/etc/aiops/catalog' }).catalogDir).toBe('/etc/aiops/catalog');
+  });
+
+  it('reads scheduled backups (AIOPS_BACKUP_*), for the embedded database only', () => {
+    expect(loadConfig({}).backup).toBeUndefined();
+    expect(loadConfig({ AIOPS_BACKUP_DIR: '/b' }).backup).toEqual({ dir: '/b', everyHours: 24, keep: 7 });
+    expect(
+      loadConfig({ AIOPS_BACKUP_DIR: '/b', AIOPS_BACKUP_EVERY_HOURS: '6', AIOPS_BACKUP_KEEP: '30' }).backup,
+    ).toEqual({ dir: '/b', everyHours: 6, keep: 30 });
+    expect(() => loadConfig({ AIOPS_BACKUP_EVERY_HOURS: '0' })).toThrow(/AIOPS_BACKUP_EVERY_HOURS/);
+    expect(() => loadConfig({ AIOPS_BACKUP_EVERY_HOURS: '721' })).toThrow(/AIOPS_BACKUP_EVERY_HOURS/);
+    expect(() => loadConfig({ AIOPS_BACKUP_KEEP: '1001' })).toThrow(/AIOPS_BACKUP_KEEP/);
+    expect(() => loadConfig({ AIOPS_BACKUP_DIR: '/b', DATABASE_URL: 'postgres://u@h/db' })).toThrow(
+      /AIOPS_BACKUP_DIR.*pg_dump/,
+    );
   });
 
   it('never echoes a database password in an error', () => {

@@ -29,7 +29,13 @@ export interface Config {
     mcpStdioCommands: string[];
     /** AIOPS_PRIVATE_NETWORK_CATEGORIES; undefined: the default set. */
     privateNetworkCategories: PrivateNetworkCategory[] | undefined;
+    /** AIOPS_TRACING: execution logs and spans written with each step's completion. */
+    tracing: boolean;
+    /** AIOPS_CODE_THREADS: sandbox threads per memory class of the code-step pool. */
+    codeThreads: number;
   };
+  /** AIOPS_METRICS_TOKEN: the bearer token `/metrics` scrapes must send; undefined: open. */
+  metricsToken: string | undefined;
   trustProxy: boolean;
   encryption: {
     /** `id:base64key,…` from AIOPS_ENCRYPTION_KEYS; unset: keys come from `keyFile` (created if missing). */
@@ -57,6 +63,16 @@ export interface Config {
   oauth: OAuthConfig;
   /** AIOPS_CATALOG_DIR: the agent type definitions; undefined: the starter catalog shipped with the server. */
   catalogDir: string | undefined;
+  /** AIOPS_PLATFORM_ADMINS: emails that are platform admins once verified (besides `aiops admin grant`). */
+  platformAdminEmails: string[];
+  /** AIOPS_BACKUP_DIR (PGlite only): the running server writes a backup every `everyHours`, keeps `keep`. */
+  backup: BackupScheduleConfig | undefined;
+}
+
+export interface BackupScheduleConfig {
+  dir: string;
+  everyHours: number;
+  keep: number;
 }
 
 export interface OidcProviderConfig {
@@ -119,6 +135,11 @@ export function loadConfig(
     throw new ConfigError(`Invalid configuration: ${variable} ${shown}: ${issue.message}`);
   }
   const e = parsed.data;
+  if (e.AIOPS_BACKUP_DIR && e.DATABASE_URL) {
+    throw new ConfigError(
+      'Invalid configuration: AIOPS_BACKUP_DIR is for the embedded database (PGlite) only: with DATABASE_URL, back PostgreSQL up with pg_dump or its point-in-time recovery (README "Backups of the database")',
+    );
+  }
   const database: DatabaseConfig = e.DATABASE_URL
     ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.AIOPS_DB_POOL_SIZE }
     : { kind: 'pglite', dataDir: e.AIOPS_DATA_DIR === ':memory:' ? 'memory' : e.AIOPS_DATA_DIR };
@@ -141,7 +162,10 @@ export function loadConfig(
         .map((c) => c.trim())
         .filter(Boolean),
       privateNetworkCategories: e.AIOPS_PRIVATE_NETWORK_CATEGORIES,
+      tracing: e.AIOPS_TRACING,
+      codeThreads: e.AIOPS_CODE_THREADS,
     },
+    metricsToken: e.AIOPS_METRICS_TOKEN,
     trustProxy: e.AIOPS_TRUST_PROXY,
     encryption: {
       keys: e.AIOPS_ENCRYPTION_KEYS,
@@ -159,6 +183,10 @@ export function loadConfig(
     natsUrl: e.NATS_URL,
     oauth: oauthConfig(e),
     catalogDir: e.AIOPS_CATALOG_DIR,
+    platformAdminEmails: e.AIOPS_PLATFORM_ADMINS,
+    backup: e.AIOPS_BACKUP_DIR
+      ? { dir: e.AIOPS_BACKUP_DIR, everyHours: e.AIOPS_BACKUP_EVERY_HOURS, keep: e.AIOPS_BACKUP_KEEP }
+      : undefined,
   };
 }
 

@@ -47,6 +47,22 @@ export const envSchema = z.object({
   AIOPS_DATA_DIR: optional(z.string().min(1)).default('./.aiops/data'),
   /** Where the retention job writes expired partitions (gzip JSON lines) before dropping them. */
   AIOPS_ARCHIVE_DIR: optional(z.string().min(1)).default('./.aiops/archive'),
+  /** Scheduled backups of the embedded database (PGlite only): written here; unset: none. */
+  AIOPS_BACKUP_DIR: optional(z.string().min(1)),
+  AIOPS_BACKUP_EVERY_HOURS: optional(z.coerce.number().int().min(1).max(720)).default(24),
+  AIOPS_BACKUP_KEEP: optional(z.coerce.number().int().min(1).max(1000)).default(7),
+  /** Emails of platform admins besides those granted with `aiops admin grant` (honoured once verified). */
+  AIOPS_PLATFORM_ADMINS: optional(
+    z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((e) => e.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.email('must be a comma-separated list of email addresses'))),
+  ).default([]),
   AIOPS_DB_POOL_SIZE: optional(z.coerce.number().int().min(1).max(200)).default(10),
   AIOPS_BODY_LIMIT_BYTES: optional(z.coerce.number().int().min(1024)).default(1_048_576),
   AIOPS_SHUTDOWN_TIMEOUT_MS: optional(z.coerce.number().int().min(0)).default(10_000),
@@ -65,6 +81,8 @@ export const envSchema = z.object({
   AIOPS_DEMO: optional(z.enum(['auto', 'true', 'false'])).default('auto'),
   AIOPS_ROLE: optional(z.enum(['all', 'api', 'worker'])).default('all'),
   AIOPS_WORKER_CONCURRENCY: optional(z.coerce.number().int().min(1).max(10_000)).default(64),
+  /** Sandbox threads per memory class of a worker's code-step pool (QuickJS in worker threads). */
+  AIOPS_CODE_THREADS: optional(z.coerce.number().int().min(1).max(64)).default(2),
   AIOPS_WORKER_LEASE_MS: optional(z.coerce.number().int().min(1000).max(3_600_000)).default(30_000),
   AIOPS_WORKER_POLL_MS: optional(z.coerce.number().int().min(10).max(60_000)).default(500),
   /**
@@ -87,6 +105,12 @@ export const envSchema = z.object({
     .default('false')
     .transform((v) => v === 'true'),
   AIOPS_PUBLIC_URL: optional(httpUrl),
+  /** Execution logs and spans written with each step's completion (on by default). */
+  AIOPS_TRACING: optional(z.enum(['on', 'off'], { message: 'must be on or off' }))
+    .default('on')
+    .transform((v) => v === 'on'),
+  /** Set: `/metrics` scrapes must send it as a bearer token. */
+  AIOPS_METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters').max(512)),
   /** A directory of agent type definition files (JSON and YAML) replacing the shipped starter catalog. */
   AIOPS_CATALOG_DIR: optional(z.string().min(1).max(4096)),
   AIOPS_JWT_SECRET: optional(

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { real4 } from './numbers.ts';
-import { jsonSchemaObject, memoryConfigSchema, modelIdSchema, simulateSchema } from './workflow.ts';
+import {
+  codeSourceFields,
+  jsonSchemaObject,
+  memoryConfigSchema,
+  modelIdSchema,
+  simulateSchema,
+} from './workflow.ts';
 
 export const AGENT_KIND_VALUES = ['llm', 'code', 'external'] as const;
 export const AGENT_TYPE_VALUES = ['coordinator', 'specialist', 'analyzer', 'custom'] as const;
@@ -13,7 +19,9 @@ const agentFields = {
   kind: z
     .enum(AGENT_KIND_VALUES)
     .default('llm')
-    .describe('llm: a model with a prompt; code and external arrive later'),
+    .describe(
+      'llm: a model with a prompt; code: runs its `code` in the sandbox; external: reached by webhook',
+    ),
   type: z.enum(AGENT_TYPE_VALUES).default('specialist'),
   status: z.enum(AGENT_STATUS_VALUES).default('active'),
   framework: z.enum(AGENT_FRAMEWORK_VALUES).nullable().optional(),
@@ -27,14 +35,30 @@ const agentFields = {
     .max(100_000)
     .describe('template: {{input.x}}, {{variables.y}}, {{nodes.id.output}}'),
   outputSchema: jsonSchemaObject.nullable().optional().describe('JSON Schema of a structured answer'),
+  code: z
+    .object(codeSourceFields)
+    .strict()
+    .nullable()
+    .optional()
+    .describe('kind code (required there): the code it runs, as a code step — { language, code, network }'),
   tools: z.array(z.string().min(1).max(100)).max(100).default([]),
   toolConfigs: z.record(z.string(), z.unknown()).default({}),
   memoryConfig: memoryConfigSchema.default({}),
   integrationId: z.uuid().nullable().optional(),
   simulate: simulateSchema.nullable().optional(),
   costLimitPerRequest: z.number().min(0).max(999_999).nullable().optional().describe('USD per model call'),
-  webhookUrl: z.url().max(2000).nullable().optional(),
-  schedule: z.string().max(255).nullable().optional().describe('cron expression (external agents)'),
+  webhookUrl: z
+    .url()
+    .max(2000)
+    .nullable()
+    .optional()
+    .describe('external agents: where they are called, with Standard Webhooks-signed POSTs'),
+  schedule: z
+    .string()
+    .max(255)
+    .nullable()
+    .optional()
+    .describe('cron expression, UTC (PUT /agents/:id/schedule sets a time zone and the run input)'),
   resourceLimits: z.record(z.string(), z.unknown()).nullable().optional(),
   metadata: z.record(z.string(), z.unknown()).default({}),
   enabled: z.boolean().default(true),
@@ -45,7 +69,13 @@ export type CreateAgentBody = z.infer<typeof createAgentBodySchema>;
 
 export const updateAgentBodySchema = z
   .object(
-    Object.fromEntries(Object.entries(agentFields).map(([k, v]) => [k, (v as z.ZodType).optional()])) as {
+    // A field left out of a change keeps its value: no defaults here (they would reset kind, type, tools…).
+    Object.fromEntries(
+      Object.entries(agentFields).map(([k, v]) => [
+        k,
+        (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : (v as z.ZodType)).optional(),
+      ]),
+    ) as {
       [K in keyof typeof agentFields]: z.ZodOptional<(typeof agentFields)[K]>;
     },
   )
@@ -71,6 +101,13 @@ export const agentSchema = z
     systemPrompt: z.string().nullable(),
     promptTemplate: z.string(),
     outputSchema: z.record(z.string(), z.unknown()).nullable(),
+    code: z
+      .object({
+        language: z.enum(['javascript', 'typescript']),
+        code: z.string(),
+        network: z.object({ allowedHosts: z.array(z.string()) }).optional(),
+      })
+      .nullable(),
     tools: z.array(z.string()),
     toolConfigs: z.record(z.string(), z.unknown()),
     memoryConfig: z.record(z.string(), z.unknown()),
@@ -78,6 +115,16 @@ export const agentSchema = z
     simulate: z.record(z.string(), z.unknown()).nullable(),
     costLimitPerRequest: z.number().nullable(),
     webhookUrl: z.string().nullable(),
+    webhookSecretHint: z
+      .string()
+      .nullable()
+      .describe('external agents with a webhook_url: the hint of the secret that signs every call to it'),
+    webhookSecret: z
+      .string()
+      .optional()
+      .describe(
+        'the signing secret, shown once: when an external agent first gets a webhook_url (rotate: POST /agents/:id/schedule/secret)',
+      ),
     schedule: z.string().nullable(),
     lastHeartbeatAt: z.string().nullable(),
     resourceLimits: z.record(z.string(), z.unknown()).nullable(),

@@ -59,6 +59,14 @@ export const planSchema = z
       cpuLimit: z.number(),
       memoryLimitMb: z.number(),
       networkIsolation: z.string(),
+      code: z
+        .object({
+          memoryMb: z.number(),
+          cpuMs: z.number(),
+          wallMs: z.number(),
+          network: z.boolean(),
+        })
+        .describe('limits of one code step in the sandbox'),
     }),
   })
   .meta({ id: 'Plan' });

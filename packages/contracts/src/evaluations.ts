@@ -29,6 +29,8 @@ export const ruleConfigSchema = z.discriminatedUnion('rule', [
     value: z.unknown().refine((v) => v !== undefined, 'value is required'),
   }),
   z.object({ rule: z.literal('json_schema'), schema: jsonSchemaObject }),
+  /** The output equals the sample's expected output (a dataset item's), compared as JSON or as text. */
+  z.object({ rule: z.literal('equals_expected'), caseSensitive: z.boolean().default(true) }),
   z
     .object({
       rule: z.literal('numeric_range'),
@@ -40,6 +42,16 @@ export const ruleConfigSchema = z.discriminatedUnion('rule', [
   z.object({ rule: z.literal('latency_max'), maxMs: z.number().int().min(0).max(86_400_000) }),
   z.object({ rule: z.literal('cost_max'), maxUsd: z.number().min(0).max(1_000_000) }),
   z.object({ rule: z.literal('tokens_max'), maxTokens: z.number().int().min(0).max(100_000_000) }),
+  /**
+   * Cosine similarity of the output to an expected answer through the organization's embedding path (the
+   * model of semantic memory and terminology, or `model`), scored 0–100 (negative similarity scores 0).
+   */
+  z.object({
+    rule: z.literal('embedding_similarity'),
+    expected: text,
+    model: modelIdSchema.max(255).optional().describe("default: the organization's embedding model"),
+    integrationId: z.uuid().nullable().optional(),
+  }),
 ]);
 export type RuleConfig = z.infer<typeof ruleConfigSchema>;
 
@@ -108,6 +120,8 @@ export const evaluatorVersionSchema = evaluatorSchema
 export const evaluationSampleSchema = z.object({
   input: z.unknown().optional(),
   output: z.unknown(),
+  /** What the output should be (a dataset item's expected output, in experiments). */
+  expected: z.unknown().optional(),
   /** For faithfulness: the source the output must stay true to. */
   context: z.unknown().optional(),
   latencyMs: z.number().min(0).optional(),
@@ -129,11 +143,17 @@ export const evaluationResultSchema = evaluationOutcomeSchema.extend({
   id: z.uuid(),
   runId: z.uuid(),
   agentExecutionId: z.uuid().nullable(),
+  /** The scored step attempt's node and attempt number (null for a run-level score). */
+  nodeId: z.string().nullable(),
+  attempt: z.number().int().nullable(),
   evaluatorId: z.uuid().nullable(),
   evaluatorName: z.string(),
+  /** 0 for a manual score. */
   evaluatorVersion: z.number().int(),
-  kind: z.enum(['rule', 'judge']),
-  source: z.enum(['online', 'on_demand']),
+  kind: z.enum(['rule', 'judge', 'manual']),
+  source: z.enum(['online', 'on_demand', 'manual']),
+  /** Who scored it by hand, or who asked for it on demand (null for online scores). */
+  createdBy: z.object({ id: z.uuid(), name: z.string() }).nullable(),
   createdAt: z.string(),
 });
 export type EvaluationResult = z.infer<typeof evaluationResultSchema>;
@@ -163,3 +183,39 @@ export const runEvaluationBodySchema = z.object({
   /** Score this agent attempt of the run instead of the run's output. */
   agentExecutionId: z.uuid().optional(),
 });
+
+/**
+ * A score from a person on a run or one step attempt of it: 👍/👎 (`thumbs`, scored 100 or 0) or a number
+ * 0–100, with an optional comment. A step attempt is named by its id or by node id and attempt number
+ * (the latest attempt when the number is left out).
+ */
+export const manualScoreBodySchema = z
+  .object({
+    thumbs: z.enum(['up', 'down']).optional(),
+    score: z.number().min(0).max(100).optional(),
+    comment: z.string().trim().max(5_000).optional(),
+    name: z.string().trim().min(1).max(100).optional().describe('default: "human"'),
+    /** Pass mark for a numeric score (default 50); 👍 passes, 👎 fails. */
+    threshold: z.number().min(0).max(100).optional(),
+    agentExecutionId: z.uuid().optional(),
+    nodeId: z.string().min(1).max(64).optional(),
+    attempt: z.number().int().min(1).max(1_000_000).optional(),
+  })
+  .strict()
+  .refine((b) => (b.thumbs === undefined) !== (b.score === undefined), {
+    message: 'give exactly one of thumbs (up or down) or score (0–100)',
+    path: ['score'],
+  })
+  .refine((b) => !(b.agentExecutionId && b.nodeId), {
+    message: 'give agentExecutionId or nodeId, not both',
+    path: ['nodeId'],
+  })
+  .refine((b) => b.attempt === undefined || b.nodeId !== undefined, {
+    message: 'attempt needs nodeId',
+    path: ['attempt'],
+  })
+  .refine((b) => b.thumbs === undefined || b.threshold === undefined, {
+    message: 'a thumbs score has no threshold (👍 passes, 👎 fails)',
+    path: ['threshold'],
+  });
+export type ManualScoreBody = z.infer<typeof manualScoreBodySchema>;

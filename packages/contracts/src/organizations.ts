@@ -39,6 +39,18 @@ export const memberSchema = z
   .meta({ id: 'Member' });
 export type MemberDto = z.infer<typeof memberSchema>;
 
+export const seatsSchema = z
+  .object({
+    tier: z.string(),
+    planName: z.string(),
+    limit: z.number().int().nullable().describe('seats of the plan; null: unlimited'),
+    members: z.number().int(),
+    pendingInvitations: z.number().int().describe('pending invitations reserve a seat each'),
+    used: z.number().int().describe('members + pending invitations'),
+  })
+  .meta({ id: 'Seats' });
+export type SeatsDto = z.infer<typeof seatsSchema>;
+
 export const userIdParamsSchema = z.object({ userId: z.uuid() });
 export const idParamsSchema = z.object({ id: z.uuid() });
 

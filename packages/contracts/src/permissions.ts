@@ -13,6 +13,7 @@ export const PERMISSIONS = [
   'api_key:manage',
   'audit:read',
   'retention:manage',
+  'organization:export',
   'integration:read',
   'integration:manage',
   'agent:read',
@@ -29,6 +30,7 @@ export const PERMISSIONS = [
   'run:cancel',
   'run:approve',
   'trace:ingest',
+  'gateway',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

@@ -140,6 +140,26 @@ export const costReportSchema = z
         runs: z.number(),
       }),
     ),
+    /**
+     * LLM-as-judge calls (evaluation results and evaluator tests), by evaluator: model spend outside the
+     * runs' attempts, added like them to the organization's monthly cost and usage ledger. The
+     * organization's model spend is `total.cost + evaluations.total.cost`.
+     */
+    evaluations: z.object({
+      total: z.object({ cost: z.number(), tokens: z.number(), calls: z.number(), runs: z.number() }),
+      groups: z.array(
+        z.object({
+          key: z.string().nullable().describe('evaluator id (null once the evaluator is deleted)'),
+          name: z.string().nullable(),
+          cost: z.number().describe('USD'),
+          inputTokens: z.number(),
+          outputTokens: z.number(),
+          totalTokens: z.number(),
+          calls: z.number().describe('judge calls'),
+          runs: z.number().describe('runs scored'),
+        }),
+      ),
+    }),
   })
   .meta({ id: 'CostReport' });
 export type CostReport = z.infer<typeof costReportSchema>;

@@ -67,6 +67,15 @@ export const runSchema = z
     completedAt: z.string().nullable(),
     durationMs: z.number().nullable(),
     metadata: z.record(z.string(), z.unknown()),
+    /** In run lists: the run's evaluation scores (run-level and step attempts), null when it has none. */
+    scores: z
+      .object({
+        count: z.number().int(),
+        mean: z.number().describe('mean score, 0–100'),
+        failed: z.number().int().describe('scores below their threshold'),
+      })
+      .nullable()
+      .optional(),
   })
   .meta({ id: 'Run' });
 export type RunDto = z.infer<typeof runSchema>;
@@ -113,15 +122,45 @@ export const stepSchema = z
 
 export const runDetailSchema = runSchema.extend({ steps: z.array(stepSchema) }).meta({ id: 'RunDetail' });
 
-export const runListQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().min(1).max(500).optional(),
-  workflowId: z.uuid().optional(),
-  status: z.enum(RUN_STATUS_VALUES).optional(),
-  correlationId: z.uuid().optional(),
-  from: z.iso.datetime({ offset: true }).optional().describe('created at or after'),
-  to: z.iso.datetime({ offset: true }).optional().describe('created before'),
-});
+export const runListQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().min(1).max(500).optional(),
+    workflowId: z.uuid().optional(),
+    status: z.enum(RUN_STATUS_VALUES).optional(),
+    correlationId: z.uuid().optional(),
+    from: z.iso.datetime({ offset: true }).optional().describe('created at or after'),
+    to: z.iso.datetime({ offset: true }).optional().describe('created before'),
+    scoreMin: z.coerce
+      .number()
+      .min(0)
+      .max(100)
+      .optional()
+      .describe('runs with an evaluation score (run or step) at or above this'),
+    scoreMax: z.coerce
+      .number()
+      .min(0)
+      .max(100)
+      .optional()
+      .describe('runs with an evaluation score (run or step) at or below this'),
+    passed: z
+      .stringbool()
+      .optional()
+      .describe('true: scored runs whose scores all passed; false: runs with a failed score'),
+    evaluator: z
+      .string()
+      .trim()
+      .min(1)
+      .max(255)
+      .optional()
+      .describe(
+        'apply the score filters to this evaluator\'s scores only (its name; "human" for manual scores)',
+      ),
+  })
+  .refine((q) => q.scoreMin === undefined || q.scoreMax === undefined || q.scoreMin <= q.scoreMax, {
+    message: 'scoreMin must not be above scoreMax',
+    path: ['scoreMin'],
+  });
 
 export const runEventSchema = z
   .object({

@@ -25,6 +25,14 @@ export const webhookFieldsSchema = z.object({
   auth: z.enum(['standard', 'bearer', 'none']).default('standard'),
   mode: z.enum(['async', 'sync']).default('async'),
   syncTimeoutMs: z.number().int().min(100).max(120_000).default(30_000),
+  rateLimitPerMinute: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .nullable()
+    .default(600)
+    .describe('requests per minute this URL accepts (429 with Retry-After over it); null: no limit'),
 });
 
 export const eventFieldsSchema = z.object({
@@ -47,7 +55,15 @@ export const updateTriggerBodySchema = z.object({
   overflow: common.overflow,
   inputMapping: common.inputMapping,
   schedule: scheduleFieldsSchema.partial().optional(),
-  webhook: webhookFieldsSchema.partial().optional(),
+  // Spelled out (no defaults): a change of one field must not reset the others.
+  webhook: z
+    .object({
+      auth: z.enum(['standard', 'bearer', 'none']).optional(),
+      mode: z.enum(['async', 'sync']).optional(),
+      syncTimeoutMs: z.number().int().min(100).max(120_000).optional(),
+      rateLimitPerMinute: z.number().int().min(1).max(1_000_000).nullable().optional(),
+    })
+    .optional(),
   event: eventFieldsSchema.partial().optional(),
 });
 export type UpdateTriggerBody = z.infer<typeof updateTriggerBodySchema>;
@@ -81,6 +97,7 @@ export const triggerSchema = z.object({
       auth: z.enum(['standard', 'bearer', 'none']),
       mode: z.enum(['async', 'sync']),
       syncTimeoutMs: z.number().int(),
+      rateLimitPerMinute: z.number().int().nullable(),
       secretHint: z.string().nullable(),
       /** Only in the answer that created or rotated it: shown once. */
       secret: z.string().optional(),
@@ -188,9 +205,24 @@ export const sinkSchema = z.object({
   disabledReason: z.string().nullable(),
   secretHint: z.string().nullable(),
   secret: z.string().optional(),
+  /** After a rotation: until then deliveries carry a signature with the replaced secret too. */
+  previousSecretExpiresAt: z.string().nullable(),
   createdAt: z.string(),
 });
 export type SinkDto = z.infer<typeof sinkSchema>;
+export const rotateSinkSecretBodySchema = z
+  .object({
+    graceSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(604_800)
+      .default(86_400)
+      .describe(
+        'how long the replaced secret still signs deliveries beside the new one (default a day, at most 7)',
+      ),
+  })
+  .strict();
 export const deliverySchema = z.object({
   id: z.uuid(),
   sinkId: z.uuid(),

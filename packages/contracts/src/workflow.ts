@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { promotionPolicySchema } from './datasets.ts';
 import { versionNumber } from './numbers.ts';
 
 /**
@@ -236,7 +237,32 @@ export const outputNodeSchema = z
   })
   .meta({ id: 'OutputNode' });
 
-export const NODE_TYPES = ['agent', 'tool', 'output', 'approval', 'subworkflow', 'delay'] as const;
+/** A host a code step's fetch may reach: a host name, or `*.` and a domain for its subdomains. */
+export const codeHostSchema = z
+  .string()
+  .max(253)
+  .regex(
+    /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+    'must be a lower-case host name such as api.example.com, or *.example.com for its subdomains',
+  );
+
+/** User code run in the sandbox (issue 21), by a code node or a code agent. */
+export const codeSourceFields = {
+  language: z.enum(['javascript', 'typescript']).default('javascript'),
+  /** The body of an async function of `input`, `nodes` and `variables`; what it returns is the output. */
+  code: z.string().min(1, 'write some code, e.g. return input').max(100_000),
+  /** Off by default; when set (and the tier allows network) the code's fetch may reach these hosts only. */
+  network: z
+    .object({ allowedHosts: z.array(codeHostSchema).min(1).max(50) })
+    .strict()
+    .optional(),
+};
+
+export const codeNodeSchema = z
+  .object({ ...nodeBase, type: z.literal('code'), ...codeSourceFields })
+  .meta({ id: 'CodeNode' });
+
+export const NODE_TYPES = ['agent', 'tool', 'output', 'approval', 'subworkflow', 'delay', 'code'] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 export const workflowNodeSchema = z.discriminatedUnion('type', [
@@ -246,6 +272,7 @@ export const workflowNodeSchema = z.discriminatedUnion('type', [
   approvalNodeSchema,
   subworkflowNodeSchema,
   delayNodeSchema,
+  codeNodeSchema,
 ]);
 export type WorkflowNode = z.infer<typeof workflowNodeSchema>;
 export type AgentNode = z.infer<typeof agentNodeSchema>;
@@ -254,6 +281,7 @@ export type ApprovalNode = z.infer<typeof approvalNodeSchema>;
 export type SubworkflowNode = z.infer<typeof subworkflowNodeSchema>;
 export type DelayNode = z.infer<typeof delayNodeSchema>;
 export type ToolNode = z.infer<typeof toolNodeSchema>;
+export type CodeNode = z.infer<typeof codeNodeSchema>;
 
 export const connectionSchema = z
   .object({
@@ -291,6 +319,8 @@ const definitionFields = {
   variables: z.record(z.string(), z.unknown()).optional(),
   connections: z.array(connectionSchema).max(20_000).default([]),
   settings: workflowSettingsSchema.optional(),
+  /** The promotion gate: a version becomes current only when an experiment on it clears this bar. */
+  promotion: promotionPolicySchema.optional(),
 };
 
 /** The definition format (for documentation and types). */

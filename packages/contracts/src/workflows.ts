@@ -31,6 +31,17 @@ export const updateWorkflowBodySchema = z
       ),
     status: z.enum(WORKFLOW_STATUS_VALUES).optional(),
     changeNote: z.string().max(1000).optional(),
+    promotionOverride: z
+      .object({ reason: z.string().trim().min(3).max(2_000) })
+      .optional()
+      .describe("an owner's recorded reason to promote a version that falls short of the promotion gate"),
+    promotionWaitSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(120)
+      .optional()
+      .describe('how long to wait for the promotion experiment before answering 409 promotion_pending'),
   })
   .refine(
     (b) => b.definition !== undefined || b.status !== undefined || b.name !== undefined,
@@ -89,7 +100,11 @@ export const workflowListQuerySchema = z.object({
 });
 
 export const versionParamsSchema = z.object({ id: z.uuid(), version: versionParam() });
-export const rollbackBodySchema = z.object({ version: versionNumber() });
+export const rollbackBodySchema = z.object({
+  version: versionNumber(),
+  promotionOverride: z.object({ reason: z.string().trim().min(3).max(2_000) }).optional(),
+  promotionWaitSeconds: z.number().int().min(0).max(120).optional(),
+});
 
 export const validateBodySchema = z.object({ definition: z.unknown() });
 export const validateResponseSchema = z.object({

@@ -3,12 +3,18 @@ import { schemaPatternProblems } from './linear-regexp.ts';
 import { parseDefinition } from './workflow/definition.ts';
 import { validateRunInput } from './workflow/input.ts';
 
+/** The process's CPU time in ms: the work done, which a machine busy with other processes does not inflate. */
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
 describe('user regular expressions on the linear-time engine', () => {
   it('^(a+)+$ against 50,000 × "a" then "!" answers at once (backtracking took forever)', () => {
     const schema = { type: 'object', properties: { code: { type: 'string', pattern: '^(a+)+$' } } };
-    const t = performance.now();
+    const t = cpuMs();
     const issues = validateRunInput(schema, { code: `${'a'.repeat(50_000)}!` });
-    expect(performance.now() - t).toBeLessThan(1_000);
+    expect(cpuMs() - t).toBeLessThan(1_000);
     expect(issues.map((i) => i.path)).toEqual(['input.code']);
     expect(validateRunInput(schema, { code: 'aaa' })).toEqual([]);
   });

@@ -19,6 +19,8 @@ export interface ChatMessage {
   toolCallId?: string;
   /** For role `tool`: the tool's name. */
   toolName?: string;
+  /** For role `assistant`: the tool calls it made (the gateway passes a client's tool turns through). */
+  toolCalls?: { id: string; name: string; input: unknown }[];
 }
 
 /** A tool offered to the model. `execute` runs it; its result goes back to the model. */
@@ -28,6 +30,9 @@ export interface ModelTool {
   inputSchema: JsonSchema;
   execute(input: unknown, signal: AbortSignal): Promise<unknown>;
 }
+
+/** A tool the caller runs itself (the gateway's clients): the call ends with the model's calls to it. */
+export type ClientModelTool = Omit<ModelTool, 'execute'>;
 
 export interface ModelUsage {
   /** All input tokens, those read from or written to the provider's prompt cache included. */
@@ -69,6 +74,8 @@ export interface ModelRequest {
   /** JSON Schema the answer must satisfy (structured output); the parsed object is `ModelResult.output`. */
   outputSchema?: JsonSchema;
   tools?: ModelTool[];
+  /** Tools offered without running them: the answer's `toolCalls` are for the caller to run. */
+  clientTools?: ClientModelTool[];
   /** Cap on model ↔ tool round trips. */
   maxSteps?: number;
   /** Settings of the simulator provider; ignored by real providers. */
@@ -91,6 +98,11 @@ export interface ModelRequest {
   budgetUsd?: number;
   /** Opt-in response cache: an identical request within this many ms returns the stored answer at zero cost. */
   cacheTtlMs?: number;
+  /**
+   * false: the caller adds this call's usage to its integration's counters itself, in its own bookkeeping
+   * transaction (the gateway does, to write all of a call's records at once). Default: the port does.
+   */
+  countUsage?: boolean;
 }
 
 export interface ModelToolCall {

@@ -25,6 +25,7 @@ const BUILD: Permission[] = [
   'run:cancel',
   'run:approve',
   'trace:ingest',
+  'gateway',
 ];
 
 /** Owner-only: money and the organization's existence. */

@@ -17,6 +17,24 @@ export interface ResourceLimits {
   cpuLimit: number;
   memoryLimitMb: number;
   networkIsolation: 'shared' | 'isolated';
+  /** What one code step (or code agent call) may use: a share of the container above (issue 21). */
+  code: CodeLimits;
+}
+
+/**
+ * Limits of one code step in the sandbox. A step gets 1/32 of its tier's container memory, one second of
+ * CPU time per container CPU and ten times that of wall-clock time; network (through the platform's guarded
+ * fetch, to the hosts the node allows) from the pro row up.
+ */
+export interface CodeLimits {
+  memoryMb: number;
+  cpuMs: number;
+  wallMs: number;
+  network: boolean;
+}
+
+function codeLimits(cpuLimit: number, memoryLimitMb: number, network: boolean): CodeLimits {
+  return { memoryMb: memoryLimitMb / 32, cpuMs: cpuLimit * 1000, wallMs: cpuLimit * 10_000, network };
 }
 
 export interface Plan {
@@ -42,9 +60,27 @@ export interface Plan {
 }
 
 const SEED_002_RESOURCES: Record<ResourceLimits['seedTier'], ResourceLimits> = {
-  basic: { seedTier: 'basic', cpuLimit: 1, memoryLimitMb: 2048, networkIsolation: 'shared' },
-  pro: { seedTier: 'pro', cpuLimit: 4, memoryLimitMb: 8192, networkIsolation: 'shared' },
-  enterprise: { seedTier: 'enterprise', cpuLimit: 16, memoryLimitMb: 32768, networkIsolation: 'isolated' },
+  basic: {
+    seedTier: 'basic',
+    cpuLimit: 1,
+    memoryLimitMb: 2048,
+    networkIsolation: 'shared',
+    code: codeLimits(1, 2048, false),
+  },
+  pro: {
+    seedTier: 'pro',
+    cpuLimit: 4,
+    memoryLimitMb: 8192,
+    networkIsolation: 'shared',
+    code: codeLimits(4, 8192, true),
+  },
+  enterprise: {
+    seedTier: 'enterprise',
+    cpuLimit: 16,
+    memoryLimitMb: 32768,
+    networkIsolation: 'isolated',
+    code: codeLimits(16, 32768, true),
+  },
 };
 
 export const PLANS: Readonly<Record<PlanTier, Plan>> = {

@@ -1,3 +1,4 @@
+export { BackupError, backupPgliteDataDir, restorePgliteDataDir } from './backup.ts';
 export type { EmbeddingInput, EmbeddingMatch, TextMatch, VectorMode } from './embeddings.ts';
 export { EmbeddingStore } from './embeddings.ts';
 export type { NotificationHandler, Unlisten } from './listen.ts';
@@ -16,3 +17,4 @@ export * from './schema/index.ts';
 export { dumpMigratedPglite, migrationsHash } from './template.ts';
 export type { AppDb, BackendKind, Executor, Schema, Tx } from './types.ts';
 export { queryRows } from './types.ts';
+export { isDatabaseUnavailable } from './unavailable.ts';

@@ -27,39 +27,65 @@ export function pgliteListener(client: PGlite): Listener {
 }
 
 /**
- * PostgreSQL: one dedicated connection (outside the pool) runs every LISTEN. If it drops, it reconnects
- * and listens again; notifications sent meanwhile are lost, so callers keep a polling fallback.
+ * PostgreSQL: one dedicated connection (outside the pool) runs every LISTEN. If it drops (server restart,
+ * network cut), it reconnects and listens again, retrying with backoff (0.25 s doubling to 5 s) until the
+ * server answers; notifications sent meanwhile are lost, so callers keep a polling fallback.
  */
 export function postgresListener(url: string, onError: (e: Error) => void = () => {}): Listener {
   const handlers = new Map<string, Set<NotificationHandler>>();
   let client: pg.Client | undefined;
   let connecting: Promise<pg.Client> | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let backoffMs = 250;
   let closed = false;
 
   const connect = (): Promise<pg.Client> => {
     if (client) return Promise.resolve(client);
     connecting ??= (async () => {
-      const c = new pg.Client({ connectionString: url });
+      const c = new pg.Client({ connectionString: url, keepAlive: true });
+      let lost = false;
       c.on('notification', (n) => {
         for (const h of handlers.get(n.channel) ?? []) h(n.payload ?? '');
       });
       c.on('error', (e) => {
+        if (lost) return;
+        lost = true;
         onError(e);
-        client = undefined;
-        connecting = undefined;
+        if (client === c) client = undefined;
         c.end().catch(() => {});
-        if (!closed) setTimeout(() => reconnect(), 500).unref();
+        scheduleReconnect();
       });
-      await c.connect();
-      for (const channel of handlers.keys()) await c.query(`LISTEN ${channel}`);
+      try {
+        await c.connect();
+        for (const channel of handlers.keys()) await c.query(`LISTEN ${channel}`);
+      } catch (e) {
+        lost = true;
+        c.end().catch(() => {});
+        throw e;
+      } finally {
+        connecting = undefined;
+      }
+      if (closed) {
+        await c.end().catch(() => {});
+        throw new Error('listener closed');
+      }
       client = c;
-      connecting = undefined;
+      backoffMs = 250;
       return c;
     })();
     return connecting;
   };
-  const reconnect = () => {
-    if (!closed && handlers.size) connect().catch((e: Error) => onError(e));
+  const scheduleReconnect = () => {
+    if (closed || retry || !handlers.size) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      connect().catch((e: Error) => {
+        onError(e);
+        backoffMs = Math.min(backoffMs * 2, 5000);
+        scheduleReconnect();
+      });
+    }, backoffMs);
+    retry.unref();
   };
 
   return {
@@ -81,6 +107,7 @@ export function postgresListener(url: string, onError: (e: Error) => void = () =
     },
     async close() {
       closed = true;
+      if (retry) clearTimeout(retry);
       const c = client;
       client = undefined;
       await c?.end().catch(() => {});

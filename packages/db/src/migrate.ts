@@ -37,6 +37,9 @@ export async function migratePgliteClient(client: PGlite): Promise<void> {
  */
 export async function migratePostgres(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
+  // A connection the server ends (restart, cut network) rejects the query in flight; the 'error' event
+  // pg also emits must not crash the process.
+  client.on('error', () => {});
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
@@ -46,6 +49,6 @@ export async function migratePostgres(url: string): Promise<void> {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }
   } finally {
-    await client.end();
+    await client.end().catch(() => {});
   }
 }

@@ -15,7 +15,7 @@ import {
 } from './listen.ts';
 import { type DataDirLock, lockDataDir } from './lock.ts';
 import { expectedMigrations, type MigrationStatus, migratePgliteClient, migratePostgres } from './migrate.ts';
-import { takeTurns } from './pglite-turns.ts';
+import { type Turns, takeTurns } from './pglite-turns.ts';
 import * as schema from './schema/index.ts';
 import { type AppDb, type BackendKind, queryRows, type Tx } from './types.ts';
 
@@ -68,6 +68,13 @@ export interface Database {
   status(): Promise<DatabaseStatus>;
   /** LISTEN on a channel; NOTIFY reaches handlers in every process on the same database. */
   listen(channel: string, handler: NotificationHandler): Promise<Unlisten>;
+  /**
+   * PGlite only (undefined on PostgreSQL, use pg_dump): an online, consistent backup of the running
+   * database, the gzip tarball of its data directory (`dumpDataDir`, what `aiops backup` writes and
+   * `aiops restore` reads). It takes an exclusive turn on the one connection: a CHECKPOINT, then the dump,
+   * while other queries wait (they resume right after).
+   */
+  backup?(): Promise<Buffer>;
   /** PostgreSQL's connection pool (absent on PGlite, which has one connection). */
   poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
@@ -77,6 +84,13 @@ export interface Database {
 export interface TenantScope {
   organizationId: string;
   userId?: string | null | undefined;
+  /**
+   * Commit without waiting for the WAL flush (`synchronous_commit = off` for this transaction only).
+   * Only for bookkeeping written after work that already happened (usage counters, a gateway call's
+   * ledger row and trace): the commit is atomic and visible at once, but a crash of the database
+   * server (not of ours) within about 0.6 s (3 × wal_writer_delay) may lose it. Never for a run's state.
+   */
+  asyncCommit?: boolean;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -89,6 +103,7 @@ async function openPglite(options: Extract<OpenDbOptions, { kind: 'pglite' }>): 
   const inMemory = options.dataDir === 'memory';
   const lock: DataDirLock | undefined = inMemory ? undefined : lockDataDir(options.dataDir);
   let client: PGlite;
+  let turns: Turns;
   try {
     client = await PGlite.create({
       ...(inMemory ? {} : { dataDir: options.dataDir }),
@@ -97,16 +112,29 @@ async function openPglite(options: Extract<OpenDbOptions, { kind: 'pglite' }>): 
     });
     if (options.migrate !== false) await migratePgliteClient(client);
     await client.query(`SET ROLE ${APP_ROLE}`);
-    takeTurns(client);
+    turns = takeTurns(client);
   } catch (e) {
     lock?.release();
     throw e;
   }
   const db = drizzlePglite({ client, schema }) as unknown as AppDb;
-  return makeDatabase('pglite', db, pgliteListener(client), async () => {
+  const backup = () =>
+    turns.exclusive(async (raw) => {
+      // CHECKPOINT needs more than the application role; the session goes back to it right after.
+      await raw.exec('RESET ROLE');
+      try {
+        await raw.exec('CHECKPOINT');
+      } finally {
+        await raw.exec(`SET ROLE ${APP_ROLE}`);
+      }
+      const blob = await client.dumpDataDir('gzip');
+      return Buffer.from(await blob.arrayBuffer());
+    });
+  const database = await makeDatabase('pglite', db, pgliteListener(client), async () => {
     await client.close();
     lock?.release();
   });
+  return { ...database, backup };
 }
 
 async function openPostgres(options: Extract<OpenDbOptions, { kind: 'postgres' }>): Promise<Database> {
@@ -117,12 +145,21 @@ async function openPostgres(options: Extract<OpenDbOptions, { kind: 'postgres' }
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
+    // TCP keepalive: a connection whose peer vanished (network partition) errors instead of hanging.
+    keepAlive: true,
     onConnect: async (client: pg.ClientBase) => {
       await client.query(`SET ROLE ${APP_ROLE}`);
     },
   });
   // An idle client that errors (server restart) is dropped by the pool; do not crash the process.
   pool.on('error', () => {});
+  // A client checked out of the pool has no 'error' listener (pg-pool removes its own while lent), and pg
+  // emits 'error' when the server ends the connection (pg_ctl restart: 57P01, a cut network: "Connection
+  // terminated unexpectedly") even though the query in flight is rejected with it too. Unhandled, that
+  // event killed the process. The query's caller gets the error; the pool drops the dead client on release.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = drizzlePg({ client: pool, schema }) as unknown as AppDb;
   const listener = postgresListener(options.url);
   return makeDatabase(
@@ -157,15 +194,19 @@ async function makeDatabase(
     embeddings,
     system,
     withTenant(scope, fn) {
-      const { organizationId: orgId, userId } = typeof scope === 'string' ? { organizationId: scope } : scope;
+      const {
+        organizationId: orgId,
+        userId,
+        asyncCommit,
+      } = typeof scope === 'string' ? ({ organizationId: scope } as TenantScope) : scope;
       if (!UUID.test(orgId)) throw new TypeError(`withTenant: organization id must be a UUID, got ${orgId}`);
       if (userId && !UUID.test(userId))
         throw new TypeError(`withTenant: user id must be a UUID, got ${userId}`);
       return db.transaction(async (tx) => {
         await tx.execute(
-          userId
-            ? sql`SELECT set_config('app.org_id', ${orgId}, true), set_config('app.user_id', ${userId}, true)`
-            : sql`SELECT set_config('app.org_id', ${orgId}, true)`,
+          sql`SELECT set_config('app.org_id', ${orgId}, true)${
+            userId ? sql`, set_config('app.user_id', ${userId}, true)` : sql``
+          }${asyncCommit ? sql`, set_config('synchronous_commit', 'off', true)` : sql``}`,
         );
         return fn(tx);
       });

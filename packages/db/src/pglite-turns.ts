@@ -12,7 +12,21 @@ import type { PGlite } from '@electric-sql/pglite';
  * Turns are first come, first served. A statement run inside a transaction is part of that transaction's
  * turn (it uses the transaction's handle, not these methods).
  */
-export function takeTurns(client: PGlite): void {
+/** The methods `takeTurns` wraps, as they were before: for use inside an exclusive turn only. */
+export interface UnwrappedPglite {
+  query: PGlite['query'];
+  exec: PGlite['exec'];
+}
+
+export interface Turns {
+  /**
+   * Runs `fn` in a turn of its own: nothing else touches the connection until it settles. `fn` gets the
+   * original, unwrapped `query` and `exec` (the wrapped ones would wait for this very turn: a deadlock).
+   */
+  exclusive<T>(fn: (raw: UnwrappedPglite) => Promise<T>): Promise<T>;
+}
+
+export function takeTurns(client: PGlite): Turns {
   const waiting: (() => void)[] = [];
   let busy = false;
   let scheduled = false;
@@ -46,8 +60,10 @@ export function takeTurns(client: PGlite): void {
     'query' | 'exec' | 'transaction',
     (...args: unknown[]) => Promise<unknown>
   >;
+  const raw = { query: client.query.bind(client), exec: client.exec.bind(client) } as UnwrappedPglite;
   for (const method of ['query', 'exec', 'transaction'] as const) {
     const original = c[method].bind(client);
     c[method] = (...args: unknown[]) => inTurn(() => original(...args));
   }
+  return { exclusive: (fn) => inTurn(() => fn(raw)) };
 }

@@ -57,6 +57,25 @@ const inserts: Record<string, (tx: Tx, org: string) => Promise<string>> = {
       sql`INSERT INTO response_cache (organization_id, key, answer, expires_at)
           VALUES (${org}, ${randomUUID()}, '{}'::jsonb, now() + interval '1 hour') RETURNING id`,
     ),
+  model_aliases: async (tx, org) =>
+    one(
+      tx,
+      sql`INSERT INTO model_aliases (organization_id, alias, targets)
+          VALUES (${org}, 'fast', '[{"model":"openai:gpt-4o-mini"}]'::jsonb) RETURNING id`,
+    ),
+  sync_targets: async (tx, org) =>
+    one(
+      tx,
+      sql`INSERT INTO sync_targets (organization_id, name, url, secret_encrypted, secret_key_id, secret_hint, interval_seconds)
+          VALUES (${org}, 's', 'https://example.com/in', 'x', 'k', 'h', 60) RETURNING id`,
+    ),
+  // Inserted after sync_targets (object order): the tenant's own target.
+  sync_deliveries: async (tx, org) =>
+    one(
+      tx,
+      sql`INSERT INTO sync_deliveries (organization_id, target_id, batch_id, event_count, attempt, ok, duration_ms)
+          VALUES (${org}, ${ids.sync_targets![org === orgA ? 'a' : 'b']}, 'b', 0, 1, true, 1) RETURNING id`,
+    ),
   embeddings: async (tx, org) => {
     const vec = db.embeddings.mode === 'pgvector' ? sql`'[1,0]'::vector` : sql`'{1,0}'::real[]`;
     return one(

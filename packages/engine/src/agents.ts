@@ -1,5 +1,5 @@
 import type { CreateAgentBody, UpdateAgentBody } from '@aiops/contracts';
-import { conflict, notFound } from '@aiops/core';
+import { badRequest, conflict, notFound } from '@aiops/core';
 import { type AgentConfiguration, agents, agentVersions, type Tx } from '@aiops/db';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 
@@ -18,6 +18,7 @@ export function configurationOf(a: CreateAgentBody): AgentConfiguration {
     ...(a.systemPrompt != null ? { systemPrompt: a.systemPrompt } : {}),
     promptTemplate: a.promptTemplate,
     ...(a.outputSchema != null ? { outputSchema: a.outputSchema } : {}),
+    ...(a.kind === 'code' && a.code ? { code: a.code } : {}),
     tools: a.tools,
     toolConfigs: a.toolConfigs,
     memoryConfig: a.memoryConfig,
@@ -44,6 +45,7 @@ export function fieldsOf(row: AgentRow): CreateAgentBody {
     systemPrompt: c.systemPrompt ?? null,
     promptTemplate: c.promptTemplate,
     outputSchema: c.outputSchema ?? null,
+    code: c.code ?? null,
     tools: row.tools,
     toolConfigs: row.toolConfigs,
     memoryConfig: row.memoryConfig,
@@ -58,7 +60,20 @@ export function fieldsOf(row: AgentRow): CreateAgentBody {
   };
 }
 
+/** An agent's kind is honoured: a code agent without code is refused rather than run as a model call. */
+function checkKind(a: CreateAgentBody): void {
+  if (a.kind === 'code' && !a.code) {
+    throw badRequest(
+      'code: a code agent needs its code, e.g. { "language": "javascript", "code": "return input" }',
+      {
+        field: 'code',
+      },
+    );
+  }
+}
+
 function columns(a: CreateAgentBody) {
+  checkKind(a);
   return {
     name: a.name,
     description: a.description ?? null,

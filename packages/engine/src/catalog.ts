@@ -1,5 +1,6 @@
 import type { RetryPolicy, WorkflowDefinition } from '@aiops/contracts';
 import {
+  ancestors,
   buildGraph,
   collectTemplates,
   conditionNodeRefs,
@@ -16,7 +17,7 @@ export interface CompiledVersion {
   workflowId: string;
   version: number;
   graph: Graph;
-  /** Node ids each node's templates and outgoing conditions read (`nodes.<id>`). */
+  /** Node ids each node's templates and outgoing conditions read (`nodes.<id>`); a code node: all upstream. */
   reads: Map<string, string[]>;
   retry: Map<string, RetryPolicy>;
   /** Output nodes, or the sinks when there is none: their outputs make the run's output. */
@@ -41,6 +42,8 @@ export function compileVersion(
     for (const e of graph.outgoing.get(node.id)!) {
       if (e.condition) for (const r of conditionNodeRefs(e.condition)) refs.add(r);
     }
+    // code reads any upstream node's output (`nodes.<id>.output`), which no template names
+    if (node.type === 'code') for (const r of ancestors(graph, node.id)) refs.add(r);
     refs.delete(node.id);
     reads.set(node.id, [...refs]);
     retry.set(node.id, retryPolicy(definition.settings?.retry, node.retry));
@@ -122,11 +125,12 @@ export class Catalog {
     const hit = this.agents.get(key);
     if (hit) return hit;
     const [row] = await tx
-      .select({ configuration: agentVersions.configuration })
+      .select({ configuration: agentVersions.configuration, kind: agentVersions.kind })
       .from(agentVersions)
       .where(and(eq(agentVersions.agentId, agentId), eq(agentVersions.versionNumber, versionNumber)));
     if (!row) throw new Error(`agent ${agentId} has no version ${versionNumber}`);
-    this.agents.set(key, row.configuration);
-    return row.configuration;
+    const configuration = { ...row.configuration, kind: row.kind };
+    this.agents.set(key, configuration);
+    return configuration;
   }
 }

@@ -37,7 +37,8 @@ describe(`engine on ${testBackend()}`, () => {
     expect(run.stepsCompleted).toBe(3);
     expect(run.remainingNodes).toBe(0);
     expect(run.totalTokensUsed).toBeGreaterThan(0);
-    expect(run.startedAt).toBeTruthy();
+    expect(run.startedAt).toBeInstanceOf(Date);
+    expect(run.completedAt!.getTime()).toBeGreaterThanOrEqual(run.startedAt!.getTime());
     expect(run.durationMs).toBeGreaterThanOrEqual(0);
     expect(detail.attempts.map((a) => [a.nodeId, a.attempt, a.status])).toEqual([
       ['a', 1, 'completed'],

@@ -100,7 +100,7 @@ async function recordTermUse(tx: Tx, terms: { id: string; term: string }[], sour
       jsonb_build_object('termId', v.id, 'term', v.term, 'uses', 1, 'bySource', jsonb_build_object(${source}::text, 1)),
       round(1.0 / 6, 4), 1
     FROM (VALUES ${values}) AS v(id, term)
-    ON CONFLICT (organization_id, pattern_type, key) DO UPDATE SET
+    ON CONFLICT (organization_id, user_id, pattern_type, key) DO UPDATE SET
       occurrences = lp.occurrences + 1,
       confidence = round((lp.occurrences + 1)::numeric / (lp.occurrences + 6), 4),
       data = lp.data || jsonb_build_object('term', excluded.data->'term', 'uses', lp.occurrences + 1,

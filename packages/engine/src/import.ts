@@ -1,5 +1,6 @@
 import { AppError } from '@aiops/core';
 import { parse as parseYaml } from 'yaml';
+import { convertN8n, isN8nWorkflow, type N8nReportEntry, type N8nTriggerSpec } from './import-n8n.ts';
 
 /**
  * `POST /workflows/import` accepts three shapes and turns them into our definition format:
@@ -9,11 +10,15 @@ import { parse as parseYaml } from 'yaml';
  * - seed 003's task list: `[{agent_id, task_details: {task_description, context}}]` (a chain), with the
  *   org's agents found by name or by `metadata.catalogId`.
  */
-export type ImportShape = 'definition' | 'seed000' | 'tasklist';
+export type ImportShape = 'definition' | 'seed000' | 'tasklist' | 'n8n';
 
 export interface ImportResult {
   shape: ImportShape;
   definition: Record<string, unknown>;
+  /** n8n imports: what became of each n8n node. */
+  report?: N8nReportEntry[];
+  /** n8n imports: the triggers to create with the workflow. */
+  triggers?: N8nTriggerSpec[];
 }
 
 /** The org agent a seed-003 `agent_id` names, or undefined. */
@@ -161,6 +166,10 @@ export async function convertImport(
     );
   }
   const d = doc as Record<string, unknown>;
+  if (isN8nWorkflow(d)) {
+    const n8n = convertN8n(d, nameOverride ?? String(d.name ?? 'Imported n8n workflow').slice(0, 255));
+    return { shape: 'n8n', definition: n8n.definition, report: n8n.report, triggers: n8n.triggers };
+  }
   const inner = (d.definition && typeof d.definition === 'object' ? d.definition : d) as Record<
     string,
     unknown

@@ -6,7 +6,8 @@ import { and, inArray, isNull } from 'drizzle-orm';
  * The agents and sub-workflows a definition names must be the organization's own (and not deleted), and
  * a pinned agent version must exist. `tx` is the tenant's transaction: row-level security hides other
  * organizations' rows, so their ids read as missing. Returns an issue per node that names one it cannot
- * use (the caller refuses the save with 400).
+ * use (the caller refuses the save with 400). An external agent is reached through its `webhook_url`: one
+ * without it cannot be a step.
  */
 export async function referenceIssues(tx: Tx, definition: WorkflowDefinition): Promise<DefinitionIssue[]> {
   const agentNodes = definition.nodes.flatMap((n) => (n.type === 'agent' && n.agentId ? [n] : []));
@@ -14,14 +15,12 @@ export async function referenceIssues(tx: Tx, definition: WorkflowDefinition): P
   const issues: DefinitionIssue[] = [];
   if (agentNodes.length) {
     const ids = [...new Set(agentNodes.map((n) => n.agentId!))];
-    const found = new Set(
-      (
-        await tx
-          .select({ id: agents.id })
-          .from(agents)
-          .where(and(inArray(agents.id, ids), isNull(agents.deletedAt)))
-      ).map((r) => r.id),
-    );
+    const rows = await tx
+      .select({ id: agents.id, kind: agents.kind, webhookUrl: agents.webhookUrl })
+      .from(agents)
+      .where(and(inArray(agents.id, ids), isNull(agents.deletedAt)));
+    const found = new Set(rows.map((r) => r.id));
+    const unreachable = new Set(rows.filter((r) => r.kind === 'external' && !r.webhookUrl).map((r) => r.id));
     const pinned = agentNodes.filter((n) => n.agentVersion !== undefined && found.has(n.agentId!));
     const versions = new Set(
       pinned.length
@@ -45,6 +44,12 @@ export async function referenceIssues(tx: Tx, definition: WorkflowDefinition): P
           nodeId: n.id,
           path: `nodes.${n.id}.agentVersion`,
           message: `node "${n.id}" pins version ${n.agentVersion} of agent ${n.agentId}, which does not exist`,
+        });
+      } else if (unreachable.has(n.agentId!)) {
+        issues.push({
+          nodeId: n.id,
+          path: `nodes.${n.id}.agentId`,
+          message: `node "${n.id}" uses external agent ${n.agentId}, which has no webhook_url to be called at: set the agent's webhookUrl first`,
         });
       }
     }

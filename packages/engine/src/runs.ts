@@ -192,18 +192,22 @@ export class Runs {
       if (!info || Date.now() - info.at > INFO_TTL_MS || attempt > 0)
         info = await this.loadInfo(input, key, attempt > 0);
       const version = input.version ?? info.version;
-      if (!Number.isInteger(version) || version < 1 || version > info.version) {
-        throw new AppError(
+      const missing = () =>
+        new AppError(
           400,
           'bad_request',
-          `Workflow ${input.workflowId} has versions 1 to ${info.version}; ${version} does not exist`,
+          `Workflow ${input.workflowId} has no version ${version} (its current version is ${info.version})`,
         );
-      }
+      if (!Number.isInteger(version) || version < 1) throw missing();
+      // A version above the current one is a candidate (saved, not yet current) when it exists.
       const compiled =
         this.catalog.cachedVersion(input.workflowId, version) ??
-        (await this.db.withTenant(input.organizationId, (tx) =>
-          this.catalog.version(tx, input.workflowId, version),
-        ));
+        (await this.db
+          .withTenant(input.organizationId, (tx) => this.catalog.version(tx, input.workflowId, version))
+          .catch((e: unknown) => {
+            if (version > info.version) throw missing();
+            throw e;
+          }));
       const runInput = structuredClone(input.input ?? {});
       const issues = validateRunInput(compiled.graph.definition.input, runInput);
       if (issues.length) {

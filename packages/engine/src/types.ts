@@ -14,9 +14,11 @@
  * - event: a row of `run_events`, written in the transaction of the change it describes, and announced
  *   with NOTIFY so that event streams and waiting API calls learn of it.
  */
-import type { EmbeddingPort } from '@aiops/core';
+
+import type { EmbeddingPort, SecretBox } from '@aiops/core';
 import type { Database } from '@aiops/db';
 import type { AddressCategory, HostLookup } from '@aiops/providers';
+import type { CodeSandbox } from './code/sandbox.ts';
 
 export interface Logger {
   debug(obj: object, msg?: string): void;
@@ -69,8 +71,17 @@ export interface WorkerOptions {
   lookup?: HostLookup;
   /** Embeddings for agents' semantic memory; without it only short-term memory works. */
   embeddings?: EmbeddingPort;
-  /** Execution logs and spans (default on; `AIOPS_TRACING=off` turns them off). */
+  /** Execution logs and spans (default on; the server passes its `AIOPS_TRACING` setting). */
   tracing?: boolean;
+  /**
+   * The sandbox of code steps (shared with the code test API); without it the worker starts its own pool
+   * of `codeThreads` threads at its first code step and closes it when it stops.
+   */
+  codeSandbox?: CodeSandbox;
+  /** Decrypts external agents' signing secrets (the server's SecretBox); without it their calls cannot be signed. */
+  secrets?: SecretBox;
+  /** Sandbox threads per memory class of the worker's own pool (default 2). */
+  codeThreads?: number;
 }
 
 export const DEFAULT_WORKER_OPTIONS: Omit<WorkerOptions, 'workerId'> = {

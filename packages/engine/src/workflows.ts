@@ -165,6 +165,78 @@ export async function saveDefinition(
     changeNote: changeNote ?? null,
     createdBy: userId,
   });
+  return makeCurrent(tx, id, definition, version, userId);
+}
+
+/**
+ * Saves a definition as the next version WITHOUT making it current: a candidate that runs can name by
+ * number (experiments, the promotion gate) and that `makeCandidateCurrent` or a rollback promotes.
+ */
+export async function saveCandidate(
+  tx: Tx,
+  id: string,
+  raw: unknown,
+  userId: string | null,
+  changeNote?: string,
+): Promise<WorkflowVersionRow> {
+  const definition = checkDefinition(raw);
+  const current = await lockWorkflow(tx, id);
+  await checkReferences(tx, definition);
+  const [{ next }] = (await tx
+    .select({ next: workflowVersions.version })
+    .from(workflowVersions)
+    .where(eq(workflowVersions.workflowId, id))
+    .orderBy(desc(workflowVersions.version))
+    .limit(1)) as [{ next: number }];
+  const [row] = await tx
+    .insert(workflowVersions)
+    .values({
+      organizationId: current.organizationId,
+      workflowId: id,
+      version: next + 1,
+      name: definition.name,
+      description: definition.description ?? null,
+      definition: definition as unknown as Record<string, unknown>,
+      graph: graphOf(definition),
+      changeNote: changeNote ?? 'candidate',
+      createdBy: userId,
+    })
+    .returning();
+  return row!;
+}
+
+/**
+ * Makes a candidate current: when it is the newest version the workflow points at it (no copy);
+ * otherwise it is saved again as the next version, like a rollback.
+ */
+export async function makeCandidateCurrent(
+  tx: Tx,
+  id: string,
+  version: number,
+  userId: string | null,
+): Promise<WorkflowRow> {
+  const current = await lockWorkflow(tx, id);
+  const v = await getVersion(tx, id, version);
+  const [{ newest }] = (await tx
+    .select({ newest: workflowVersions.version })
+    .from(workflowVersions)
+    .where(eq(workflowVersions.workflowId, id))
+    .orderBy(desc(workflowVersions.version))
+    .limit(1)) as [{ newest: number }];
+  if (version !== newest || version <= current.version)
+    return saveDefinition(tx, id, v.definition, userId, `promoted version ${version}`);
+  const definition = checkDefinition(v.definition);
+  return makeCurrent(tx, id, definition, version, userId);
+}
+
+/** Points the workflow at `version` of `definition` (its name, description and concurrency columns too). */
+async function makeCurrent(
+  tx: Tx,
+  id: string,
+  definition: WorkflowDefinition,
+  version: number,
+  userId: string | null,
+) {
   try {
     const [row] = await tx
       .update(workflows)

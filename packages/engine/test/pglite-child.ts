@@ -85,3 +85,38 @@ if (mode === 'report') {
   process.stdout.write(`REPORT ${JSON.stringify(report)}\n`);
   process.exit(0);
 }
+
+if (mode === 'work') {
+  // Tells the test when this process has completed steps of its own (it kills only after some progress).
+  const completed = async () =>
+    (
+      await db.system((tx) =>
+        queryRows<{ n: number }>(
+          tx,
+          sql`SELECT count(*)::int AS n FROM agent_executions WHERE status = 'completed'`,
+        ),
+      )
+    )[0]!.n;
+  const before = await completed();
+  let reported = 0;
+  const open = async () =>
+    (
+      await db.system((tx) =>
+        queryRows<{ n: number }>(
+          tx,
+          sql`SELECT count(*)::int AS n FROM workflow_executions WHERE status NOT IN ('completed', 'failed', 'cancelled', 'timeout')`,
+        ),
+      )
+    )[0]!.n;
+  const poll = async (): Promise<void> => {
+    const n = (await completed()) - before;
+    if (n > reported) {
+      reported = n;
+      process.stdout.write(`progress ${n}\n`);
+    }
+    // Nothing left to run: no more progress will come.
+    if ((await open()) === 0) process.stdout.write('progress all\n');
+    else setTimeout(() => void poll(), 25);
+  };
+  void poll();
+}

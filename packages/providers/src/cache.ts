@@ -58,6 +58,15 @@ export function cacheKey(request: ModelRequest): string {
       inputSchema: t.inputSchema,
     })),
     outputSchema: request.outputSchema ?? null,
+    ...(request.clientTools?.length
+      ? {
+          clientTools: request.clientTools.map((t) => ({
+            name: t.name,
+            description: t.description,
+            inputSchema: t.inputSchema,
+          })),
+        }
+      : {}),
     simulate: request.simulate ?? null,
   };
   return createHash('sha256').update(stableStringify(identity)).digest('hex');

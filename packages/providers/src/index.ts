@@ -70,6 +70,7 @@ export {
   systemLookup,
   urlRefusal,
 } from './net/resolve.ts';
+export { type SignedPostInput, type SignedPostResult, signedPost } from './net/signed-post.ts';
 export { PRICE_CATALOG, type PriceCatalog } from './pricing/catalog.ts';
 export {
   decimalToPico,

@@ -123,7 +123,7 @@ export function createModelPort(options: ModelPortOptions): ModelPort {
         request.model,
       );
       apiKey = integration.apiKey;
-      if (request.tools?.length && TOOLLESS_PROVIDERS.has(provider))
+      if ((request.tools?.length || request.clientTools?.length) && TOOLLESS_PROVIDERS.has(provider))
         throw modelError(
           'provider_invalid_request',
           `${provider} models cannot call tools: remove the agent's tools or choose another model`,

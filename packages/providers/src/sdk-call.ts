@@ -3,7 +3,7 @@
  * arrive; tools run in the SDK's loop up to `maxSteps`; structured output through `Output.object`.
  * Retries are the engine's job, so the SDK makes none (`maxRetries: 0`).
  */
-import type { ModelRequest, ModelTool, ModelToolCall, ModelUsage } from '@aiops/core';
+import type { ClientModelTool, ModelRequest, ModelTool, ModelToolCall, ModelUsage } from '@aiops/core';
 import {
   generateText,
   type LanguageModel,
@@ -51,8 +51,36 @@ type Steps = StepResult<ToolSet>[];
 
 export function toModelMessages(request: ModelRequest): ModelMessage[] {
   const out: ModelMessage[] = [];
+  // tool calls of assistant turns in the history: their results are passed as real tool results
+  const called = new Map<string, string>();
   for (const m of request.messages ?? []) {
-    if (m.role === 'tool') {
+    if (m.role === 'assistant' && m.toolCalls?.length) {
+      for (const c of m.toolCalls) called.set(c.id, c.name);
+      out.push({
+        role: 'assistant',
+        content: [
+          ...(m.content ? [{ type: 'text' as const, text: m.content }] : []),
+          ...m.toolCalls.map((c) => ({
+            type: 'tool-call' as const,
+            toolCallId: c.id,
+            toolName: c.name,
+            input: c.input,
+          })),
+        ],
+      });
+    } else if (m.role === 'tool' && m.toolCallId && called.has(m.toolCallId)) {
+      out.push({
+        role: 'tool',
+        content: [
+          {
+            type: 'tool-result',
+            toolCallId: m.toolCallId,
+            toolName: m.toolName ?? called.get(m.toolCallId)!,
+            output: { type: 'text', value: m.content },
+          },
+        ],
+      });
+    } else if (m.role === 'tool') {
       // A tool result needs the assistant turn that called it, which ChatMessage does not carry; it is
       // passed as text so every provider accepts it.
       out.push({
@@ -85,6 +113,14 @@ export function toSdkTools(tools: readonly ModelTool[], signal: AbortSignal): To
       execute: (input: unknown, options) => t.execute(input, options.abortSignal ?? signal),
     });
   }
+  return set;
+}
+
+/** Tools without `execute`: the SDK ends the step at the model's calls to them. */
+function toClientTools(tools: readonly ClientModelTool[]): ToolSet {
+  const set: ToolSet = {};
+  for (const t of tools)
+    set[t.name] = tool({ description: t.description, inputSchema: validatingSchema(t.inputSchema) });
   return set;
 }
 
@@ -129,7 +165,7 @@ function stepTranscript(step: StepResult<ToolSet>): string {
 
 export async function runSdkCall(input: SdkCallInput): Promise<SdkCallOutput> {
   const { request, provider } = input;
-  const hasTools = !!request.tools?.length;
+  const hasTools = !!request.tools?.length || !!request.clientTools?.length;
   const maxSteps = Math.max(1, request.maxSteps ?? (hasTools ? DEFAULT_MAX_STEPS : 1));
   const stopWhen: StopCondition<ToolSet>[] = [stepCountIs(maxSteps)];
   if (input.stopBeforeNextStep) {
@@ -151,7 +187,12 @@ export async function runSdkCall(input: SdkCallInput): Promise<SdkCallOutput> {
     temperature: request.temperature,
     topP: request.topP,
     maxOutputTokens: input.maxTokens,
-    tools: hasTools ? toSdkTools(request.tools!, request.signal) : undefined,
+    tools: hasTools
+      ? {
+          ...toSdkTools(request.tools ?? [], request.signal),
+          ...toClientTools(request.clientTools ?? []),
+        }
+      : undefined,
     stopWhen,
     output: request.outputSchema
       ? Output.object({ schema: validatingSchema(request.outputSchema) })

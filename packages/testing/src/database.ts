@@ -37,8 +37,17 @@ export async function createTestDatabase(options: { poolSize?: number } = {}): P
   };
 }
 
+/**
+ * Fills a new PGlite data directory from the migrated template, so a server started on it (`aiops start
+ * --data-dir`) finds its migrations applied instead of running initdb and every migration again.
+ */
+export async function seedPgliteDataDir(dataDir: string): Promise<void> {
+  const db = await openDb({ kind: 'pglite', dataDir, loadDataDir: await pgliteTemplate(), migrate: false });
+  await db.close();
+}
+
 /** A migrated PGlite data directory dump, cached on disk per migrations hash (initdb takes ~3 s). */
-async function pgliteTemplate(): Promise<Blob> {
+export async function pgliteTemplate(): Promise<Blob> {
   const file = path.join(os.tmpdir(), `aiops-pglite-template-${migrationsHash()}.tar`);
   if (!existsSync(file)) {
     const dump = await dumpMigratedPglite();

@@ -47,7 +47,13 @@ export type Authenticator = (credential: string) => Promise<Authenticated | null
 export const API_PREFIX = '/api/v1';
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** What a suspended or cancelled organization may still change: its billing and status, and its sessions. */
-const ALLOWED_WHEN_SUSPENDED = new Set<RoutePermission>(['billing:manage', 'authenticated', 'public']);
+// An organization export is a read (POST only for its body): a suspended organization may take its data away.
+const ALLOWED_WHEN_SUSPENDED = new Set<RoutePermission>([
+  'billing:manage',
+  'authenticated',
+  'public',
+  'organization:export',
+]);
 
 /** The credential of a request: `Authorization: Bearer …`, else the studio's session cookie. */
 export function credentialOf(request: FastifyRequest): string | undefined {

@@ -1,5 +1,6 @@
 import type { ErrorBody, FieldIssue } from '@aiops/contracts';
 import { AppError } from '@aiops/core';
+import { isDatabaseUnavailable } from '@aiops/db';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 
@@ -59,6 +60,9 @@ function validationIssues(error: FastifyError): FieldIssue[] {
   });
 }
 
+/** Retry-After of a 503 answered while the database cannot be reached. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+
 export function sendError(reply: FastifyReply, status: number, payload: ErrorBody) {
   return reply.status(status).type('application/json; charset=utf-8').send(payload);
 }
@@ -93,6 +97,20 @@ export function registerErrorHandling(app: FastifyInstance) {
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       return sendError(reply, status, body('bad_request', error.message, id));
+    }
+    if (isDatabaseUnavailable(error)) {
+      // PostgreSQL restarting, a cut network, no connection to be had: the client should retry shortly.
+      request.log.warn({ err: error }, 'database unavailable');
+      reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      return sendError(
+        reply,
+        503,
+        body(
+          'database_unavailable',
+          `The database cannot be reached right now; retry in ${DATABASE_RETRY_AFTER_SECONDS} seconds`,
+          id,
+        ),
+      );
     }
     request.log.error({ err: error }, 'unhandled error');
     return sendError(

@@ -50,4 +50,24 @@ describe(`/metrics on ${testBackend()}`, () => {
     expect(text).toContain('process_cpu_user_seconds_total');
     if (testBackend() === 'postgres') expect(text).toMatch(/aiops_db_pool_connections\{state="total"\} \d/);
   });
+
+  it('with a metrics token, scrapes must send it as a bearer token', async () => {
+    const guarded = await startTestServer({ metricsToken: 'scrape-token-0123456789' });
+    try {
+      const none = await guarded.request('/metrics');
+      expect(none.status).toBe(401);
+      expect(await none.text()).toBe('metrics need the bearer token AIOPS_METRICS_TOKEN\n');
+      const wrong = await guarded.request('/metrics', {
+        headers: { authorization: 'Bearer scrape-token-0123456780' },
+      });
+      expect(wrong.status).toBe(401);
+      const right = await guarded.request('/metrics', {
+        headers: { authorization: 'Bearer scrape-token-0123456789' },
+      });
+      expect(right.status).toBe(200);
+      expect(await right.text()).toContain('aiops_runs_started_total');
+    } finally {
+      await guarded.close();
+    }
+  });
 });

@@ -11,7 +11,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  * workers' leases, and this process's database pool. With `AIOPS_METRICS_TOKEN` set, scrapes must send it
  * as a bearer token.
  */
-export function registerMetrics(app: FastifyInstance, db: Database, token = process.env.AIOPS_METRICS_TOKEN) {
+export function registerMetrics(app: FastifyInstance, db: Database, token: string | undefined) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const http = new Histogram({

@@ -60,10 +60,15 @@ export class RateLimits {
   private readonly limiters = new Map<string, RateLimiterAbstract>();
   private readonly redis: Redis | undefined;
 
+  /** The limits in force: the configured ones with the runtime configuration's overrides (`setOverrides`). */
+  private settings: RateLimitSettings;
+  private orgLimit: ((organizationId: string) => number | undefined) | undefined;
+
   constructor(
-    private readonly settings: RateLimitSettings,
+    private readonly base: RateLimitSettings,
     redisUrl?: string,
   ) {
+    this.settings = base;
     this.redis = redisUrl
       ? new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false })
       : undefined;
@@ -86,6 +91,22 @@ export class RateLimits {
   }
 
   private readonly ready: Promise<void>;
+
+  /**
+   * Runtime overrides (modules/config): replaced whole on every configuration change; counters are keyed by
+   * their limit, so a new limit starts counting afresh. `orgLimit` gives an organization's own limit.
+   */
+  setOverrides(
+    overrides: { anonymousPerMinute?: number; tiers?: Partial<Record<Tier, TierLimits>> },
+    orgLimit?: (organizationId: string) => number | undefined,
+  ): void {
+    this.settings = {
+      ...this.base,
+      anonymousPerMinute: overrides.anonymousPerMinute ?? this.base.anonymousPerMinute,
+      tiers: { ...this.base.tiers, ...overrides.tiers },
+    };
+    this.orgLimit = orgLimit;
+  }
 
   get store(): 'redis' | 'memory' {
     return this.redis ? 'redis' : 'memory';
@@ -121,7 +142,12 @@ export class RateLimits {
         : { name: 'user', points: tier.userPerMinute, what: 'your user' };
     const checks = [
       { ...own, key: subject.id },
-      { name: 'org', points: tier.orgPerMinute, what: 'your organization', key: subject.organizationId },
+      {
+        name: 'org',
+        points: this.orgLimit?.(subject.organizationId) ?? tier.orgPerMinute,
+        what: 'your organization',
+        key: subject.organizationId,
+      },
     ];
     let tightest: { limit: number; remaining: number } | undefined;
     for (const c of checks) {
@@ -160,6 +186,27 @@ export class RateLimits {
       reply.header('x-ratelimit-remaining', '0');
       throw tooManyRequests(
         `Rate limit of ${points} requests per minute from your address reached: retry after ${retryAfter(e)} s`,
+        retryAfter(e),
+      );
+    }
+  }
+
+  /**
+   * Counts one request to a webhook trigger's URL against the hook's own limit (requests per minute; shared
+   * by every process when Redis is set): X-RateLimit-Limit/Remaining, or 429 with Retry-After.
+   */
+  async consumeHook(hookKey: string, perMinute: number, reply: FastifyReply): Promise<void> {
+    await this.ready;
+    try {
+      const res = await this.limiter('hook', perMinute, 60).consume(hookKey);
+      reply.header('x-ratelimit-limit', String(perMinute));
+      reply.header('x-ratelimit-remaining', String(Math.max(0, res.remainingPoints)));
+    } catch (e) {
+      if (!(e instanceof RateLimiterRes)) throw e;
+      reply.header('x-ratelimit-limit', String(perMinute));
+      reply.header('x-ratelimit-remaining', '0');
+      throw tooManyRequests(
+        `Rate limit of ${perMinute} requests per minute for this webhook reached: retry after ${retryAfter(e)} s (the trigger's rateLimitPerMinute sets it)`,
         retryAfter(e),
       );
     }

@@ -1,4 +1,6 @@
 import { rollupAgentMetricsJob } from '../modules/agent-metrics/rollup-job.ts';
+import { alertsSweepJob } from '../modules/alerts/jobs.ts';
+import { backupsEmbeddedJob } from '../modules/backups/job.ts';
 import {
   monthlyInvoicesJob,
   monthlyResetJob,
@@ -27,4 +29,6 @@ export const JOBS: ScheduledJob[] = [
   ensurePartitionsJob,
   pruneEventsJob,
   externalAgentsSweepJob,
+  alertsSweepJob,
+  backupsEmbeddedJob,
 ];

@@ -58,7 +58,8 @@ async function send(c: FuzzCase): Promise<{ status: number; text: string }> {
 /** Declares the fuzz test of shard `shard` (0-based) of `SHARDS`: every SHARDS-th operation. */
 export function fuzzShard(shard: number): void {
   beforeAll(async () => {
-    s = await startTestServer({ logLevel: 'warn' });
+    // With a step worker: a valid `wait` (up to 300 s) is answered when the run finishes, not after it.
+    s = await startTestServer({ logLevel: 'warn', worker: true });
     owner = await signUp(s);
     other = await signUp(s);
     const post = async (path: string, body: unknown) => {

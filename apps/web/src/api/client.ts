@@ -1,40 +1,15 @@
-import type { ErrorBody } from '@aiops/contracts';
+import { AiopsApiError, apiError } from '@aiops/sdk';
+import { API, transport } from './transport.ts';
 
-/** A failed API call: the server's error code and its message, which says what to fix. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> | undefined,
-  ) {
-    super(message);
-  }
-}
+export { API, call, onSignedOut, sdk } from './transport.ts';
+export { apiError };
 
-type Listener = () => void;
-const signedOut = new Set<Listener>();
-/** Called when the session is gone (refresh failed): the app shows the sign-in page. */
-export function onSignedOut(fn: Listener): () => void {
-  signedOut.add(fn);
-  return () => signedOut.delete(fn);
-}
-
-export const API = '/api/v1';
-
-async function refresh(): Promise<boolean> {
-  const r = await fetch(`${API}/auth/refresh`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: '{}',
-    credentials: 'same-origin',
-  });
-  // Read the answer to its end: an unread body keeps the request open (API answers are no-store, so the
-  // browser's cache does not drain it either).
-  await r.arrayBuffer().catch(() => undefined);
-  return r.ok;
-}
-let refreshing: Promise<boolean> | null = null;
+/**
+ * A failed API call (the SDK's AiopsApiError and its subclasses): `status`, the server's error `code`, its
+ * `message` (which says what to fix) and `details`.
+ */
+export const ApiError = AiopsApiError;
+export type ApiError = AiopsApiError;
 
 export interface CallOptions {
   /** A raw body with its content type (YAML import). */
@@ -42,43 +17,38 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** A response's body: JSON when it parses, else its text (a proxy's error page), undefined when empty. */
+async function bodyOf(res: Response): Promise<unknown> {
+  const text = await res.text();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
 /**
- * Calls the API with the studio's HTTP-only session cookie. An expired access token is refreshed once
- * (the refresh cookie) and the call repeated; errors become ApiError with the server's message.
+ * An untyped call by path (below `/api/v1`), through the same transport as the SDK client (session cookie,
+ * one refresh on 401, 429 retry); errors are the SDK's typed errors. Prefer `call(sdk.api.GET(...))`,
+ * which the compiler checks against the OpenAPI document.
  */
 export async function api<T>(method: string, path: string, body?: unknown, options: CallOptions = {}) {
-  const send = () =>
-    fetch(`${API}${path}`, {
+  const res = await transport(
+    new Request(new URL(`${API}${path}`, globalThis.location?.origin ?? 'http://localhost'), {
       method,
-      credentials: 'same-origin',
-      signal: options.signal,
+      signal: options.signal ?? null,
       headers: options.raw
         ? { 'content-type': options.raw.type }
         : body !== undefined
           ? { 'content-type': 'application/json' }
           : {},
-      body: options.raw ? options.raw.body : body !== undefined ? JSON.stringify(body) : undefined,
-    });
-  let res = await send();
-  if (res.status === 401 && !path.startsWith('/auth/')) {
-    refreshing ??= refresh().finally(() => {
-      refreshing = null;
-    });
-    if (await refreshing) res = await send();
-    if (res.status === 401) for (const fn of signedOut) fn();
-  }
+      body: options.raw ? options.raw.body : body !== undefined ? JSON.stringify(body) : null,
+    }),
+  );
   if (res.status === 204) return undefined as T;
-  const text = await res.text();
-  const json = text ? (JSON.parse(text) as unknown) : undefined;
-  if (!res.ok) {
-    const err = (json as ErrorBody | undefined)?.error;
-    throw new ApiError(
-      res.status,
-      err?.code ?? 'http_error',
-      err?.message ?? `The server answered ${res.status}`,
-      err?.details,
-    );
-  }
+  const json = await bodyOf(res);
+  if (!res.ok) throw apiError(res, json);
   return json as T;
 }
 

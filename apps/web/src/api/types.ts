@@ -1,19 +1,25 @@
 /**
- * The API's types, inferred from the Zod schemas of @aiops/contracts (type-only imports: no schema code
+ * The API's types. Answers of the routes the studio calls through the SDK's typed client come from the
+ * SDK's schemas (generated from the OpenAPI document, so they are what `call(sdk.api.GET(...))` returns);
+ * the others are inferred from the Zod schemas of @aiops/contracts (type-only imports: no schema code
  * reaches the browser bundle). Never copy a shape by hand here.
+ *
+ * The OpenAPI document types a workflow's `definition` as an open object: the editor reads it as the
+ * contracts' WorkflowDefinition (the server validated it on the way in).
  */
+
 import type {
+  adminBackupsSchema,
+  adminConfigSchema,
   agentMetricsSchema,
-  agentSchema,
-  agentVersionSchema,
   analyticsOverviewSchema,
   apiKeySchema,
   auditLogSchema,
   authSessionSchema,
   billingAccountSchema,
   billingSettingsSchema,
+  codeTestResponseSchema,
   costReportSchema,
-  createAgentBodySchema,
   createApiKeyResponseSchema,
   createIntegrationBodySchema,
   createPriceOverrideBodySchema,
@@ -30,31 +36,29 @@ import type {
   meResponseSchema,
   mfaActivateResponseSchema,
   mfaEnrolResponseSchema,
+  organizationFeaturesSchema,
   organizationSchema,
   patchOrganizationBodySchema,
   planSchema,
   priceListSchema,
   priceOverrideSchema,
   retentionSettingsSchema,
-  runDetailSchema,
-  runEventSchema,
-  runSchema,
+  seatsSchema,
   sessionResponseSchema,
   sinkSchema,
   spanSchema,
-  stepSchema,
+  syncDeliverySchema,
+  syncTargetSchema,
+  syncTestResultSchema,
   testIntegrationResponseSchema,
   traceSchema,
   traceSummarySchema,
   triggerSchema,
-  tryAgentResponseSchema,
+  updateAdminConfigBodySchema,
   updateIntegrationBodySchema,
   usageReportSchema,
-  validateResponseSchema,
-  workflowSchema,
-  workflowSummarySchema,
-  workflowVersionSchema,
 } from '@aiops/contracts';
+import type { Schemas } from '@aiops/sdk';
 import type { z } from 'zod';
 
 export type {
@@ -67,34 +71,40 @@ export type {
   WorkflowNode,
 } from '@aiops/contracts';
 
+/** The JSON body of a response or request in the SDK's `paths` (routes whose schemas are inline). */
+export type JsonContent<R> = R extends { content: { 'application/json': infer B } } ? B : never;
+export type Agent = Schemas['Agent'];
+export type AgentVersion = Schemas['AgentVersion'];
+export type Workflow = Schemas['Workflow'];
+export type WorkflowSummary = Schemas['WorkflowSummary'];
+export type WorkflowVersion = Schemas['WorkflowVersion'];
+export type Run = Schemas['Run'];
+export type RunDetail = Schemas['RunDetail'];
+export type RunStep = Schemas['RunStep'];
+export type RunEvent = Schemas['RunEvent'];
+export type RunStatus = Run['status'];
+export type StepStatus = RunStep['status'];
 export type Me = z.infer<typeof meResponseSchema>;
 export type AuthSession = z.infer<typeof authSessionSchema>;
 export type Session = z.infer<typeof sessionResponseSchema>;
 export type MfaEnrolment = z.infer<typeof mfaEnrolResponseSchema>;
 export type MfaActivation = z.infer<typeof mfaActivateResponseSchema>;
-export type Agent = z.infer<typeof agentSchema>;
-export type AgentVersion = z.infer<typeof agentVersionSchema>;
-export type AgentInput = z.input<typeof createAgentBodySchema>;
-export type TryResult = z.infer<typeof tryAgentResponseSchema>;
-export type Workflow = z.infer<typeof workflowSchema>;
-export type WorkflowSummary = z.infer<typeof workflowSummarySchema>;
-export type WorkflowVersion = z.infer<typeof workflowVersionSchema>;
-export type ValidateResult = z.infer<typeof validateResponseSchema>;
+export type AgentInput = Schemas['CreateAgentInput'];
+export type CodeTestResult = z.infer<typeof codeTestResponseSchema>;
 export type DefinitionIssue = z.infer<typeof definitionIssueSchema>;
-export type Run = z.infer<typeof runSchema>;
-export type RunDetail = z.infer<typeof runDetailSchema>;
-export type RunStep = z.infer<typeof stepSchema>;
-export type RunEvent = z.infer<typeof runEventSchema>;
-export type RunStatus = Run['status'];
-export type StepStatus = RunStep['status'];
 export type Member = z.infer<typeof memberSchema>;
 export type Invitation = z.infer<typeof invitationSchema>;
+export type Seats = z.infer<typeof seatsSchema>;
 export type ApiKey = z.infer<typeof apiKeySchema>;
 export type CreatedApiKey = z.infer<typeof createApiKeyResponseSchema>;
 export type AuditLog = z.infer<typeof auditLogSchema>;
 export type AnalyticsOverview = z.infer<typeof analyticsOverviewSchema>;
 export type AgentMetrics = z.infer<typeof agentMetricsSchema>;
 export type RetentionSettings = z.infer<typeof retentionSettingsSchema>;
+export type AdminBackups = z.infer<typeof adminBackupsSchema>;
+export type AdminConfig = z.infer<typeof adminConfigSchema>;
+export type AdminConfigUpdate = z.input<typeof updateAdminConfigBodySchema>;
+export type OrganizationFeatures = z.infer<typeof organizationFeaturesSchema>;
 export type Integration = z.infer<typeof integrationSchema>;
 export type IntegrationInput = z.input<typeof createIntegrationBodySchema>;
 export type IntegrationUpdate = z.input<typeof updateIntegrationBodySchema>;
@@ -120,6 +130,9 @@ export type Firing = z.infer<typeof firingSchema>;
 export type ReceivedEvent = z.infer<typeof eventSchema>;
 export type EventSink = z.infer<typeof sinkSchema>;
 export type Delivery = z.infer<typeof deliverySchema>;
+export type SyncTarget = z.infer<typeof syncTargetSchema>;
+export type SyncDelivery = z.infer<typeof syncDeliverySchema>;
+export type SyncTestResult = z.infer<typeof syncTestResultSchema>;
 export type LogLine = z.infer<typeof logLineSchema>;
 export type LogPage = z.infer<typeof logPageSchema>;
 export type Span = z.infer<typeof spanSchema>;

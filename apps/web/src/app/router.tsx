@@ -47,10 +47,16 @@ const Marketplace = lazy(() => import('../features/marketplace/MarketplacePage.t
 const ListingPage = lazy(() => import('../features/marketplace/ListingPage.tsx'));
 const MyTemplates = lazy(() => import('../features/marketplace/MyTemplatesPage.tsx'));
 const Retention = lazy(() => import('../features/settings/RetentionPage.tsx'));
+const Features = lazy(() => import('../features/config/FeaturesPage.tsx'));
+const AdminConfig = lazy(() => import('../features/config/AdminConfigPage.tsx'));
+const Transfer = lazy(() => import('../features/settings/TransferPage.tsx'));
 const Events = lazy(() => import('../features/triggers/EventsPage.tsx'));
 const EventSinks = lazy(() => import('../features/triggers/EventSinksPage.tsx'));
+const SyncTargets = lazy(() => import('../features/sync/SyncTargetsPage.tsx'));
 const Evaluators = lazy(() => import('../features/evaluations/EvaluatorsPage.tsx'));
-const Alerts = lazy(() => import('../features/external-agents/AlertsPage.tsx'));
+const Datasets = lazy(() => import('../features/datasets/DatasetsPage.tsx'));
+const Experiments = lazy(() => import('../features/experiments/ExperimentsPage.tsx'));
+const Alerts = lazy(() => import('../features/alerts/AlertsPage.tsx'));
 const ExternalAgents = lazy(() => import('../features/external-agents/ExternalAgentsPage.tsx'));
 
 const str = (v: unknown): string | undefined =>
@@ -158,6 +164,10 @@ export interface RunsSearch {
   workflowId?: string;
   status?: string;
   since?: string;
+  /** Evaluation filters: `passed` / `failed`, a minimum and maximum score. */
+  scored?: string;
+  scoreMin?: string;
+  scoreMax?: string;
 }
 export const runsRoute = createRoute({
   getParentRoute: () => appRoute,
@@ -166,6 +176,9 @@ export const runsRoute = createRoute({
     workflowId: str(s.workflowId),
     status: str(s.status),
     since: str(s.since),
+    scored: str(s.scored),
+    scoreMin: str(s.scoreMin),
+    scoreMax: str(s.scoreMax),
   }),
   component: () => <Runs />,
 });
@@ -244,9 +257,15 @@ const routeTree = rootRoute.addChildren([
     listingRoute,
     page('/templates', () => <MyTemplates />),
     page('/settings/retention', () => <Retention />),
+    page('/settings/features', () => <Features />),
+    page('/admin/config', () => <AdminConfig />),
+    page('/settings/transfer', () => <Transfer />),
     page('/events', () => <Events />),
     page('/settings/event-sinks', () => <EventSinks />),
+    page('/settings/outbound-sync', () => <SyncTargets />),
     page('/evaluators', () => <Evaluators />),
+    page('/datasets', () => <Datasets />),
+    page('/experiments', () => <Experiments />),
   ]),
 ]);
 

@@ -24,6 +24,9 @@ export function Empty({ title, children }: { title: string; children: ReactNode 
 
 const STATUS_TONE: Record<string, string> = {
   completed: 'ok',
+  converted: 'ok',
+  approximated: 'warn',
+  dropped: 'bad',
   connected: 'ok',
   active: 'ok',
   accepted: 'ok',

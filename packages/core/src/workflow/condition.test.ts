@@ -7,6 +7,12 @@ import {
   MAX_COMPREHENSION_NESTING,
 } from './condition.ts';
 
+/** The process's CPU time in ms: the work done, which a machine busy with other processes does not inflate. */
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
 const ctx = { input: { n: 2 }, nodes: { c: { output: { category: 'spam', score: 0.7, tags: ['x'] } } } };
 
 describe('conditions (CEL)', () => {
@@ -36,9 +42,9 @@ describe('conditions (CEL)', () => {
     const list = '[1,2,3,4,5,6,7,8,9,10]';
     let expr = 'a+b+c+d+e+f>=0';
     for (const v of ['f', 'e', 'd', 'c', 'b', 'a']) expr = `${list}.all(${v},${expr})`;
-    const t = performance.now();
+    const t = cpuMs();
     expect(() => compileCondition(expr)).toThrow(/nests 6 comprehensions/);
-    expect(performance.now() - t).toBeLessThan(50);
+    expect(cpuMs() - t).toBeLessThan(50);
     // Nested up to the limit, and chained (sequential) comprehensions, are fine.
     let allowed = 'a + b >= 0';
     for (const v of ['b', 'a'].slice(0, MAX_COMPREHENSION_NESTING)) allowed = `${list}.all(${v}, ${allowed})`;
@@ -52,18 +58,18 @@ describe('conditions (CEL)', () => {
   it('stops a costly evaluation at its deadline', () => {
     const big = Array.from({ length: 5_000 }, (_, i) => i);
     const condition = compileCondition('input.xs.all(a, input.xs.all(b, a + b >= 0))');
-    const t = performance.now();
+    const t = cpuMs();
     expect(() => condition({ input: { xs: big } })).toThrow(/stopped after \d+ ms/);
-    expect(performance.now() - t).toBeLessThan(CONDITION_BUDGET_MS + 100);
+    expect(cpuMs() - t).toBeLessThan(CONDITION_BUDGET_MS + 100);
     // The same condition on data it can afford still answers.
     expect(condition({ input: { xs: [1, 2, 3] } })).toBe(true);
   });
 
   it('stops a backtracking regular expression at its deadline', () => {
     const condition = compileCondition("input.s.matches('^(a+)+$')");
-    const t = performance.now();
+    const t = cpuMs();
     expect(() => condition({ input: { s: `${'a'.repeat(40)}!` } })).toThrow(/stopped after/);
-    expect(performance.now() - t).toBeLessThan(CONDITION_BUDGET_MS + 100);
+    expect(cpuMs() - t).toBeLessThan(CONDITION_BUDGET_MS + 100);
     expect(condition({ input: { s: 'aaa' } })).toBe(true);
   });
 });

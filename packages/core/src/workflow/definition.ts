@@ -205,6 +205,8 @@ export function templateFields(node: WorkflowNode): Record<string, unknown> {
       return { input: node.input };
     case 'delay':
       return { until: node.until };
+    case 'code':
+      return {};
   }
 }
 

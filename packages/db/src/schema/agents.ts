@@ -32,6 +32,10 @@ export interface AgentConfiguration {
   systemPrompt?: string;
   promptTemplate: string;
   outputSchema?: Record<string, unknown>;
+  /** A code agent's code (kind `code`): run in the sandbox like a code step instead of a model call. */
+  code?: { language: 'javascript' | 'typescript'; code: string; network?: { allowedHosts: string[] } };
+  /** The agent's kind, filled in from its version row when a run loads it (not stored here). */
+  kind?: AgentKind;
   tools: string[];
   toolConfigs: Record<string, unknown>;
   memoryConfig: Record<string, unknown>;
@@ -88,7 +92,19 @@ export const agents = pgTable(
     costLimitPerRequest: numeric('cost_limit_per_request', { precision: 12, scale: 6 }),
     enabled: boolean('enabled').notNull().default(true),
     webhookUrl: text('webhook_url'),
+    /** Cron expression (seed 004); with `scheduleTimezone`, when the agent runs (an external one: its `webhook_url` is called). */
     schedule: varchar('schedule', { length: 255 }),
+    scheduleTimezone: varchar('schedule_timezone', { length: 64 }),
+    scheduleEnabled: boolean('schedule_enabled').notNull().default(true),
+    /** The next due time not yet fired; the schedule's cursor (null: set on the next scheduler pass). */
+    scheduleNextFireAt: tstz('schedule_next_fire_at'),
+    scheduleLastFiredAt: tstz('schedule_last_fired_at'),
+    /** The run input of each scheduled run of an internal (llm or code) agent (null: `{}`). */
+    scheduleInput: jsonb('schedule_input').$type<Record<string, unknown>>(),
+    /** `whsec_…` signing the scheduled calls to `webhook_url`, encrypted with the SecretBox (`agent_webhook:<id>`). */
+    webhookSecretEncrypted: text('webhook_secret_encrypted'),
+    webhookSecretKeyId: varchar('webhook_secret_key_id', { length: 32 }),
+    webhookSecretHint: varchar('webhook_secret_hint', { length: 32 }),
     lastHeartbeatAt: tstz('last_heartbeat_at'),
     resourceLimits: jsonb('resource_limits').$type<Record<string, unknown>>(),
     deployedAt: tstz('deployed_at'),
@@ -104,6 +120,9 @@ export const agents = pgTable(
     index('idx_agents_org').on(t.organizationId, t.createdAt.desc()),
     index('idx_agents_type').on(t.type),
     index('idx_agents_status').on(t.status),
+    index('idx_agents_schedule_due')
+      .on(t.scheduleNextFireAt)
+      .where(sql`${t.schedule} is not null and ${t.scheduleEnabled} and ${t.deletedAt} is null`),
     index('idx_agents_name_trgm').using('gin', sql`${t.name} gin_trgm_ops`),
     check('agents_kind_check', oneOf(t.kind, AGENT_KINDS)),
     check('agents_type_check', oneOf(t.type, AGENT_TYPES)),

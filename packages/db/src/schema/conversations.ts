@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   boolean,
   check,
   customType,
@@ -11,7 +12,7 @@ import {
   pgTable,
   smallint,
   text,
-  uniqueIndex,
+  unique,
   uuid,
   varchar,
 } from 'drizzle-orm/pg-core';
@@ -26,6 +27,8 @@ export const MESSAGE_STATUSES = ['completed', 'failed'] as const;
 export const TERM_CONTEXTS = ['technical', 'business', 'personal', 'casual'] as const;
 export type TermContext = (typeof TERM_CONTEXTS)[number];
 export const PATTERN_TYPES = ['terminology_usage', 'ai_preference', 'workflow_pattern'] as const;
+export const CONVERSATION_VISIBILITIES = ['private', 'organization'] as const;
+export type ConversationVisibility = (typeof CONVERSATION_VISIBILITIES)[number];
 export type PatternType = (typeof PATTERN_TYPES)[number];
 
 /** One participant of a conversation: a model (through an integration) or an agent's model and prompt. */
@@ -52,9 +55,13 @@ export interface ConversationSettings {
   taskKind?: string | undefined;
 }
 
+/** The user a transaction acts for (`app.user_id`, migration 0014); NULL for API keys and workers. */
+const currentUserId = sql`nullif(current_setting('app.user_id', true), '')::uuid`;
+
 /**
- * A multi-model conversation (seed 001 conversations): participants, a mode, a shared context and system
- * prompt, totals kept by every answer. Visible to the whole organization.
+ * A multi-model conversation (seed 001 conversations: it belongs to a user): participants, a mode, a shared
+ * context and system prompt, totals kept by every answer. `private` (the default) is visible to its author
+ * only, `organization` to every member: a restrictive row-level policy decides, and its messages follow it.
  */
 export const conversations = pgTable(
   'conversations',
@@ -76,12 +83,29 @@ export const conversations = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     lastMessageAt: tstz('last_message_at'),
+    visibility: varchar('visibility', { length: 20 })
+      .$type<ConversationVisibility>()
+      .notNull()
+      .default('private'),
   },
   (t) => [
     index('idx_conversations_org_last').on(t.organizationId, t.lastMessageAt.desc()),
     index('idx_conversations_org_created').on(t.organizationId, t.createdAt.desc(), t.id.desc()),
+    index('idx_conversations_user').on(t.userId),
     check('conversations_mode_check', oneOf(t.mode, CONVERSATION_MODES)),
+    check('conversations_visibility_check', oneOf(t.visibility, CONVERSATION_VISIBILITIES)),
+    check(
+      'conversations_private_author_check',
+      sql`${t.visibility} = 'organization' OR ${t.userId} IS NOT NULL`,
+    ),
     tenantPolicy(t.organizationId),
+    pgPolicy('conversation_visibility', {
+      as: 'restrictive',
+      for: 'all',
+      to: 'public',
+      using: sql`${t.visibility} = 'organization' OR ${t.userId} = ${currentUserId}`,
+      withCheck: sql`${t.visibility} = 'organization' OR ${t.userId} = ${currentUserId}`,
+    }),
   ],
 );
 
@@ -137,6 +161,14 @@ export const conversationMessages = pgTable(
     check('conversation_messages_status_check', oneOf(t.status, MESSAGE_STATUSES)),
     check('conversation_messages_rating_check', sql`${t.rating} IS NULL OR ${t.rating} BETWEEN 1 AND 5`),
     tenantPolicy(t.organizationId),
+    // A message is visible when its conversation is (the subquery runs under the conversations policies).
+    pgPolicy('conversation_message_visibility', {
+      as: 'restrictive',
+      for: 'all',
+      to: 'public',
+      using: sql`EXISTS (SELECT 1 FROM conversations c WHERE c.id = ${t.conversationId})`,
+      withCheck: sql`EXISTS (SELECT 1 FROM conversations c WHERE c.id = ${t.conversationId})`,
+    }),
   ],
 );
 
@@ -164,9 +196,6 @@ export const conversationAttachments = pgTable(
 );
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
-
-/** The user a transaction acts for (`app.user_id`, migration 0014); NULL for API keys and workers. */
-const currentUserId = sql`nullif(current_setting('app.user_id', true), '')::uuid`;
 
 /**
  * A terminology dictionary entry (seed 001 terminology_entries). Public entries are the organization's;
@@ -199,8 +228,12 @@ export const terminologyEntries = pgTable(
   },
   (t) => [
     index('idx_terminology_org_term').on(t.organizationId, sql`lower(${t.term})`),
-    index('idx_terminology_search').using('gin', t.searchVector),
-    index('idx_terminology_term_trgm').using('gin', sql`lower(${t.term}) gin_trgm_ops`),
+    // fastupdate off: a new entry goes into the index at once instead of a pending list that every search
+    // reads sequentially until a vacuum (10,000 pending entries made the planner prefer a sequential scan).
+    index('idx_terminology_search').using('gin', t.searchVector).with({ fastupdate: false }),
+    index('idx_terminology_term_trgm')
+      .using('gin', sql`lower(${t.term}) gin_trgm_ops`)
+      .with({ fastupdate: false }),
     index('idx_terminology_frequency').on(t.organizationId, t.frequency.desc()),
     check('terminology_context_check', sql`${t.context} IS NULL OR ${oneOf(t.context, TERM_CONTEXTS)}`),
     check('terminology_private_author_check', sql`${t.isPublic} OR ${t.userId} IS NOT NULL`),
@@ -216,8 +249,29 @@ export const terminologyEntries = pgTable(
 );
 
 /**
- * What the platform learned from use (seed 001 learning_patterns): one row per (type, key), updated
- * incrementally; `data` holds the running sums the confidence is computed from.
+ * The version of an organization's terminology dictionary: a counter that triggers on
+ * `terminology_entries` bump in the same transaction as any insert, delete or update of an entry (except
+ * updates of usage only: `frequency`, `last_used_at`). The in-process vector cache of the search reads it
+ * (`aiops_term_version()`, one primary-key lookup) to know whether it is stale. The application role may
+ * only read it, its own organization's row (row-level security); the triggers write it as the owner.
+ */
+export const terminologyVersions = pgTable(
+  'terminology_versions',
+  {
+    organizationId: uuid('organization_id')
+      .primaryKey()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    version: bigint('version', { mode: 'number' }).notNull().default(0),
+    updatedAt: updatedAt(),
+  },
+  (t) => [tenantPolicy(t.organizationId)],
+);
+
+/**
+ * What the platform learned from use (seed 001 learning_patterns: they belong to a user): one row per
+ * (user, type, key), updated incrementally; `data` holds the running sums the confidence is computed from.
+ * `user_id` NULL is the organization's aggregate (every member's observations, evaluations, workflows);
+ * a user's own rows are visible to that user only (restrictive row-level policy).
  */
 export const learningPatterns = pgTable(
   'learning_patterns',
@@ -237,10 +291,20 @@ export const learningPatterns = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    uniqueIndex('learning_patterns_key').on(t.organizationId, t.patternType, t.key),
+    unique('learning_patterns_user_key')
+      .on(t.organizationId, t.userId, t.patternType, t.key)
+      .nullsNotDistinct(),
     index('idx_learning_patterns_type').on(t.organizationId, t.patternType, t.confidence.desc()),
+    index('idx_learning_patterns_user').on(t.userId),
     check('learning_patterns_type_check', oneOf(t.patternType, PATTERN_TYPES)),
     check('learning_patterns_confidence_check', sql`${t.confidence} BETWEEN 0 AND 1`),
     tenantPolicy(t.organizationId),
+    pgPolicy('learning_pattern_owner', {
+      as: 'restrictive',
+      for: 'all',
+      to: 'public',
+      using: sql`${t.userId} IS NULL OR ${t.userId} = ${currentUserId}`,
+      withCheck: sql`${t.userId} IS NULL OR ${t.userId} = ${currentUserId}`,
+    }),
   ],
 );

@@ -111,9 +111,16 @@ export const evaluatorAttachments = pgTable(
   ],
 );
 
-export const EVALUATION_SOURCES = ['online', 'on_demand'] as const;
+/** `manual`: a score a person gave (👍/👎 or 0–100 with a comment), recorded with the user (`created_by`). */
+export const EVALUATION_SOURCES = ['online', 'on_demand', 'manual'] as const;
+export type EvaluationSource = (typeof EVALUATION_SOURCES)[number];
+/** What scored a result: an evaluator's kind, or `manual` (a person). */
+export type EvaluationResultKind = EvaluatorKind | 'manual';
 
-/** Seed 000 `evaluation_results`: one score of one run (or one agent attempt of it) by one evaluator version. */
+/**
+ * Seed 000 `evaluation_results`: one score of one run (or one agent attempt of it) by one evaluator version,
+ * or by a person (source and kind `manual`, evaluator version 0, `created_by` the user who scored).
+ */
 export const evaluationResults = pgTable(
   'evaluation_results',
   {
@@ -130,14 +137,14 @@ export const evaluationResults = pgTable(
     evaluatorId: uuid('evaluator_id').references(() => evaluators.id, { onDelete: 'set null' }),
     evaluatorName: varchar('evaluator_name', { length: 255 }).notNull(),
     evaluatorVersion: integer('evaluator_version').notNull(),
-    kind: varchar('kind', { length: 10 }).$type<EvaluatorKind>().notNull(),
+    kind: varchar('kind', { length: 10 }).$type<EvaluationResultKind>().notNull(),
     score: numeric('score', { precision: 5, scale: 2 }).notNull(),
     threshold: numeric('threshold', { precision: 5, scale: 2 }).notNull(),
     passed: boolean('passed').notNull(),
     details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
     explanation: text('explanation'),
     costUsd: numeric('cost_usd', { precision: 14, scale: 6 }).notNull().default('0'),
-    source: varchar('source', { length: 10 }).notNull(),
+    source: varchar('source', { length: 10 }).$type<EvaluationSource>().notNull(),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
   },

@@ -218,7 +218,10 @@ export const agentExecutions = pgTable(
   },
   (t) => [
     index('idx_agent_executions_run').on(t.workflowExecutionId, t.nodeId, t.attempt),
-    index('idx_agent_executions_agent').on(t.agentId).where(sql`${t.agentId} is not null`),
+    // An agent's attempts newest first (agent-scoped alert rules read the last N, or a trailing window).
+    index('idx_agent_executions_agent')
+      .on(t.agentId, t.completedAt.desc())
+      .where(sql`${t.agentId} is not null`),
     check('agent_executions_status_check', oneOf(t.status, ATTEMPT_STATUSES)),
     tenantPolicy(t.organizationId),
   ],

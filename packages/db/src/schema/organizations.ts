@@ -44,6 +44,11 @@ export const organizations = pgTable(
     monthlyResetDate: date('monthly_reset_date', { mode: 'string' }),
     /** USD spent on model calls this month (reset with the execution counter). */
     monthlyCostUsed: numeric('monthly_cost_used', { precision: 14, scale: 6 }).notNull().default('0'),
+    /**
+     * When billing began for the organization: its creation, or the billing migration for organizations
+     * that existed before. Month-end invoices never cover time before it.
+     */
+    billingStartedAt: tstz('billing_started_at').notNull().defaultNow(),
     settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

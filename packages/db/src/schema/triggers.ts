@@ -16,6 +16,7 @@ import {
 import { agents } from './agents.ts';
 import { createdAt, id, oneOf, tenantPolicy, tstz, updatedAt } from './columns.ts';
 import { organizations } from './organizations.ts';
+import { xid8 } from './sync.ts';
 import { users } from './users.ts';
 import { workflows } from './workflows.ts';
 
@@ -72,6 +73,8 @@ export const workflowTriggers = pgTable(
     eventSource: varchar('event_source', { length: 255 }),
     /** CEL over `{type, source, id, data, time}`; null: every event of the type (and source). */
     eventFilter: text('event_filter'),
+    /** Webhook requests accepted per minute on this hook (429 with Retry-After over it); null: no limit. */
+    rateLimitPerMinute: integer('rate_limit_per_minute').default(600),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -87,6 +90,10 @@ export const workflowTriggers = pgTable(
     check(
       'workflow_triggers_max_concurrent_check',
       sql`${t.maxConcurrentExecutions} is null or ${t.maxConcurrentExecutions} > 0`,
+    ),
+    check(
+      'workflow_triggers_rate_limit_check',
+      sql`${t.rateLimitPerMinute} is null or ${t.rateLimitPerMinute} > 0`,
     ),
     tenantPolicy(t.organizationId),
   ],
@@ -117,6 +124,10 @@ export const triggerFirings = pgTable(
     eventId: uuid('event_id'),
     deliveryId: varchar('delivery_id', { length: 255 }),
     runId: uuid('run_id'),
+    /** Agent schedules: calls of the agent's `webhook_url` made so far, the last response, the next retry. */
+    attempts: integer('attempts').notNull().default(0),
+    responseCode: integer('response_code'),
+    nextAttemptAt: tstz('next_attempt_at'),
     /** The run input, kept while the firing is queued behind the trigger's limit. */
     payload: jsonb('payload').$type<unknown>(),
     createdAt: createdAt(),
@@ -132,6 +143,9 @@ export const triggerFirings = pgTable(
       .where(sql`${t.status} in ('starting', 'started', 'queued')`),
     index('idx_firings_event').on(t.eventId).where(sql`${t.eventId} is not null`),
     index('idx_firings_run').on(t.runId),
+    index('idx_firings_agent_due')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.agentId} is not null and ${t.status} = 'starting'`),
     check('trigger_firings_status_check', oneOf(t.status, FIRING_STATUSES)),
     tenantPolicy(t.organizationId),
   ],
@@ -176,11 +190,14 @@ export const eventOutbox = pgTable(
     createdAt: createdAt(),
     /** Set when deliveries for every sink were created (or there were none). */
     dispatchedAt: tstz('dispatched_at'),
+    /** The writing transaction's id: outbound sync reads in (txid, seq) order (see sync.ts). */
+    txid: xid8('txid').notNull().default(sql`pg_current_xact_id()`),
   },
   (t) => [
     uniqueIndex('event_outbox_seq_key').on(t.seq),
     index('idx_outbox_undispatched').on(t.seq).where(sql`${t.dispatchedAt} is null`),
     index('idx_outbox_org_seq').on(t.organizationId, t.seq),
+    index('idx_outbox_org_txid').on(t.organizationId, t.txid, t.seq),
     tenantPolicy(t.organizationId),
   ],
 );
@@ -204,6 +221,9 @@ export const eventSinks = pgTable(
     secretEncrypted: text('secret_encrypted'),
     secretKeyId: varchar('secret_key_id', { length: 32 }),
     secretHint: varchar('secret_hint', { length: 32 }),
+    /** After a rotation, the replaced secret: deliveries are signed with both until it expires. */
+    previousSecretEncrypted: text('previous_secret_encrypted'),
+    previousSecretExpiresAt: tstz('previous_secret_expires_at'),
     /** NATS subject prefix; the subject is `<prefix>.<org id>.<type>`. */
     subjectPrefix: varchar('subject_prefix', { length: 100 }),
     enabled: boolean('enabled').notNull().default(true),

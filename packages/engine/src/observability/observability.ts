@@ -13,7 +13,7 @@ export const PARTITIONED_TABLES = ['execution_logs', 'spans'] as const;
 /**
  * A worker's logs and spans: one `StepObserver` per step attempt, whose records go into the statement
  * that records the attempt's outcome (`completeSteps(…, observations)`), so logging and tracing add no
- * round trip and no commit. Off with `AIOPS_TRACING=off` (or `tracing: false`).
+ * round trip and no commit. Off with `tracing: false` (the server's `AIOPS_TRACING=off`).
  */
 export class Observability {
   readonly enabled: boolean;
@@ -27,7 +27,7 @@ export class Observability {
     private readonly log: Logger,
     enabled?: boolean,
   ) {
-    this.enabled = enabled ?? process.env.AIOPS_TRACING !== 'off';
+    this.enabled = enabled ?? true;
     this.otel = this.enabled ? OtelExport.fromEnv(log) : undefined;
   }
 
@@ -67,8 +67,13 @@ export class Observability {
           end: new Date(s.end_time),
           attributes: attributesOf(s),
         });
-      if (finishedRuns.length) {
-        const runs = await this.db.system((tx) =>
+      // A run cancelled elsewhere (the API, a parent run) is finished by that transaction, not by this
+      // batch; the aborted step's outcome here is the one place that sees it end, so its run span goes too.
+      const finishedHere = new Set(finishedRuns.map((r) => r.runId));
+      const cancelled = batch.filter((o) => o.kind === 'cancelled' && !finishedHere.has(o.step.runId));
+      const runIds = [...finishedHere, ...new Set(cancelled.map((o) => o.step.runId))];
+      if (runIds.length) {
+        const rows = await this.db.system((tx) =>
           queryRows<{
             id: string;
             status: string;
@@ -82,8 +87,11 @@ export class Observability {
           }>(
             tx,
             sql`SELECT id, status, started_at, created_at, completed_at, metadata FROM workflow_executions
-                WHERE id = ANY(${`{${finishedRuns.map((r) => r.runId).join(',')}}`}::uuid[])`,
+                WHERE id = ANY(${`{${runIds.join(',')}}`}::uuid[])`,
           ),
+        );
+        const runs = rows.filter(
+          (r) => finishedHere.has(r.id) || (r.status === 'cancelled' && r.completed_at),
         );
         for (const r of runs)
           out.push({

@@ -3,6 +3,7 @@ import type { CompiledVersion } from '../catalog.ts';
 import type { ClaimedStep } from '../sql/claim-steps.ts';
 import type { StepOutcome } from '../sql/complete-steps.ts';
 import { runAgent } from './nodes/agent.ts';
+import { runCode } from './nodes/code.ts';
 import { runTool } from './nodes/tools.ts';
 import type { NodeResult, StepContext } from './nodes/types.ts';
 import { runApproval, runDelay, runSubworkflow } from './nodes/waits.ts';
@@ -44,14 +45,22 @@ export async function executeStep(step: ClaimedStep, ctx: StepContext): Promise<
       case 'subworkflow':
         result = await runSubworkflow(step, node, ctx, context);
         break;
+      case 'code':
+        result = await runCode(step, node, ctx, context);
+        break;
     }
     if (result.kind === 'completed')
       result.edges = decideEdges(ctx.compiled, step.nodeId, context, result.output);
   } catch (e) {
     result = {
       kind: ctx.signal.aborted && !isTimeout(ctx.signal) ? 'cancelled' : 'failed',
-      input: {},
+      // A failed tool step still names its tool (the attempt's input, agent metrics' `tool` dimension).
+      input: node.type === 'tool' ? { tool: node.tool } : {},
       error: describe(e, ctx.signal),
+      // A failed agent step still names its agent (agent-scoped alert rules and agent metrics count it).
+      ...(node.type === 'agent' && node.agentId
+        ? { agentId: node.agentId, agentVersion: step.agentPins[node.id]?.versionNumber }
+        : {}),
     };
   }
   return { ...result, step, nodeType: node.type, startedAt, finishedAt: new Date() };

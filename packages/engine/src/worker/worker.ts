@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { backoffDelayMs, type ModelPort } from '@aiops/core';
+import { AppError, backoffDelayMs, type CodeLimits, type ModelPort, PLANS, planFor } from '@aiops/core';
 import { type Database, queryRows, workflowExecutions } from '@aiops/db';
 import { type OutboundPolicy, outboundPolicy } from '@aiops/providers';
 import { sql } from 'drizzle-orm';
+import { ensureAgentWebhookSecret } from '../agent-webhook-secret.ts';
 import { Catalog, type CompiledVersion } from '../catalog.ts';
+import { CodeSandbox } from '../code/sandbox.ts';
 import { AgentMemory } from '../memory.ts';
 import { Observability } from '../observability/observability.ts';
 import type { LocalExecutor } from '../run-creator.ts';
@@ -24,6 +26,7 @@ import { TokenPublisher } from '../tokens.ts';
 import { CHANNELS, DEFAULT_WORKER_OPTIONS, type Logger, silentLogger, type WorkerOptions } from '../types.ts';
 import type { CompletionSink } from '../watch.ts';
 import { executeStep, type StartChild } from './execute-step.ts';
+import { agentWebhookAad, type ExternalAgentTarget } from './nodes/external.ts';
 
 interface Held {
   step: ClaimedStep;
@@ -133,6 +136,8 @@ export class Worker implements LocalExecutor {
         .catch((err: unknown) => this.log.error({ err }, 'releasing leases failed; they will expire'));
     }
     await this.observability.stop();
+    if (this.ownSandbox) await this.ownSandbox.close();
+    this.ownSandbox = undefined;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     for (const u of this.unlisten) await u().catch(() => {});
@@ -230,6 +235,8 @@ export class Worker implements LocalExecutor {
         now: () => new Date(),
         maxDepth: this.options.maxDepth,
         network: (orgId) => this.networkOf(orgId),
+        externalAgent: (orgId, agentId) => this.externalAgentOf(orgId, agentId),
+        code: this.code,
         mcpStdioCommands: this.options.mcpStdioCommands,
         budget: (s) => budgetLeft(s, prep.compiled.graph.definition.settings?.budgetUsd),
         memory: this.memory,
@@ -392,11 +399,75 @@ export class Worker implements LocalExecutor {
   }
 
   private readonly networks = new Map<string, { at: number; value: OutboundPolicy }>();
+  private readonly tiers = new Map<string, { at: number; value: CodeLimits }>();
+  private ownSandbox: CodeSandbox | undefined;
+
+  /** Code steps' sandbox (the shared one, or this worker's, started at the first code step) and tier limits. */
+  private readonly code = {
+    get sandbox(): CodeSandbox {
+      return this.owner.options.codeSandbox ?? this.owner.sandbox();
+    },
+    limits: (organizationId: string) => this.codeLimits(organizationId),
+    owner: this,
+  };
+
+  private sandbox(): CodeSandbox {
+    this.ownSandbox ??= new CodeSandbox(this.options.codeThreads ?? 2);
+    return this.ownSandbox;
+  }
+
+  /** The code limits of the organization's tier (cached for 30 s, like its outbound policy). */
+  private async codeLimits(organizationId: string): Promise<CodeLimits> {
+    const hit = this.tiers.get(organizationId);
+    if (hit && Date.now() - hit.at < 30_000) return hit.value;
+    const [row] = await this.db.system((tx) =>
+      queryRows<{ tier: string | null }>(
+        tx,
+        sql`SELECT subscription_tier AS tier FROM organizations WHERE id = ${organizationId}`,
+      ),
+    );
+    const value = (planFor(row?.tier ?? '') ?? PLANS.starter).resources.code;
+    this.tiers.set(organizationId, { at: Date.now(), value });
+    return value;
+  }
 
   /**
    * An organization's outbound policy for tools: its `settings.allowPrivateNetworks` with the operator's
    * private categories, cached 30 s.
    */
+  /** An external agent's webhook_url and decrypted signing secret, read at each call (never cached or logged). */
+  private async externalAgentOf(
+    organizationId: string,
+    agentId: string,
+  ): Promise<ExternalAgentTarget | undefined> {
+    const [row] = await this.db.withTenant(organizationId, (tx) =>
+      queryRows<{ name: string; webhook_url: string | null; webhook_secret_encrypted: string | null }>(
+        tx,
+        sql`SELECT name, webhook_url, webhook_secret_encrypted FROM agents WHERE id = ${agentId} AND deleted_at IS NULL`,
+      ),
+    );
+    if (!row) return undefined;
+    let secret: string | null = null;
+    if (row.webhook_secret_encrypted) {
+      if (!this.options.secrets) {
+        throw new AppError(
+          500,
+          'agent_not_reachable',
+          `agent ${agentId} has a signing secret but this worker has no keyring to decrypt it`,
+          { retryable: false },
+        );
+      }
+      secret = this.options.secrets.decrypt(row.webhook_secret_encrypted, agentWebhookAad(agentId));
+    } else if (row.webhook_url && this.options.secrets) {
+      // Every external agent with a webhook_url signs its calls: one saved without a secret gets one now.
+      const secrets = this.options.secrets;
+      secret = await this.db.withTenant(organizationId, (tx) =>
+        ensureAgentWebhookSecret(tx, secrets, organizationId, agentId),
+      );
+    }
+    return { name: row.name, webhookUrl: row.webhook_url, secret };
+  }
+
   private async networkOf(organizationId: string): Promise<OutboundPolicy> {
     const hit = this.networks.get(organizationId);
     if (hit && Date.now() - hit.at < 30_000) return hit.value;

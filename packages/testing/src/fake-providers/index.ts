@@ -1,7 +1,14 @@
 export { anthropicWireFormat, startFakeAnthropic } from './anthropic.ts';
 export { COHERE_TEMPLATE_TOKENS, cohereWireFormat, startFakeCohere } from './cohere.ts';
 export { GOOGLE_RETRY_DELAY_SECONDS, googleWireFormat, startFakeGoogle } from './google.ts';
-export { type OpenAIDialect, openAIUnauthorized, openAIWireFormat, startFakeOpenAI } from './openai.ts';
+export {
+  FAKE_EMBEDDING_DIMENSIONS,
+  fakeEmbedding,
+  type OpenAIDialect,
+  openAIUnauthorized,
+  openAIWireFormat,
+  startFakeOpenAI,
+} from './openai.ts';
 export {
   type Exchange,
   type FakeProviderOptions,

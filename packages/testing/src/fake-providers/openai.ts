@@ -8,6 +8,8 @@
  * - perplexity: `POST /chat/completions`; `citations` and `search_results` beside the choices; usage with
  *   `citation_tokens`, `num_search_queries`, `search_context_size`, in every streamed chunk.
  * - ollama: minimal usage (`prompt_tokens`, `completion_tokens`, `total_tokens`).
+ * Besides chat, `POST /v1/embeddings` (openai and ollama dialects) answers at once, without a scripted
+ * reply, with `fakeEmbedding` of each input.
  */
 import {
   bearer,
@@ -19,6 +21,7 @@ import {
   nextId,
   type RecordedRequest,
   startFakeProvider,
+  type WireAnswer,
   type WireFormat,
 } from './server.ts';
 
@@ -78,9 +81,55 @@ const SEARCH = {
   ],
 };
 
+/** Dimensions of the fake's embeddings. */
+export const FAKE_EMBEDDING_DIMENSIONS = 64;
+
+/**
+ * The fake's embedding of a text: its lower-cased letter trigrams hashed (FNV-1a) into 64 signed buckets,
+ * L2-normalized. Deterministic, and unlike the simulator's word hashing, so a test can tell which path
+ * embedded a text; texts that share words come out similar.
+ */
+export function fakeEmbedding(text: string): number[] {
+  const v = new Array<number>(FAKE_EMBEDDING_DIMENSIONS).fill(0);
+  const t = ` ${text.toLowerCase().replace(/\s+/g, ' ')} `;
+  for (let i = 0; i + 3 <= t.length; i++) {
+    let h = 0x811c9dc5;
+    for (let j = i; j < i + 3; j++) h = Math.imul(h ^ t.charCodeAt(j), 0x01000193) >>> 0;
+    v[h % FAKE_EMBEDDING_DIMENSIONS]! += h & 0x100 ? 1 : -1;
+  }
+  const norm = Math.hypot(...v);
+  return norm === 0 ? v.map((_, i) => (i === 0 ? 1 : 0)) : v.map((x) => x / norm);
+}
+
+/**
+ * OpenAI's embeddings endpoint: `input` a string or strings; floats, or base64 float32 when
+ * `encoding_format` is `base64` (the official client's default); a token per 4 characters of each input.
+ */
+function embeddings(req: RecordedRequest): WireAnswer {
+  const input = req.body.input;
+  const texts = Array.isArray(input) ? input.map(String) : [String(input ?? '')];
+  const tokens = texts.reduce((n, t) => n + Math.max(1, Math.ceil(t.length / 4)), 0);
+  const usage = { prompt_tokens: tokens, total_tokens: tokens };
+  const base64 = req.body.encoding_format === 'base64';
+  const encode = (v: number[]) => (base64 ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v);
+  return {
+    usage,
+    body: {
+      object: 'list',
+      data: texts.map((t, index) => ({ object: 'embedding', index, embedding: encode(fakeEmbedding(t)) })),
+      model: modelOf(req),
+      usage,
+    },
+  };
+}
+
 export function openAIWireFormat(dialect: OpenAIDialect = 'openai'): WireFormat {
   const path = dialect === 'perplexity' ? '/chat/completions' : '/v1/chat/completions';
   return {
+    direct: (req) =>
+      req.method === 'POST' && req.path === '/v1/embeddings' && dialect !== 'perplexity' && dialect !== 'xai'
+        ? embeddings(req)
+        : undefined,
     matches: (req) => req.method === 'POST' && req.path === path,
     isStream: (req) => req.body.stream === true,
     json(reply, req, usage) {

@@ -70,6 +70,12 @@ export interface WireFormat {
   unauthorizedMessage?(sentKey: string): string;
   /** The status the provider answers a wrong key with (401 unless it says otherwise). */
   unauthorizedStatus?: number;
+  /**
+   * Requests answered from the request alone, without taking a scripted reply (OpenAI's embeddings): the
+   * body and its usage, or undefined when this is not such a request. A scripted error at the head of
+   * the queue is answered instead (to test a failing embeddings call).
+   */
+  direct?(req: RecordedRequest): WireAnswer | undefined;
 }
 
 export interface FakeProviderOptions {
@@ -151,7 +157,8 @@ export async function startFakeProvider(
       };
       const exchange: Exchange = { request: recorded, status: 200, streamed: false };
       exchanges.push(exchange);
-      if (!format.matches(recorded)) {
+      const direct = format.direct?.(recorded);
+      if (!direct && !format.matches(recorded)) {
         exchange.status = 404;
         send(res, 404, format.error(404, `no route ${recorded.method} ${recorded.path}`));
         return;
@@ -161,6 +168,21 @@ export async function startFakeProvider(
         exchange.status = format.unauthorizedStatus ?? 401;
         const message = format.unauthorizedMessage?.(sentKey ?? '') ?? 'invalid api key';
         send(res, exchange.status, format.error(exchange.status, message));
+        return;
+      }
+      if (direct) {
+        const failure = queue[0]?.kind === 'error' ? queue.shift() : undefined;
+        if (failure?.kind === 'error') {
+          exchange.status = failure.status;
+          send(
+            res,
+            failure.status,
+            format.error(failure.status, failure.message ?? `error ${failure.status}`),
+          );
+          return;
+        }
+        exchange.wireUsage = direct.usage;
+        send(res, 200, direct.body);
         return;
       }
       const reply = queue.shift() ?? fallback;

@@ -111,6 +111,41 @@ describe(`agent metrics on ${testBackend()}`, () => {
     );
   });
 
+  it('a failed tool attempt is a sample named by its tool', async () => {
+    const other = await signUp(s);
+    const wf = await call(s, 'POST', '/api/v1/workflows', {
+      token: other.token,
+      body: {
+        status: 'active',
+        definition: {
+          name: 'refused call',
+          nodes: [
+            {
+              id: 'fetch',
+              type: 'tool',
+              tool: 'http_request',
+              config: { url: 'http://{{input.host}}/' },
+              retry: { maxAttempts: 1 },
+            },
+          ],
+        },
+      },
+    });
+    expect(wf.status).toBe(201);
+    const run = await call(s, 'POST', `/api/v1/workflows/${wf.body.id}/runs`, {
+      token: other.token,
+      body: { input: { host: '127.0.0.1' }, wait: 20 },
+    });
+    expect(run.body.status).toBe('failed');
+    const rows = await s.database.db.system((tx) =>
+      queryRows<{ tool: string; error: number; node_id: string }>(
+        tx,
+        sql`SELECT tool, error, node_id FROM agent_metrics WHERE organization_id = ${other.organizationId}`,
+      ),
+    );
+    expect(rows).toEqual([{ tool: 'http_request', error: 1, node_id: 'fetch' }]);
+  });
+
   it('another organization sees none of it, through the API or the database (RLS, partitions revoked)', async () => {
     const other = await signUp(s);
     const theirs = await metrics(other.token, `metric=latency&from=${hourAgo()}`);

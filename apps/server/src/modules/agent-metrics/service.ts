@@ -20,21 +20,42 @@ interface Part {
   sum: Decimal;
   min: number | null;
   max: number | null;
-  hist: Histogram;
+  /** Null until the first source; a lone source's histogram is shared (not copied) until a second arrives. */
+  hist: Histogram | null;
+  shared: boolean;
 }
 
-const emptyPart = (): Part => ({ count: 0, sum: new Decimal(0), min: null, max: null, hist: {} });
+const emptyPart = (): Part => ({
+  count: 0,
+  sum: new Decimal(0),
+  min: null,
+  max: null,
+  hist: null,
+  shared: false,
+});
 
-function add(into: Part, r: { count: number; sum: string; min: number; max: number; hist: Histogram }) {
+function add(
+  into: Part,
+  r: { count: number; sum: string | Decimal; min: number; max: number; hist: Histogram },
+) {
   into.count += Number(r.count);
   into.sum = into.sum.plus(r.sum);
   into.min = into.min === null ? Number(r.min) : Math.min(into.min, Number(r.min));
   into.max = into.max === null ? Number(r.max) : Math.max(into.max, Number(r.max));
-  mergeHistogram(into.hist, r.hist);
+  if (into.hist === null) {
+    into.hist = r.hist;
+    into.shared = true;
+  } else {
+    if (into.shared) {
+      into.hist = mergeHistogram({}, into.hist);
+      into.shared = false;
+    }
+    mergeHistogram(into.hist, r.hist);
+  }
 }
 
 function statsOf(p: Part, minutes: number): AgentMetricStats {
-  const [p50, p95, p99] = quantiles(p.hist, [0.5, 0.95, 0.99], p.min ?? 0, p.max ?? 0);
+  const [p50, p95, p99] = quantiles(p.hist ?? {}, [0.5, 0.95, 0.99], p.min ?? 0, p.max ?? 0);
   const sum = p.sum.toNumber();
   return {
     count: p.count,
@@ -73,15 +94,6 @@ export function windowOf(q: Pick<AgentMetricsQuery, 'from' | 'to' | 'interval'>,
   return { from: new Date(from), to: new Date(to), interval, unit } as const;
 }
 
-interface RollupRow {
-  at: string;
-  count: number;
-  sum: string;
-  min: number;
-  max: number;
-  hist: Histogram;
-}
-
 /**
  * One metric over a window: whole days from the daily rollups (interval day), then whole hours from the
  * hourly rollups, then the raw samples after the rollups' reach; each part merged per output bucket
@@ -96,8 +108,6 @@ export async function queryAgentMetrics(
 ): Promise<AgentMetrics> {
   const w = windowOf(q, options.now);
   const unitSql = sql.raw(`'${w.interval}'`);
-  const at = (col: SQL) =>
-    sql`to_char(date_trunc(${unitSql}, ${col}, 'UTC') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
   const dims = sql.join(
     [
       sql`organization_id = ${organizationId}`,
@@ -129,54 +139,77 @@ export async function queryAgentMetrics(
   };
   // The coarsest rollup grain that still answers the filters.
   const grain = q.model || q.workflowId || q.tool ? 'full' : q.agentId ? 'agent' : 'org';
-  const rollup = async (table: 'agent_metrics_hourly' | 'agent_metrics_daily', from: Date, to: Date) => {
-    const rows = await queryRows<RollupRow>(
-      tx,
-      sql`SELECT ${at(sql`bucket`)} AS at, count, sum::text AS sum, min, max, hist FROM ${sql.raw(table)}
+  const unit = w.interval === 'hour' ? HOUR : DAY;
+  // Every source of the window in one statement (daily rows, hourly rows, raw samples after the rollups'
+  // reach), each as lines of one text value (epoch seconds, count, sum, min, max, histogram) rather than
+  // rows: PGlite's per-row and per-jsonb decoding cost more than the query itself (an agent's month by
+  // hour is 720 rows), and each statement is a round trip.
+  const sources: SQL[] = [];
+  const rollup = (table: 'agent_metrics_hourly' | 'agent_metrics_daily', from: Date, to: Date) =>
+    sources.push(
+      sql`SELECT ${sql.raw(String(sources.length))} AS source, extract(epoch FROM bucket)::bigint AS t, count, sum, min, max,
+          hist::text AS h
+        FROM ${sql.raw(table)}
         WHERE ${dims} AND grain = ${grain} AND metric = ${q.metric} AND bucket >= ${from.toISOString()}::timestamptz
           AND bucket < ${to.toISOString()}::timestamptz`,
     );
-    for (const r of rows) add(part(r.at), r);
-  };
 
   let cursor = w.from;
   if (!options.rawOnly && w.interval === 'day' && dailyUntil && dailyUntil > cursor) {
     const end = new Date(Math.min(dailyUntil.getTime(), w.to.getTime()));
-    await rollup('agent_metrics_daily', cursor, end);
+    rollup('agent_metrics_daily', cursor, end);
     cursor = end;
   }
   if (!options.rawOnly && hourlyUntil && hourlyUntil > cursor && cursor < w.to) {
     const end = new Date(Math.min(hourlyUntil.getTime(), w.to.getTime()));
-    await rollup('agent_metrics_hourly', cursor, end);
+    rollup('agent_metrics_hourly', cursor, end);
     cursor = end;
   }
   if (cursor < w.to) {
     const col = sql.raw(METRIC_COLUMN[q.metric]);
-    const rows = await queryRows<RollupRow & { key: string }>(
-      tx,
-      sql`SELECT at, key, count(*)::int AS count, sum(num)::text AS sum, min(num::float8) AS min,
-          max(num::float8) AS max
-        FROM (SELECT ${at(sql`recorded_at`)} AS at, ${col}::numeric AS num,
-                aiops_metric_key(${col}::float8) AS key
+    sources.push(
+      sql`SELECT ${sql.raw(String(sources.length))} AS source, t, count(*) AS count, sum(num) AS sum, min(num::float8) AS min,
+          max(num::float8) AS max, json_build_object(key, count(*))::text AS h
+        FROM (SELECT extract(epoch FROM date_trunc(${unitSql}, recorded_at, 'UTC'))::bigint AS t,
+                ${col}::numeric AS num, aiops_metric_key(${col}::float8) AS key
               FROM agent_metrics WHERE ${dims} AND ${col} IS NOT NULL
                 AND recorded_at >= ${cursor.toISOString()}::timestamptz
                 AND recorded_at < ${w.to.toISOString()}::timestamptz) s
-        GROUP BY at, key`,
+        GROUP BY t, key`,
     );
-    for (const r of rows) add(part(r.at), { ...r, hist: { [r.key]: Number(r.count) } });
+  }
+  const [row] = sources.length
+    ? await queryRows<{ rows: string | null }>(
+        tx,
+        sql`SELECT string_agg(concat_ws(' ', t, count, sum, min, max, h), E'\n' ORDER BY source) AS rows
+          FROM (${sql.join(
+            sources.map((x) => sql`(${x})`),
+            sql` UNION ALL `,
+          )}) s`,
+      )
+    : [];
+  for (const line of row?.rows ? row.rows.split('\n') : []) {
+    const f: string[] = [];
+    let start = 0;
+    for (let i = 0; i < 5; i++) {
+      const end = line.indexOf(' ', start);
+      f.push(line.slice(start, end));
+      start = end + 1;
+    }
+    add(part(iso(new Date(floorTo(Number(f[0]) * 1000, unit)))), {
+      count: Number(f[1]),
+      sum: f[2]!,
+      min: Number(f[3]),
+      max: Number(f[4]),
+      hist: JSON.parse(line.slice(start)) as Histogram,
+    });
   }
 
   const total = emptyPart();
   const series = [...byAt.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([key, p]) => {
-      add(total, {
-        count: p.count,
-        sum: p.sum.toString(),
-        min: p.min ?? 0,
-        max: p.max ?? 0,
-        hist: p.hist,
-      });
+      if (p.hist) add(total, { count: p.count, sum: p.sum, min: p.min ?? 0, max: p.max ?? 0, hist: p.hist });
       return { at: key, ...statsOf(p, w.unit / 60_000) };
     });
   return {

@@ -69,13 +69,19 @@ describe(`agents API on ${testBackend()}`, () => {
 
     const u = await call(s, 'PATCH', `/api/v1/agents/${id}`, {
       token: owner.token,
-      body: { promptTemplate: 'TL;DR {{input.text}}' },
+      // memory off, so the next run's answer is not prefixed by the recalled first exchange
+      body: { promptTemplate: 'TL;DR {{input.text}}', memoryConfig: {} },
     });
+    // Fields left out keep their values (no defaults on a change).
     expect(u.body).toMatchObject({
       version: '1.0.1',
       versionNumber: 2,
       promptTemplate: 'TL;DR {{input.text}}',
       systemPrompt: 'Be brief.',
+      type: 'analyzer',
+      tools: agent.tools,
+      toolConfigs: agent.toolConfigs,
+      memoryConfig: {},
     });
     const second = await call(s, 'POST', `/api/v1/workflows/${wf.body.id}/runs`, {
       token: owner.token,

@@ -4,7 +4,7 @@ import { fieldsOf } from '@aiops/engine';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function agentDto(row: AgentRow): AgentDto {
+export function agentDto(row: AgentRow, webhookSecret?: string): AgentDto {
   const f = fieldsOf(row);
   return {
     id: row.id,
@@ -23,6 +23,7 @@ export function agentDto(row: AgentRow): AgentDto {
     systemPrompt: f.systemPrompt ?? null,
     promptTemplate: f.promptTemplate,
     outputSchema: f.outputSchema ?? null,
+    code: f.code ?? null,
     tools: row.tools,
     toolConfigs: row.toolConfigs,
     memoryConfig: row.memoryConfig,
@@ -30,6 +31,8 @@ export function agentDto(row: AgentRow): AgentDto {
     simulate: (f.simulate as Record<string, unknown> | null) ?? null,
     costLimitPerRequest: f.costLimitPerRequest ?? null,
     webhookUrl: row.webhookUrl,
+    webhookSecretHint: row.webhookSecretHint,
+    ...(webhookSecret ? { webhookSecret } : {}),
     schedule: row.schedule,
     lastHeartbeatAt: iso(row.lastHeartbeatAt),
     resourceLimits: row.resourceLimits,

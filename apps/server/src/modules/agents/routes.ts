@@ -41,7 +41,8 @@ export const agentsModule: AppModule = (deps) => async (app) => {
         response: { 201: agentSchema },
       },
     },
-    async (request, reply) => reply.status(201).send(await service.createAgent(request, request.body)),
+    async (request, reply) =>
+      reply.status(201).send(await service.createAgent(request, deps.secrets, request.body)),
   );
   app.get(
     '/agents/:id',
@@ -63,7 +64,7 @@ export const agentsModule: AppModule = (deps) => async (app) => {
         response: { 200: agentSchema },
       },
     },
-    async (request) => service.updateAgent(request, request.params.id, request.body),
+    async (request) => service.updateAgent(request, deps.secrets, request.params.id, request.body),
   );
   app.delete(
     '/agents/:id',

@@ -1,9 +1,10 @@
-import type { CreateAgentBody, UpdateAgentBody } from '@aiops/contracts';
+import { type CreateAgentBody, memoryConfigSchema, type UpdateAgentBody } from '@aiops/contracts';
 import {
   AppError,
   badRequest,
   type ModelPort,
   renderString,
+  type SecretBox,
   schemaPatternProblems,
   validationFailed,
 } from '@aiops/core';
@@ -77,16 +78,31 @@ function checkOutputSchema(schema: Record<string, unknown> | null | undefined) {
   }
 }
 
-export function createAgent(request: FastifyRequest, body: CreateAgentBody) {
+/**
+ * An external agent with a webhook_url signs every call to it (scheduled calls and workflow steps): the
+ * first time it has a URL without a secret, one is made here and returned once.
+ */
+async function withSigningSecret(tx: Tx, secrets: SecretBox, row: engine.AgentRow) {
+  if (row.kind !== 'external' || !row.webhookUrl || row.webhookSecretEncrypted) return { row };
+  const made = engine.newAgentWebhookSecret(secrets, row.id);
+  const [after] = await tx.update(agents).set(made.columns).where(eq(agents.id, row.id)).returning();
+  return { row: after!, secret: made.secret };
+}
+
+export function createAgent(request: FastifyRequest, secrets: SecretBox, body: CreateAgentBody) {
   const auth = authOf(request);
   checkOutputSchema(body.outputSchema);
   return tenant(request, async (tx) => {
     await checkIntegration(tx, body.integrationId, body.model);
     await refuseUnsafeOutbound(tx, request, { toolConfigs: body.toolConfigs });
-    const row = await engine.createAgent(tx, auth.organizationId, body, auth.userId);
+    const { row, secret } = await withSigningSecret(
+      tx,
+      secrets,
+      await engine.createAgent(tx, auth.organizationId, body, auth.userId),
+    );
     const dto = agentDto(row);
     await audit(tx, request, { entityType: 'agent', entityId: row.id, action: 'created', after: dto });
-    return dto;
+    return agentDto(row, secret);
   });
 }
 
@@ -94,7 +110,7 @@ export function getAgent(request: FastifyRequest, id: string) {
   return tenant(request, async (tx) => agentDto(await engine.getAgent(tx, id)));
 }
 
-export function updateAgent(request: FastifyRequest, id: string, body: UpdateAgentBody) {
+export function updateAgent(request: FastifyRequest, secrets: SecretBox, id: string, body: UpdateAgentBody) {
   checkOutputSchema(body.outputSchema);
   return tenant(request, async (tx) => {
     const before = agentDto(await engine.getAgent(tx, id));
@@ -106,10 +122,14 @@ export function updateAgent(request: FastifyRequest, id: string, body: UpdateAge
       );
     if (body.toolConfigs !== undefined)
       await refuseUnsafeOutbound(tx, request, { toolConfigs: body.toolConfigs });
-    const row = await engine.updateAgent(tx, id, body, authOf(request).userId);
+    const { row, secret } = await withSigningSecret(
+      tx,
+      secrets,
+      await engine.updateAgent(tx, id, body, authOf(request).userId),
+    );
     const dto = agentDto(row);
     await audit(tx, request, { entityType: 'agent', entityId: id, action: 'updated', before, after: dto });
-    return dto;
+    return agentDto(row, secret);
   });
 }
 
@@ -135,6 +155,12 @@ export async function tryAgent(
 ) {
   const auth = authOf(request);
   const row = await tenant(request, (tx) => engine.getAgent(tx, id));
+  if (row.kind !== 'llm')
+    throw new AppError(
+      400,
+      'agent_not_a_model',
+      `This is a ${row.kind} agent, not a model call: test a code agent's code with POST /code/test`,
+    );
   const c = row.configuration;
   engine.checkTemplateLimits(c);
   const costLimit = engine.templateCostLimit(c);
@@ -152,7 +178,17 @@ export async function tryAgent(
   const text = (v: unknown) =>
     v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
   const prompt = text(renderString(c.promptTemplate, context));
-  const system = c.systemPrompt === undefined ? null : text(renderString(c.systemPrompt, context));
+  let system = c.systemPrompt === undefined ? null : text(renderString(c.systemPrompt, context));
+  // The glossary as a run injects it (engine agent node): the organization's public terms the prompt
+  // uses, counted as used; the tenant has no user, so private terms stay out exactly as in a run.
+  const glossaryConfig = memoryConfigSchema.safeParse(c.memoryConfig).data?.glossary;
+  if (glossaryConfig?.enabled) {
+    const { db } = request.server;
+    const glossary = await db.withTenant(auth.organizationId, (tx) =>
+      engine.glossaryFor(db.embeddings, tx, prompt, glossaryConfig.tokenBudget, 'agent'),
+    );
+    if (glossary.block) system = system ? `${system}\n\n${glossary.block}` : glossary.block;
+  }
   const started = Date.now();
   const res = await model.call({
     model: c.modelSettings.model,

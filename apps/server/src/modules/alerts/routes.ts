@@ -1,89 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { notFound } from '@aiops/core';
-import { alertRules, alerts } from '@aiops/db';
-import { and, desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { authOf } from '../../http/auth.ts';
-import { audit, tenant } from '../../http/tenant.ts';
 import type { AppModule } from '../../module.ts';
+import { acknowledge, listAlerts, resolveByHand } from './history.ts';
+import { preview } from './preview.ts';
+import { createRule, deleteRule, listRules, updateRule } from './rules.ts';
+import { alertQuery, alertSchema, previewBody, ruleBody, rulePatch, ruleSchema } from './schemas.ts';
 
 const tags = ['alerts'];
-
-const ruleBody = z
-  .object({
-    name: z.string().trim().min(1).max(255),
-    agentId: z
-      .string()
-      .uuid()
-      .nullable()
-      .default(null)
-      .describe('one external agent, or null for all of them'),
-    condition: z.discriminatedUnion('kind', [
-      z.object({ kind: z.literal('agent_offline') }).strict(),
-      z.object({ kind: z.literal('consecutive_failures'), count: z.number().int().min(1).max(100) }).strict(),
-    ]),
-    channels: z
-      .object({
-        email: z.array(z.string().email().max(254)).max(20).default([]),
-        slack: z
-          .string()
-          .url()
-          .max(2000)
-          .regex(/^https?:\/\//, 'must be an http(s) URL')
-          .optional()
-          .describe(
-            'a Slack (or Slack-compatible) incoming webhook URL; stored encrypted, never shown again',
-          ),
-      })
-      .strict()
-      .default({ email: [] }),
-    enabled: z.boolean().default(true),
-  })
-  .strict();
-
-const ruleSchema = z.object({
-  id: z.string().uuid(),
-  name: z.string(),
-  agentId: z.string().uuid().nullable(),
-  condition: z.record(z.string(), z.unknown()),
-  channels: z.object({ email: z.array(z.string()), slack: z.boolean().describe('a Slack webhook is set') }),
-  enabled: z.boolean(),
-  createdAt: z.string(),
-});
-
-const alertSchema = z.object({
-  id: z.string().uuid(),
-  ruleId: z.string().uuid(),
-  agentId: z.string().uuid(),
-  status: z.enum(['open', 'resolved']),
-  triggeredAt: z.string(),
-  resolvedAt: z.string().nullable(),
-  details: z.record(z.string(), z.unknown()),
-});
-
-const toRule = (r: typeof alertRules.$inferSelect) => ({
-  id: r.id,
-  name: r.name,
-  agentId: r.agentId,
-  condition: r.condition as unknown as Record<string, unknown>,
-  channels: { email: r.channels.email ?? [], slack: r.slackWebhookEncrypted !== null },
-  enabled: r.enabled,
-  createdAt: r.createdAt.toISOString(),
-});
-const toAlert = (a: typeof alerts.$inferSelect) => ({
-  id: a.id,
-  ruleId: a.ruleId,
-  agentId: a.agentId,
-  status: a.status,
-  triggeredAt: a.triggeredAt.toISOString(),
-  resolvedAt: a.resolvedAt?.toISOString() ?? null,
-  details: a.details,
-});
+const idParams = z.object({ id: z.string().uuid() });
 
 /**
- * Alert rules on external agents (issue 17, first part): `agent_offline` and `consecutive_failures`,
- * emailed when an alert opens and when it resolves. Evaluated in `evaluate.ts` as heartbeats, logs and
- * the offline sweep arrive.
+ * Alert rules and alert history (issue 17). Rules are evaluated in `evaluate.ts` as results arrive
+ * (agent logs, heartbeats, finished runs through the outbox) and by the `alerts.sweep` job; notifications
+ * are queued with each alert change and sent by the worker's notifier (`notify.ts`).
  */
 export const alertsModule: AppModule = (deps) => async (app) => {
   app.post(
@@ -92,33 +20,7 @@ export const alertsModule: AppModule = (deps) => async (app) => {
       config: { permission: 'agent:update' },
       schema: { tags, summary: 'Create an alert rule', body: ruleBody, response: { 201: ruleSchema } },
     },
-    async (request, reply) => {
-      const auth = authOf(request);
-      const rule = await tenant(request, async (tx) => {
-        const id = randomUUID();
-        const { slack, ...channels } = request.body.channels;
-        const [row] = await tx
-          .insert(alertRules)
-          .values({
-            ...request.body,
-            id,
-            channels,
-            slackWebhookEncrypted: slack ? deps.secrets.encrypt(slack, `alert_rule:${id}`) : null,
-            organizationId: auth.organizationId,
-            createdBy: auth.userId,
-          })
-          .returning();
-        const dto = toRule(row!);
-        await audit(tx, request, {
-          entityType: 'alert_rule',
-          entityId: dto.id,
-          action: 'created',
-          after: dto,
-        });
-        return dto;
-      });
-      return reply.status(201).send(rule);
-    },
+    async (request, reply) => reply.status(201).send(await createRule(request, deps.secrets, request.body)),
   );
   app.get(
     '/alerts/rules',
@@ -126,10 +28,56 @@ export const alertsModule: AppModule = (deps) => async (app) => {
       config: { permission: 'agent:read' },
       schema: { tags, summary: 'Alert rules', response: { 200: z.object({ data: z.array(ruleSchema) }) } },
     },
-    async (request) =>
-      tenant(request, async (tx) => ({
-        data: (await tx.select().from(alertRules).orderBy(desc(alertRules.createdAt)).limit(500)).map(toRule),
-      })),
+    async (request) => listRules(request),
+  );
+  app.patch(
+    '/alerts/rules/:id',
+    {
+      config: { permission: 'agent:update' },
+      schema: {
+        tags,
+        summary: 'Change an alert rule',
+        params: idParams,
+        body: rulePatch,
+        response: { 200: ruleSchema },
+      },
+    },
+    async (request) => updateRule(request, deps.secrets, request.params.id, request.body),
+  );
+  app.delete(
+    '/alerts/rules/:id',
+    {
+      config: { permission: 'agent:update' },
+      schema: { tags, summary: 'Delete an alert rule and its alerts', params: idParams },
+    },
+    async (request, reply) => {
+      await deleteRule(request, request.params.id);
+      return reply.status(204).send();
+    },
+  );
+  app.post(
+    '/alerts/rules/preview',
+    {
+      // A read: it changes nothing.
+      config: { permission: 'agent:read', audit: false },
+      schema: {
+        tags,
+        summary: 'How often a rule would have fired over the last 7 days',
+        body: previewBody,
+        response: {
+          200: z.object({
+            supported: z.boolean(),
+            note: z.string().nullable(),
+            fired: z.number().int(),
+            results: z.number().int(),
+            subjects: z.number().int(),
+            truncated: z.boolean(),
+            byDay: z.array(z.object({ day: z.string(), fired: z.number().int() })),
+          }),
+        },
+      },
+    },
+    async (request) => preview(request, request.body),
   );
   app.get(
     '/alerts',
@@ -138,21 +86,24 @@ export const alertsModule: AppModule = (deps) => async (app) => {
       schema: {
         tags,
         summary: 'Alert history, newest first',
-        querystring: z.object({ status: z.enum(['open', 'resolved']).optional() }),
+        querystring: alertQuery,
         response: { 200: z.object({ data: z.array(alertSchema) }) },
       },
     },
-    async (request) =>
-      tenant(request, async (tx) => ({
-        data: (
-          await tx
-            .select()
-            .from(alerts)
-            .where(request.query.status ? eq(alerts.status, request.query.status) : undefined)
-            .orderBy(desc(alerts.triggeredAt))
-            .limit(500)
-        ).map(toAlert),
-      })),
+    async (request) => listAlerts(request, request.query),
+  );
+  app.post(
+    '/alerts/:id/acknowledge',
+    {
+      config: { permission: 'agent:update' },
+      schema: {
+        tags,
+        summary: 'Acknowledge an open alert',
+        params: idParams,
+        response: { 200: alertSchema },
+      },
+    },
+    async (request) => acknowledge(request, request.params.id),
   );
   app.post(
     '/alerts/:id/resolve',
@@ -160,34 +111,15 @@ export const alertsModule: AppModule = (deps) => async (app) => {
       config: { permission: 'agent:update' },
       schema: {
         tags,
-        summary: 'Resolve an open alert by hand',
-        params: z.object({ id: z.string().uuid() }),
+        summary: 'Resolve an alert by hand, with a comment',
+        params: idParams,
+        body: z
+          .object({ comment: z.string().max(2000).optional() })
+          .strict()
+          .nullish(),
         response: { 200: alertSchema },
       },
     },
-    async (request) =>
-      tenant(request, async (tx) => {
-        const [before] = await tx.select().from(alerts).where(eq(alerts.id, request.params.id));
-        if (!before) throw notFound('alert', request.params.id);
-        if (before.status === 'resolved') return toAlert(before);
-        const [row] = await tx
-          .update(alerts)
-          .set({
-            status: 'resolved',
-            resolvedAt: new Date(),
-            details: { ...before.details, resolution: 'by hand' },
-          })
-          .where(and(eq(alerts.id, before.id), eq(alerts.status, 'open')))
-          .returning();
-        const after = toAlert(row ?? before);
-        await audit(tx, request, {
-          entityType: 'alert',
-          entityId: before.id,
-          action: 'resolved',
-          before: toAlert(before),
-          after,
-        });
-        return after;
-      }),
+    async (request) => resolveByHand(request, request.params.id, request.body?.comment),
   );
 };

@@ -87,6 +87,10 @@ export async function generateInvoice(
   organizationId: string,
   period: { start: string; end: string },
   today = new Date().toISOString().slice(0, 10),
+  options: {
+    /** The day billing began (YYYY-MM-DD): a period it falls in is billed from that day on (prorated). */
+    billedFrom?: string | undefined;
+  } = {},
 ): Promise<InvoiceRow> {
   return db.system(async (tx) => {
     const [org] = await queryRows<{
@@ -114,7 +118,14 @@ export async function generateInvoice(
     if (existing) return existing;
 
     const current = planFor(org.tier) ?? PLANS.starter;
-    const segments = await planSegments(tx, organizationId, current, period.start, period.end);
+    const from = options.billedFrom;
+    if (from && from > period.end)
+      throw conflict(
+        `Billing of this organization began on ${from}, after the period ${period.start} to ${period.end}`,
+      );
+    const segments = (await planSegments(tx, organizationId, current, period.start, period.end))
+      .filter((s) => !from || s.to >= from)
+      .map((s) => (from && s.from < from ? { ...s, from } : s));
     const [usage] = await queryRows<{ runs: string; tokens: string }>(
       tx,
       sql`SELECT coalesce(sum(quantity) FILTER (WHERE usage_type = 'workflow_execution'), 0)::text AS runs,

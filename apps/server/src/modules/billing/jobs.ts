@@ -1,4 +1,4 @@
-import { auditLogs, queryRows } from '@aiops/db';
+import { queryRows } from '@aiops/db';
 import { sql } from 'drizzle-orm';
 import type { ScheduledJob } from '../../jobs/types.ts';
 import { sendInvoice } from './delivery.ts';
@@ -7,8 +7,11 @@ import { recordStorageSnapshot } from './ledger.ts';
 
 /**
  * Monthly reset (1st of the month, 00:05 UTC): every organization whose reset date has come starts the
- * month at zero runs (and, through the organizations trigger, zero model cost), with a new reset date and
- * an audit row. The WHERE makes it idempotent: a second run for the same month changes nothing.
+ * month at zero runs (and, through the organizations trigger, zero model cost), with a new reset date. The
+ * audit row is written by the database (trigger `organizations_monthly_reset_audit`, migration 0027) for
+ * every move of the reset date, whether this job or the engine's lazy reset on the month's first run made
+ * it; this job names itself in the row's metadata. The WHERE makes it idempotent: a second run for the
+ * same month changes nothing.
  */
 export const monthlyResetJob: ScheduledJob = {
   name: 'billing.monthly-reset',
@@ -18,34 +21,21 @@ export const monthlyResetJob: ScheduledJob = {
     const next = new Date(Date.UTC(dueAt.getUTCFullYear(), dueAt.getUTCMonth() + 1, 1))
       .toISOString()
       .slice(0, 10);
+    const meta = JSON.stringify({ by: 'job', job: 'billing.monthly-reset', dueAt: dueAt.toISOString() });
     const reset = await db.system(async (tx) => {
-      const rows = await queryRows<{ id: string; used: number; reset: string | null }>(
+      await tx.execute(sql`SELECT set_config('app.monthly_reset_meta', ${meta}, true)`);
+      const rows = await queryRows<{ id: string }>(
         tx,
         sql`WITH due AS (
-              SELECT id, monthly_executions_used AS used, monthly_reset_date AS reset FROM organizations
+              SELECT id FROM organizations
               WHERE deleted_at IS NULL AND (monthly_reset_date IS NULL OR monthly_reset_date <= ${today}::date)
               FOR NO KEY UPDATE
             )
             UPDATE organizations o SET monthly_executions_used = 0, monthly_reset_date = ${next}::date,
               updated_at = now()
             FROM due WHERE o.id = due.id
-            RETURNING o.id::text AS id, due.used, due.reset::text AS reset`,
+            RETURNING o.id::text AS id`,
       );
-      if (rows.length > 0) {
-        await tx.insert(auditLogs).values(
-          rows.map((r) => ({
-            organizationId: r.id,
-            entityType: 'organization',
-            entityId: r.id,
-            action: 'monthly_reset',
-            changes: {
-              before: { monthlyExecutionsUsed: r.used, monthlyResetDate: r.reset },
-              after: { monthlyExecutionsUsed: 0, monthlyResetDate: next },
-            },
-            metadata: { by: 'job', job: 'billing.monthly-reset', dueAt: dueAt.toISOString() },
-          })),
-        );
-      }
       return rows.length;
     });
     log.info({ job: 'billing.monthly-reset', organizations: reset }, 'monthly counters reset');
@@ -63,16 +53,23 @@ export const monthlyInvoicesJob: ScheduledJob = {
   leaseMs: 30 * 60_000,
   async run({ db, mailer, dueAt, log, signal }) {
     const period = previousPeriod(dueAt);
+    // Only organizations billed during the period: billing began (creation, or the billing migration for
+    // older organizations) before its end. A first start after an upgrade thus invoices no month from
+    // before billing existed, and the month billing began in is prorated from that day.
     const orgs = await db.system((tx) =>
-      queryRows<{ id: string }>(
+      queryRows<{ id: string; from: string }>(
         tx,
-        sql`SELECT id::text AS id FROM organizations WHERE deleted_at IS NULL AND created_at < ${period.end}::date + 1 ORDER BY id`,
+        sql`SELECT id::text AS id, to_char(billing_started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS "from"
+            FROM organizations
+            WHERE deleted_at IS NULL AND billing_started_at < ${period.end}::date + 1 ORDER BY id`,
       ),
     );
     let sent = 0;
     for (const o of orgs) {
       if (signal.aborted) break;
-      const inv = await generateInvoice(db, o.id, period, dueAt.toISOString().slice(0, 10));
+      const inv = await generateInvoice(db, o.id, period, dueAt.toISOString().slice(0, 10), {
+        billedFrom: o.from,
+      });
       if (inv.status === 'draft') {
         await sendInvoice(db, mailer, inv.id, { by: 'job' });
         sent += 1;

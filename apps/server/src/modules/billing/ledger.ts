@@ -55,6 +55,61 @@ export async function recordUsage(tx: Tx, entry: UsageEntry): Promise<boolean> {
   return rows.length > 0;
 }
 
+export interface ModelSpendEntry {
+  organizationId: string;
+  sourceKey: string;
+  resourceType: string;
+  resourceId: string | null;
+  workflowId?: string | null;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  /** Exact decimal USD the call cost (the model port's figure). */
+  costUsd: string;
+  occurredAt?: Date;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Model spend outside a run's attempts (LLM-as-judge calls): one `tokens` row with the call's tokens and
+ * exact cost, and the cost added to the organization's monthly cost (`aiops_add_org_cost`, as the engine
+ * does for attempts), both in `tx` and only the first time the source key is seen, so a repeat is a no-op.
+ */
+export async function recordModelSpend(tx: Tx, entry: ModelSpendEntry): Promise<boolean> {
+  const at = entry.occurredAt ?? new Date();
+  const period = periodOf(at);
+  const tokens = entry.inputTokens + entry.outputTokens;
+  const rows = await tx
+    .insert(usageRecords)
+    .values({
+      organizationId: entry.organizationId,
+      usageType: 'tokens',
+      quantity: tokens,
+      unit: 'token',
+      unitPrice: tokens > 0 ? sql`round(${entry.costUsd}::numeric / ${tokens}, 12)` : null,
+      totalCost: entry.costUsd,
+      periodStart: period.start,
+      periodEnd: period.end,
+      occurredAt: at,
+      resourceType: entry.resourceType,
+      resourceId: entry.resourceId,
+      workflowId: entry.workflowId ?? null,
+      model: entry.model.slice(0, 255),
+      inputTokens: entry.inputTokens,
+      outputTokens: entry.outputTokens,
+      details: entry.details ?? {},
+      sourceKey: entry.sourceKey.slice(0, 255),
+    })
+    .onConflictDoNothing()
+    .returning({ id: usageRecords.id });
+  if (!rows.length) return false;
+  if (Number(entry.costUsd) > 0)
+    await tx.execute(
+      sql`SELECT aiops_add_org_cost(${JSON.stringify([{ organization_id: entry.organizationId, cost: entry.costUsd }])}::jsonb)`,
+    );
+  return true;
+}
+
 /**
  * For the conversations feature: call in the transaction that stores a message. One ledger row per
  * message id (idempotent), quantity 1, with its tokens in `details` when known.

@@ -31,6 +31,7 @@ describe('limits from the plan', () => {
       cpuLimit: 4,
       memoryLimitMb: 8192,
       networkIsolation: 'shared',
+      code: { memoryMb: 256, cpuMs: 4000, wallMs: 40_000, network: true },
     });
   });
 

@@ -53,6 +53,8 @@ export const catalogModule: AppModule = (deps) => async (app) => {
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await instantiate(request, catalog.get(request.params.id), request.body)),
+      reply
+        .status(201)
+        .send(await instantiate(request, deps.secrets, catalog.get(request.params.id), request.body)),
   );
 };

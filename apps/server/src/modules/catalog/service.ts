@@ -1,5 +1,5 @@
 import { type AgentTypeDto, createAgentBodySchema, type InstantiateAgentTypeBody } from '@aiops/contracts';
-import { badRequest, notFound } from '@aiops/core';
+import { badRequest, notFound, type SecretBox } from '@aiops/core';
 import type { FastifyRequest } from 'fastify';
 import { createAgent } from '../agents/service.ts';
 
@@ -88,6 +88,11 @@ export function agentFromType(type: AgentTypeDto, body: InstantiateAgentTypeBody
   });
 }
 
-export function instantiate(request: FastifyRequest, type: AgentTypeDto, body: InstantiateAgentTypeBody) {
-  return createAgent(request, agentFromType(type, body));
+export function instantiate(
+  request: FastifyRequest,
+  secrets: SecretBox,
+  type: AgentTypeDto,
+  body: InstantiateAgentTypeBody,
+) {
+  return createAgent(request, secrets, agentFromType(type, body));
 }

@@ -4,11 +4,11 @@ import {
   conversationMessages,
   conversations,
   type MessageAttachmentRef,
-  organizations,
   queryRows,
   type Tx,
 } from '@aiops/db';
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { monthlyBudget } from '../billing/budget.ts';
 
 export type ConversationRow = typeof conversations.$inferSelect;
 export type MessageRow = typeof conversationMessages.$inferSelect;
@@ -24,6 +24,7 @@ export function conversationDto(r: ConversationRow) {
     settings: r.settings as Record<string, unknown>,
     metadata: r.metadata,
     userId: r.userId,
+    visibility: r.visibility,
     totalTokens: r.totalTokensUsed,
     totalCost: Number(r.totalCost),
     totalCostExact: r.totalCost,
@@ -168,14 +169,8 @@ export async function insertMessage(tx: Tx, m: NewMessage): Promise<MessageRow> 
 
 /** What the organization may still spend this month (undefined: no monthly budget). */
 export async function orgBudgetLeft(tx: Tx): Promise<number | undefined> {
-  const [row] = await queryRows<{ budget: string | null; spent: string }>(
-    tx,
-    sql`SELECT (settings->>'monthlyBudgetUsd') AS budget,
-          CASE WHEN monthly_reset_date IS NULL OR monthly_reset_date <= now()::date THEN 0 ELSE monthly_cost_used END AS spent
-        FROM ${organizations}`,
-  );
-  if (!row || row.budget === null || row.budget === undefined) return undefined;
-  return Number(row.budget) - Number(row.spent);
+  const { budgetUsd, spentUsd } = await monthlyBudget(tx);
+  return budgetUsd === null ? undefined : budgetUsd - spentUsd;
 }
 
 export function messagesByIds(tx: Tx, conversationId: string, ids: string[]) {

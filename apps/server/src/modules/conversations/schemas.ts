@@ -1,4 +1,4 @@
-import { CONVERSATION_MODES } from '@aiops/db';
+import { CONVERSATION_MODES, CONVERSATION_VISIBILITIES } from '@aiops/db';
 import { z } from 'zod';
 
 /** A model id as agents name it: `provider:model`. */
@@ -58,6 +58,12 @@ export const createConversationBodySchema = z
     context: z.record(z.string(), z.unknown()).default({}),
     settings: conversationSettingsSchema.default({}),
     metadata: z.record(z.string(), z.unknown()).default({}),
+    visibility: z
+      .enum(CONVERSATION_VISIBILITIES)
+      .optional()
+      .describe(
+        'private: its author only (default for a signed-in user); organization: every member (default, and the only choice, for an API key)',
+      ),
   })
   .meta({ id: 'CreateConversation' });
 export type CreateConversationBody = z.infer<typeof createConversationBodySchema>;
@@ -68,6 +74,7 @@ export const updateConversationBodySchema = z
     systemPrompt: z.string().max(50_000).nullable().optional(),
     context: z.record(z.string(), z.unknown()).optional(),
     settings: conversationSettingsSchema.optional(),
+    visibility: z.enum(CONVERSATION_VISIBILITIES).optional().describe('only the author can change it'),
   })
   .refine((b) => Object.keys(b).length > 0, 'send at least one field to change');
 
@@ -93,6 +100,7 @@ export const conversationSchema = z
     settings: z.record(z.string(), z.unknown()),
     metadata: z.record(z.string(), z.unknown()),
     userId: z.string().nullable(),
+    visibility: z.enum(CONVERSATION_VISIBILITIES),
     totalTokens: z.number(),
     totalCost: z.number(),
     totalCostExact: z.string(),

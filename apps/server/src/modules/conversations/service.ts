@@ -1,4 +1,4 @@
-import { badRequest, type ModelPort, notFound } from '@aiops/core';
+import { badRequest, forbidden, type ModelPort, notFound } from '@aiops/core';
 import { type ConversationParticipant, conversationMessages, conversations, type Tx } from '@aiops/db';
 import { getAgent } from '@aiops/engine';
 import { and, desc, eq } from 'drizzle-orm';
@@ -80,6 +80,16 @@ export function createConversation(request: FastifyRequest, body: CreateConversa
       throw badRequest(`body.settings.synthesizer: no participant "${body.settings.synthesizer}"`, {
         issues: [{ path: 'body.settings.synthesizer', message: 'not a participant id' }],
       });
+    // Seed 001: a conversation belongs to a user, private by default. An API key has no user: its
+    // conversations are the organization's.
+    const visibility = body.visibility ?? (auth.userId ? 'private' : 'organization');
+    if (visibility === 'private' && !auth.userId)
+      throw badRequest(
+        'body.visibility: a private conversation needs a signed-in user; an API key creates organization ones',
+        {
+          issues: [{ path: 'body.visibility', message: 'private needs a signed-in user' }],
+        },
+      );
     const [row] = await tx
       .insert(conversations)
       .values({
@@ -92,6 +102,7 @@ export function createConversation(request: FastifyRequest, body: CreateConversa
         context: body.context,
         settings: body.settings,
         metadata: body.metadata,
+        visibility,
       })
       .returning();
     const dto = repo.conversationDto(row!);
@@ -112,10 +123,20 @@ export function updateConversation(
     systemPrompt?: string | null | undefined;
     context?: Record<string, unknown> | undefined;
     settings?: Record<string, unknown> | undefined;
+    visibility?: 'private' | 'organization' | undefined;
   },
 ) {
+  const auth = authOf(request);
   return tenant(request, async (tx) => {
     const before = await repo.findConversation(tx, id);
+    if (
+      body.visibility !== undefined &&
+      body.visibility !== before.visibility &&
+      before.userId !== auth.userId
+    )
+      throw forbidden('Only the author of a conversation can change its visibility', {
+        field: 'body.visibility',
+      });
     const settings = body.settings as repo.ConversationRow['settings'] | undefined;
     if (settings?.synthesizer && !before.participants.some((p) => p.id === settings.synthesizer))
       throw badRequest(`body.settings.synthesizer: no participant "${settings.synthesizer}"`);
@@ -126,6 +147,7 @@ export function updateConversation(
         ...(body.systemPrompt !== undefined ? { systemPrompt: body.systemPrompt } : {}),
         ...(body.context !== undefined ? { context: body.context } : {}),
         ...(settings !== undefined ? { settings } : {}),
+        ...(body.visibility !== undefined ? { visibility: body.visibility } : {}),
         updatedAt: new Date(),
       })
       .where(eq(conversations.id, id))
@@ -228,6 +250,8 @@ export function rateMessage(
       .where(eq(conversationMessages.id, messageId))
       .returning();
     await observeRating(tx, {
+      userId: auth.userId,
+      previousBy: msg.ratedBy,
       taskKind: conv.settings.taskKind ?? 'chat',
       model: msg.model ?? 'unknown',
       quality,

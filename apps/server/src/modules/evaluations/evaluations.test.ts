@@ -1,9 +1,11 @@
 import { queryRows } from '@aiops/db';
+import { createEmbeddingPort } from '@aiops/providers';
 import { type FakeProviderServer, startFakeOpenAI, testBackend } from '@aiops/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, type SignedUp, signUp, startTestServer, type TestServer } from '../../test-support.ts';
 import { DEFAULT_ONLINE_OPTIONS, enqueueFinished, onlinePass } from './online.ts';
+import { makeEvaluationEmbedder } from './similarity.ts';
 
 const KEY = 'sk-fake-judge';
 let s: TestServer;
@@ -28,7 +30,18 @@ const evaluator = async (body: Record<string, unknown>) => {
   return r.body.id as string;
 };
 
-const pass = () => onlinePass(s.database.db, s.app.engine.model, { batch: 100 });
+const pass = () =>
+  onlinePass(
+    s.database.db,
+    {
+      model: s.app.engine.model,
+      embed: makeEvaluationEmbedder(
+        s.database.db,
+        createEmbeddingPort({ resolveIntegration: () => undefined }),
+      ),
+    },
+    { batch: 100 },
+  );
 
 beforeAll(async () => {
   fake = await startFakeOpenAI('openai', { apiKey: KEY });

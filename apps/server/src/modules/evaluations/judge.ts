@@ -2,7 +2,7 @@ import type { EvaluationSample, JudgeConfig } from '@aiops/contracts';
 import { AppError, type ModelPort } from '@aiops/core';
 import { asText } from './rules.ts';
 
-/** Built-in rubrics; `{{input}}`, `{{output}}` and `{{context}}` are replaced by the sample's values. */
+/** Built-in rubrics; `{{input}}`, `{{output}}`, `{{context}}` and `{{expected}}` are replaced by the sample's values. */
 export const JUDGE_RUBRICS: Record<NonNullable<JudgeConfig['template']>, string> = {
   relevancy:
     'Rate how relevant the answer is to the question: 100 when it addresses exactly what was asked, 0 when it is off-topic.\n\nQuestion:\n{{input}}\n\nAnswer:\n{{output}}',
@@ -28,9 +28,10 @@ export function judgePrompt(config: JudgeConfig, sample: EvaluationSample): stri
     input: asText(sample.input).slice(0, MAX_VALUE),
     output: asText(sample.output).slice(0, MAX_VALUE),
     context: asText(sample.context).slice(0, MAX_VALUE),
+    expected: asText(sample.expected).slice(0, MAX_VALUE),
   };
   // One pass, so a value containing `{{output}}` is not expanded again.
-  return rubric.replace(/\{\{\s*(input|output|context)\s*\}\}/g, (_, k: string) => values[k] ?? '');
+  return rubric.replace(/\{\{\s*(input|output|context|expected)\s*\}\}/g, (_, k: string) => values[k] ?? '');
 }
 
 /** Reads `{score, explanation}` from the judge's answer; anything else is `judge_output_invalid`. */

@@ -1,8 +1,8 @@
-import { isAppError, type ModelPort } from '@aiops/core';
+import { isAppError } from '@aiops/core';
 import { type Database, evaluationJobs, queryRows } from '@aiops/db';
 import type { Logger } from '@aiops/engine';
 import { eq, sql } from 'drizzle-orm';
-import { evaluateSample } from './evaluate.ts';
+import { evaluateSample, type ScoringPorts } from './evaluate.ts';
 import { definitionOf, findEvaluator, insertResult, loadSample } from './repo.ts';
 
 export interface OnlineOptions {
@@ -85,7 +85,7 @@ interface Claimed {
  */
 export async function processJobs(
   db: Database,
-  model: ModelPort,
+  ports: ScoringPorts,
   opts: OnlineOptions,
   log?: Logger,
   signal?: AbortSignal,
@@ -110,7 +110,7 @@ export async function processJobs(
         sample: await loadSample(tx, job.workflow_execution_id, job.agent_execution_id),
       }));
       const outcome = await evaluateSample(def, sample, {
-        model,
+        ...ports,
         organizationId: job.organization_id,
         idempotencyKey: `evaljob:${job.id}:${job.attempts}`,
         ...(signal ? { signal } : {}),
@@ -151,14 +151,14 @@ export async function processJobs(
 /** One pass: enqueue what finished, then score what is due. */
 export async function onlinePass(
   db: Database,
-  model: ModelPort,
+  ports: ScoringPorts,
   options: Partial<OnlineOptions> = {},
   log?: Logger,
   signal?: AbortSignal,
 ) {
   const opts = { ...DEFAULT_ONLINE_OPTIONS, ...options };
   const enqueued = await enqueueFinished(db, opts);
-  return { enqueued, ...(await processJobs(db, model, opts, log, signal)) };
+  return { enqueued, ...(await processJobs(db, ports, opts, log, signal)) };
 }
 
 /**
@@ -172,7 +172,7 @@ export class EvaluationLoop {
 
   constructor(
     private readonly db: Database,
-    private readonly model: ModelPort,
+    private readonly ports: ScoringPorts,
     private readonly log: Logger,
     private readonly intervalMs = 5_000,
   ) {}
@@ -192,7 +192,7 @@ export class EvaluationLoop {
   async #tick() {
     let again = false;
     try {
-      const r = await onlinePass(this.db, this.model, {}, this.log, this.#abort.signal);
+      const r = await onlinePass(this.db, this.ports, {}, this.log, this.#abort.signal);
       again = r.done + r.failed >= DEFAULT_ONLINE_OPTIONS.batch;
     } catch (e) {
       this.log.error({ err: e }, 'online evaluation pass failed');

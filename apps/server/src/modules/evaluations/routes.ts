@@ -9,12 +9,18 @@ import {
   evaluatorVersionSchema,
   idParamsSchema,
   listResponse,
+  manualScoreBodySchema,
   runEvaluationBodySchema,
   updateEvaluatorBodySchema,
 } from '@aiops/contracts';
+import { createEmbeddingPort } from '@aiops/providers';
 import { z } from 'zod';
 import type { AppModule } from '../../module.ts';
+import { integrationResolver } from '../integrations/model-port.ts';
+import type { ScoringPorts } from './evaluate.ts';
+import { addManualScore } from './scores.ts';
 import * as service from './service.ts';
+import { makeEvaluationEmbedder } from './similarity.ts';
 
 const tags = ['evaluations'];
 const results = z.object({ data: z.array(evaluationResultSchema) });
@@ -22,9 +28,24 @@ const results = z.object({ data: z.array(evaluationResultSchema) });
 /**
  * Evaluations (issue 16): evaluators (rules and LLM-as-judge, versioned), attaching them to workflows and
  * agents for online scoring, on-demand scoring of a run, and a run's scores. Evaluators use the agent
- * permissions (they are built and run like agents); scores are read with `run:read`.
+ * permissions (they are built and run like agents); scores are read with `run:read`; a person's manual
+ * score needs `run:approve` (reviewing runs, like approving their steps).
  */
 export const evaluationsModule: AppModule = (deps) => async (app) => {
+  const ports: ScoringPorts = {
+    model: deps.engine.model,
+    // The same embedding path as semantic memory and terminology (integrations, outbound-address policy).
+    embed: makeEvaluationEmbedder(
+      deps.db,
+      createEmbeddingPort({
+        resolveIntegration: integrationResolver(
+          deps.db,
+          deps.secrets,
+          deps.settings.privateNetworkCategories,
+        ),
+      }),
+    ),
+  };
   app.get(
     '/evaluators',
     {
@@ -106,7 +127,7 @@ export const evaluationsModule: AppModule = (deps) => async (app) => {
         response: { 200: evaluationOutcomeSchema },
       },
     },
-    async (request) => service.testEvaluator(request, deps.engine.model, request.params.id, request.body),
+    async (request) => service.testEvaluator(request, ports, request.params.id, request.body),
   );
   app.get(
     '/evaluators/:id/attachments',
@@ -160,7 +181,7 @@ export const evaluationsModule: AppModule = (deps) => async (app) => {
         response: { 200: results },
       },
     },
-    async (request) => service.runEvaluations(request, deps.engine.model, request.body),
+    async (request) => service.runEvaluations(request, ports, request.body),
   );
   app.get(
     '/runs/:id/evaluations',
@@ -174,5 +195,23 @@ export const evaluationsModule: AppModule = (deps) => async (app) => {
       },
     },
     async (request) => service.runResults(request, request.params.id),
+  );
+  app.post(
+    '/runs/:id/scores',
+    {
+      config: { permission: 'run:approve' },
+      schema: {
+        tags,
+        summary: 'Score a finished run (or one step attempt of it) by hand: 👍/👎 or 0–100 with a comment',
+        description:
+          'Stored as an evaluation result with source and kind `manual` and the user who scored it. Name a ' +
+          'step attempt by `agentExecutionId`, or by `nodeId` (and `attempt`, default the latest).',
+        params: idParamsSchema,
+        body: manualScoreBodySchema,
+        response: { 201: evaluationResultSchema },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await addManualScore(request, request.params.id, request.body)),
   );
 };

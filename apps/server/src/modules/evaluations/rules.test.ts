@@ -1,9 +1,9 @@
 import { ruleConfigSchema } from '@aiops/contracts';
 import { describe, expect, it } from 'vitest';
 import { judgePrompt, parseJudgeAnswer } from './judge.ts';
-import { applyRule, checkRule, readPath } from './rules.ts';
+import { applyRule, checkRule, type LocalRule, readPath } from './rules.ts';
 
-const rule = (r: Record<string, unknown>) => ruleConfigSchema.parse(r);
+const rule = (r: Record<string, unknown>) => ruleConfigSchema.parse(r) as LocalRule;
 const holds = (r: Record<string, unknown>, sample: Record<string, unknown>) =>
   applyRule(rule(r), { output: undefined, ...sample }).holds;
 
@@ -25,6 +25,23 @@ describe('rule evaluators', () => {
     expect(holds({ rule: 'regex', pattern: '^(a+)+$' }, { output: `${'a'.repeat(50_000)}!` })).toBe(false);
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(() => checkRule(rule({ rule: 'regex', pattern: '(?=x)y' }))).toThrow(/not supported/);
+  });
+
+  it('equals_expected compares the output with the sample expected output', () => {
+    const r = { rule: 'equals_expected' };
+    expect(holds(r, { output: 'Refund for x', expected: 'Refund for x' })).toBe(true);
+    expect(holds(r, { output: '{"a":1,"b":[2]}', expected: { b: [2], a: 1 } })).toBe(true);
+    expect(holds(r, { output: 'refund for x', expected: 'Refund for x' })).toBe(false);
+    expect(holds({ ...r, caseSensitive: false }, { output: 'refund for x', expected: 'Refund for x' })).toBe(
+      true,
+    );
+    expect(holds(r, { output: 'Sorry about x', expected: 'Refund for x' })).toBe(false);
+    const none = applyRule(rule(r), { output: 'x' });
+    expect(none).toEqual({
+      holds: false,
+      details: {},
+      explanation: 'there is no expected output to compare with',
+    });
   });
 
   it('equals compares values, JSON strings included', () => {

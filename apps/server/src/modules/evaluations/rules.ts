@@ -57,8 +57,11 @@ export interface RuleOutcome {
   explanation: string;
 }
 
+/** The rules that hold or not without a model call (embedding similarity is scored in similarity.ts). */
+export type LocalRule = Exclude<RuleConfig, { rule: 'embedding_similarity' }>;
+
 /** Applies a rule to a sample; missing figures (no latency recorded, …) make the rule fail, saying so. */
-export function applyRule(rule: RuleConfig, sample: EvaluationSample): RuleOutcome {
+export function applyRule(rule: LocalRule, sample: EvaluationSample): RuleOutcome {
   const out = sample.output;
   switch (rule.rule) {
     case 'contains':
@@ -89,6 +92,22 @@ export function applyRule(rule: RuleConfig, sample: EvaluationSample): RuleOutco
         explanation: holds
           ? 'the output equals the expected value'
           : 'the output differs from the expected value',
+      };
+    }
+    case 'equals_expected': {
+      if (sample.expected === undefined || sample.expected === null)
+        return { holds: false, details: {}, explanation: 'there is no expected output to compare with' };
+      const a = asText(out).trim();
+      const b = asText(sample.expected).trim();
+      const holds =
+        deepEqual(asValue(out), asValue(sample.expected)) ||
+        (rule.caseSensitive ? a === b : a.toLowerCase() === b.toLowerCase());
+      return {
+        holds,
+        details: {},
+        explanation: holds
+          ? 'the output equals the expected output'
+          : 'the output differs from the expected output',
       };
     }
     case 'json_schema': {

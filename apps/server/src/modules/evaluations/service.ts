@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type CreateEvaluatorBody,
   type EvaluationSample,
@@ -5,7 +6,7 @@ import {
   ruleConfigSchema,
   type UpdateEvaluatorBody,
 } from '@aiops/contracts';
-import { conflict, type ModelPort, notFound, validationFailed } from '@aiops/core';
+import { conflict, notFound, validationFailed } from '@aiops/core';
 import {
   evaluationJobs,
   evaluatorAttachments,
@@ -21,20 +22,26 @@ import { authOf } from '../../http/auth.ts';
 import { audit, tenant } from '../../http/tenant.ts';
 import { isUniqueViolation } from '../../services/dto.ts';
 import { checkIntegration } from '../agents/service.ts';
-import { evaluateSample } from './evaluate.ts';
+import { recordModelSpend } from '../billing/ledger.ts';
+import { evaluateSample, type ScoringPorts } from './evaluate.ts';
 import {
   definitionOf,
   type EvaluatorRow,
   findEvaluator,
   insertResult,
+  judgeUsage,
   listEvaluatorVersions,
   listRunResults,
   loadSample,
-  type ResultRow,
+  type ResultView,
+  resultById,
 } from './repo.ts';
 import { checkRule } from './rules.ts';
 
 const DEFAULT_THRESHOLD = { rule: 50, judge: 70 } as const;
+/** Embedding similarity passes by default at 80 (a rule that holds or not passes at 50). */
+const DEFAULT_SIMILARITY_THRESHOLD = 80;
+const EMBEDDING_PROVIDERS = ['openai', 'google', 'cohere', 'ollama', 'openai-compatible'];
 
 export function evaluatorDto(row: EvaluatorRow) {
   return {
@@ -50,11 +57,14 @@ export function evaluatorDto(row: EvaluatorRow) {
   };
 }
 
-export function resultDto(row: ResultRow) {
+export function resultDto(view: ResultView) {
+  const row = view.result;
   return {
     id: row.id,
     runId: row.workflowExecutionId,
     agentExecutionId: row.agentExecutionId,
+    nodeId: view.nodeId,
+    attempt: view.attempt,
     evaluatorId: row.evaluatorId,
     evaluatorName: row.evaluatorName,
     evaluatorVersion: row.evaluatorVersion,
@@ -65,7 +75,9 @@ export function resultDto(row: ResultRow) {
     details: row.details,
     explanation: row.explanation,
     costUsd: Number(row.costUsd),
-    source: row.source as 'online' | 'on_demand',
+    source: row.source,
+    createdBy:
+      row.createdBy && view.createdByName !== null ? { id: row.createdBy, name: view.createdByName } : null,
     createdAt: row.createdAt.toISOString(),
   };
 }
@@ -82,7 +94,8 @@ async function checkConfig(
   if (kind === 'rule') {
     const r = ruleConfigSchema.safeParse(config);
     if (!r.success) throw validationFailed('Invalid rule evaluator config', issuesOf(r.error));
-    checkRule(r.data);
+    if (r.data.rule === 'embedding_similarity') await checkEmbeddingModel(tx, r.data);
+    else checkRule(r.data);
     return r.data as Record<string, unknown>;
   }
   const j = judgeConfigSchema.safeParse(config);
@@ -93,6 +106,26 @@ async function checkConfig(
     ]);
   await checkIntegration(tx, j.data.integrationId, j.data.model);
   return j.data as Record<string, unknown>;
+}
+
+/** An embedding model the embedding port serves, with an integration of its provider when one is named. */
+async function checkEmbeddingModel(
+  tx: Tx,
+  c: { model?: string | undefined; integrationId?: string | null | undefined },
+) {
+  if (c.integrationId && !c.model)
+    throw validationFailed('Invalid evaluator: an integration needs the embedding model it serves', [
+      { path: 'body.config.model', message: 'required with integrationId' },
+    ]);
+  if (!c.model) return;
+  const provider = c.model.slice(0, c.model.indexOf(':'));
+  const ok = c.model === 'simulator:embed' || EMBEDDING_PROVIDERS.includes(provider);
+  if (!ok)
+    throw validationFailed(
+      `Invalid evaluator: ${c.model} is not an embedding model here (use simulator:embed or a model of ${EMBEDDING_PROVIDERS.join(', ')})`,
+      [{ path: 'body.config.model', message: 'not an embedding model' }],
+    );
+  await checkIntegration(tx, c.integrationId, c.model);
 }
 
 const nameTaken = (name: string) =>
@@ -137,7 +170,12 @@ export function createEvaluator(request: FastifyRequest, body: CreateEvaluatorBo
           description: body.description ?? null,
           kind: body.kind,
           config,
-          threshold: String(body.threshold ?? DEFAULT_THRESHOLD[body.kind]),
+          threshold: String(
+            body.threshold ??
+              (config.rule === 'embedding_similarity'
+                ? DEFAULT_SIMILARITY_THRESHOLD
+                : DEFAULT_THRESHOLD[body.kind]),
+          ),
           createdBy: auth.userId,
         })
         .returning()) as [EvaluatorRow];
@@ -231,20 +269,40 @@ export function listVersions(request: FastifyRequest, id: string) {
   );
 }
 
-/** Scores a sample with a saved evaluator without storing anything (the studio's test panel). */
+/**
+ * Scores a sample with a saved evaluator without storing a result (the studio's test panel). A judge's
+ * call still costs: it goes on the usage ledger and the monthly cost like any judge call.
+ */
 export async function testEvaluator(
   request: FastifyRequest,
-  model: ModelPort,
+  ports: ScoringPorts,
   id: string,
   sample: EvaluationSample,
 ) {
   const auth = authOf(request);
   const row = await tenant(request, (tx) => findEvaluator(tx, id));
+  const callId = randomUUID();
   const o = await evaluateSample(definitionOf(row), sample, {
-    model,
+    ...ports,
     organizationId: auth.organizationId,
-    idempotencyKey: `evaltest:${id}:${request.id}`,
+    idempotencyKey: `evaltest:${id}:${callId}`,
   });
+  if (row.kind === 'judge') {
+    const usage = judgeUsage(o.details);
+    await tenant(request, (tx) =>
+      recordModelSpend(tx, {
+        organizationId: auth.organizationId,
+        sourceKey: `evaltest:${callId}`,
+        resourceType: 'evaluator_test',
+        resourceId: row.id,
+        model: usage.model,
+        inputTokens: usage.input,
+        outputTokens: usage.output,
+        costUsd: o.costUsd,
+        details: { evaluatorId: row.id, evaluatorName: row.name, evaluatorVersion: row.version },
+      }),
+    );
+  }
   return { ...o, costUsd: Number(o.costUsd) };
 }
 
@@ -254,7 +312,7 @@ export async function testEvaluator(
  */
 export async function runEvaluations(
   request: FastifyRequest,
-  model: ModelPort,
+  ports: ScoringPorts,
   body: { runId: string; evaluatorIds: string[]; agentExecutionId?: string | undefined },
 ) {
   const auth = authOf(request);
@@ -267,7 +325,7 @@ export async function runEvaluations(
   const data = [];
   for (const def of defs) {
     const outcome = await evaluateSample(def, sample, {
-      model,
+      ...ports,
       organizationId: auth.organizationId,
       idempotencyKey: `eval:${def.evaluatorId}:${def.version}:${body.runId}:${request.id}`,
     });
@@ -292,7 +350,7 @@ export async function runEvaluations(
           passed: outcome.passed,
         },
       });
-      return r;
+      return (await resultById(tx, r.id))!;
     });
     data.push(resultDto(row));
   }

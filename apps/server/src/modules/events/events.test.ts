@@ -14,6 +14,7 @@ import { call, type SignedUp, signUp, startTestServer, type TestServer } from '.
 import { pruneEventsJob } from './jobs.ts';
 import { NatsPublisher, streamName, subjectOf } from './nats.ts';
 import { OutboxLoop, type OutboxOptions } from './outbox.ts';
+import { STREAM_FALLBACK_POLL_MS } from './routes.ts';
 
 let s: TestServer;
 const secrets = new SecretBox(parseKeyring(`test:${generateKey()}`));
@@ -220,6 +221,78 @@ describe(`events and event triggers on ${testBackend()}`, () => {
     }
   });
 
+  it('sink secret rotation: during the grace period deliveries carry both signatures; without one only the new', async () => {
+    const sink = await call(s, 'POST', '/api/v1/event-sinks', {
+      token: owner.token,
+      body: { kind: 'webhook', name: 'rotating', url: receiverUrl, eventTypes: ['workflow_created'] },
+    });
+    const oldSecret = sink.body.secret as string;
+    const rotated = await call(s, 'POST', `/api/v1/event-sinks/${sink.body.id}/secret`, {
+      token: owner.token,
+      body: { graceSeconds: 3600 },
+    });
+    expect(rotated.status).toBe(200);
+    const newSecret = rotated.body.secret as string;
+    expect(newSecret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+    expect(newSecret).not.toBe(oldSecret);
+    expect(rotated.body.secretHint).toBe(`${newSecret.slice(0, 6)}…${newSecret.slice(-4)}`);
+    const grace = new Date(rotated.body.previousSecretExpiresAt).getTime() - Date.now();
+    expect(grace).toBeGreaterThan(3_500_000);
+    expect(grace).toBeLessThanOrEqual(3_600_000);
+    const listed = await call(s, 'GET', '/api/v1/event-sinks', { token: owner.token });
+    expect(JSON.stringify(listed.body)).not.toContain(newSecret);
+    const bad = await call(s, 'POST', `/api/v1/event-sinks/${sink.body.id}/secret`, {
+      token: owner.token,
+      body: { graceSeconds: 10_000_000 },
+    });
+    expect(bad.status).toBe(400);
+
+    const deliverOne = async (name: string) => {
+      await call(s, 'POST', '/api/v1/workflows', {
+        token: owner.token,
+        body: { definition: { name, nodes: [{ id: 'o', type: 'output', value: 1 }], connections: [] } },
+      });
+      const l = loop();
+      l.start();
+      try {
+        return await until(async () => received.find((x) => x.body.includes(name)));
+      } finally {
+        await l.stop();
+      }
+    };
+    const during = await deliverOne(`rot-${randomUUID()}`);
+    const sigs = String(during.headers['webhook-signature']).split(' ');
+    expect(sigs).toHaveLength(2);
+    for (const sig of sigs) expect(sig).toMatch(/^v1,[A-Za-z0-9+/=]{44}$/);
+    // A receiver still on the old secret and one already on the new one both accept it.
+    for (const secret of [oldSecret, newSecret]) {
+      expect(new Webhook(secret).verify(during.body, during.headers as Record<string, string>)).toMatchObject(
+        {
+          type: 'workflow_created',
+        },
+      );
+    }
+    // Rotating with no grace period: only the newest secret signs, the previous ones are refused.
+    const now = await call(s, 'POST', `/api/v1/event-sinks/${sink.body.id}/secret`, {
+      token: owner.token,
+      body: { graceSeconds: 0 },
+    });
+    expect(now.body.previousSecretExpiresAt).toBeNull();
+    const after = await deliverOne(`rot-${randomUUID()}`);
+    expect(String(after.headers['webhook-signature']).split(' ')).toHaveLength(1);
+    expect(
+      new Webhook(now.body.secret).verify(after.body, after.headers as Record<string, string>),
+    ).toMatchObject({
+      type: 'workflow_created',
+    });
+    expect(() =>
+      new Webhook(newSecret).verify(after.body, after.headers as Record<string, string>),
+    ).toThrow();
+    const audit = await call(s, 'GET', '/api/v1/audit-logs?entityType=event_sink', { token: owner.token });
+    expect(audit.body.data.filter((a: { action: string }) => a.action === 'secret_rotated')).toHaveLength(2);
+    await call(s, 'DELETE', `/api/v1/event-sinks/${sink.body.id}`, { token: owner.token });
+  });
+
   it('a sink whose deliveries keep failing is disabled; the outbound policy refuses a private URL without consent', async () => {
     const failing = await call(s, 'POST', '/api/v1/event-sinks', {
       token: owner.token,
@@ -362,6 +435,47 @@ describe(`events and event triggers on ${testBackend()}`, () => {
     ac.abort();
     expect(text).toContain('event: workflow_finished');
     expect(text).not.toContain('event: workflow_started');
+  });
+
+  it('new outbox rows wake the live streams of their organization by NOTIFY (no 500 ms polling)', async () => {
+    const got: string[] = [];
+    const unlisten = await s.database.db.listen('aiops_outbox', (p) => got.push(p));
+    try {
+      await s.database.db.system((tx) =>
+        tx.execute(sql`INSERT INTO event_outbox (organization_id, type, payload)
+          VALUES (${owner.organizationId}, 'wake.test', '{}'), (${owner.organizationId}, 'wake.test', '{}')`),
+      );
+      const until = Date.now() + 10_000;
+      while (!got.length && Date.now() < until) await sleep(20);
+      // The notification carries the organization id (PostgreSQL folds equal ones of one transaction).
+      expect(new Set(got)).toEqual(new Set([owner.organizationId]));
+    } finally {
+      await unlisten();
+    }
+    // The stream picks such a row up at once, long before its fallback poll.
+    const ac = new AbortController();
+    const res = await fetch(`${s.url}/api/v1/events/stream?types=wake.*`, {
+      headers: { authorization: `Bearer ${owner.token}` },
+      signal: ac.signal,
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    await sleep(300);
+    const at = Date.now();
+    await s.database.db.system((tx) =>
+      tx.execute(sql`INSERT INTO event_outbox (organization_id, type, payload)
+        VALUES (${owner.organizationId}, 'wake.live', '{"n": 1}')`),
+    );
+    let text = '';
+    while (!text.includes('wake.live')) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += new TextDecoder().decode(chunk.value);
+    }
+    const waited = Date.now() - at;
+    ac.abort();
+    expect(text).toContain('event: wake.live');
+    expect(waited).toBeLessThan(STREAM_FALLBACK_POLL_MS);
   });
 
   it('the daily events.prune job deletes dispatched outbox rows older than 7 days and keeps the rest', async () => {

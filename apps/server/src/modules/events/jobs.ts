@@ -18,8 +18,8 @@ async function deleteInBatches(run: () => Promise<number>, signal: AbortSignal):
 }
 
 /**
- * Daily: deletes dispatched outbox rows older than 7 days (their deliveries go with them) and finished
- * trigger firings older than 30 days. Idempotent: a second run finds nothing older than the cutoffs.
+ * Daily: deletes dispatched outbox rows older than 7 days (their deliveries go with them), finished
+ * trigger firings older than 30 days and sync attempts (`sync_deliveries`) older than 7 days. Idempotent: a second run finds nothing older than the cutoffs.
  */
 export const pruneEventsJob: ScheduledJob = {
   name: 'events.prune',
@@ -39,6 +39,11 @@ export const pruneEventsJob: ScheduledJob = {
         WHERE status IN ('done', 'skipped', 'failed') AND updated_at < ${firingCutoff} LIMIT 5000) RETURNING id`),
       signal,
     );
-    log.info({ outbox, firings }, 'pruned outbound events and trigger firings');
+    const syncAttempts = await deleteInBatches(
+      count(sql`DELETE FROM sync_deliveries WHERE id IN (SELECT id FROM sync_deliveries
+        WHERE created_at < ${outboxCutoff} LIMIT 5000) RETURNING id`),
+      signal,
+    );
+    log.info({ outbox, firings, syncAttempts }, 'pruned outbound events, trigger firings and sync attempts');
   },
 };

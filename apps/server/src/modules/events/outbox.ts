@@ -1,9 +1,9 @@
 import type { SecretBox } from '@aiops/core';
-import { type Database, eventDeliveries, eventSinks, queryRows } from '@aiops/db';
+import { type Database, eventDeliveries, eventSinks, queryRows, type Tx } from '@aiops/db';
 import type { Logger } from '@aiops/engine';
-import { type AddressCategory, guardedFetch, outboundPolicy } from '@aiops/providers';
+import type { AddressCategory } from '@aiops/providers';
+import { signedPost } from '@aiops/providers';
 import { eq, sql } from 'drizzle-orm';
-import { Webhook } from 'standardwebhooks';
 import { type NatsPublisher, subjectOf } from './nats.ts';
 
 export interface OutboxOptions {
@@ -31,7 +31,21 @@ export interface OutboxDeps {
   log: Logger;
   privateNetworkCategories?: readonly AddressCategory[] | undefined;
   options?: Partial<OutboxOptions>;
+  /** Sees each batch of outbox rows in the transaction that dispatches them (once across processes). */
+  observe?: OutboxObserver;
+  /** Outbound sync's pass (`modules/sync`), run by the same loop after deliveries; true when more is due at once. */
+  sync?: (deps: OutboxDeps) => Promise<boolean>;
 }
+
+/** An outbox row as dispatched; `workflow_id` is set for `workflow_finished`, `agent_id` for `agent_task_*`. */
+export interface DispatchedRow {
+  id: string;
+  organization_id: string;
+  type: string;
+  workflow_id: string | null;
+  agent_id: string | null;
+}
+export type OutboxObserver = (tx: Tx, rows: DispatchedRow[]) => Promise<void>;
 
 export const sinkAad = (id: string) => `event_sink:${id}`;
 
@@ -42,18 +56,22 @@ export function sinkWants(types: string[], type: string): boolean {
 }
 
 /**
- * Fans committed outbox rows out to their organization's enabled sinks (one delivery row per sink and
+ * Lets `observe` see committed outbox rows (alert rules on finished runs and agent steps), then fans them out to their organization's enabled sinks (one delivery row per sink and
  * event) and marks them dispatched, in one transaction (SKIP LOCKED: processes share the work). Rows
  * committed before a crash are still undispatched and are picked up by the next pass of any process.
  */
-export async function dispatchOutbox(db: Database, limit = 500): Promise<number> {
+export async function dispatchOutbox(db: Database, limit = 500, observe?: OutboxObserver): Promise<number> {
   return db.system(async (tx) => {
-    const rows = await queryRows<{ id: string; organization_id: string; type: string }>(
+    const rows = await queryRows<DispatchedRow>(
       tx,
-      sql`SELECT id, organization_id, type FROM event_outbox WHERE dispatched_at IS NULL
+      sql`SELECT id, organization_id, type,
+            CASE WHEN type = 'workflow_finished' THEN payload->>'workflowId' END AS workflow_id,
+            CASE WHEN type IN ('agent_task_completed', 'agent_task_failed') THEN payload->>'agentId' END AS agent_id
+          FROM event_outbox WHERE dispatched_at IS NULL
           ORDER BY seq LIMIT ${limit} FOR UPDATE SKIP LOCKED`,
     );
     if (!rows.length) return 0;
+    if (observe) await observe(tx, rows);
     const orgs = [...new Set(rows.map((r) => r.organization_id))];
     const sinks = await queryRows<{ id: string; organization_id: string; event_types: string[] }>(
       tx,
@@ -88,6 +106,8 @@ interface Claimed {
   kind: string;
   url: string | null;
   secret_encrypted: string | null;
+  /** The replaced secret while its grace period lasts (null after). */
+  previous_secret: string | null;
   subject_prefix: string | null;
   seq: string;
   type: string;
@@ -132,7 +152,9 @@ export async function deliverDue(deps: OutboxDeps, limit = 50): Promise<number> 
           FROM c, event_sinks s, event_outbox x, organizations g
           WHERE d.id = c.id AND s.id = d.sink_id AND x.id = d.outbox_id AND g.id = d.organization_id
           RETURNING d.id, d.organization_id, d.sink_id, d.outbox_id, d.attempts, s.kind, s.url,
-            s.secret_encrypted, s.subject_prefix, x.seq, x.type, x.payload, x.created_at,
+            s.secret_encrypted,
+            CASE WHEN s.previous_secret_expires_at > now() THEN s.previous_secret_encrypted END AS previous_secret,
+            s.subject_prefix, x.seq, x.type, x.payload, x.created_at,
             (g.settings->>'allowPrivateNetworks')::boolean AS allow_private`,
     ),
   );
@@ -145,8 +167,8 @@ async function deliverOne(deps: OutboxDeps, o: OutboxOptions, c: Claimed): Promi
   const body = JSON.stringify(envelope(c));
   let code: number | null = null;
   let error: string | null = null;
-  try {
-    if (c.kind === 'nats') {
+  if (c.kind === 'nats') {
+    try {
       const prefix = c.subject_prefix ?? 'aiops';
       await deps.nats.publish(
         prefix,
@@ -154,32 +176,32 @@ async function deliverOne(deps: OutboxDeps, o: OutboxOptions, c: Claimed): Promi
         Buffer.from(body),
         c.outbox_id,
       );
-    } else {
-      const secret = deps.secrets.decrypt(c.secret_encrypted!, sinkAad(c.sink_id));
-      const at = new Date();
-      const policy = outboundPolicy({
-        allowPrivateNetworks: c.allow_private === true,
-        privateCategories: deps.privateNetworkCategories,
-      });
-      const res = await guardedFetch(policy)(c.url!, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'aiops-studio-webhooks/1',
-          'webhook-id': c.outbox_id,
-          'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-          'webhook-signature': new Webhook(secret).sign(c.outbox_id, at, body),
-        },
-        body,
-        signal: AbortSignal.timeout(o.timeoutMs),
-      });
-      code = res.status;
-      await res.body?.cancel().catch(() => {});
-      if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
+    } catch (e) {
+      const cause = (e as { cause?: { message?: string } }).cause?.message;
+      error = `${(e as Error).message}${cause ? `: ${cause}` : ''}`.slice(0, 1000);
     }
-  } catch (e) {
-    const cause = (e as { cause?: { message?: string } }).cause?.message;
-    error = `${(e as Error).message}${cause ? `: ${cause}` : ''}`.slice(0, 1000);
+  } else {
+    let keys: string[];
+    try {
+      const secret = deps.secrets.decrypt(c.secret_encrypted!, sinkAad(c.sink_id));
+      const previous = c.previous_secret ? deps.secrets.decrypt(c.previous_secret, sinkAad(c.sink_id)) : null;
+      // During a rotation's grace period, signatures with both secrets (space-separated, Standard Webhooks).
+      keys = [secret, ...(previous ? [previous] : [])];
+    } catch (e) {
+      keys = [];
+      error = (e as Error).message.slice(0, 1000);
+    }
+    if (keys.length) {
+      ({ code, error } = await signedPost({
+        url: c.url!,
+        id: c.outbox_id,
+        body,
+        secrets: keys,
+        allowPrivate: c.allow_private === true,
+        privateNetworkCategories: deps.privateNetworkCategories,
+        timeoutMs: o.timeoutMs,
+      }));
+    }
   }
   const durationMs = Date.now() - started;
   await deps.db.system(async (tx) => {
@@ -260,9 +282,10 @@ export class OutboxLoop {
   /** One pass; true when there may be more to do at once. */
   async pass(): Promise<boolean> {
     try {
-      const dispatched = await dispatchOutbox(this.deps.db);
+      const dispatched = await dispatchOutbox(this.deps.db, 500, this.deps.observe);
       const delivered = await deliverDue(this.deps);
-      return dispatched >= 500 || delivered >= 50;
+      const moreSync = this.deps.sync ? await this.deps.sync(this.deps) : false;
+      return dispatched >= 500 || delivered >= 50 || moreSync;
     } catch (e) {
       if (!this.stopped) this.deps.log.error({ err: e }, 'outbox pass failed');
       return false;

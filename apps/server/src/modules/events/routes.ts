@@ -6,6 +6,7 @@ import {
   listResponse,
   postEventBodySchema,
   postEventResponseSchema,
+  rotateSinkSecretBodySchema,
   sinkBodySchema,
   sinkSchema,
   updateSinkBodySchema,
@@ -19,11 +20,15 @@ import type { AppModule } from '../../module.ts';
 import { sinkWants } from './outbox.ts';
 import * as service from './service.ts';
 import * as sinks from './sinks.ts';
+import { outboxWakeups } from './wakeups.ts';
 
 const tags = ['events'];
 
-/** Polling interval of the live stream (it reads the outbox by sequence number). */
-const STREAM_POLL_MS = 500;
+/**
+ * The live stream reads the outbox by sequence number when a NOTIFY says its organization has new rows,
+ * and at least this often (a lost notification while the listening connection was down).
+ */
+export const STREAM_FALLBACK_POLL_MS = 5_000;
 
 /**
  * `GET /events/stream`: the organization's outbound events as Server-Sent Events, live, from the outbox
@@ -47,36 +52,56 @@ async function stream(request: FastifyRequest, reply: FastifyReply, types: strin
   res.write(': connected\n\n');
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
+  let reading = false;
+  let again = false;
+  const read = async () => {
+    const rows = await db.withTenant(auth.organizationId, (tx) =>
+      tx
+        .select()
+        .from(eventOutbox)
+        .where(gt(eventOutbox.seq, cursor!))
+        .orderBy(asc(eventOutbox.seq))
+        .limit(200),
+    );
+    for (const r of rows) {
+      cursor = r.seq;
+      if (types && !sinkWants(types, r.type)) continue;
+      const ev = {
+        id: r.id,
+        type: r.type,
+        sequence: r.seq,
+        timestamp: r.createdAt.toISOString(),
+        data: r.payload,
+      };
+      res.write(`id: ${r.seq}\nevent: ${r.type}\ndata: ${JSON.stringify(ev)}\n\n`);
+    }
+    return rows.length;
+  };
+  // One read at a time; a wake-up during a read makes one more read after it (a burst of NOTIFYs costs two).
   const tick = async () => {
+    if (closed) return;
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = true;
+    clearTimeout(timer);
     try {
-      const rows = await db.withTenant(auth.organizationId, (tx) =>
-        tx
-          .select()
-          .from(eventOutbox)
-          .where(gt(eventOutbox.seq, cursor!))
-          .orderBy(asc(eventOutbox.seq))
-          .limit(200),
-      );
-      for (const r of rows) {
-        cursor = r.seq;
-        if (types && !sinkWants(types, r.type)) continue;
-        const ev = {
-          id: r.id,
-          type: r.type,
-          sequence: r.seq,
-          timestamp: r.createdAt.toISOString(),
-          data: r.payload,
-        };
-        res.write(`id: ${r.seq}\nevent: ${r.type}\ndata: ${JSON.stringify(ev)}\n\n`);
-      }
+      do {
+        again = false;
+        if ((await read()) === 200) again = true;
+      } while (again && !closed);
     } catch (err) {
       request.log.warn({ err }, 'event stream read failed');
     }
-    if (!closed) timer = setTimeout(tick, STREAM_POLL_MS);
+    reading = false;
+    if (!closed) timer = setTimeout(tick, STREAM_FALLBACK_POLL_MS);
   };
+  const unsubscribe = await outboxWakeups(db).subscribe(auth.organizationId, () => void tick());
   const close = () => {
     closed = true;
     clearTimeout(timer);
+    unsubscribe();
     if (!res.writableEnded) res.end();
   };
   request.raw.on('close', close);
@@ -186,6 +211,22 @@ export const eventsModule: AppModule = (deps) => async (app) => {
       schema: { tags, summary: 'Delete a sink', params: idParamsSchema, response: { 200: sinkSchema } },
     },
     async (request) => sinks.deleteSink(request, request.params.id),
+  );
+  app.post(
+    '/event-sinks/:id/secret',
+    {
+      config: { permission: 'integration:manage' },
+      schema: {
+        tags,
+        summary:
+          "Rotate a webhook sink's signing secret (shown once); the old one keeps signing beside it for graceSeconds",
+        params: idParamsSchema,
+        body: rotateSinkSecretBodySchema.default({ graceSeconds: 86_400 }),
+        response: { 200: sinkSchema },
+      },
+    },
+    async (request) =>
+      sinks.rotateSinkSecret(request, deps.secrets, request.params.id, request.body.graceSeconds),
   );
   app.get(
     '/event-sinks/:id/deliveries',

@@ -25,6 +25,10 @@ function sinkDto(r: SinkRow, secret?: string): SinkDto {
     disabledReason: r.disabledReason,
     secretHint: r.secretHint,
     ...(secret ? { secret } : {}),
+    previousSecretExpiresAt:
+      r.previousSecretEncrypted && r.previousSecretExpiresAt && r.previousSecretExpiresAt > new Date()
+        ? r.previousSecretExpiresAt.toISOString()
+        : null,
     createdAt: r.createdAt.toISOString(),
   };
 }
@@ -73,7 +77,7 @@ export function createSink(
 ) {
   const auth = authOf(request);
   const id = randomUUID();
-  const secret = body.kind === 'webhook' ? `whsec_${randomBytes(24).toString('base64')}` : null;
+  const secret = body.kind === 'webhook' ? newSinkSecret() : null;
   return tenant(request, async (tx) => {
     if (body.kind === 'webhook') await checkUrl(tx, request, body.url);
     const [row] = await tx
@@ -100,6 +104,49 @@ export function createSink(
     const dto = sinkDto(row!);
     await audit(tx, request, { entityType: 'event_sink', entityId: id, action: 'created', after: dto });
     return sinkDto(row!, secret ?? undefined);
+  });
+}
+
+const newSinkSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
+
+/**
+ * A new signing secret for a webhook sink (returned once). For `graceSeconds` the replaced secret still
+ * signs every delivery beside the new one (`webhook-signature: v1,<new> v1,<old>`, as Standard Webhooks
+ * allows), so the receiver can switch to the new secret without refusing deliveries meanwhile.
+ */
+export function rotateSinkSecret(
+  request: FastifyRequest,
+  secrets: SecretBox,
+  id: string,
+  graceSeconds: number,
+) {
+  const secret = newSinkSecret();
+  return tenant(request, async (tx) => {
+    const row = await load(tx, id);
+    if (row.kind !== 'webhook' || !row.secretEncrypted) {
+      throw badRequest('only webhook sinks have a signing secret to rotate');
+    }
+    const [updated] = await tx
+      .update(eventSinks)
+      .set({
+        secretEncrypted: secrets.encrypt(secret, sinkAad(id)),
+        secretKeyId: secrets.currentKeyId,
+        secretHint: `${secret.slice(0, 6)}…${secret.slice(-4)}`,
+        previousSecretEncrypted: graceSeconds > 0 ? row.secretEncrypted : null,
+        previousSecretExpiresAt: graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1000) : null,
+        updatedAt: new Date(),
+      })
+      .where(eq(eventSinks.id, id))
+      .returning();
+    await audit(tx, request, {
+      entityType: 'event_sink',
+      entityId: id,
+      action: 'secret_rotated',
+      before: sinkDto(row),
+      after: sinkDto(updated!),
+      metadata: { graceSeconds },
+    });
+    return sinkDto(updated!, secret);
   });
 }
 

@@ -21,13 +21,7 @@ const tags = ['external agents'];
  * heartbeat and log routes authenticate with the agent's key themselves (`public` to the general
  * authenticator, which does not know agent keys); telemetry is not audit-logged, key changes are.
  */
-export const externalAgentsModule: AppModule = (deps) => async (app) => {
-  const notifier = {
-    mailer: deps.mailer,
-    secrets: deps.secrets,
-    publicUrl: deps.settings.publicUrl,
-    privateNetworkCategories: deps.settings.privateNetworkCategories,
-  };
+export const externalAgentsModule: AppModule = () => async (app) => {
   app.post(
     '/agents/:id/key',
     {
@@ -95,7 +89,7 @@ export const externalAgentsModule: AppModule = (deps) => async (app) => {
         response: { 200: heartbeatResponseSchema },
       },
     },
-    async (request) => service.heartbeat(request, notifier, request.params.id, request.body ?? {}),
+    async (request) => service.heartbeat(request, request.params.id, request.body ?? {}),
   );
   app.post(
     '/agents/:id/logs',
@@ -110,7 +104,7 @@ export const externalAgentsModule: AppModule = (deps) => async (app) => {
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await service.writeLog(request, notifier, request.params.id, request.body)),
+      reply.status(201).send(await service.writeLog(request, request.params.id, request.body)),
   );
   app.get(
     '/agents/:id/logs',

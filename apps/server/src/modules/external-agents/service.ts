@@ -3,13 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { authOf, credentialOf } from '../../http/auth.ts';
 import { audit, tenant } from '../../http/tenant.ts';
 import { randomToken, sha256 } from '../../services/tokens.ts';
-import {
-  type AlertChange,
-  agentHeardFrom,
-  agentLogged,
-  type NotifyDeps,
-  notify,
-} from '../alerts/evaluate.ts';
+import { agentHeardFrom, agentLogged } from '../alerts/evaluate.ts';
 import * as repo from './repo.ts';
 import type { MonitorDto } from './schemas.ts';
 
@@ -149,11 +143,8 @@ async function agentOfKey(request: FastifyRequest, agentId: string) {
   return found;
 }
 
-export type Notifier = Omit<NotifyDeps, 'log'>;
-
 export async function heartbeat(
   request: FastifyRequest,
-  notifier: Notifier,
   agentId: string,
   body: {
     status?: string | undefined;
@@ -164,17 +155,17 @@ export async function heartbeat(
   const { organizationId } = await agentOfKey(request, agentId);
   const state: 'error' | 'online' =
     body.status && ERROR_STATUSES.has(body.status.toLowerCase()) ? 'error' : 'online';
-  const { before, row, changes } = await request.server.db.withTenant(organizationId, async (tx) => {
+  const { before, row } = await request.server.db.withTenant(organizationId, async (tx) => {
     const r = await repo.recordHeartbeat(tx, agentId, {
       state,
       status: body.status ?? null,
       version: body.version ?? null,
       metrics: body.metrics ?? null,
     });
-    const changes: AlertChange[] = r.before === 'offline' ? await agentHeardFrom(tx, agentId) : [];
-    return { ...r, changes };
+    // Alert changes and their notifications are written here; the worker's notifier sends them.
+    if (r.before === 'offline') await agentHeardFrom(tx, organizationId, agentId);
+    return r;
   });
-  await notify({ ...notifier, log: request.log }, changes);
   if (before !== state) {
     request.log.info({ agentId, from: before, to: state }, 'external agent state changed');
   }
@@ -184,7 +175,6 @@ export async function heartbeat(
 
 export async function writeLog(
   request: FastifyRequest,
-  notifier: Notifier,
   agentId: string,
   body: {
     status: 'success' | 'error' | 'warning';
@@ -206,7 +196,7 @@ export async function writeLog(
   const durationMs =
     body.durationMs ??
     (startedAt && completedAt ? Math.min(completedAt.getTime() - startedAt.getTime(), 2_147_483_647) : null);
-  const { row, changes } = await request.server.db.withTenant(organizationId, async (tx) => {
+  const row = await request.server.db.withTenant(organizationId, async (tx) => {
     const row = await repo.insertLog(tx, {
       organizationId,
       agentId,
@@ -217,8 +207,8 @@ export async function writeLog(
       completedAt,
       durationMs,
     });
-    return { row, changes: await agentLogged(tx, agentId, body.status) };
+    await agentLogged(tx, organizationId, agentId);
+    return row;
   });
-  await notify({ ...notifier, log: request.log }, changes);
   return toLogDto(row);
 }

@@ -90,17 +90,22 @@ export function integrationResolver(
     });
 }
 
-/** Adds one call's usage to the integration that made it (atomic increments, the caller's tenant). */
+/** Adds one call's usage to the integration that made it (atomic increments), in the caller's transaction. */
+export async function addIntegrationUsage(tx: Tx, result: ModelResult): Promise<void> {
+  if (!result.integrationId || result.cached) return;
+  await repo.recordUsage(tx, result.integrationId, {
+    inputTokens: result.usage.inputTokens,
+    outputTokens: result.usage.outputTokens,
+    totalTokens: result.usage.totalTokens,
+    costUsd: result.costUsdDecimal ?? String(result.costUsd ?? 0),
+  });
+}
+
+/** Adds one call's usage to the integration that made it, in a transaction of its own (the caller's tenant). */
 export function recordIntegrationUsage(db: Database, organizationId: string, result: ModelResult) {
   if (!result.integrationId || result.cached) return Promise.resolve();
-  return db.withTenant(organizationId, (tx) =>
-    repo.recordUsage(tx, result.integrationId!, {
-      inputTokens: result.usage.inputTokens,
-      outputTokens: result.usage.outputTokens,
-      totalTokens: result.usage.totalTokens,
-      costUsd: result.costUsdDecimal ?? String(result.costUsd ?? 0),
-    }),
-  );
+  // counters of a call that already happened: no need to wait for the WAL flush (see TenantScope)
+  return db.withTenant({ organizationId, asyncCommit: true }, (tx) => addIntegrationUsage(tx, result));
 }
 
 function markFailed(db: Database, organizationId: string, id: string, message: string) {
@@ -145,6 +150,7 @@ export function createAppModelPort(options: AppModelPortOptions): ModelPort {
           );
         throw e;
       }
+      if (request.countUsage === false) return result;
       // Counting is bookkeeping: a failure to count does not fail the call the provider already answered.
       await recordIntegrationUsage(options.db, request.organizationId, result).catch((err: unknown) =>
         options.log?.warn({ err, integrationId: result.integrationId }, 'integration usage not recorded'),

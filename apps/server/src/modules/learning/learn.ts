@@ -1,7 +1,9 @@
 /**
  * Learning from use, incrementally: each observation adds to the running sums of one `learning_patterns`
- * row (type + key) in the caller's transaction, and the row's confidence and occurrences are recomputed
- * from those sums.
+ * row (user + type + key) in the caller's transaction, and the row's confidence and occurrences are
+ * recomputed from those sums. A user's answers and ratings count twice: in the organization's aggregate
+ * (`user_id` NULL) and in that user's own row (seed 001: patterns belong to a user), which only that user
+ * can read (row-level security). Evaluations and workflows count for the organization only.
  *
  * - `ai_preference` (key `task|model`): answers, failures, cost and latency sums from every conversation
  *   answer; ratings (1–5 and 👍/👎, normalised to 0–1) and evaluation scores (0–1, `observeEvaluation`, the
@@ -11,7 +13,7 @@
  * - `workflow_pattern` (key: the step sequence): see `workflow-patterns.ts`.
  */
 import { learningPatterns, type PatternType, type Tx } from '@aiops/db';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 
 type Data = Record<string, unknown>;
 
@@ -31,7 +33,13 @@ export async function upsertPattern(
   const [row] = await tx
     .select()
     .from(learningPatterns)
-    .where(and(eq(learningPatterns.patternType, type), eq(learningPatterns.key, key)))
+    .where(
+      and(
+        eq(learningPatterns.patternType, type),
+        eq(learningPatterns.key, key),
+        userId ? eq(learningPatterns.userId, userId) : isNull(learningPatterns.userId),
+      ),
+    )
     .for('update');
   if (!row) return;
   const next = apply(row.data);
@@ -67,6 +75,15 @@ function preference(
 
 export const preferenceKey = (taskKind: string, model: string) => `${taskKind}|${model}`.slice(0, 600);
 
+/** Applies one observation to the organization's row, then (for a user's observation) to the user's own. */
+async function forOrgAndUser(
+  userId: string | null | undefined,
+  apply: (userId: string | null) => Promise<void>,
+) {
+  await apply(null);
+  if (userId) await apply(userId);
+}
+
 export function observeAnswer(
   tx: Tx,
   o: {
@@ -78,19 +95,22 @@ export function observeAnswer(
     failed: boolean;
   },
 ) {
-  return upsertPattern(
-    tx,
-    'ai_preference',
-    preferenceKey(o.taskKind, o.model),
-    preference(o.taskKind, o.model, (d) => {
-      d.answers = num(d.answers) + 1;
-      if (o.failed) d.failures = num(d.failures) + 1;
-      else {
-        d.costSum = num(d.costSum) + o.costUsd;
-        d.latencySum = num(d.latencySum) + o.latencyMs;
-        d.completed = num(d.completed) + 1;
-      }
-    }),
+  return forOrgAndUser(o.userId, (userId) =>
+    upsertPattern(
+      tx,
+      'ai_preference',
+      preferenceKey(o.taskKind, o.model),
+      preference(o.taskKind, o.model, (d) => {
+        d.answers = num(d.answers) + 1;
+        if (o.failed) d.failures = num(d.failures) + 1;
+        else {
+          d.costSum = num(d.costSum) + o.costUsd;
+          d.latencySum = num(d.latencySum) + o.latencyMs;
+          d.completed = num(d.completed) + 1;
+        }
+      }),
+      userId,
+    ),
   );
 }
 
@@ -101,21 +121,34 @@ export const ratingQuality = (r: { thumbs?: 'up' | 'down' | undefined; score?: n
 /** A rating of an answer; `previous` (the answer's earlier rating, if any) is taken back first. */
 export function observeRating(
   tx: Tx,
-  o: { taskKind: string; model: string; quality: number; previous?: number | null | undefined },
+  o: {
+    /** The user who rated (null: an API key). */
+    userId: string | null;
+    taskKind: string;
+    model: string;
+    quality: number;
+    previous?: number | null | undefined;
+    /** Who gave the previous rating: a user's own row takes back only that user's earlier rating. */
+    previousBy?: string | null | undefined;
+  },
 ) {
-  return upsertPattern(
-    tx,
-    'ai_preference',
-    preferenceKey(o.taskKind, o.model),
-    preference(o.taskKind, o.model, (d) => {
-      if (o.previous !== undefined && o.previous !== null) {
-        d.ratings = Math.max(0, num(d.ratings) - 1);
-        d.ratingSum = num(d.ratingSum) - o.previous;
-      }
-      d.ratings = num(d.ratings) + 1;
-      d.ratingSum = num(d.ratingSum) + o.quality;
-    }),
-  );
+  return forOrgAndUser(o.userId, (userId) => {
+    const previous = userId === null || o.previousBy === userId ? o.previous : null;
+    return upsertPattern(
+      tx,
+      'ai_preference',
+      preferenceKey(o.taskKind, o.model),
+      preference(o.taskKind, o.model, (d) => {
+        if (previous !== undefined && previous !== null) {
+          d.ratings = Math.max(0, num(d.ratings) - 1);
+          d.ratingSum = num(d.ratingSum) - previous;
+        }
+        d.ratings = num(d.ratings) + 1;
+        d.ratingSum = num(d.ratingSum) + o.quality;
+      }),
+      userId,
+    );
+  });
 }
 
 /** An evaluation score in [0, 1] of a model on a kind of task (called by evaluations when they land). */

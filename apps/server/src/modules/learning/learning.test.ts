@@ -1,7 +1,15 @@
+import { learningPatterns } from '@aiops/db';
 import { testBackend } from '@aiops/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JobDeps, runJobNow } from '../../jobs/index.ts';
-import { call, type SignedUp, signUp, startTestServer, type TestServer } from '../../test-support.ts';
+import {
+  addMember,
+  call,
+  type SignedUp,
+  signUp,
+  startTestServer,
+  type TestServer,
+} from '../../test-support.ts';
 import { observeEvaluation } from './learn.ts';
 import { learningJob } from './workflow-patterns.ts';
 
@@ -56,7 +64,8 @@ describe(`learning on ${testBackend()}`, () => {
       successRate: 1,
     });
     expect(rec.body.candidates[1]).toMatchObject({ model: 'simulator:json', quality: 0 });
-    expect(rec.body.reason).toMatch(/simulator:echo: quality 1 from 3 rating/);
+    expect(rec.body.scope).toBe('user');
+    expect(rec.body.reason).toMatch(/^simulator:echo: quality 1 from 3 rating.*; counting your ratings$/);
 
     // evaluation scores (the evaluation feature's seam) count as quality evidence too
     await s.database.db.withTenant(owner.organizationId, async (tx) => {
@@ -129,5 +138,84 @@ describe(`learning on ${testBackend()}`, () => {
       occurrences: 2,
       data: { term: 'runbook', uses: 2, bySource: { conversation: 2 } },
     });
+  });
+
+  it("model preferences per user: each member's own ratings decide their recommendation; others' stay private", async () => {
+    const member = await addMember(s, owner, 'member');
+    const rateAll = async (token: string, like: string) => {
+      const c = await api(
+        'POST',
+        '/conversations',
+        {
+          mode: 'multi',
+          participants: [
+            { id: 'echo', model: 'simulator:echo' },
+            { id: 'json', model: 'simulator:json', simulate: { output: 'fixed' } },
+          ],
+          settings: { taskKind: 'naming' },
+        },
+        token,
+      );
+      expect(c.status, JSON.stringify(c.body)).toBe(201);
+      for (let i = 0; i < 2; i++) {
+        const r = await api('POST', `/conversations/${c.body.id}/messages`, { content: `name ${i}` }, token);
+        for (const a of r.body.answers as { senderId: string; id: string }[]) {
+          const score = a.senderId === like ? 5 : 1;
+          const rated = await api(
+            'POST',
+            `/conversations/${c.body.id}/messages/${a.id}/rating`,
+            { score },
+            token,
+          );
+          expect(rated.status).toBe(200);
+        }
+      }
+    };
+    await rateAll(owner.token, 'echo');
+    await rateAll(member.token, 'json');
+    await rateAll(member.token, 'json');
+    const mine = await api('GET', '/learning/recommendations?task=naming');
+    expect(mine.body).toMatchObject({ scope: 'user', recommended: 'simulator:echo' });
+    expect(mine.body.candidates[0].samples).toEqual({ answers: 6, ratings: 2, evaluations: 0 });
+    const theirs = await api('GET', '/learning/recommendations?task=naming', undefined, member.token);
+    expect(theirs.body).toMatchObject({ scope: 'user', recommended: 'simulator:json' });
+    expect(theirs.body.candidates[0].samples).toEqual({ answers: 6, ratings: 4, evaluations: 0 });
+    // a member who rated nothing gets every member's ratings (json: 4 of 6 ratings liked)
+    const viewer = await addMember(s, owner, 'viewer');
+    const all = await api('GET', '/learning/recommendations?task=naming', undefined, viewer.token);
+    expect(all.body).toMatchObject({ scope: 'organization', recommended: 'simulator:json' });
+    expect(all.body.candidates[0].samples).toEqual({ answers: 6, ratings: 6, evaluations: 0 });
+
+    const listed = await api('GET', '/learning/patterns?type=ai_preference', undefined, member.token);
+    const owners = new Set(listed.body.data.map((p: { userId: string | null }) => p.userId));
+    expect(owners).toEqual(new Set([null, member.userId]));
+
+    // at the database: a user's patterns are theirs alone (row-level security on app.user_id)
+    const db = s.database.db;
+    const rowsFor = (userId: string | null) =>
+      db.withTenant({ organizationId: owner.organizationId, userId }, (tx) =>
+        tx.select({ userId: learningPatterns.userId }).from(learningPatterns),
+      );
+    expect(new Set((await rowsFor(member.userId)).map((r) => r.userId))).toEqual(
+      new Set([null, member.userId]),
+    );
+    expect(new Set((await rowsFor(owner.userId)).map((r) => r.userId))).toEqual(
+      new Set([null, owner.userId]),
+    );
+    expect(new Set((await rowsFor(null)).map((r) => r.userId))).toEqual(new Set([null]));
+    const forged = await db
+      .withTenant({ organizationId: owner.organizationId, userId: member.userId }, (tx) =>
+        tx.insert(learningPatterns).values({
+          organizationId: owner.organizationId,
+          userId: owner.userId,
+          patternType: 'ai_preference',
+          key: 'naming|forged',
+        }),
+      )
+      .then(
+        () => 'accepted',
+        (e: { message: string; cause?: { message?: string } }) => `${e.cause?.message ?? ''} ${e.message}`,
+      );
+    expect(forged).toMatch(/row-level security policy/);
   });
 });

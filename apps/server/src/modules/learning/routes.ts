@@ -1,6 +1,7 @@
 import { learningPatterns, PATTERN_TYPES } from '@aiops/db';
 import { and, desc, eq, not, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { authOf } from '../../http/auth.ts';
 import { audit, tenant } from '../../http/tenant.ts';
 import type { AppModule } from '../../module.ts';
 import { recommend } from './recommend.ts';
@@ -10,6 +11,7 @@ const tags = ['learning'];
 
 const patternSchema = z.object({
   id: z.uuid(),
+  userId: z.uuid().nullable().describe("null: the organization's aggregate; else the caller's own pattern"),
   patternType: z.enum(PATTERN_TYPES),
   key: z.string(),
   data: z.record(z.string(), z.unknown()),
@@ -67,6 +69,7 @@ export const learningModule: AppModule = () => async (app) => {
         return {
           data: rows.map((r) => ({
             id: r.id,
+            userId: r.userId,
             patternType: r.patternType,
             key: r.key,
             data: r.data,
@@ -95,6 +98,9 @@ export const learningModule: AppModule = () => async (app) => {
         response: {
           200: z.object({
             task: z.string(),
+            scope: z
+              .enum(['user', 'organization'])
+              .describe("user: the caller's own ratings decide; organization: every member's"),
             recommended: z.string().nullable(),
             reason: z.string(),
             candidates: z.array(candidateSchema),
@@ -102,7 +108,8 @@ export const learningModule: AppModule = () => async (app) => {
         },
       },
     },
-    async (request) => tenant(request, (tx) => recommend(tx, request.query.task, request.query.limit)),
+    async (request) =>
+      tenant(request, (tx) => recommend(tx, request.query.task, request.query.limit, authOf(request).userId)),
   );
   app.post(
     '/learning/refresh',

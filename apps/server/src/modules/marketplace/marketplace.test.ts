@@ -4,6 +4,7 @@ import {
   addMember,
   call,
   type SignedUp,
+  setPlan,
   signUp,
   startTestServer,
   type TestServer,
@@ -285,6 +286,8 @@ describe(`templates and marketplace on ${testBackend()}`, () => {
       403,
     );
 
+    // Eleven people (the owner and ten raters) need more seats than the starter plan's three.
+    await setPlan(s, buyer, 'business');
     const members = await Promise.all(Array.from({ length: 10 }, () => addMember(s, buyer, 'member')));
     const given = [5, 1, 3, 5, 2, 5, 4, 4, 1, 3];
     const results = await Promise.all(

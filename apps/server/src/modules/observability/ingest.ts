@@ -1,4 +1,4 @@
-import { queryRows, type Tx } from '@aiops/db';
+import type { Tx } from '@aiops/db';
 import { costOf, countTokens, type ModelPrice, PRICE_CATALOG, priceFor } from '@aiops/providers';
 import { sql } from 'drizzle-orm';
 import type { Attributes, OtlpSpan } from './otlp-decode.ts';
@@ -47,19 +47,45 @@ function parsed(v: unknown): unknown {
   }
 }
 
+/**
+ * A cheap upper bound of `JSON.stringify(v).length` for flat objects of short values (most span
+ * attributes), or Infinity when it would take walking deeper: such values are surely within the limit
+ * and need no serialization just to be measured.
+ */
+function flatBound(v: unknown): number {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return Number.POSITIVE_INFINITY;
+  let n = 2;
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    // Each character escapes to at most 6 ("\u001f"); numbers and booleans print in at most 24.
+    if (typeof x === 'string') n += 6 * (k.length + x.length) + 6;
+    else if (typeof x === 'number' || typeof x === 'boolean' || x === null || x === undefined)
+      n += 6 * k.length + 30;
+    else return Number.POSITIVE_INFINITY;
+  }
+  return n;
+}
+
+/** A stored JSON value (attributes, input, output, events): larger values keep a preview. */
 function bounded(v: unknown): unknown {
   if (v === undefined) return null;
+  if (flatBound(v) <= MAX_JSON_CHARS) return v;
   const s = JSON.stringify(v);
   if (s === undefined) return null;
   return s.length <= MAX_JSON_CHARS ? v : { truncated: true, chars: s.length, preview: s.slice(0, 4_000) };
 }
 
-/** Nanoseconds since the epoch → an ISO timestamp with microseconds (PostgreSQL keeps microseconds). */
+/** The ISO text of the last second seen (`YYYY-MM-DDTHH:MM:SS.`): spans of a batch mostly share it. */
+let lastSecond = { at: Number.NaN, iso: '' };
+
+/** Nanoseconds since the epoch (decimal digits) → an ISO timestamp with microseconds (PostgreSQL keeps microseconds). */
 function isoOf(nanos: string): string {
-  const n = BigInt(nanos);
-  const ms = n / 1_000_000n;
-  const micros = (n / 1_000n) % 1_000n;
-  return new Date(Number(ms)).toISOString().replace('Z', `${String(micros).padStart(3, '0')}Z`);
+  const digits = nanos.padStart(10, '0');
+  const second = Number(digits.slice(0, -9));
+  if (second !== lastSecond.at) {
+    lastSecond = { at: second, iso: new Date(second * 1000).toISOString().slice(0, 20) };
+  }
+  return `${lastSecond.iso}${digits.slice(-9, -3)}Z`;
 }
 
 export interface SpanRow {
@@ -85,6 +111,17 @@ export interface SpanRow {
   events: unknown;
   links: unknown;
   resource: unknown;
+}
+
+/** The spans of one resource share its attributes object: serialized once per request, not per span. */
+const resources = new WeakMap<Attributes, { json: unknown; serviceName: string | null }>();
+function resourceOf(r: Attributes) {
+  let got = resources.get(r);
+  if (!got) {
+    got = { json: bounded(r), serviceName: str(r['service.name'])?.slice(0, 255) ?? null };
+    resources.set(r, got);
+  }
+  return got;
 }
 
 /**
@@ -136,7 +173,9 @@ export function rowOf(s: OtlpSpan, prices: readonly ModelPrice[]): SpanRow | str
       attributes['aiops.cost_usd'] = cost;
     } else attributes['aiops.cost.priced'] = false;
   }
+  attributes['otel.scope.name'] = s.scope.name || undefined;
   const hasTokens = inputTokens !== undefined || outputTokens !== undefined;
+  const resource = resourceOf(s.resource);
   return {
     trace_id: s.traceId,
     span_id: s.spanId,
@@ -148,7 +187,7 @@ export function rowOf(s: OtlpSpan, prices: readonly ModelPrice[]): SpanRow | str
     start_time: isoOf(s.startNanos),
     end_time: end === null ? null : isoOf(s.endNanos),
     duration_ms: end === null ? null : (Number(end - start) / 1e6).toFixed(3),
-    service_name: str(s.resource['service.name'])?.slice(0, 255) ?? null,
+    service_name: resource.serviceName,
     model: model?.slice(0, 255) ?? null,
     input_tokens: inputTokens ?? null,
     output_tokens: outputTokens ?? null,
@@ -159,7 +198,7 @@ export function rowOf(s: OtlpSpan, prices: readonly ModelPrice[]): SpanRow | str
       outputText === undefined
         ? null
         : bounded(parsed(a['gen_ai.output.messages'] ?? a['gen_ai.completion'])),
-    attributes: bounded({ ...attributes, 'otel.scope.name': s.scope.name || undefined }),
+    attributes: bounded(attributes),
     events: s.events.length
       ? bounded(
           s.events.map((e) => ({
@@ -170,30 +209,56 @@ export function rowOf(s: OtlpSpan, prices: readonly ModelPrice[]): SpanRow | str
         )
       : null,
     links: s.links.length ? bounded(s.links) : null,
-    resource: bounded(s.resource),
+    resource: resource.json,
   };
 }
 
-/** Stores rows in one statement (the transaction's organization); a span sent again is ignored. */
-export async function storeSpans(tx: Tx, organizationId: string, rows: SpanRow[]): Promise<number> {
-  if (!rows.length) return 0;
-  const [r] = await queryRows<{ n: number }>(
-    tx,
-    sql`WITH ins AS (
-          INSERT INTO spans (organization_id, trace_id, span_id, parent_span_id, name, kind, status, status_message,
-                             start_time, end_time, duration_ms, source, service_name, model, input_tokens,
-                             output_tokens, total_tokens, cost, input, output, attributes, events, links, resource)
-          SELECT ${organizationId}::uuid, s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.status,
-                 s.status_message, s.start_time, s.end_time, s.duration_ms, 'otlp', s.service_name, s.model,
-                 s.input_tokens, s.output_tokens, s.total_tokens, s.cost, s.input, s.output,
-                 coalesce(s.attributes, '{}'), s.events, s.links, s.resource
-          FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS s(trace_id text, span_id text,
-                 parent_span_id text, name text, kind text, status text, status_message text,
-                 start_time timestamptz, end_time timestamptz, duration_ms numeric, service_name text, model text,
-                 input_tokens int, output_tokens int, total_tokens int, cost numeric, input jsonb, output jsonb,
-                 attributes jsonb, events jsonb, links jsonb, resource jsonb)
-          ON CONFLICT DO NOTHING RETURNING 1)
-        SELECT count(*)::int AS n FROM ins`,
+/** Each row as an array in this order: the batch is sent without repeating its keys 512 times. */
+function tuple(r: SpanRow): unknown[] {
+  return [
+    r.trace_id,
+    r.span_id,
+    r.parent_span_id,
+    r.name,
+    r.kind,
+    r.status,
+    r.status_message,
+    r.start_time,
+    r.end_time,
+    r.duration_ms,
+    r.service_name,
+    r.model,
+    r.input_tokens,
+    r.output_tokens,
+    r.total_tokens,
+    r.cost,
+    r.input,
+    r.output,
+    r.attributes,
+    r.events,
+    r.links,
+    r.resource,
+  ];
+}
+
+/**
+ * Stores rows in one statement (the transaction's organization); a span sent again is ignored. The batch
+ * travels as one `jsonb` array of arrays (no key repeated per row; `e->n` reads an element in place and
+ * hands JSON columns over as `jsonb` without printing and parsing them again).
+ */
+export async function storeSpans(tx: Tx, organizationId: string, rows: SpanRow[]): Promise<void> {
+  if (!rows.length) return;
+  // A JSON null inside the array is the jsonb value 'null', not SQL NULL.
+  const j = (i: number) => sql.raw(`nullif(e->${i}, 'null')`);
+  await tx.execute(
+    sql`INSERT INTO spans (organization_id, trace_id, span_id, parent_span_id, name, kind, status, status_message,
+                           start_time, end_time, duration_ms, source, service_name, model, input_tokens,
+                           output_tokens, total_tokens, cost, input, output, attributes, events, links, resource)
+        SELECT ${organizationId}::uuid, e->>0, e->>1, e->>2, e->>3, e->>4, e->>5, e->>6, (e->>7)::timestamptz,
+               (e->>8)::timestamptz, (e->>9)::numeric, 'otlp', e->>10, e->>11, (e->>12)::int, (e->>13)::int,
+               (e->>14)::int, (e->>15)::numeric, ${j(16)}, ${j(17)}, coalesce(${j(18)}, '{}'), ${j(19)}, ${j(20)},
+               ${j(21)}
+        FROM jsonb_array_elements(${JSON.stringify(rows.map(tuple))}::jsonb) AS e
+        ON CONFLICT DO NOTHING`,
   );
-  return r?.n ?? 0;
 }

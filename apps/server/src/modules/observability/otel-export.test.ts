@@ -88,4 +88,49 @@ describe(`export through the OpenTelemetry SDK on ${testBackend()}`, () => {
       mine.map((x) => x.spanId).sort(),
     );
   });
+
+  it('sends the run span of a run cancelled through the API while its step runs', async () => {
+    const wf = await call(s, 'POST', '/api/v1/workflows', {
+      token: owner.token,
+      body: {
+        status: 'active',
+        definition: {
+          name: 'cancelled elsewhere',
+          nodes: [
+            {
+              id: 'slow',
+              type: 'agent',
+              agent: { model: 'simulator:echo', prompt: 'hi', simulate: { latencyMs: 30_000 } },
+            },
+          ],
+        },
+      },
+    });
+    const run = await call(s, 'POST', `/api/v1/workflows/${wf.body.id}/runs`, {
+      token: owner.token,
+      body: { input: {} },
+    });
+    expect(run.status).toBe(202);
+    await expect
+      .poll(
+        async () => (await call(s, 'GET', `/api/v1/runs/${run.body.id}`, { token: owner.token })).body.status,
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBe('running');
+    const cancel = await call(s, 'POST', `/api/v1/runs/${run.body.id}/cancel`, {
+      token: owner.token,
+      body: {},
+    });
+    expect(cancel.status).toBe(200);
+    const traceId = run.body.id.replaceAll('-', '');
+    await expect
+      .poll(() => received.find((x) => x.traceId === traceId && x.name === 'run')?.attributes, {
+        timeout: 10_000,
+      })
+      .toMatchObject({ 'aiops.run.status': 'cancelled' });
+    const runSpan = received.find((x) => x.traceId === traceId && x.name === 'run')!;
+    expect(runSpan.parentSpanId).toBeNull();
+  });
 });

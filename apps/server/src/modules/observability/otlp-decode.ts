@@ -95,7 +95,8 @@ const root = protobuf.Root.fromJSON({
   },
 });
 
-const Request = root.lookupType('otlp.ExportTraceServiceRequest');
+/** The request message type (exported for tests that build payloads the SDK cannot, such as kvlist values). */
+export const Request = root.lookupType('otlp.ExportTraceServiceRequest');
 const Response = root.lookupType('otlp.ExportTraceServiceResponse');
 const RpcStatus = root.lookupType('otlp.RpcStatus');
 
@@ -267,8 +268,128 @@ export function decodeTraces(body: Buffer, format: 'protobuf' | 'json'): OtlpSpa
   } catch (e) {
     throw new OtlpDecodeError(`the body is not an OTLP protobuf trace request: ${(e as Error).message}`);
   }
-  const obj = Request.toObject(message, { longs: String, defaults: false, arrays: true }) as RawRequest;
-  return normalize(obj, false);
+  return fromMessage(message as unknown as PbRequest);
+}
+
+// Decoded protobuf messages, read directly (no `toObject` copy): unset fields read their type's default
+// (empty string, zero, empty bytes and lists, null message), which is what proto3 senders mean by absence.
+interface PbLong {
+  low: number;
+  high: number;
+  unsigned: boolean;
+  toString(): string;
+  toNumber(): number;
+}
+interface PbKeyValue {
+  key: string;
+  value: PbAnyValue | null;
+}
+interface PbAnyValue {
+  value?: keyof typeof anyValueFields;
+  stringValue: string;
+  boolValue: boolean;
+  intValue: PbLong | number;
+  doubleValue: number;
+  arrayValue: { values: PbAnyValue[] } | null;
+  kvlistValue: { values: PbKeyValue[] } | null;
+  bytesValue: Uint8Array;
+}
+interface PbSpan {
+  traceId: Uint8Array;
+  spanId: Uint8Array;
+  parentSpanId: Uint8Array;
+  name: string;
+  kind: number;
+  startTimeUnixNano: PbLong | number;
+  endTimeUnixNano: PbLong | number;
+  attributes: PbKeyValue[];
+  events: { timeUnixNano: PbLong | number; name: string; attributes: PbKeyValue[] }[];
+  links: { traceId: Uint8Array; spanId: Uint8Array; attributes: PbKeyValue[] }[];
+  status: { code: number; message: string } | null;
+}
+interface PbRequest {
+  resourceSpans: {
+    resource: { attributes: PbKeyValue[] } | null;
+    scopeSpans: { scope: { name: string; version: string } | null; spans: PbSpan[] }[];
+  }[];
+}
+
+/** A fixed64 as decimal digits: exact (BigInt of its two 32-bit halves), as `longs: String` gave. */
+function pbNanos(v: PbLong | number): string {
+  if (typeof v === 'number') return String(v);
+  if (v.high === 0) return String(v.low >>> 0);
+  return ((BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0)).toString();
+}
+
+function pbAnyValue(v: PbAnyValue | null, depth: number): unknown {
+  if (!v || depth > 8) return null;
+  switch (v.value) {
+    case 'stringValue':
+      return v.stringValue;
+    case 'boolValue':
+      return v.boolValue;
+    case 'intValue': {
+      const i = v.intValue;
+      if (typeof i === 'number') return i;
+      const n = i.toNumber();
+      return Number.isSafeInteger(n) ? n : i.toString();
+    }
+    case 'doubleValue':
+      return v.doubleValue;
+    case 'arrayValue':
+      return (v.arrayValue?.values ?? []).map((x) => pbAnyValue(x, depth + 1));
+    case 'kvlistValue':
+      return pbAttributes(v.kvlistValue?.values ?? [], depth + 1);
+    case 'bytesValue':
+      return Buffer.from(v.bytesValue).toString('base64');
+    default:
+      return null;
+  }
+}
+
+function pbAttributes(list: PbKeyValue[], depth = 0): Attributes {
+  const out: Attributes = {};
+  for (const kv of list) if (kv.key) out[kv.key] = pbAnyValue(kv.value, depth);
+  return out;
+}
+
+const hexOf = (b: Uint8Array) =>
+  b.length ? Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex') : '';
+
+function fromMessage(req: PbRequest): OtlpSpan[] {
+  const out: OtlpSpan[] = [];
+  for (const rs of req.resourceSpans) {
+    const resource = pbAttributes(rs.resource?.attributes ?? []);
+    for (const ss of rs.scopeSpans) {
+      const scope = { name: ss.scope?.name ?? '', version: ss.scope?.version ?? '' };
+      for (const s of ss.spans) {
+        out.push({
+          traceId: hexOf(s.traceId),
+          spanId: hexOf(s.spanId),
+          parentSpanId: hexOf(s.parentSpanId) || null,
+          name: s.name,
+          kind: SPAN_KINDS[s.kind] ?? 'unspecified',
+          startNanos: pbNanos(s.startTimeUnixNano),
+          endNanos: pbNanos(s.endTimeUnixNano),
+          attributes: pbAttributes(s.attributes),
+          events: s.events.map((e) => ({
+            name: e.name,
+            timeNanos: pbNanos(e.timeUnixNano),
+            attributes: pbAttributes(e.attributes),
+          })),
+          links: s.links.map((l) => ({
+            traceId: hexOf(l.traceId),
+            spanId: hexOf(l.spanId),
+            attributes: pbAttributes(l.attributes),
+          })),
+          status: { code: s.status?.code ?? 0, message: s.status?.message ?? '' },
+          resource,
+          scope,
+        });
+      }
+    }
+  }
+  return out;
 }
 
 /** The success answer, with `partialSuccess` when some spans were rejected. */

@@ -1,10 +1,12 @@
 import { gzipSync } from 'node:zlib';
+import { queryRows } from '@aiops/db';
 import { testBackend } from '@aiops/testing';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter as HttpExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SimpleSpanProcessor, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, type SignedUp, signUp, startTestServer, type TestServer } from '../../test-support.ts';
 
@@ -113,6 +115,24 @@ describe(`OTLP ingest on ${testBackend()}`, () => {
       expect(Number(chat.cost)).toBeCloseTo(0.00045, 9);
       expect(spans[2]!.status).toBe('error');
       expect(spans[0]!.attributes['app.tag']).toBe('vip');
+      // As stored: absent JSON values are SQL NULL (not the JSON null), the resource and scope are kept.
+      const stored = await s.database.db.system((tx) =>
+        queryRows<{
+          name: string;
+          input: unknown;
+          events: unknown;
+          links: unknown;
+          resource: unknown;
+          scope: unknown;
+        }>(
+          tx,
+          sql`SELECT name, input, events, links, resource, attributes->>'otel.scope.name' AS scope FROM spans
+            WHERE trace_id = ${traceId} AND input IS NULL AND events IS NULL AND links IS NULL ORDER BY name`,
+        ),
+      );
+      expect(stored.map((r) => r.name)).toEqual(['chat gpt-4o-mini', 'execute_tool lookup', 'handle ticket']);
+      expect(stored[2]!.resource).toMatchObject({ 'service.name': service });
+      expect(stored.map((r) => r.scope)).toEqual(['outside-agent', 'outside-agent', 'outside-agent']);
       const list = await call(s, 'GET', `/api/v1/traces?source=otlp&q=${service}`, { token: owner.token });
       expect(list.body.data).toEqual([
         expect.objectContaining({

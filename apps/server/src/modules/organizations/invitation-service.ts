@@ -13,6 +13,7 @@ import { issueSession } from '../../services/sessions.ts';
 import { randomToken, sha256 } from '../../services/tokens.ts';
 import { type PublicUserRow, publicUserColumns } from '../auth/repo.ts';
 import * as repo from './repo.ts';
+import { assertSeatForInvitation, assertSeatForMember } from './seats.ts';
 import { assertGrantable } from './service.ts';
 
 export function toInvitationDto(i: repo.InvitationRow): InvitationDto {
@@ -44,6 +45,8 @@ export async function invite(
     if (members.some((m) => m.email === body.email)) {
       throw conflict('This person is already a member', { field: 'body.email' });
     }
+    // Locks the organization's row: parallel invitations for the last seat cannot both pass.
+    await assertSeatForInvitation(tx, auth.organizationId);
     const org = await repo.getOrganization(tx, auth.organizationId);
     const invitation = await repo.insertInvitation(tx, {
       organizationId: auth.organizationId,
@@ -170,6 +173,7 @@ export async function accept(
     }
     if (!(await repo.markInvitationAccepted(tx, inv.id, user!.id))) throw invalidInvitation();
     if (await repo.findMember(tx, user!.id)) throw conflict('You are already a member of this organization');
+    await assertSeatForMember(tx, inv.organizationId);
     await repo.insertMember(tx, {
       organizationId: inv.organizationId,
       userId: user!.id,

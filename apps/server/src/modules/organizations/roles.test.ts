@@ -4,6 +4,7 @@ import {
   addMember,
   call,
   type SignedUp,
+  setPlan,
   signUp,
   startTestServer,
   type TestServer,
@@ -17,6 +18,8 @@ beforeAll(async () => {
   s = await startTestServer();
   owner = await signUp(s);
   as.owner = owner;
+  // three members besides the owner and the role matrix's invitations: more than the starter plan's seats
+  await setPlan(s, owner, 'business');
   as.admin = await addMember(s, owner, 'admin');
   as.member = await addMember(s, owner, 'member');
   as.viewer = await addMember(s, owner, 'viewer');

@@ -10,13 +10,17 @@ import {
   organizationSchema,
   patchMemberBodySchema,
   patchOrganizationBodySchema,
+  seatsSchema,
   sessionResponseSchema,
   userIdParamsSchema,
 } from '@aiops/contracts';
 import { z } from 'zod';
+import { authOf } from '../../http/auth.ts';
+import { tenant } from '../../http/tenant.ts';
 import type { AppModule } from '../../module.ts';
 import { sessionBody } from '../auth/routes.ts';
 import * as invitations from './invitation-service.ts';
+import { countSeats } from './seats.ts';
 import * as orgs from './service.ts';
 
 const tags = ['organization'];
@@ -55,6 +59,21 @@ export const organizationsModule: AppModule = (deps) => async (app) => {
       },
     },
     async (request) => ({ data: await orgs.listMembers(request) }),
+  );
+  app.get(
+    '/members/seats',
+    {
+      config: { permission: 'member:read' },
+      schema: {
+        tags,
+        summary: "Seats of the organization's plan: the limit, members and pending invitations",
+        response: { 200: seatsSchema },
+      },
+    },
+    async (request) => {
+      const orgId = authOf(request).organizationId;
+      return tenant(request, (tx) => countSeats(tx, orgId));
+    },
   );
   app.patch(
     '/members/:userId',

@@ -6,6 +6,7 @@ import { authOf } from '../../http/auth.ts';
 import { after, cursorTime, page } from '../../http/pagination.ts';
 import { audit, tenant } from '../../http/tenant.ts';
 import type { EngineServices } from '../../module.ts';
+import { type ScoreFilter, scoreConditions, scoreSummaries } from '../evaluations/run-filter.ts';
 import { logEvents, traceMetadata } from '../observability/service.ts';
 import { runDetailDto, runDto } from './dto.ts';
 
@@ -63,7 +64,7 @@ export function listRuns(
     correlationId?: string | undefined;
     from?: string | undefined;
     to?: string | undefined;
-  },
+  } & ScoreFilter,
 ) {
   return tenant(request, async (tx) => {
     const w = workflowExecutions;
@@ -73,6 +74,7 @@ export function listRuns(
     if (q.correlationId) conditions.push(eq(w.correlationId, q.correlationId));
     if (q.from) conditions.push(gte(w.createdAt, new Date(q.from)));
     if (q.to) conditions.push(lt(w.createdAt, new Date(q.to)));
+    conditions.push(...scoreConditions(q));
     const rows = await tx
       .select({ row: w, id: w.id, cursorT: cursorTime(w.createdAt) })
       .from(w)
@@ -80,7 +82,14 @@ export function listRuns(
       .orderBy(desc(w.createdAt), desc(w.id))
       .limit(q.limit + 1);
     const p = page(rows, q.limit);
-    return { data: p.data.map((r) => runDto(r.row)), nextCursor: p.nextCursor };
+    const scores = await scoreSummaries(
+      tx,
+      p.data.map((r) => r.id),
+    );
+    return {
+      data: p.data.map((r) => ({ ...runDto(r.row), scores: scores.get(r.id) ?? null })),
+      nextCursor: p.nextCursor,
+    };
   });
 }
 

@@ -1,5 +1,6 @@
 import { terminologyEntries } from '@aiops/db';
 import { testBackend } from '@aiops/testing';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addMember,
@@ -254,5 +255,26 @@ describe(`terminology on ${testBackend()}`, () => {
     expect(system).toContain('Explain.');
     expect(system).toContain('- canary release: A release to a few users first.');
     expect(system).not.toContain('Only mine.'); // a workflow step sees public entries only
+
+    // The studio's try-it panel sends what a run sends: the same system prompt, glossary included.
+    const before = await s.database.db.system((tx) =>
+      tx
+        .select({ frequency: terminologyEntries.frequency })
+        .from(terminologyEntries)
+        .where(eq(terminologyEntries.term, 'canary release')),
+    );
+    const tried = await api('POST', `/agents/${agent.body.id}/try`, {
+      input: { text: 'Plan two canary releases and keep the canary secret.' },
+    });
+    expect(tried.status, JSON.stringify(tried.body)).toBe(200);
+    expect(tried.body.system).toBe(system);
+    expect(tried.body.text).toBe(`${system}\n\nPlan two canary releases and keep the canary secret.`);
+    const after = await s.database.db.system((tx) =>
+      tx
+        .select({ frequency: terminologyEntries.frequency })
+        .from(terminologyEntries)
+        .where(eq(terminologyEntries.term, 'canary release')),
+    );
+    expect(after[0]!.frequency).toBe(before[0]!.frequency + 1);
   });
 });

@@ -3,8 +3,11 @@
  * into a Float32Array (normalized) and searched by brute force (10,000 × 256 dimensions ≈ 3 ms), instead of
  * a sequential scan of cosine distances in SQL (the real[] fallback costs ~0.1 ms per row without pgvector).
  *
- * Freshness: every search first reads the dictionary's version (`aiops_term_version()`: count and newest
- * `updated_at` of the organization's entries); a change anywhere — this process or another — reloads it. Rows
+ * Freshness: every search first reads the dictionary's version (`aiops_term_version()`: the organization's
+ * row of `terminology_versions`, a counter that triggers bump in the transaction that inserts, updates or
+ * deletes entries — migration 0036; one primary-key lookup); a change anywhere — this process or another —
+ * reloads it. The version is read before the embeddings, each in its own statement snapshot, so a change
+ * committed in between reloads once more, never leaves stale vectors under a new version. Rows
  * the caller may not see are dropped later by the search's join with `terminology_entries` (row-level
  * security), so the cache may hold every embedding of the organization.
  */
@@ -23,6 +26,8 @@ const MAX_ORGS = 32;
 
 export class TermVectorCache {
   private readonly orgs = new Map<string, OrgVectors>();
+  /** How many times embeddings were loaded from the database (a stale or missing cache). */
+  loads = 0;
 
   async nearest(
     tx: Tx,
@@ -44,21 +49,45 @@ export class TermVectorCache {
     const q = normalize(embedding);
     const best: { id: string; s: number }[] = [];
     const { matrix, ids } = org;
-    for (let r = 0; r < ids.length; r++) {
+    const consider = (r: number, dot: number) => {
+      if (dot < minSimilarity) return;
+      if (best.length < k || dot > best[best.length - 1]!.s) insertRanked(best, { id: ids[r]!, s: dot }, k);
+    };
+    // Four rows at a time: four independent running sums keep the CPU busy (one sum waits on each of its
+    // additions), while each row's sum is still taken in dimension order, so scores are the same to the bit.
+    let r = 0;
+    for (; r + 4 <= ids.length; r += 4) {
+      const b0 = r * dims;
+      const b1 = b0 + dims;
+      const b2 = b1 + dims;
+      const b3 = b2 + dims;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let d = 0; d < dims; d++) {
+        const qd = q[d]!;
+        s0 += matrix[b0 + d]! * qd;
+        s1 += matrix[b1 + d]! * qd;
+        s2 += matrix[b2 + d]! * qd;
+        s3 += matrix[b3 + d]! * qd;
+      }
+      consider(r, s0);
+      consider(r + 1, s1);
+      consider(r + 2, s2);
+      consider(r + 3, s3);
+    }
+    for (; r < ids.length; r++) {
       let dot = 0;
       const base = r * dims;
       for (let d = 0; d < dims; d++) dot += matrix[base + d]! * q[d]!;
-      if (dot < minSimilarity) continue;
-      if (best.length < k || dot > best[best.length - 1]!.s) {
-        best.push({ id: ids[r]!, s: dot });
-        best.sort((a, b) => b.s - a.s);
-        if (best.length > k) best.pop();
-      }
+      consider(r, dot);
     }
     return best;
   }
 
   private async load(tx: Tx, dims: number, version: string): Promise<OrgVectors> {
+    this.loads++;
     const rows = await queryRows<{ ref_id: string; v: string }>(
       tx,
       sql`SELECT ref_id, embedding::text AS v FROM embeddings
@@ -79,4 +108,17 @@ export class TermVectorCache {
 function normalize(v: number[]): Float64Array {
   const norm = Math.hypot(...v) || 1;
   return Float64Array.from(v, (x) => x / norm);
+}
+
+/** Inserts after every hit scoring at least as much (earlier rows first among ties), keeping the best k. */
+function insertRanked(best: { id: string; s: number }[], hit: { id: string; s: number }, k: number) {
+  let lo = 0;
+  let hi = best.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (best[mid]!.s >= hit.s) lo = mid + 1;
+    else hi = mid;
+  }
+  best.splice(lo, 0, hit);
+  if (best.length > k) best.pop();
 }

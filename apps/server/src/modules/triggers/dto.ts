@@ -39,6 +39,7 @@ export function triggerDto(row: TriggerRow, secret?: string, now = new Date()): 
             auth: row.webhookAuth as 'standard' | 'bearer' | 'none',
             mode: row.webhookMode as 'async' | 'sync',
             syncTimeoutMs: row.syncTimeoutMs ?? 30_000,
+            rateLimitPerMinute: row.rateLimitPerMinute,
             secretHint: row.secretHint,
             ...(secret ? { secret } : {}),
           }

@@ -9,7 +9,9 @@ import {
   workflowTriggers,
 } from '@aiops/db';
 import type { Logger, Runs } from '@aiops/engine';
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { assertFeature } from '../config/gate.ts';
+import { runtimeConfigOf } from '../config/runtime.ts';
 
 export type TriggerRow = typeof workflowTriggers.$inferSelect;
 
@@ -156,8 +158,12 @@ export async function startFiring(
   firingId: string,
   input: unknown,
   meta: FiringMeta,
+  /** Records the started run (default: its own update; the webhook path batches them). */
+  markStarted?: (firingId: string, runId: string) => Promise<void>,
 ): Promise<FireResult> {
   try {
+    // A schedule, webhook or event of an organization whose workflows are turned off starts nothing.
+    assertFeature(runtimeConfigOf(ctx.db), 'feature/workflows', t.organizationId);
     const started = await ctx.runs.start({
       organizationId: t.organizationId,
       workflowId: t.workflowId,
@@ -176,12 +182,15 @@ export async function startFiring(
         },
       },
     });
-    await ctx.db.withTenant(t.organizationId, (tx) =>
-      tx
-        .update(triggerFirings)
-        .set({ status: 'started', runId: started.id, payload: null, updatedAt: new Date() })
-        .where(eq(triggerFirings.id, firingId)),
-    );
+    if (markStarted) await markStarted(firingId, started.id);
+    else {
+      await ctx.db.withTenant(t.organizationId, (tx) =>
+        tx
+          .update(triggerFirings)
+          .set({ status: 'started', runId: started.id, payload: null, updatedAt: new Date() })
+          .where(eq(triggerFirings.id, firingId)),
+      );
+    }
     return { firingId, status: 'started', runId: started.id, reason: null, duplicate: false };
   } catch (e) {
     // A workflow-level limit or invalid input: the firing failed, and says why. Anything else (database
@@ -221,6 +230,7 @@ export async function settleFirings(ctx: FireContext, now = new Date()): Promise
       .where(
         and(
           eq(triggerFirings.status, 'starting'),
+          isNotNull(triggerFirings.triggerId),
           sql`${triggerFirings.updatedAt} < ${new Date(now.getTime() - 30_000)}`,
         ),
       )

@@ -8,8 +8,10 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import type { ModuleDeps } from '../../module.ts';
-import { type FireContext, fire, type TriggerRow } from './firing.ts';
+import type { TriggerRow } from './firing.ts';
+import { hookCacheOf } from './hook-cache.ts';
 import { triggerAad } from './service.ts';
+import { WebhookFirer } from './webhook-fire.ts';
 
 /** Largest webhook body accepted (JSON, form or text). */
 export const HOOK_BODY_LIMIT = 1_048_576;
@@ -97,7 +99,11 @@ export const hookRoutes =
     app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: HOOK_BODY_LIMIT }, (_req, body, done) =>
       done(null, body),
     );
-    const ctx = (): FireContext => ({ db: deps.db, runs: deps.engine.runs, log: app.log });
+    const firer = new WebhookFirer({ db: deps.db, runs: deps.engine.runs, log: app.log });
+    const hooks = hookCacheOf(deps.db);
+    // Listening starts while the app is built (as the API-key cache's does), not from an onReady hook.
+    await hooks.start(deps.db);
+    app.addHook('onClose', () => hooks.stop());
     app.post(
       '/hooks/:hookId',
       {
@@ -113,11 +119,18 @@ export const hookRoutes =
       },
       async (request, reply) => {
         const raw = typeof request.body === 'string' ? request.body : '';
-        const [trigger] = await deps.db.system((tx) =>
-          tx.select().from(workflowTriggers).where(eq(workflowTriggers.hookId, request.params.hookId)),
-        );
+        const hookId = request.params.hookId;
+        const trigger = await hooks.get(hookId, async () => {
+          const [row] = await deps.db.system((tx) =>
+            tx.select().from(workflowTriggers).where(eq(workflowTriggers.hookId, hookId)),
+          );
+          return row;
+        });
         if (trigger?.type !== 'webhook') {
           throw fail(404, 'not_found', 'No webhook trigger has this URL');
+        }
+        if (trigger.rateLimitPerMinute !== null) {
+          await deps.rateLimits.consumeHook(trigger.id, trigger.rateLimitPerMinute, reply);
         }
         verify(trigger, deps.secrets, raw, request);
         if (!trigger.enabled) throw fail(409, 'trigger_disabled', 'This webhook trigger is disabled');
@@ -129,7 +142,7 @@ export const hookRoutes =
         const deliveryId = request.headers['webhook-id'] ?? request.headers['idempotency-key'];
         const delivery = typeof deliveryId === 'string' && deliveryId ? deliveryId.slice(0, 255) : undefined;
         const started = Date.now();
-        const result = await fire(ctx(), {
+        const result = await firer.fire({
           trigger,
           payload: { body, headers, query: request.query ?? {}, method: request.method },
           defaultInput: body !== null && typeof body === 'object' && !Array.isArray(body) ? body : { body },

@@ -18,16 +18,28 @@ export const ON_TIME_MS = 60_000;
 /** Schedules fired at once by one process. */
 const PARALLEL = 16;
 
+/** What a schedule's due times are computed from: a trigger's columns, or an agent's schedule. */
+export interface ScheduleSpec {
+  cron: string;
+  timezone: string;
+  /** The cursor: the next due time not yet fired. */
+  nextFireAt: Date | null;
+  missedFirePolicy: 'skip' | 'catchUp';
+  catchUpLimit: number;
+}
+
 /**
  * The due times of a schedule from its cursor up to `now`, and what the missed-fire policy makes of them:
  * on-time due times always fire; missed ones fire under `catchUp` (the latest `catchUpLimit`), not under
  * `skip`. Returns the due times to fire and the next cursor (first due time after now).
  */
-export function dueTimes(t: TriggerRow, now: Date): { fire: Date[]; missed: number; next: Date | null } {
-  const cron = t.scheduleCron!;
-  const tz = t.timezone ?? 'UTC';
+export function dueTimesOf(
+  spec: ScheduleSpec,
+  now: Date,
+): { fire: Date[]; missed: number; next: Date | null } {
+  const { cron, timezone: tz } = spec;
   const due: Date[] = [];
-  let at = t.nextFireAt;
+  let at = spec.nextFireAt;
   // Bounded walk: at most 10,000 due times are looked at (a per-second cron down for almost three hours).
   while (at && at.getTime() <= now.getTime() && due.length < 10_000) {
     due.push(at);
@@ -36,8 +48,21 @@ export function dueTimes(t: TriggerRow, now: Date): { fire: Date[]; missed: numb
   const next = at && at.getTime() > now.getTime() ? at : nextFireTime(cron, tz, now);
   const onTime = due.filter((d) => now.getTime() - d.getTime() <= ON_TIME_MS);
   const missed = due.filter((d) => now.getTime() - d.getTime() > ON_TIME_MS);
-  const caught = t.missedFirePolicy === 'catchUp' ? missed.slice(-t.catchUpLimit) : [];
+  const caught = spec.missedFirePolicy === 'catchUp' ? missed.slice(-spec.catchUpLimit) : [];
   return { fire: [...caught, ...onTime], missed: missed.length - caught.length, next };
+}
+
+export function dueTimes(t: TriggerRow, now: Date): { fire: Date[]; missed: number; next: Date | null } {
+  return dueTimesOf(
+    {
+      cron: t.scheduleCron!,
+      timezone: t.timezone ?? 'UTC',
+      nextFireAt: t.nextFireAt,
+      missedFirePolicy: t.missedFirePolicy === 'catchUp' ? 'catchUp' : 'skip',
+      catchUpLimit: t.catchUpLimit,
+    },
+    now,
+  );
 }
 
 /**

@@ -10,7 +10,7 @@ import {
   type SecretBox,
   TemplateError,
 } from '@aiops/core';
-import { triggerFirings, workflows, workflowTriggers } from '@aiops/db';
+import { type Tx, triggerFirings, workflows, workflowTriggers } from '@aiops/db';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import { authOf } from '../../http/auth.ts';
@@ -18,6 +18,14 @@ import { audit, tenant } from '../../http/tenant.ts';
 import { checkSchedule, nextFireTime } from './cron.ts';
 import { firingDto, triggerDto } from './dto.ts';
 import type { TriggerRow } from './firing.ts';
+import { hookCacheOf } from './hook-cache.ts';
+
+/** A change of a trigger in this process drops the hook cache at once (other processes: by NOTIFY). */
+async function dropHooksAfter<T>(request: FastifyRequest, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const out = await tenant(request, fn);
+  hookCacheOf(request.server.db).clear();
+  return out;
+}
 
 export const triggerAad = (id: string) => `trigger:${id}`;
 
@@ -121,6 +129,7 @@ export function createTrigger(
       webhookAuth: w.auth,
       webhookMode: w.mode,
       syncTimeoutMs: w.syncTimeoutMs,
+      rateLimitPerMinute: w.rateLimitPerMinute,
       ...(secret
         ? {
             secretEncrypted: secrets.encrypt(secret, triggerAad(id)),
@@ -156,7 +165,7 @@ export function getTrigger(request: FastifyRequest, id: string) {
 
 export function updateTrigger(request: FastifyRequest, id: string, body: UpdateTriggerBody) {
   if (body.inputMapping !== undefined) checkMapping(body.inputMapping);
-  return tenant(request, async (tx) => {
+  return dropHooksAfter(request, async (tx) => {
     const row = await loadTrigger(tx, id);
     const before = triggerDto(row);
     const set: Partial<typeof workflowTriggers.$inferInsert> = { updatedAt: new Date() };
@@ -192,6 +201,8 @@ export function updateTrigger(request: FastifyRequest, id: string, body: UpdateT
       }
       if (body.webhook.mode) set.webhookMode = body.webhook.mode;
       if (body.webhook.syncTimeoutMs) set.syncTimeoutMs = body.webhook.syncTimeoutMs;
+      if (body.webhook.rateLimitPerMinute !== undefined)
+        set.rateLimitPerMinute = body.webhook.rateLimitPerMinute;
     }
     if (body.event) {
       if (row.type !== 'event') throw wrongKind('event');
@@ -220,7 +231,7 @@ export function updateTrigger(request: FastifyRequest, id: string, body: UpdateT
 }
 
 export function rotateSecret(request: FastifyRequest, secrets: SecretBox, id: string) {
-  return tenant(request, async (tx) => {
+  return dropHooksAfter(request, async (tx) => {
     const row = await loadTrigger(tx, id);
     const secret = row.type === 'webhook' ? newSecret(row.webhookAuth ?? 'none') : null;
     if (!secret) {
@@ -248,7 +259,7 @@ export function rotateSecret(request: FastifyRequest, secrets: SecretBox, id: st
 }
 
 export function deleteTrigger(request: FastifyRequest, id: string) {
-  return tenant(request, async (tx) => {
+  return dropHooksAfter(request, async (tx) => {
     const row = await loadTrigger(tx, id);
     const dto = triggerDto(row);
     await tx.delete(workflowTriggers).where(eq(workflowTriggers.id, id));

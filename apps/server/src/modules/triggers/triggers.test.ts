@@ -166,8 +166,10 @@ describe(`triggers on ${testBackend()}`, () => {
     });
     expect(t.status).toBe(201);
     const secret = t.body.webhook.secret as string;
-    expect(secret).toMatch(/^whsec_/);
-    expect(t.body.webhook.secretHint).toBeTruthy();
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+    expect(t.body.webhook.secretHint).toMatch(/^whsec_…[A-Za-z0-9+/=]{4}$/);
+    expect(t.body.webhook.secretHint).toBe(`${secret.slice(0, 6)}…${secret.slice(-4)}`);
+    expect(t.body.webhook.rateLimitPerMinute).toBe(600);
     // Shown once: reading it again has no secret.
     const again = await call(s, 'GET', `/api/v1/triggers/${t.body.id}`, { token: owner.token });
     expect(again.body.webhook.secret).toBeUndefined();
@@ -177,7 +179,7 @@ describe(`triggers on ${testBackend()}`, () => {
     const headers = signed(secret, body);
     const ok = await hook(path, body, headers);
     expect(ok.status).toBe(202);
-    expect(ok.body.runId).toBeTruthy();
+    expect(ok.body.runId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     const run = await call(s, 'GET', `/api/v1/runs/${ok.body.runId}`, { token: owner.token });
     expect(run.body).toMatchObject({ triggeredBy: 'webhook', externalTriggerId: headers['webhook-id'] });
     expect(run.body.metadata.trigger).toMatchObject({ id: t.body.id, deliveryId: headers['webhook-id'] });
@@ -356,6 +358,50 @@ describe(`triggers on ${testBackend()}`, () => {
     expect(row.secretKeyId).toBe('k2');
     const onlyNew = new SecretBox(parseKeyring(`k2:${NEW_KEY}`));
     expect(onlyNew.decrypt(row.secretEncrypted!, triggerAad(t.body.id))).toBe(t.body.webhook.secret);
+  });
+
+  it('each hook has its own rate limit: 429 with Retry-After over it, changeable, null for none', async () => {
+    const wf = await workflow(owner.token);
+    const t = await call(s, 'POST', `/api/v1/workflows/${wf}/triggers`, {
+      token: owner.token,
+      body: {
+        type: 'webhook',
+        name: 'limited',
+        maxConcurrentExecutions: null,
+        webhook: { auth: 'none', rateLimitPerMinute: 3 },
+      },
+    });
+    expect(t.body.webhook.rateLimitPerMinute).toBe(3);
+    const other = await call(s, 'POST', `/api/v1/workflows/${wf}/triggers`, {
+      token: owner.token,
+      body: { type: 'webhook', name: 'neighbour', maxConcurrentExecutions: null, webhook: { auth: 'none' } },
+    });
+    const post = (path: string) =>
+      s.request(path, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push(await post(t.body.webhook.path));
+    expect(answers.map((r) => r.status)).toEqual([202, 202, 202, 429, 429]);
+    const over = answers[3]!;
+    expect(over.headers.get('x-ratelimit-limit')).toBe('3');
+    const retryAfter = Number(over.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(((await over.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+    // Another hook of the same organization is not affected.
+    expect((await post(other.body.webhook.path)).status).toBe(202);
+    // No limit (null): the same burst passes; a bad value is a 400 naming the field.
+    const bad = await call(s, 'PATCH', `/api/v1/triggers/${t.body.id}`, {
+      token: owner.token,
+      body: { webhook: { rateLimitPerMinute: 0 } },
+    });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body.error)).toContain('rateLimitPerMinute');
+    const off = await call(s, 'PATCH', `/api/v1/triggers/${t.body.id}`, {
+      token: owner.token,
+      body: { webhook: { rateLimitPerMinute: null } },
+    });
+    expect(off.body.webhook).toMatchObject({ rateLimitPerMinute: null, mode: 'async' });
+    for (let i = 0; i < 3; i++) expect((await post(t.body.webhook.path)).status).toBe(202);
   });
 
   it('webhook URLs are not held to the per-address limit of anonymous requests', async () => {

@@ -3,6 +3,7 @@ import {
   idParamsSchema,
   listResponse,
   rollbackBodySchema,
+  triggerSchema,
   updateWorkflowBodySchema,
   validateBodySchema,
   validateResponseSchema,
@@ -72,19 +73,39 @@ export const workflowsModule: AppModule = (deps) => async (app) => {
       schema: {
         tags,
         summary:
-          "Import a workflow: our format, seed 000's (agents + connections) or seed 003's task list, as JSON or YAML",
+          "Import a workflow: our format, seed 000's (agents + connections), seed 003's task list, as JSON or YAML, or an n8n workflow export (with a report per n8n node)",
         description: `Send JSON, or YAML with Content-Type ${YAML_TYPES[0]}.`,
         querystring: z.object({
           name: z.string().min(1).max(255).optional(),
           status: z.enum(WORKFLOW_STATUS_VALUES).optional(),
         }),
         response: {
-          201: workflowSchema.extend({ importedFrom: z.enum(['definition', 'seed000', 'tasklist']) }),
+          201: workflowSchema.extend({
+            importedFrom: z.enum(['definition', 'seed000', 'tasklist', 'n8n']),
+            report: z
+              .array(
+                z.object({
+                  node: z.string(),
+                  type: z.string(),
+                  status: z.enum(['converted', 'approximated', 'dropped']),
+                  to: z.string().nullable(),
+                  notes: z.array(z.string()),
+                }),
+              )
+              .optional()
+              .describe('n8n imports: what became of each n8n node'),
+            triggers: z
+              .array(triggerSchema)
+              .optional()
+              .describe("n8n imports: the triggers created (a webhook's secret is in this answer only)"),
+          }),
         },
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await service.importWorkflow(request, request.body, request.query)),
+      reply
+        .status(201)
+        .send(await service.importWorkflow(request, request.body, request.query, deps.secrets)),
   );
   app.get(
     '/workflows/:id',
@@ -105,13 +126,14 @@ export const workflowsModule: AppModule = (deps) => async (app) => {
       config: { permission: 'workflow:update' },
       schema: {
         tags,
-        summary: 'Save a new definition or a new name (the next version) and/or change the status',
+        summary:
+          'Save a new definition or a new name (the next version) and/or change the status; activating is gated by the promotion policy',
         params: idParamsSchema,
         body: updateWorkflowBodySchema,
         response: { 200: workflowSchema },
       },
     },
-    async (request) => service.updateWorkflow(request, runs, request.params.id, request.body),
+    async (request) => service.updateWorkflow(request, deps.db, runs, request.params.id, request.body),
   );
   app.delete(
     '/workflows/:id',
@@ -158,12 +180,13 @@ export const workflowsModule: AppModule = (deps) => async (app) => {
       config: { permission: 'workflow:update' },
       schema: {
         tags,
-        summary: 'Make an old version current again (saved as a new version)',
+        summary:
+          'Make a version current: an old one again (saved as a new version) or a saved candidate; gated by the promotion policy',
         params: idParamsSchema,
         body: rollbackBodySchema,
         response: { 200: workflowSchema },
       },
     },
-    async (request) => service.rollback(request, runs, request.params.id, request.body.version),
+    async (request) => service.rollback(request, deps.db, runs, request.params.id, request.body),
   );
 };

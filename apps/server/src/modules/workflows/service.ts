@@ -1,5 +1,5 @@
-import { parseDefinition } from '@aiops/core';
-import { agents, workflows } from '@aiops/db';
+import { parseDefinition, type SecretBox } from '@aiops/core';
+import { agents, type Database, type Tx, workflows } from '@aiops/db';
 import * as engine from '@aiops/engine';
 import { and, desc, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
@@ -7,6 +7,8 @@ import { authOf } from '../../http/auth.ts';
 import { after, cursorTime, page } from '../../http/pagination.ts';
 import { audit, tenant } from '../../http/tenant.ts';
 import { refuseUnsafeOutbound } from '../../services/outbound.ts';
+import { checkPromotion, type GateOutcome, policyOf } from '../experiments/promotion.ts';
+import { createTrigger } from '../triggers/service.ts';
 import { summaryDto, versionDto, workflowDto } from './dto.ts';
 
 type Status = 'draft' | 'active' | 'paused' | 'archived';
@@ -62,8 +64,25 @@ export function getWorkflow(request: FastifyRequest, id: string) {
   return tenant(request, async (tx) => workflowDto(await engine.getWorkflow(tx, id)));
 }
 
+interface PromotionInput {
+  promotionOverride?: { reason: string } | undefined;
+  promotionWaitSeconds?: number | undefined;
+}
+
+/** Audits how a gated promotion went (in the promotion's transaction). */
+async function auditGate(tx: Tx, request: FastifyRequest, id: string, gate: GateOutcome, reason?: string) {
+  if (gate.result !== 'overridden') return;
+  await audit(tx, request, {
+    entityType: 'workflow',
+    entityId: id,
+    action: 'promotion_overridden',
+    metadata: { reason, ...gate.figures },
+  });
+}
+
 export async function updateWorkflow(
   request: FastifyRequest,
+  db: Database,
   runs: engine.Runs,
   id: string,
   body: {
@@ -71,9 +90,37 @@ export async function updateWorkflow(
     name?: string | undefined;
     status?: Status | undefined;
     changeNote?: string | undefined;
-  },
+  } & PromotionInput,
 ) {
   const auth = authOf(request);
+  // The promotion gate: a new definition or an activation that leaves the workflow active must clear the
+  // policy's bar first. A new definition is saved as a candidate version (not current) to be measured.
+  const gate = await tenant(request, async (tx) => {
+    const before = await engine.getWorkflow(tx, id);
+    if ((body.status ?? before.status) !== 'active') return undefined;
+    const policy = policyOf(before.definition, body.definition);
+    if (!policy || (body.definition === undefined && before.status === 'active')) return undefined;
+    if (body.definition === undefined) return { policy, version: before.version, candidate: false };
+    const definition = body.name !== undefined ? { ...body.definition, name: body.name } : body.definition;
+    await refuseUnsafeOutbound(tx, request, { definition });
+    const v = await engine.saveCandidate(tx, id, definition, auth.userId, body.changeNote ?? 'candidate');
+    await audit(tx, request, {
+      entityType: 'workflow',
+      entityId: id,
+      action: 'candidate_saved',
+      metadata: { version: v.version },
+    });
+    return { policy, version: v.version, candidate: true };
+  });
+  const outcome = gate
+    ? await checkPromotion(db, request, {
+        workflowId: id,
+        version: gate.version,
+        policy: gate.policy,
+        override: body.promotionOverride,
+        waitSeconds: body.promotionWaitSeconds,
+      })
+    : undefined;
   const dto = await tenant(request, async (tx) => {
     const before = await engine.lockWorkflow(tx, id);
     let row = before;
@@ -83,7 +130,9 @@ export async function updateWorkflow(
       ? { ...(body.definition ?? before.definition), name: body.name }
       : body.definition;
     const saved = definition !== undefined;
-    if (saved) {
+    if (gate?.candidate) {
+      row = await engine.makeCandidateCurrent(tx, id, gate.version, auth.userId);
+    } else if (saved) {
       await refuseUnsafeOutbound(tx, request, { definition });
       const note = body.changeNote ?? (body.definition === undefined ? `renamed to ${body.name}` : undefined);
       row = await engine.saveDefinition(tx, id, definition, auth.userId, note);
@@ -101,8 +150,12 @@ export async function updateWorkflow(
       action: saved ? 'version_created' : 'updated',
       before: summaryDto(before),
       after: summaryDto(row),
-      metadata: { version: row.version },
+      metadata: {
+        version: row.version,
+        ...(outcome ? { promotion: { experimentId: outcome.experimentId, result: outcome.result } } : {}),
+      },
     });
+    if (outcome) await auditGate(tx, request, id, outcome, body.promotionOverride?.reason);
     return workflowDto(row);
   });
   runs.invalidate(auth.organizationId, id);
@@ -141,19 +194,49 @@ export function getVersion(request: FastifyRequest, id: string, version: number)
   });
 }
 
-export async function rollback(request: FastifyRequest, runs: engine.Runs, id: string, version: number) {
+export async function rollback(
+  request: FastifyRequest,
+  db: Database,
+  runs: engine.Runs,
+  id: string,
+  body: { version: number } & PromotionInput,
+) {
   const auth = authOf(request);
+  const { version } = body;
+  const policy = await tenant(request, async (tx) => {
+    const current = await engine.getWorkflow(tx, id);
+    const target = await engine.getVersion(tx, id, version);
+    return policyOf(current.definition, target.definition);
+  });
+  const outcome = policy
+    ? await checkPromotion(db, request, {
+        workflowId: id,
+        version,
+        policy,
+        override: body.promotionOverride,
+        waitSeconds: body.promotionWaitSeconds,
+      })
+    : undefined;
   const dto = await tenant(request, async (tx) => {
     const before = await engine.lockWorkflow(tx, id);
-    const row = await engine.rollbackWorkflow(tx, id, version, auth.userId);
+    // A candidate (saved above the current version) becomes current as it is; an old version is copied.
+    const row =
+      version > before.version
+        ? await engine.makeCandidateCurrent(tx, id, version, auth.userId)
+        : await engine.rollbackWorkflow(tx, id, version, auth.userId);
     await audit(tx, request, {
       entityType: 'workflow',
       entityId: id,
       action: 'rolled_back',
       before: summaryDto(before),
       after: summaryDto(row),
-      metadata: { toVersion: version, newVersion: row.version },
+      metadata: {
+        toVersion: version,
+        newVersion: row.version,
+        ...(outcome ? { promotion: { experimentId: outcome.experimentId, result: outcome.result } } : {}),
+      },
     });
+    if (outcome) await auditGate(tx, request, id, outcome, body.promotionOverride?.reason);
     return workflowDto(row);
   });
   runs.invalidate(auth.organizationId, id);
@@ -166,13 +249,14 @@ export function validate(definition: unknown) {
 }
 
 /** Imports our format, seed 000's or seed 003's task list (JSON or YAML) as a new workflow. */
-export function importWorkflow(
+export async function importWorkflow(
   request: FastifyRequest,
   body: unknown,
   query: { name?: string | undefined; status?: Status | undefined },
+  secrets: SecretBox,
 ) {
   const auth = authOf(request);
-  return tenant(request, async (tx) => {
+  const imported = await tenant(request, async (tx) => {
     const lookup: engine.AgentLookup = async (ref) => {
       const [row] = await tx
         .select({ id: agents.id })
@@ -200,8 +284,42 @@ export function importWorkflow(
       entityId: row.id,
       action: 'imported',
       after: summaryDto(row),
-      metadata: { shape: converted.shape },
+      metadata: { shape: converted.shape, ...(converted.report ? { report: converted.report } : {}) },
     });
-    return { ...workflowDto(row), importedFrom: converted.shape };
+    return {
+      workflow: { ...workflowDto(row), importedFrom: converted.shape },
+      report: converted.report,
+      triggers: converted.triggers,
+    };
   });
+  if (!imported.report) return imported.workflow;
+  // n8n triggers: created with the workflow, each audited (a webhook's secret is in this answer only)
+  const triggers = [];
+  for (const t of imported.triggers ?? []) {
+    const spec =
+      t.type === 'webhook'
+        ? {
+            type: 'webhook' as const,
+            name: t.name.slice(0, 255),
+            webhook: {
+              auth: 'bearer' as const,
+              mode: t.webhook!.mode,
+              syncTimeoutMs: 30_000,
+              rateLimitPerMinute: 600,
+            },
+            ...(t.inputMapping ? { inputMapping: t.inputMapping } : {}),
+          }
+        : {
+            type: 'schedule' as const,
+            name: t.name.slice(0, 255),
+            schedule: {
+              cron: t.schedule!.cron,
+              timezone: t.schedule!.timezone,
+              missedFirePolicy: 'skip' as const,
+              catchUpLimit: 10,
+            },
+          };
+    triggers.push(await createTrigger(request, secrets, imported.workflow.id, spec));
+  }
+  return { ...imported.workflow, report: imported.report, triggers };
 }

@@ -1,17 +1,19 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
 import { type FormEvent, lazy, Suspense, useEffect, useState } from 'react';
-import { del, get, patch, post } from '../../api/client.ts';
+import { call, sdk } from '../../api/client.ts';
 import type { Agent, AgentInput } from '../../api/types.ts';
 import { useCan } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { ConfirmButton } from '../../ui/confirm.tsx';
-import { Check, Field, Input } from '../../ui/form.tsx';
+import { Check, Field, Input, Select } from '../../ui/form.tsx';
 import { ErrorText, PageHeader } from '../../ui/page.tsx';
 import { toast } from '../../ui/toast.tsx';
 import { AgentOrigin } from '../marketplace/AgentOrigin.tsx';
+import { CodeFields } from '../workflows/editor/CodeFields.tsx';
 import { AgentVersions } from './AgentVersions.tsx';
 import { PromptField } from './PromptField.tsx';
+import { SchedulePanel } from './SchedulePanel.tsx';
 import { TryPanel } from './TryPanel.tsx';
 
 // recharts loads with the metrics panel only.
@@ -28,6 +30,9 @@ const MODELS = [
 const TOOLS = ['http_request', 'json_transform', 'mcp'];
 
 interface Form {
+  kind: Agent['kind'];
+  language: 'javascript' | 'typescript';
+  code: string;
   name: string;
   description: string;
   model: string;
@@ -39,6 +44,9 @@ interface Form {
 }
 
 const blank: Form = {
+  kind: 'llm',
+  language: 'javascript',
+  code: 'return input;',
   name: '',
   description: '',
   model: 'simulator:echo',
@@ -51,6 +59,9 @@ const blank: Form = {
 
 function fromAgent(a: Agent): Form {
   return {
+    kind: a.kind,
+    language: a.code?.language ?? 'javascript',
+    code: a.code?.code ?? 'return input;',
     name: a.name,
     description: a.description ?? '',
     model: a.model,
@@ -64,6 +75,8 @@ function fromAgent(a: Agent): Form {
 
 function toBody(f: Form): AgentInput {
   return {
+    kind: f.kind,
+    code: f.kind === 'code' ? { language: f.language, code: f.code } : null,
     name: f.name,
     description: f.description || null,
     model: f.model,
@@ -83,7 +96,7 @@ export default function AgentEditPage({ id }: { id: string }) {
   const canEdit = useCan(isNew ? 'agent:create' : 'agent:update');
   const q = useQuery({
     queryKey: ['agent', id],
-    queryFn: () => get<Agent>(`/agents/${id}`),
+    queryFn: () => call(sdk.api.GET('/api/v1/agents/{id}', { params: { path: { id } } })),
     enabled: !isNew,
   });
   const [form, setForm] = useState<Form>(blank);
@@ -94,7 +107,9 @@ export default function AgentEditPage({ id }: { id: string }) {
 
   const save = useMutation({
     mutationFn: () =>
-      isNew ? post<Agent>('/agents', toBody(form)) : patch<Agent>(`/agents/${id}`, toBody(form)),
+      isNew
+        ? call(sdk.api.POST('/api/v1/agents', { body: toBody(form) }))
+        : call(sdk.api.PATCH('/api/v1/agents/{id}', { params: { path: { id } }, body: toBody(form) })),
     onSuccess: (a) => {
       client.setQueryData(['agent', a.id], a);
       toast.success(`Agent ${a.name} saved (version ${a.version})`);
@@ -103,7 +118,7 @@ export default function AgentEditPage({ id }: { id: string }) {
     },
   });
   const remove = useMutation({
-    mutationFn: () => del(`/agents/${id}`),
+    mutationFn: () => call(sdk.api.DELETE('/api/v1/agents/{id}', { params: { path: { id } } })),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: ['agents'] });
       toast.success('Agent deleted');
@@ -141,6 +156,24 @@ export default function AgentEditPage({ id }: { id: string }) {
             Description
             <Input value={form.description} onChange={(e) => set('description', e.target.value)} />
           </Field>
+          {form.kind !== 'external' && (
+            <Field>
+              Kind
+              <Select value={form.kind} onChange={(e) => set('kind', e.target.value as Form['kind'])}>
+                <option value="llm">Model (a prompt to a model)</option>
+                <option value="code">Code (JavaScript or TypeScript in the sandbox)</option>
+              </Select>
+            </Field>
+          )}
+          {form.kind === 'code' && (
+            <CodeFields
+              c={{ type: 'code', language: form.language, code: form.code }}
+              set={(field, value) => {
+                if (field === 'language') set('language', value as Form['language']);
+                if (field === 'code') set('code', (value as string | undefined) ?? '');
+              }}
+            />
+          )}
           <Field>
             Model (provider:model)
             <Input list="models" required value={form.model} onChange={(e) => set('model', e.target.value)} />
@@ -213,10 +246,11 @@ export default function AgentEditPage({ id }: { id: string }) {
           </Button>
         </form>
         <div>
-          <TryPanel agentId={isNew ? null : id} template={form.promptTemplate} />
+          {form.kind === 'llm' && <TryPanel agentId={isNew ? null : id} template={form.promptTemplate} />}
           {!isNew && <AgentVersions agentId={id} current={q.data?.versionNumber} />}
         </div>
       </div>
+      {!isNew && q.data && <SchedulePanel agentId={id} kind={q.data.kind} />}
       {!isNew && (
         <Suspense fallback={null}>
           <AgentMetricsPanel agentId={id} />

@@ -12,8 +12,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { get, qs } from '../../api/client.ts';
-import type { AgentMetrics } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
 import { Field, Select } from '../../ui/form.tsx';
 import { formatCost, formatDuration } from '../../ui/format.ts';
 import { ErrorText } from '../../ui/page.tsx';
@@ -35,7 +34,9 @@ export default function AgentMetricsPanel({ agentId }: { agentId: string }) {
       queryFn: () => {
         const from = new Date(Date.now() - RANGES[range] * 86_400_000).toISOString();
         const interval = range === '24h' ? 'hour' : 'day';
-        return get<AgentMetrics>(`/metrics/agents${qs({ agentId, metric, from, interval })}`);
+        return call(
+          sdk.api.GET('/api/v1/metrics/agents', { params: { query: { agentId, metric, from, interval } } }),
+        );
       },
       refetchInterval: 15_000,
     })),

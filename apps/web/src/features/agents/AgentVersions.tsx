@@ -1,6 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { get } from '../../api/client.ts';
-import type { AgentVersion } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
 import { formatTime } from '../../ui/format.ts';
 import { ErrorText } from '../../ui/page.tsx';
 
@@ -8,7 +7,7 @@ import { ErrorText } from '../../ui/page.tsx';
 export function AgentVersions({ agentId, current }: { agentId: string; current: number | undefined }) {
   const q = useQuery({
     queryKey: ['agent-versions', agentId, current],
-    queryFn: () => get<{ data: AgentVersion[] }>(`/agents/${agentId}/versions`),
+    queryFn: () => call(sdk.api.GET('/api/v1/agents/{id}/versions', { params: { path: { id: agentId } } })),
   });
   return (
     <section className="mb-4 rounded-lg border bg-card p-4 shadow-xs" aria-label="Versions">

@@ -1,10 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
-import { get } from '../../api/client.ts';
-import type { Agent, Page } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
+import type { Agent } from '../../api/types.ts';
 import { buttonVariants } from '../../ui/button.tsx';
 import { Empty, ErrorText, PageHeader, Status } from '../../ui/page.tsx';
 import { SortTh, Table, Td, useSort } from '../../ui/table.tsx';
+import { AlertBadge } from '../alerts/AlertBadge.tsx';
 
 const AGENTS_COLUMNS = {
   name: (a: Agent) => a.name,
@@ -15,7 +16,10 @@ const AGENTS_COLUMNS = {
 };
 
 export default function AgentsPage() {
-  const q = useQuery({ queryKey: ['agents'], queryFn: () => get<Page<Agent>>('/agents?limit=200') });
+  const q = useQuery({
+    queryKey: ['agents'],
+    queryFn: () => call(sdk.api.GET('/api/v1/agents', { params: { query: { limit: 200 } } })),
+  });
   const { rows: agents, sort } = useSort(q.data?.data ?? [], AGENTS_COLUMNS);
   return (
     <section>
@@ -63,7 +67,8 @@ export default function AgentsPage() {
                 <Td>
                   <Link to="/agents/$id" params={{ id: a.id }}>
                     {a.name}
-                  </Link>
+                  </Link>{' '}
+                  <AlertBadge agentId={a.id} />
                 </Td>
                 <Td>
                   <code>{a.model}</code>

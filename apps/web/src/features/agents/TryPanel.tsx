@@ -1,7 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { post } from '../../api/client.ts';
-import type { TryResult } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
 import { Button } from '../../ui/button.tsx';
 import { Field, Input } from '../../ui/form.tsx';
 import { formatCost, formatDuration, pretty } from '../../ui/format.ts';
@@ -13,11 +12,12 @@ export function TryPanel({ agentId, template }: { agentId: string | null; templa
   const names = inputNames(template);
   const [values, setValues] = useState<Record<string, string>>({});
   const run = useMutation({
-    mutationFn: () => post<TryResult>(`/agents/${agentId}/try`, { input: values }),
+    mutationFn: (id: string) =>
+      call(sdk.api.POST('/api/v1/agents/{id}/try', { params: { path: { id } }, body: { input: values } })),
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    run.mutate();
+    if (agentId) run.mutate(agentId);
   };
   return (
     <aside className="mb-4 rounded-lg border bg-card p-4 shadow-xs" aria-label="Try it">

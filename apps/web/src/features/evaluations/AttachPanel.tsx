@@ -1,22 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { del, get, post } from '../../api/client.ts';
+import { call, sdk } from '../../api/client.ts';
 import { useCan } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { Field, FieldRow, Hint, Input, Select } from '../../ui/form.tsx';
 import { ErrorText } from '../../ui/page.tsx';
-import type { Evaluator } from './types.ts';
-
-interface Attachment {
-  id: string;
-  workflowId: string | null;
-  agentId: string | null;
-  samplingRate: number;
-}
-interface Named {
-  id: string;
-  name: string;
-}
+import type { Attachment, Evaluator } from './types.ts';
 
 /** Where an evaluator scores finished runs online: attach it to a workflow or an agent, or detach it. */
 export function AttachPanel({ evaluator }: { evaluator: Evaluator }) {
@@ -25,15 +14,16 @@ export function AttachPanel({ evaluator }: { evaluator: Evaluator }) {
   const key = ['evaluator-attachments', evaluator.id];
   const list = useQuery({
     queryKey: key,
-    queryFn: () => get<{ data: Attachment[] }>(`/evaluators/${evaluator.id}/attachments`),
+    queryFn: () =>
+      call(sdk.api.GET('/api/v1/evaluators/{id}/attachments', { params: { path: { id: evaluator.id } } })),
   });
   const workflows = useQuery({
     queryKey: ['workflows', 'names'],
-    queryFn: () => get<{ data: Named[] }>('/workflows?limit=200'),
+    queryFn: () => call(sdk.api.GET('/api/v1/workflows', { params: { query: { limit: 200 } } })),
   });
   const agents = useQuery({
     queryKey: ['agents', 'names'],
-    queryFn: () => get<{ data: Named[] }>('/agents?limit=200'),
+    queryFn: () => call(sdk.api.GET('/api/v1/agents', { params: { query: { limit: 200 } } })),
   });
   const [target, setTarget] = useState('');
   const [rate, setRate] = useState('1');
@@ -41,15 +31,22 @@ export function AttachPanel({ evaluator }: { evaluator: Evaluator }) {
   const attach = useMutation({
     mutationFn: () => {
       const [kind, id] = target.split(':');
-      return post(`/evaluators/${evaluator.id}/attachments`, {
-        ...(kind === 'agent' ? { agentId: id } : { workflowId: id }),
-        samplingRate: Number(rate),
-      });
+      return call(
+        sdk.api.POST('/api/v1/evaluators/{id}/attachments', {
+          params: { path: { id: evaluator.id } },
+          body: { ...(kind === 'agent' ? { agentId: id } : { workflowId: id }), samplingRate: Number(rate) },
+        }),
+      );
     },
     onSuccess: refresh,
   });
   const detach = useMutation({
-    mutationFn: (id: string) => del(`/evaluators/${evaluator.id}/attachments/${id}`),
+    mutationFn: (attachmentId: string) =>
+      call(
+        sdk.api.DELETE('/api/v1/evaluators/{id}/attachments/{attachmentId}', {
+          params: { path: { id: evaluator.id, attachmentId } },
+        }),
+      ),
     onSuccess: refresh,
   });
   const nameOf = (a: Attachment) =>

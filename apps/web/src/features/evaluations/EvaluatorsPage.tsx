@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { del, get, post } from '../../api/client.ts';
+import { call, sdk } from '../../api/client.ts';
 import { useCan } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { Field, FieldRow, Hint, Input, Select, Textarea } from '../../ui/form.tsx';
@@ -8,15 +8,7 @@ import { formatCost } from '../../ui/format.ts';
 import { Empty, ErrorText, PageHeader, Panel, Status } from '../../ui/page.tsx';
 import { toast } from '../../ui/toast.tsx';
 import { AttachPanel } from './AttachPanel.tsx';
-import {
-  describe,
-  type EvaluationOutcome,
-  type Evaluator,
-  RULES,
-  type RuleName,
-  ruleConfig,
-  TEMPLATES,
-} from './types.ts';
+import { describe, type Evaluator, RULES, type RuleName, ruleConfig, TEMPLATES } from './types.ts';
 
 /** Scores a sample with a saved evaluator (nothing stored). */
 function TestPanel({ evaluator }: { evaluator: Evaluator }) {
@@ -24,11 +16,16 @@ function TestPanel({ evaluator }: { evaluator: Evaluator }) {
   const [output, setOutput] = useState('');
   const test = useMutation({
     mutationFn: () =>
-      post<EvaluationOutcome>(`/evaluators/${evaluator.id}/test`, {
-        ...(input ? { input } : {}),
-        output,
-        ...(evaluator.kind === 'rule' ? { latencyMs: 0, costUsd: 0, tokens: 0 } : {}),
-      }),
+      call(
+        sdk.api.POST('/api/v1/evaluators/{id}/test', {
+          params: { path: { id: evaluator.id } },
+          body: {
+            ...(input ? { input } : {}),
+            output,
+            ...(evaluator.kind === 'rule' ? { latencyMs: 0, costUsd: 0, tokens: 0 } : {}),
+          },
+        }),
+      ),
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -69,7 +66,7 @@ export default function EvaluatorsPage() {
   const canDelete = useCan('agent:delete');
   const list = useQuery({
     queryKey: ['evaluators'],
-    queryFn: () => get<{ data: Evaluator[] }>('/evaluators'),
+    queryFn: () => call(sdk.api.GET('/api/v1/evaluators')),
   });
   const [kind, setKind] = useState<'rule' | 'judge'>('rule');
   const [name, setName] = useState('');
@@ -79,6 +76,7 @@ export default function EvaluatorsPage() {
   const [path, setPath] = useState('$.');
   const [min, setMin] = useState('');
   const [max, setMax] = useState('');
+  const [embeddingModel, setEmbeddingModel] = useState('');
   const [template, setTemplate] = useState<(typeof TEMPLATES)[number]>('relevancy');
   const [model, setModel] = useState('simulator:json');
   const [rubric, setRubric] = useState('');
@@ -86,23 +84,27 @@ export default function EvaluatorsPage() {
   const refresh = () => void client.invalidateQueries({ queryKey: ['evaluators'] });
   const create = useMutation({
     mutationFn: () => {
-      const config =
+      const common = { name, ...(threshold.trim() ? { threshold: Number(threshold) } : {}) };
+      const body =
         kind === 'rule'
-          ? ruleConfig(rule, { value, path, min, max })
+          ? {
+              ...common,
+              kind,
+              config: ruleConfig(rule, { value, path, min, max, model: embeddingModel }),
+            }
           : {
-              template,
-              model,
-              ...(rubric.trim() ? { rubric } : {}),
-              ...(model.startsWith('simulator:') && simulated.trim()
-                ? { simulate: { output: JSON.parse(simulated) as unknown } }
-                : {}),
+              ...common,
+              kind,
+              config: {
+                template,
+                model,
+                ...(rubric.trim() ? { rubric } : {}),
+                ...(model.startsWith('simulator:') && simulated.trim()
+                  ? { simulate: { output: JSON.parse(simulated) as unknown } }
+                  : {}),
+              },
             };
-      return post<Evaluator>('/evaluators', {
-        name,
-        kind,
-        config,
-        ...(threshold.trim() ? { threshold: Number(threshold) } : {}),
-      });
+      return call(sdk.api.POST('/api/v1/evaluators', { body }));
     },
     onSuccess: (e) => {
       toast.success(`Evaluator ${e.name} created`);
@@ -110,21 +112,26 @@ export default function EvaluatorsPage() {
       refresh();
     },
   });
-  const remove = useMutation({ mutationFn: (id: string) => del(`/evaluators/${id}`), onSuccess: refresh });
+  const remove = useMutation({
+    mutationFn: (id: string) => call(sdk.api.DELETE('/api/v1/evaluators/{id}', { params: { path: { id } } })),
+    onSuccess: refresh,
+  });
   const submit = (e: FormEvent) => {
     e.preventDefault();
     create.mutate();
   };
   const needsValue = ['contains', 'not_contains', 'regex', 'equals', 'json_schema'].includes(rule);
+  const similarity = rule === 'embedding_similarity';
   const rows = list.data?.data ?? [];
   return (
     <section>
       <PageHeader title="Evaluators" />
       <Hint className="mb-3">
-        Evaluators score runs 0–100 and pass at their threshold. Rules score 100 when they hold, 0 when not;
-        an LLM judge answers a rubric through the model port (with the simulator it works offline). Attach an
-        evaluator to a workflow or an agent to score their completed runs a few seconds after they end; scores
-        show on the run page.
+        Evaluators score runs 0–100 and pass at their threshold. Rules score 100 when they hold, 0 when not
+        (embedding similarity scores the output's cosine similarity to an expected answer × 100); an LLM judge
+        answers a rubric through the model port (with the simulator it works offline). Attach an evaluator to
+        a workflow or an agent to score their completed runs a few seconds after they end; scores show on the
+        run page.
       </Hint>
       {canCreate && (
         <Panel>
@@ -148,7 +155,7 @@ export default function EvaluatorsPage() {
                   min={0}
                   max={100}
                   value={threshold}
-                  placeholder={kind === 'rule' ? '50' : '70'}
+                  placeholder={kind === 'judge' ? '70' : similarity ? '80' : '50'}
                   onChange={(e) => setThreshold(e.target.value)}
                 />
               </Field>
@@ -176,6 +183,22 @@ export default function EvaluatorsPage() {
                     {rule === 'regex' ? 'Pattern' : 'Value'}
                     <Input required value={value} onChange={(e) => setValue(e.target.value)} />
                   </Field>
+                )}
+                {similarity && (
+                  <>
+                    <Field>
+                      Expected answer
+                      <Textarea required rows={2} value={value} onChange={(e) => setValue(e.target.value)} />
+                    </Field>
+                    <Field>
+                      Embedding model (optional)
+                      <Input
+                        value={embeddingModel}
+                        placeholder="default: the organization's embedding model"
+                        onChange={(e) => setEmbeddingModel(e.target.value)}
+                      />
+                    </Field>
+                  </>
                 )}
                 {rule === 'numeric_range' && (
                   <>

@@ -1,32 +1,30 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { get, post } from '../../api/client.ts';
+import { call, sdk } from '../../api/client.ts';
 import { useCan } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { Field, Hint, Select } from '../../ui/form.tsx';
 import { formatCost, formatTime } from '../../ui/format.ts';
 import { ErrorText, Status } from '../../ui/page.tsx';
 import { Table, Td, Th } from '../../ui/table.tsx';
-import type { EvaluationResult, Evaluator } from './types.ts';
+import { ManualScore, runScoresKey, useRunScores } from './ManualScore.tsx';
+import { sourceLabel } from './types.ts';
 
-/** A run's scores (online and on demand), and scoring it now with an evaluator. */
+/** A run's scores (online, on demand and by people), scoring it now with an evaluator, or by hand. */
 export function RunEvaluations({ runId, finished }: { runId: string; finished: boolean }) {
   const client = useQueryClient();
   const canRun = useCan('agent:execute');
-  const key = ['run-evaluations', runId];
-  const results = useQuery({
-    queryKey: key,
-    queryFn: () => get<{ data: EvaluationResult[] }>(`/runs/${runId}/evaluations`),
-    refetchInterval: finished ? 5000 : false,
-  });
+  const key = runScoresKey(runId);
+  const results = useRunScores(runId, finished ? 5000 : false);
   const evaluators = useQuery({
     queryKey: ['evaluators'],
-    queryFn: () => get<{ data: Evaluator[] }>('/evaluators'),
+    queryFn: () => call(sdk.api.GET('/api/v1/evaluators')),
     enabled: canRun,
   });
   const [evaluatorId, setEvaluatorId] = useState('');
   const run = useMutation({
-    mutationFn: (id: string) => post('/evaluations/run', { runId, evaluatorIds: [id] }),
+    mutationFn: (id: string) =>
+      call(sdk.api.POST('/api/v1/evaluations/run', { body: { runId, evaluatorIds: [id] } })),
     onSuccess: () => void client.invalidateQueries({ queryKey: key }),
   });
   const submit = (e: FormEvent) => {
@@ -57,7 +55,10 @@ export function RunEvaluations({ runId, finished }: { runId: string; finished: b
             {rows.map((r) => (
               <tr key={r.id} data-testid={`score-${r.evaluatorName}`}>
                 <Td>
-                  {r.evaluatorName} <span className="text-muted-foreground">v{r.evaluatorVersion}</span>
+                  {r.evaluatorName}{' '}
+                  {r.kind !== 'manual' && (
+                    <span className="text-muted-foreground">v{r.evaluatorVersion}</span>
+                  )}
                 </Td>
                 <Td>
                   {r.score} <span className="text-muted-foreground">/ {r.threshold}</span>
@@ -67,8 +68,8 @@ export function RunEvaluations({ runId, finished }: { runId: string; finished: b
                 </Td>
                 <Td className="max-w-96">{r.explanation ?? ''}</Td>
                 <Td>
-                  {r.agentExecutionId ? 'agent step' : 'run'} ·{' '}
-                  {r.source === 'online' ? 'online' : 'on demand'}
+                  {r.nodeId ? `step ${r.nodeId} #${r.attempt}` : r.agentExecutionId ? 'agent step' : 'run'} ·{' '}
+                  {sourceLabel(r)}
                 </Td>
                 <Td>{formatCost(r.costUsd)}</Td>
                 <Td>{formatTime(r.createdAt)}</Td>
@@ -77,6 +78,7 @@ export function RunEvaluations({ runId, finished }: { runId: string; finished: b
           </tbody>
         </Table>
       )}
+      {finished && <ManualScore runId={runId} label="this run" />}
       {canRun && finished && (evaluators.data?.data.length ?? 0) > 0 && (
         <form onSubmit={submit} aria-label="Evaluate this run" className="mt-2 flex items-end gap-2">
           <Field>

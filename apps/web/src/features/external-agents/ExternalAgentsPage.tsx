@@ -1,6 +1,8 @@
+import type { paths } from '@aiops/sdk';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { get, post } from '../../api/client.ts';
+import { call, sdk } from '../../api/client.ts';
+import type { JsonContent } from '../../api/types.ts';
 import { useCan } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { Field, FieldRow, Hint, Input } from '../../ui/form.tsx';
@@ -8,35 +10,52 @@ import { formatTime } from '../../ui/format.ts';
 import { Empty, ErrorText, PageHeader, Panel, Status } from '../../ui/page.tsx';
 import { Table, Td, Th } from '../../ui/table.tsx';
 import { toast } from '../../ui/toast.tsx';
+import { AlertBadge } from '../alerts/AlertBadge.tsx';
 
-interface Monitor {
-  agentId: string;
-  agentName: string;
-  keyPrefix: string;
-  expectedIntervalSeconds: number;
-  graceSeconds: number;
-  state: 'unknown' | 'online' | 'offline' | 'error';
-  stateChangedAt: string;
-  lastHeartbeatAt: string | null;
-  reportedStatus: string | null;
-  reportedVersion: string | null;
-  metrics: Record<string, number>;
-}
+/** The SDK's types of the routes this page reads. */
+type Monitor = JsonContent<paths['/api/v1/external-agents']['get']['responses'][200]>['data'][number];
+type AgentLog = JsonContent<paths['/api/v1/agents/{id}/logs']['get']['responses'][200]>['data'][number];
 
-interface AgentLog {
-  id: string;
-  status: 'success' | 'error' | 'warning';
-  message: string | null;
-  durationMs: number | null;
-  createdAt: string;
+const useLogs = (agentId: string) =>
+  useQuery({
+    queryKey: ['agent-logs', agentId],
+    queryFn: () =>
+      call(
+        sdk.api.GET('/api/v1/agents/{id}/logs', { params: { path: { id: agentId }, query: { limit: 20 } } }),
+      ),
+    refetchInterval: 3000,
+  });
+
+const BAR: Record<AgentLog['status'], string> = {
+  success: 'fill-emerald-500',
+  warning: 'fill-amber-500',
+  error: 'fill-red-500',
+};
+
+/** The status board's sparkline: the last 20 results, oldest left, bar height by duration. */
+function Sparkline({ agentId }: { agentId: string }) {
+  const rows = [...(useLogs(agentId).data?.data ?? [])].reverse();
+  if (!rows.length) return null;
+  const max = Math.max(1, ...rows.map((l) => l.durationMs ?? 0));
+  const count = (s: AgentLog['status']) => rows.filter((l) => l.status === s).length;
+  return (
+    <svg
+      role="img"
+      data-testid="sparkline"
+      aria-label={`Recent results: ${count('success')} success, ${count('error')} error, ${count('warning')} warning`}
+      width={rows.length * 6}
+      height={20}
+    >
+      {rows.map((l, i) => {
+        const h = l.durationMs === null ? 10 : Math.max(4, Math.round((l.durationMs / max) * 20));
+        return <rect key={l.id} x={i * 6} y={20 - h} width={4} height={h} className={BAR[l.status]} />;
+      })}
+    </svg>
+  );
 }
 
 function Logs({ agent }: { agent: Monitor }) {
-  const logs = useQuery({
-    queryKey: ['agent-logs', agent.agentId],
-    queryFn: () => get<{ data: AgentLog[] }>(`/agents/${agent.agentId}/logs?limit=20`),
-    refetchInterval: 3000,
-  });
+  const logs = useLogs(agent.agentId);
   const rows = logs.data?.data ?? [];
   if (logs.data && rows.length === 0) return <Hint>No logs yet.</Hint>;
   return (
@@ -74,24 +93,36 @@ export default function ExternalAgentsPage() {
   const canManage = useCan('agent:update');
   const board = useQuery({
     queryKey: ['external-agents'],
-    queryFn: () => get<{ data: Monitor[] }>('/external-agents'),
+    queryFn: () => call(sdk.api.GET('/api/v1/external-agents')),
     refetchInterval: 3000,
   });
   const [name, setName] = useState('');
   const [interval, setIntervalSeconds] = useState('60');
   const [grace, setGrace] = useState('30');
   const [issued, setIssued] = useState<{ name: string; agentId: string; key: string } | null>(null);
-  const refresh = () => void client.invalidateQueries({ queryKey: ['external-agents'] });
+  const refresh = () => {
+    void client.invalidateQueries({ queryKey: ['external-agents'] });
+    void client.invalidateQueries({ queryKey: ['agents'] });
+  };
   const heartbeatWindow = () => ({ expectedIntervalSeconds: Number(interval), graceSeconds: Number(grace) });
   const register = useMutation({
     mutationFn: async () => {
-      const agent = await post<{ id: string; name: string }>('/agents', {
-        name,
-        kind: 'external',
-        model: 'simulator:echo',
-        promptTemplate: 'runs outside AI Ops Studio',
-      });
-      const k = await post<{ key: string }>(`/agents/${agent.id}/key`, heartbeatWindow());
+      const agent = await call(
+        sdk.api.POST('/api/v1/agents', {
+          body: {
+            name,
+            kind: 'external',
+            model: 'simulator:echo',
+            promptTemplate: 'runs outside AI Ops Studio',
+          },
+        }),
+      );
+      const k = await call(
+        sdk.api.POST('/api/v1/agents/{id}/key', {
+          params: { path: { id: agent.id } },
+          body: heartbeatWindow(),
+        }),
+      );
       return { name: agent.name, agentId: agent.id, key: k.key };
     },
     onSuccess: (r) => {
@@ -103,7 +134,9 @@ export default function ExternalAgentsPage() {
   });
   const rotate = useMutation({
     mutationFn: async (m: Monitor) => {
-      const k = await post<{ key: string }>(`/agents/${m.agentId}/key`, {});
+      const k = await call(
+        sdk.api.POST('/api/v1/agents/{id}/key', { params: { path: { id: m.agentId } }, body: {} }),
+      );
       return { name: m.agentName, agentId: m.agentId, key: k.key };
     },
     onSuccess: (r) => {
@@ -192,6 +225,8 @@ export default function ExternalAgentsPage() {
             <span data-testid="agent-state">
               <Status value={m.state} />
             </span>
+            <AlertBadge agentId={m.agentId} />
+            <Sparkline agentId={m.agentId} />
             <span className="text-sm text-muted-foreground">
               last heartbeat{' '}
               <span data-testid="last-heartbeat">

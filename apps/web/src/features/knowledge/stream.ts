@@ -1,4 +1,4 @@
-import { API, ApiError } from '../../api/client.ts';
+import { API, apiError } from '../../api/client.ts';
 import type { Message } from './types.ts';
 
 export type ChatStreamEvent =
@@ -22,15 +22,7 @@ export async function sendStreaming(
     body: JSON.stringify({ content }),
   });
   if (!res.ok || !res.body) {
-    const body = (await res.json().catch(() => undefined)) as
-      | { error?: { code: string; message: string } }
-      | undefined;
-    throw new ApiError(
-      res.status,
-      body?.error?.code ?? 'http_error',
-      body?.error?.message ?? `The server answered ${res.status}`,
-      undefined,
-    );
+    throw apiError(res, await res.json().catch(() => undefined));
   }
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';

@@ -13,8 +13,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { get, qs } from '../../api/client.ts';
-import type { AnalyticsOverview } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
 import { Field, Select } from '../../ui/form.tsx';
 import { formatCost, formatDuration } from '../../ui/format.ts';
 import { Empty, ErrorText, PageHeader } from '../../ui/page.tsx';
@@ -31,7 +30,7 @@ export default function OverviewPage() {
     queryFn: () => {
       const bucket = range === '24h' ? 'hour' : 'day';
       const from = new Date(Date.now() - RANGES[range] * 86_400_000).toISOString();
-      return get<AnalyticsOverview>(`/analytics/overview${qs({ from, bucket })}`);
+      return call(sdk.api.GET('/api/v1/analytics/overview', { params: { query: { from, bucket } } }));
     },
     refetchInterval: 10_000,
   });

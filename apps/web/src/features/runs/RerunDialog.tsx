@@ -1,8 +1,8 @@
 import { useMutation } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
-import { post } from '../../api/client.ts';
-import type { Run, RunStep } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
+import type { RunStep } from '../../api/types.ts';
 import { Button } from '../../ui/button.tsx';
 import { Modal } from '../../ui/dialog.tsx';
 import { Field, Hint, Textarea } from '../../ui/form.tsx';
@@ -31,10 +31,17 @@ export function RerunDialog({ runId, step, onClose }: { runId: string; step: Run
   const filled = placeholdersIn(`${prompt}\n${system}`);
   const rerun = useMutation({
     mutationFn: () =>
-      post<Run>(`/runs/${runId}/rerun`, {
-        fromStep: step.nodeId,
-        ...(edited ? { input: { prompt, ...(sent?.system !== undefined || system ? { system } : {}) } } : {}),
-      }),
+      call(
+        sdk.api.POST('/api/v1/runs/{id}/rerun', {
+          params: { path: { id: runId } },
+          body: {
+            fromStep: step.nodeId,
+            ...(edited
+              ? { input: { prompt, ...(sent?.system !== undefined || system ? { system } : {}) } }
+              : {}),
+          },
+        }),
+      ),
     onSuccess: (next) => {
       toast.success(`Re-run of ${runId.slice(0, 8)} from ${step.nodeId} started`);
       void navigate({ to: '/runs/$id', params: { id: next.id } });

@@ -3,20 +3,14 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from '@tanstack/react-router';
 import { Background, Controls, ReactFlow, ReactFlowProvider } from '@xyflow/react';
 import { useMemo, useRef, useState } from 'react';
-import { get, post } from '../../api/client.ts';
-import type {
-  Run,
-  RunDetail,
-  RunEvent,
-  RunStatus,
-  WorkflowDefinition,
-  WorkflowVersion,
-} from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
+import type { RunEvent, RunStatus, WorkflowDefinition } from '../../api/types.ts';
 import { useCan } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { formatCost, formatDuration, formatTime } from '../../ui/format.ts';
 import { ErrorText, Json, Loading, PageHeader, Status } from '../../ui/page.tsx';
 import { Tabs } from '../../ui/tabs.tsx';
+import { AddToDataset } from '../datasets/AddToDataset.tsx';
 import { RunEvaluations } from '../evaluations/RunEvaluations.tsx';
 import { LogsPanel } from '../traces/LogsPanel.tsx';
 import { RunTrace } from '../traces/RunTrace.tsx';
@@ -32,6 +26,13 @@ import { useRunEvents } from './useRunEvents.ts';
 import { Waterfall } from './Waterfall.tsx';
 
 const DONE: RunStatus[] = ['completed', 'failed', 'cancelled', 'timeout'];
+const RUN_ACTIONS = {
+  cancel: '/api/v1/runs/{id}/cancel',
+  pause: '/api/v1/runs/{id}/pause',
+  resume: '/api/v1/runs/{id}/resume',
+  retry: '/api/v1/runs/{id}/retry',
+} as const;
+type RunAction = keyof typeof RUN_ACTIONS;
 const TABS = {
   graph: 'Graph',
   timeline: 'Timeline',
@@ -47,14 +48,19 @@ export default function RunDetailPage({ id }: { id: string }) {
   const client = useQueryClient();
   const run = useQuery({
     queryKey: ['run', id],
-    queryFn: () => get<RunDetail>(`/runs/${id}`),
+    queryFn: () => call(sdk.api.GET('/api/v1/runs/{id}', { params: { path: { id } } })),
     // The event stream drives updates; polling is the fallback should the stream drop.
     refetchInterval: (q) => (q.state.data && DONE.includes(q.state.data.status) ? false : 3000),
   });
   const r = run.data;
   const version = useQuery({
     queryKey: ['workflow-version', r?.workflowId, r?.workflowVersion],
-    queryFn: () => get<WorkflowVersion>(`/workflows/${r!.workflowId}/versions/${r!.workflowVersion}`),
+    queryFn: () =>
+      call(
+        sdk.api.GET('/api/v1/workflows/{id}/versions/{version}', {
+          params: { path: { id: r!.workflowId, version: r!.workflowVersion } },
+        }),
+      ),
     enabled: !!r,
     staleTime: Number.POSITIVE_INFINITY,
   });
@@ -113,7 +119,7 @@ export default function RunDetailPage({ id }: { id: string }) {
   );
 
   const act = useMutation({
-    mutationFn: (action: 'cancel' | 'pause' | 'resume' | 'retry') => post<Run>(`/runs/${id}/${action}`),
+    mutationFn: (action: RunAction) => call(sdk.api.POST(RUN_ACTIONS[action], { params: { path: { id } } })),
     onSuccess: () => void client.invalidateQueries({ queryKey: ['run', id] }),
   });
   const [rerunning, setRerunning] = useState(false);
@@ -246,6 +252,7 @@ export default function RunDetailPage({ id }: { id: string }) {
         </div>
       </Tabs>
       <RunEvaluations runId={r.id} finished={finished} />
+      {r.status === 'completed' && <AddToDataset runId={r.id} />}
     </section>
   );
 }

@@ -1,9 +1,9 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useSearch } from '@tanstack/react-router';
-import { get, qs } from '../../api/client.ts';
-import type { Page, Run, RunStatus, WorkflowSummary } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
+import type { Run, RunStatus } from '../../api/types.ts';
 import { Button, buttonVariants } from '../../ui/button.tsx';
-import { Field, Select } from '../../ui/form.tsx';
+import { Field, Input, Select } from '../../ui/form.tsx';
 import { formatCost, formatDuration, formatTime } from '../../ui/format.ts';
 import { Empty, ErrorText, PageHeader, Status } from '../../ui/page.tsx';
 import { SortTh, Table, Td, Th, useSort } from '../../ui/table.tsx';
@@ -32,30 +32,56 @@ const RUN_COLUMNS = {
   duration: (r: Run) => r.durationMs,
   tokens: (r: Run) => r.tokens.total,
   cost: (r: Run) => r.cost,
+  score: (r: Run) => r.scores?.mean ?? null,
 };
 
-/** Runs, newest first, filtered by workflow, status and time; the filters live in the URL. */
+/** A score bound from the URL: a number 0–100, else no bound. */
+const bound = (v: string | undefined) => {
+  const n = v === undefined || v.trim() === '' ? Number.NaN : Number(v);
+  return Number.isFinite(n) && n >= 0 && n <= 100 ? n : undefined;
+};
+
+/** Runs, newest first, filtered by workflow, status, time and evaluation scores; the filters live in the URL. */
 export default function RunsPage() {
   const search = useSearch({ from: '/app/runs' });
   const navigate = useNavigate();
   const workflowId = search.workflowId ?? '';
   const status = search.status ?? '';
   const since = search.since ?? '';
-  const setFilter = (k: 'workflowId' | 'status' | 'since', v: string) =>
+  const scored = search.scored === 'passed' || search.scored === 'failed' ? search.scored : '';
+  const scoreMin = bound(search.scoreMin);
+  const scoreMax = bound(search.scoreMax);
+  const setFilter = (k: 'workflowId' | 'status' | 'since' | 'scored' | 'scoreMin' | 'scoreMax', v: string) =>
     void navigate({ to: '/runs', search: { ...search, [k]: v || undefined }, replace: true });
   const from = since && WINDOWS[since] ? new Date(Date.now() - WINDOWS[since]).toISOString() : undefined;
+  const passed = scored === 'passed' ? 'true' : scored === 'failed' ? 'false' : undefined;
   const runs = useInfiniteQuery({
-    queryKey: ['runs', workflowId, status, since],
+    queryKey: ['runs', workflowId, status, since, scored, scoreMin, scoreMax],
     initialPageParam: undefined as string | undefined,
     queryFn: ({ pageParam }) =>
-      get<Page<Run>>(`/runs${qs({ limit: 50, workflowId, status, from, cursor: pageParam })}`),
+      call(
+        sdk.api.GET('/api/v1/runs', {
+          params: {
+            query: {
+              limit: 50,
+              workflowId: workflowId || undefined,
+              status: (status || undefined) as RunStatus | undefined,
+              from,
+              passed,
+              scoreMin,
+              scoreMax,
+              cursor: pageParam,
+            },
+          },
+        }),
+      ),
     getNextPageParam: (last) => last.nextCursor ?? undefined,
     refetchInterval: 5000,
   });
   const list = runs.data?.pages.flatMap((p) => p.data) ?? [];
   const workflows = useQuery({
     queryKey: ['workflows'],
-    queryFn: () => get<Page<WorkflowSummary>>('/workflows?limit=200'),
+    queryFn: () => call(sdk.api.GET('/api/v1/workflows', { params: { query: { limit: 200 } } })),
   });
   const names = new Map((workflows.data?.data ?? []).map((w) => [w.id, w.name]));
   const { rows: sorted, sort } = useSort(list, RUN_COLUMNS);
@@ -98,10 +124,44 @@ export default function RunsPage() {
             ))}
           </Select>
         </Field>
+        <Field>
+          Scores
+          <Select value={scored} onChange={(e) => setFilter('scored', e.target.value)}>
+            <option value="">any</option>
+            <option value="passed">all passed</option>
+            <option value="failed">a score failed</option>
+          </Select>
+        </Field>
+        <Field>
+          Min score
+          <Input
+            type="number"
+            min={0}
+            max={100}
+            defaultValue={search.scoreMin ?? ''}
+            onChange={(e) => setFilter('scoreMin', e.target.value)}
+          />
+        </Field>
+        <Field>
+          Max score
+          <Input
+            type="number"
+            min={0}
+            max={100}
+            defaultValue={search.scoreMax ?? ''}
+            onChange={(e) => setFilter('scoreMax', e.target.value)}
+          />
+        </Field>
       </form>
       <ErrorText error={runs.error} />
       {runs.data && list.length === 0 && (
-        <Empty title={workflowId || status || since ? 'No runs match these filters' : 'No runs yet'}>
+        <Empty
+          title={
+            workflowId || status || since || scored || scoreMin !== undefined || scoreMax !== undefined
+              ? 'No runs match these filters'
+              : 'No runs yet'
+          }
+        >
           <p>
             Open a workflow and press <strong>Run</strong>; its runs appear here, live.
           </p>
@@ -134,6 +194,9 @@ export default function RunsPage() {
               <SortTh sort={sort} column="cost">
                 Cost
               </SortTh>
+              <SortTh sort={sort} column="score">
+                Score
+              </SortTh>
             </tr>
           </thead>
           <tbody>
@@ -157,6 +220,15 @@ export default function RunsPage() {
                 <Td>{formatDuration(r.durationMs)}</Td>
                 <Td>{r.tokens.total}</Td>
                 <Td>{formatCost(r.cost)}</Td>
+                <Td data-testid="run-score">
+                  {r.scores ? (
+                    <span title={`${r.scores.count} scores, ${r.scores.failed} failed`}>
+                      {r.scores.mean} <Status value={r.scores.failed ? 'failed' : 'passed'} />
+                    </span>
+                  ) : (
+                    <span className="text-muted-foreground">–</span>
+                  )}
+                </Td>
               </tr>
             ))}
           </tbody>

@@ -1,6 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
-import { post } from '../../api/client.ts';
+import { call, sdk } from '../../api/client.ts';
 import type { RunStep } from '../../api/types.ts';
 import { Button } from '../../ui/button.tsx';
 import { Field, Input } from '../../ui/form.tsx';
@@ -20,7 +20,12 @@ export function StepDetail({
   const [comment, setComment] = useState('');
   const decide = useMutation({
     mutationFn: (approved: boolean) =>
-      post(`/runs/${runId}/steps/${step.nodeId}/approve`, { approved, ...(comment ? { comment } : {}) }),
+      call(
+        sdk.api.POST('/api/v1/runs/{id}/steps/{stepId}/approve', {
+          params: { path: { id: runId, stepId: step.nodeId } },
+          body: { approved, ...(comment ? { comment } : {}) },
+        }),
+      ),
     onSuccess: onChanged,
   });
   return (

@@ -1,21 +1,13 @@
 import { useEffect, useRef, useState } from 'react';
-import { API } from '../../api/client.ts';
+import { sdk } from '../../api/client.ts';
 import type { RunEvent } from '../../api/types.ts';
 
-/** Parses one Server-Sent Events block (`event:`, `data:` lines). */
-export function parseSse(block: string): { type: string; data: string } | null {
-  let type = 'message';
-  const data: string[] = [];
-  for (const line of block.split('\n')) {
-    if (line.startsWith('event:')) type = line.slice(6).trim();
-    else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-  }
-  return data.length ? { type, data: data.join('\n') } : null;
-}
-
 /**
- * Follows a run's event stream (GET /runs/:id/events) while `enabled`; calls `onEvent` for each event.
- * fetch rather than EventSource: every event name arrives, and the stream ends cleanly with the run.
+ * Follows a run's event stream (GET /runs/:id/events) while `enabled`, through the SDK's `runEvents`
+ * iterator (the studio's session fetch: cookie, one refresh on 401): what happened so far, then each
+ * change, ending after the run's final event; a broken stream is reopened and no event is given twice.
+ * `onEvent` runs for each event, then once with a `stream.end` event when the stream is over. The answer
+ * is true while events are arriving.
  */
 export function useRunEvents(
   runId: string,
@@ -31,30 +23,9 @@ export function useRunEvents(
     if (!enabled) return;
     const controller = new AbortController();
     const follow = async () => {
-      const res = await fetch(`${API}/runs/${runId}/events${logs ? '?logs=true' : ''}`, {
-        credentials: 'same-origin',
-        headers: { accept: 'text/event-stream' },
-        signal: controller.signal,
-      });
-      if (!res.ok || !res.body) return;
-      setLive(true);
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value.replace(/\r\n/g, '\n');
-        for (let i = buffer.indexOf('\n\n'); i >= 0; i = buffer.indexOf('\n\n')) {
-          const event = parseSse(buffer.slice(0, i));
-          buffer = buffer.slice(i + 2);
-          if (event) {
-            try {
-              handler.current(JSON.parse(event.data) as RunEvent);
-            } catch {
-              // a comment or keep-alive
-            }
-          }
-        }
+      for await (const event of sdk.runEvents(runId, { logs, signal: controller.signal })) {
+        setLive(true);
+        handler.current(event);
       }
     };
     follow()

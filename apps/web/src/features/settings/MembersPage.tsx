@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { del, get, patch, post } from '../../api/client.ts';
-import type { Invitation, Member, Page, Role } from '../../api/types.ts';
+import type { Invitation, Member, Page, Role, Seats } from '../../api/types.ts';
 import { useCan, useMe } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { ConfirmButton } from '../../ui/confirm.tsx';
@@ -30,9 +30,11 @@ export default function MembersPage() {
     queryKey: ['invitations'],
     queryFn: () => get<Page<Invitation>>('/invitations?limit=100'),
   });
+  const seats = useQuery({ queryKey: ['seats'], queryFn: () => get<Seats>('/members/seats') });
   const refresh = () => {
     void client.invalidateQueries({ queryKey: ['members'] });
     void client.invalidateQueries({ queryKey: ['invitations'] });
+    void client.invalidateQueries({ queryKey: ['seats'] });
   };
   const setRole = useMutation({
     mutationFn: ({ userId, role }: { userId: string; role: Role }) => patch(`/members/${userId}`, { role }),
@@ -52,6 +54,8 @@ export default function MembersPage() {
       setEmail('');
       refresh();
     },
+    // refused (all seats taken): the counts may have moved since the page loaded
+    onError: refresh,
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -61,6 +65,7 @@ export default function MembersPage() {
   return (
     <section>
       <PageHeader title={`Members of ${me.organization.name}`} />
+      {seats.data && <SeatsLine seats={seats.data} />}
       <ErrorText error={members.error ?? setRole.error ?? remove.error} />
       <Table>
         <thead>
@@ -190,5 +195,18 @@ export default function MembersPage() {
         </Table>
       )}
     </section>
+  );
+}
+
+/** Seats of the plan: members and pending invitations (each holds a seat) against the plan's limit. */
+function SeatsLine({ seats }: { seats: Seats }) {
+  const full = seats.limit !== null && seats.used >= seats.limit;
+  return (
+    <p className={`mb-3 text-sm ${full ? 'font-medium text-destructive' : 'text-muted-foreground'}`}>
+      Seats: {seats.used} of {seats.limit ?? 'unlimited'} used on the {seats.planName} plan ({seats.members}{' '}
+      {seats.members === 1 ? 'member' : 'members'}, {seats.pendingInvitations} pending{' '}
+      {seats.pendingInvitations === 1 ? 'invitation' : 'invitations'})
+      {full ? '. All seats are taken: upgrade the plan on the Billing page, or revoke an invitation.' : ''}
+    </p>
   );
 }

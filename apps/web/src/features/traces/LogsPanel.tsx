@@ -1,7 +1,6 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
-import { get, qs } from '../../api/client.ts';
-import type { LogPage } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
 import { Button } from '../../ui/button.tsx';
 import { cn } from '../../ui/cn.ts';
 import { Check, Field, Input, Select } from '../../ui/form.tsx';
@@ -50,7 +49,20 @@ export function LogsPanel({
     queryKey: ['run-logs', runId, level, stepId, q],
     initialPageParam: undefined as string | undefined,
     queryFn: ({ pageParam }) =>
-      get<LogPage>(`/runs/${runId}/logs${qs({ level, stepId, q, limit: 200, cursor: pageParam })}`),
+      call(
+        sdk.api.GET('/api/v1/runs/{id}/logs', {
+          params: {
+            path: { id: runId },
+            query: {
+              level: level || undefined,
+              stepId: stepId || undefined,
+              q: q || undefined,
+              limit: 200,
+              cursor: pageParam,
+            },
+          },
+        }),
+      ),
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
   const refetch = logs.refetch;

@@ -1,10 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
-import { get } from '../../api/client.ts';
-import type { Trace } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
 import { ErrorText, Loading } from '../../ui/page.tsx';
 import { TraceView } from './TraceView.tsx';
 
-/** A run's trace (GET /runs/:id/trace), refreshed while the run is going. */
+/** A run's trace (GET /runs/:id/trace), refreshed while the run is going, with the run's scores. */
 export function RunTrace({
   runId,
   finished,
@@ -16,9 +15,9 @@ export function RunTrace({
 }) {
   const trace = useQuery({
     queryKey: ['run-trace', runId, version],
-    queryFn: () => get<Trace>(`/runs/${runId}/trace`),
+    queryFn: () => call(sdk.api.GET('/api/v1/runs/{id}/trace', { params: { path: { id: runId } } })),
     refetchInterval: finished ? false : 2000,
   });
   if (!trace.data) return trace.error ? <ErrorText error={trace.error} /> : <Loading />;
-  return <TraceView key={trace.data.traceId} trace={trace.data} />;
+  return <TraceView key={trace.data.traceId} trace={trace.data} scoring={{ runId, finished }} />;
 }

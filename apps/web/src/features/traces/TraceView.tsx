@@ -1,9 +1,11 @@
 import { Link } from '@tanstack/react-router';
-import { useState } from 'react';
+import { type ReactNode, useState } from 'react';
 import type { Span, Trace } from '../../api/types.ts';
 import { cn } from '../../ui/cn.ts';
 import { formatCost, formatDuration, formatTime } from '../../ui/format.ts';
 import { Json, Status } from '../../ui/page.tsx';
+import { ManualScore, ScoreList, useRunScores } from '../evaluations/ManualScore.tsx';
+import type { EvaluationResult } from '../evaluations/types.ts';
 
 const KIND_BAR: Record<string, string> = {
   run: 'bg-slate-500',
@@ -15,13 +17,54 @@ const KIND_BAR: Record<string, string> = {
 };
 
 const t = (s: string | null) => (s ? new Date(s).getTime() : null);
+
+/** A run's step-attempt spans (and sub-workflow steps) carry their node and attempt number. */
+const isAttempt = (s: Span) => (s.kind === 'step' || s.kind === 'subworkflow') && s.nodeId !== null;
+
+/** The scores of one span: the run span's are the run-level ones, an attempt span's are its attempt's. */
+function scoresOf(span: Span, results: EvaluationResult[]): EvaluationResult[] {
+  if (span.kind === 'run') return results.filter((r) => r.nodeId === null && r.agentExecutionId === null);
+  if (!isAttempt(span)) return [];
+  return results.filter((r) => r.nodeId === span.nodeId && r.attempt === span.attempt);
+}
+
+/** A compact badge: how many scores, their mean, red when one failed. */
+function ScoreBadge({ results }: { results: EvaluationResult[] }) {
+  if (!results.length) return null;
+  const mean = Math.round((results.reduce((n, r) => n + r.score, 0) / results.length) * 10) / 10;
+  const failed = results.some((r) => !r.passed);
+  return (
+    <span
+      className={cn(
+        'shrink-0 rounded px-1 text-[11px] font-semibold',
+        failed
+          ? 'bg-red-100 text-red-900 dark:bg-red-900/50 dark:text-red-100'
+          : 'bg-green-100 text-green-900 dark:bg-green-900/50 dark:text-green-100',
+      )}
+      title={`${results.length} score${results.length === 1 ? '' : 's'}, mean ${mean}${failed ? ', one failed' : ''}`}
+      data-testid="span-score-badge"
+    >
+      ★ {mean}
+      {results.length > 1 ? ` ×${results.length}` : ''}
+    </span>
+  );
+}
 const cost = (c: string | null) => (c === null ? null : Number(c));
 
 /**
  * A trace as a waterfall (Langfuse-like): one row per span, indented by depth, its bar on the trace's time
- * axis; a span's details (input, output, attributes, tokens, cost) beside it.
+ * axis; a span's details (input, output, attributes, tokens, cost) beside it. Given the run (`scoring`),
+ * the run span and its step-attempt spans show their evaluation scores, and a person can score them.
  */
-export function TraceView({ trace }: { trace: Trace }) {
+export function TraceView({
+  trace,
+  scoring,
+}: {
+  trace: Trace;
+  scoring?: { runId: string; finished: boolean } | undefined;
+}) {
+  const scores = useRunScores(scoring?.runId ?? '', scoring?.finished ? 5000 : false, !!scoring);
+  const results = scores.data?.data ?? [];
   const [selected, setSelected] = useState<string>(trace.rootSpanId);
   const span = trace.spans.find((s) => s.spanId === selected) ?? trace.spans[0];
   const start = Math.min(...trace.spans.map((s) => t(s.startTime)!));
@@ -66,6 +109,7 @@ export function TraceView({ trace }: { trace: Trace }) {
                       {s.name}
                     </span>
                     {s.status === 'error' && <Status value="failed" />}
+                    <ScoreBadge results={scoresOf(s, results)} />
                   </span>
                   <span className="relative h-4 rounded bg-muted/60">
                     <span
@@ -87,12 +131,30 @@ export function TraceView({ trace }: { trace: Trace }) {
           })}
         </ul>
       </div>
-      {span && <SpanDetail span={span} />}
+      {span && (
+        <SpanDetail span={span}>
+          {scoring && (span.kind === 'run' || isAttempt(span)) && (
+            <section aria-label="Span scores" className="my-2 border-t pt-2">
+              <h4 className="text-xs font-semibold text-muted-foreground">Scores</h4>
+              <ScoreList results={scoresOf(span, results)} label={`Scores of ${span.name}`} />
+              {scoring.finished && (
+                <ManualScore
+                  runId={scoring.runId}
+                  label={span.name}
+                  step={
+                    span.kind === 'run' ? undefined : { nodeId: span.nodeId!, attempt: span.attempt ?? 1 }
+                  }
+                />
+              )}
+            </section>
+          )}
+        </SpanDetail>
+      )}
     </div>
   );
 }
 
-function SpanDetail({ span }: { span: Span }) {
+function SpanDetail({ span, children }: { span: Span; children?: ReactNode }) {
   const childRun = span.attributes['aiops.child_run_id'];
   const attrs = Object.entries(span.attributes);
   return (
@@ -163,6 +225,7 @@ function SpanDetail({ span }: { span: Span }) {
           span <code>{l.spanId}</code>
         </p>
       ))}
+      {children}
       <Json label="Input" value={span.input} />
       <Json label="Output" value={span.output} />
       {attrs.length > 0 && (

@@ -104,6 +104,15 @@ export default function EventSinksPage() {
     onSuccess: refresh,
   });
   const remove = useMutation({ mutationFn: (id: string) => del(`/event-sinks/${id}`), onSuccess: refresh });
+  // A new signing secret; the old one keeps signing beside it for a day (both signatures are sent).
+  const rotate = useMutation({
+    mutationFn: (id: string) => post<EventSink>(`/event-sinks/${id}/secret`, { graceSeconds: 86_400 }),
+    onSuccess: (s) => {
+      setSecret(s.secret ?? null);
+      toast.success(`New signing secret for ${s.name}; the old one is accepted until tomorrow`);
+      refresh();
+    },
+  });
   const submit = (e: FormEvent) => {
     e.preventDefault();
     create.mutate();
@@ -168,7 +177,7 @@ export default function EventSinksPage() {
           )}
         </Panel>
       )}
-      <ErrorText error={sinks.error ?? toggle.error ?? remove.error} />
+      <ErrorText error={sinks.error ?? toggle.error ?? remove.error ?? rotate.error} />
       {sinks.data && list.length === 0 && (
         <Empty title="No event sinks">
           <p>Add a webhook subscription or a NATS sink above to receive lifecycle events.</p>
@@ -184,8 +193,21 @@ export default function EventSinksPage() {
               {s.eventTypes.length ? s.eventTypes.join(', ') : 'all but step events'}
             </span>
             {s.disabledReason && <span className="text-sm text-destructive">{s.disabledReason}</span>}
+            {s.kind === 'webhook' && (
+              <span className="text-sm text-muted-foreground">
+                secret {s.secretHint}
+                {s.previousSecretExpiresAt
+                  ? ` · previous secret still signs until ${formatTime(s.previousSecretExpiresAt)}`
+                  : ''}
+              </span>
+            )}
             {canManage && (
               <span className="ml-auto flex gap-1.5">
+                {s.kind === 'webhook' && (
+                  <Button size="sm" variant="outline" type="button" onClick={() => rotate.mutate(s.id)}>
+                    Rotate secret
+                  </Button>
+                )}
                 <Button size="sm" variant="outline" type="button" onClick={() => toggle.mutate(s)}>
                   {s.enabled ? 'Disable' : 'Enable'}
                 </Button>

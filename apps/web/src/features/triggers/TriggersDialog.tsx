@@ -1,8 +1,9 @@
+import type { paths } from '@aiops/sdk';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { type FormEvent, useState } from 'react';
-import { del, get, patch, post, qs } from '../../api/client.ts';
-import type { Firing, Trigger } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
+import type { Trigger } from '../../api/types.ts';
 import { Button } from '../../ui/button.tsx';
 import { Modal } from '../../ui/dialog.tsx';
 import { Field, FieldRow, Hint, Input, Select, Textarea } from '../../ui/form.tsx';
@@ -12,31 +13,34 @@ import { toast } from '../../ui/toast.tsx';
 import { type CronPreset, cronOf, curlFor, localZone, PRESETS } from './cron.ts';
 
 type Kind = 'schedule' | 'webhook' | 'event';
+/** A new trigger as POST /workflows/:id/triggers takes it (the SDK's type of the route's body). */
+type NewTrigger =
+  paths['/api/v1/workflows/{id}/triggers']['post']['requestBody']['content']['application/json'];
+type ScheduleSpec = Extract<NewTrigger, { type: 'schedule' }>['schedule'];
+type WebhookSpec = NonNullable<Extract<NewTrigger, { type: 'webhook' }>['webhook']>;
+type Missed = NonNullable<ScheduleSpec['missedFirePolicy']>;
 
 function useCronPreview(cron: string, timezone: string) {
   return useQuery({
     queryKey: ['cron-preview', cron, timezone],
-    queryFn: () => get<{ times: string[] }>(`/triggers/cron-preview${qs({ cron, timezone, count: 5 })}`),
+    queryFn: () =>
+      call(sdk.api.GET('/api/v1/triggers/cron-preview', { params: { query: { cron, timezone, count: 5 } } })),
     enabled: cron.length > 0 && timezone.length > 0,
     retry: false,
   });
 }
 
 /** The schedule part of the form: presets + time, or a cron expression; the next five fire times. */
-function ScheduleFields({
-  onChange,
-}: {
-  onChange: (v: { cron: string; timezone: string; missedFirePolicy: string }) => void;
-}) {
+function ScheduleFields({ onChange }: { onChange: (v: ScheduleSpec) => void }) {
   const [preset, setPreset] = useState<CronPreset>('daily');
   const [time, setTime] = useState('09:00');
   const [custom, setCustom] = useState('*/15 * * * *');
   const [timezone, setTimezone] = useState(localZone());
-  const [missed, setMissed] = useState('skip');
+  const [missed, setMissed] = useState<Missed>('skip');
   const cron = cronOf(preset, time, custom);
   const preview = useCronPreview(cron, timezone);
   const emit = (
-    next: Partial<{ preset: CronPreset; time: string; custom: string; tz: string; missed: string }>,
+    next: Partial<{ preset: CronPreset; time: string; custom: string; tz: string; missed: Missed }>,
   ) => {
     const p = next.preset ?? preset;
     const c = cronOf(p, next.time ?? time, next.custom ?? custom);
@@ -102,8 +106,9 @@ function ScheduleFields({
           <Select
             value={missed}
             onChange={(e) => {
-              setMissed(e.target.value);
-              emit({ missed: e.target.value });
+              const value = e.target.value as Missed;
+              setMissed(value);
+              emit({ missed: value });
             }}
           >
             <option value="skip">skip missed times</option>
@@ -167,7 +172,8 @@ function WebhookDetails({ trigger, secret }: { trigger: Trigger; secret: string 
 function Firings({ id }: { id: string }) {
   const firings = useQuery({
     queryKey: ['firings', id],
-    queryFn: () => get<{ data: Firing[] }>(`/triggers/${id}/firings?limit=5`),
+    queryFn: () =>
+      call(sdk.api.GET('/api/v1/triggers/{id}/firings', { params: { path: { id }, query: { limit: 5 } } })),
     refetchInterval: 2000,
   });
   const rows = firings.data?.data ?? [];
@@ -196,30 +202,38 @@ export function TriggersDialog({ workflowId, onClose }: { workflowId: string; on
   const key = ['triggers', workflowId];
   const triggers = useQuery({
     queryKey: key,
-    queryFn: () => get<{ data: Trigger[] }>(`/workflows/${workflowId}/triggers`),
+    queryFn: () =>
+      call(sdk.api.GET('/api/v1/workflows/{id}/triggers', { params: { path: { id: workflowId } } })),
   });
   const [kind, setKind] = useState<Kind>('schedule');
   const [name, setName] = useState('');
-  const [schedule, setSchedule] = useState({
+  const [schedule, setSchedule] = useState<ScheduleSpec>({
     cron: '0 9 * * *',
     timezone: localZone(),
     missedFirePolicy: 'skip',
   });
-  const [webhook, setWebhook] = useState({ auth: 'standard', mode: 'async' });
+  const [webhook, setWebhook] = useState<WebhookSpec>({ auth: 'standard', mode: 'async' });
   const [event, setEvent] = useState({ type: '', source: '', filter: '' });
   const [secrets, setSecrets] = useState<Record<string, string>>({});
   const refresh = () => void client.invalidateQueries({ queryKey: key });
+  const newTrigger = (type: Kind, triggerName: string): NewTrigger =>
+    type === 'schedule'
+      ? { type, name: triggerName, schedule }
+      : type === 'webhook'
+        ? { type, name: triggerName, webhook }
+        : {
+            type,
+            name: triggerName,
+            event: { type: event.type, source: event.source || null, filter: event.filter || null },
+          };
   const create = useMutation({
     mutationFn: () =>
-      post<Trigger>(`/workflows/${workflowId}/triggers`, {
-        type: kind,
-        name: name || `${kind} ${new Date().toLocaleTimeString()}`,
-        ...(kind === 'schedule' ? { schedule } : {}),
-        ...(kind === 'webhook' ? { webhook } : {}),
-        ...(kind === 'event'
-          ? { event: { type: event.type, source: event.source || null, filter: event.filter || null } }
-          : {}),
-      }),
+      call(
+        sdk.api.POST('/api/v1/workflows/{id}/triggers', {
+          params: { path: { id: workflowId } },
+          body: newTrigger(kind, name || `${kind} ${new Date().toLocaleTimeString()}`),
+        }),
+      ),
     onSuccess: (t) => {
       if (t.webhook?.secret) setSecrets((s) => ({ ...s, [t.id]: t.webhook!.secret! }));
       toast.success(`Trigger ${t.name} added`);
@@ -228,12 +242,22 @@ export function TriggersDialog({ workflowId, onClose }: { workflowId: string; on
     },
   });
   const toggle = useMutation({
-    mutationFn: (t: Trigger) => patch<Trigger>(`/triggers/${t.id}`, { enabled: !t.enabled }),
+    mutationFn: (t: Trigger) =>
+      call(
+        sdk.api.PATCH('/api/v1/triggers/{id}', {
+          params: { path: { id: t.id } },
+          body: { enabled: !t.enabled },
+        }),
+      ),
     onSuccess: refresh,
   });
-  const remove = useMutation({ mutationFn: (id: string) => del(`/triggers/${id}`), onSuccess: refresh });
+  const remove = useMutation({
+    mutationFn: (id: string) => call(sdk.api.DELETE('/api/v1/triggers/{id}', { params: { path: { id } } })),
+    onSuccess: refresh,
+  });
   const rotate = useMutation({
-    mutationFn: (id: string) => post<Trigger>(`/triggers/${id}/rotate-secret`),
+    mutationFn: (id: string) =>
+      call(sdk.api.POST('/api/v1/triggers/{id}/rotate-secret', { params: { path: { id } } })),
     onSuccess: (t) => {
       setSecrets((s) => ({ ...s, [t.id]: t.webhook!.secret! }));
       refresh();
@@ -305,7 +329,10 @@ export function TriggersDialog({ workflowId, onClose }: { workflowId: string; on
           <FieldRow>
             <Field>
               Verification
-              <Select value={webhook.auth} onChange={(e) => setWebhook({ ...webhook, auth: e.target.value })}>
+              <Select
+                value={webhook.auth}
+                onChange={(e) => setWebhook({ ...webhook, auth: e.target.value as WebhookSpec['auth'] })}
+              >
                 <option value="standard">Standard Webhooks signature</option>
                 <option value="bearer">Bearer token</option>
                 <option value="none">None (anyone with the URL)</option>
@@ -313,7 +340,10 @@ export function TriggersDialog({ workflowId, onClose }: { workflowId: string; on
             </Field>
             <Field>
               Answer
-              <Select value={webhook.mode} onChange={(e) => setWebhook({ ...webhook, mode: e.target.value })}>
+              <Select
+                value={webhook.mode}
+                onChange={(e) => setWebhook({ ...webhook, mode: e.target.value as WebhookSpec['mode'] })}
+              >
                 <option value="async">at once (202 with the run id)</option>
                 <option value="sync">with the run's output (waits up to 30 s)</option>
               </Select>

@@ -1,14 +1,15 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from '@tanstack/react-router';
 import { type ChangeEvent, useState } from 'react';
-import { api, get } from '../../api/client.ts';
-import type { Page, Workflow, WorkflowSummary } from '../../api/types.ts';
+import { api, call, sdk } from '../../api/client.ts';
+import type { Workflow, WorkflowSummary } from '../../api/types.ts';
 import { Button, buttonVariants } from '../../ui/button.tsx';
 import { Modal } from '../../ui/dialog.tsx';
 import { Field, Input, Textarea } from '../../ui/form.tsx';
 import { formatDuration, formatTime } from '../../ui/format.ts';
 import { Empty, ErrorText, PageHeader, Status } from '../../ui/page.tsx';
 import { SortTh, Table, Td, useSort } from '../../ui/table.tsx';
+import { AlertBadge } from '../alerts/AlertBadge.tsx';
 
 const WORKFLOWS_COLUMNS = {
   name: (w: WorkflowSummary) => w.name,
@@ -22,7 +23,7 @@ const WORKFLOWS_COLUMNS = {
 export default function WorkflowsPage() {
   const q = useQuery({
     queryKey: ['workflows'],
-    queryFn: () => get<Page<WorkflowSummary>>('/workflows?limit=200'),
+    queryFn: () => call(sdk.api.GET('/api/v1/workflows', { params: { query: { limit: 200 } } })),
   });
   const { rows: workflows, sort } = useSort(q.data?.data ?? [], WORKFLOWS_COLUMNS);
   const [importing, setImporting] = useState(false);
@@ -74,11 +75,12 @@ export default function WorkflowsPage() {
           </thead>
           <tbody>
             {workflows.map((w) => (
-              <tr key={w.id}>
+              <tr key={w.id} data-testid={`workflow-row-${w.name}`}>
                 <Td>
                   <Link to="/workflows/$id" params={{ id: w.id }}>
                     {w.name}
-                  </Link>
+                  </Link>{' '}
+                  <AlertBadge workflowId={w.id} />
                   {w.description && (
                     <div className="text-xs font-normal text-muted-foreground">{w.description}</div>
                   )}
@@ -107,31 +109,95 @@ export default function WorkflowsPage() {
   );
 }
 
-/** Import a definition (ours, seed 000's or a task list) as JSON or YAML: pasted or from a file. */
+interface ImportReportEntry {
+  node: string;
+  type: string;
+  status: 'converted' | 'approximated' | 'dropped';
+  to: string | null;
+  notes: string[];
+}
+type Imported = Workflow & { importedFrom: string; report?: ImportReportEntry[] };
+
+/**
+ * Import a definition (ours, seed 000's, a task list or an n8n export) as JSON or YAML: pasted or from a
+ * file. An n8n import shows its report (what became of each n8n node) before opening the workflow.
+ */
 function ImportDialog({ onClose }: { onClose: () => void }) {
   const navigate = useNavigate();
   const client = useQueryClient();
   const [text, setText] = useState('');
+  const [imported, setImported] = useState<Imported | null>(null);
   const run = useMutation({
     mutationFn: () => {
       const json = /^\s*[{[]/.test(text);
-      return api<Workflow>('POST', '/workflows/import', undefined, {
+      return api<Imported>('POST', '/workflows/import', undefined, {
         raw: { body: text, type: json ? 'application/json' : 'application/yaml' },
       });
     },
     onSuccess: (w) => {
       void client.invalidateQueries({ queryKey: ['workflows'] });
-      void navigate({ to: '/workflows/$id', params: { id: w.id } });
+      if (w.report) setImported(w);
+      else void navigate({ to: '/workflows/$id', params: { id: w.id } });
     },
   });
   const onFile = async (e: ChangeEvent<HTMLInputElement>) => {
     const f = e.target.files?.[0];
     if (f) setText(await f.text());
   };
+  if (imported?.report) {
+    const counts = { converted: 0, approximated: 0, dropped: 0 };
+    for (const e of imported.report) counts[e.status] += 1;
+    return (
+      <Modal title="n8n import report" onClose={onClose}>
+        <p data-testid="import-summary">
+          {imported.name}: {counts.converted} converted, {counts.approximated} approximated, {counts.dropped}{' '}
+          dropped
+        </p>
+        <div className="max-h-96 overflow-auto">
+          <Table aria-label="Import report">
+            <thead>
+              <tr>
+                <th scope="col">n8n node</th>
+                <th scope="col">Status</th>
+                <th scope="col">Became</th>
+                <th scope="col">Notes</th>
+              </tr>
+            </thead>
+            <tbody>
+              {imported.report.map((e) => (
+                <tr key={e.node} data-testid={`report-${e.node}`}>
+                  <Td>
+                    {e.node}
+                    <div className="text-xs text-muted-foreground">{e.type}</div>
+                  </Td>
+                  <Td>
+                    <Status value={e.status} />
+                  </Td>
+                  <Td>{e.to ?? '—'}</Td>
+                  <Td>{e.notes.join(' ')}</Td>
+                </tr>
+              ))}
+            </tbody>
+          </Table>
+        </div>
+        <div className="flex flex-wrap items-center justify-end gap-2">
+          <Button type="button" variant="outline" onClick={onClose}>
+            Close
+          </Button>
+          <Button
+            type="button"
+            onClick={() => void navigate({ to: '/workflows/$id', params: { id: imported.id } })}
+          >
+            Open workflow
+          </Button>
+        </div>
+      </Modal>
+    );
+  }
   return (
     <Modal title="Import a workflow" onClose={onClose}>
       <Field>
-        File (.yaml, .yml, .json)
+        File (.yaml, .yml, .json; our format or an n8n export)
         <Input type="file" accept=".yaml,.yml,.json" onChange={onFile} />
       </Field>
       <Field>

@@ -3,6 +3,8 @@ import { AppError, isAppError, type ModelResult, renderString, renderValue } fro
 import type { AgentConfiguration } from '@aiops/db';
 import { type MemoryScope, memoryNamespace } from '../../memory.ts';
 import type { ClaimedStep } from '../../sql/claim-steps.ts';
+import { runCodeStep } from './code.ts';
+import { runExternalAgent } from './external.ts';
 import { agentTools } from './tools.ts';
 import type { NodeResult, StepContext } from './types.ts';
 
@@ -240,6 +242,9 @@ export async function runAgent(
   const identity = node.agentId
     ? { agentId: node.agentId, agentVersion: step.agentPins[node.id]?.versionNumber }
     : {};
+  if (ctx.agent?.kind === 'code' && node.agentId) return runCodeAgent(step, node, ctx, context, identity);
+  if (ctx.agent?.kind === 'external' && node.agentId)
+    return runExternalAgent(step, node, ctx, context, identity);
   if (node.forEach === undefined) {
     const { input, res } = await callOnce(step, node, ctx, context, base, `${step.runId}:${step.nodeId}`);
     return {
@@ -327,4 +332,40 @@ async function fanOut(
     trace: { items: items.length, failed: errors.length },
     ...identity,
   };
+}
+
+/**
+ * A saved agent of kind `code` runs its code in the sandbox, like a code step (its console in the step's
+ * logs, the tier's limits), never as a model call. It runs once per step: fan-out is refused.
+ */
+async function runCodeAgent(
+  step: ClaimedStep,
+  node: AgentNode,
+  ctx: StepContext,
+  context: Record<string, unknown>,
+  identity: Record<string, unknown>,
+): Promise<NodeResult> {
+  const code = ctx.agent?.code;
+  if (!code) {
+    throw new AppError(
+      422,
+      'agent_code_missing',
+      `agent ${node.agentId} is a code agent without code: add its code`,
+      {
+        retryable: false,
+      },
+    );
+  }
+  if (node.forEach !== undefined) {
+    throw new AppError(
+      422,
+      'code_agent_for_each',
+      'a code agent runs once per step: remove forEach, or use a code step',
+      {
+        retryable: false,
+      },
+    );
+  }
+  const { output } = await runCodeStep(step, code, ctx, context);
+  return { kind: 'completed', input: { language: code.language }, output, ...identity };
 }

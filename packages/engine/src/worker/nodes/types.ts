@@ -1,7 +1,8 @@
-import type { ModelPort } from '@aiops/core';
+import type { CodeLimits, ModelPort } from '@aiops/core';
 import type { AgentConfiguration } from '@aiops/db';
 import type { OutboundPolicy } from '@aiops/providers';
 import type { CompiledVersion } from '../../catalog.ts';
+import type { CodeSandbox } from '../../code/sandbox.ts';
 import type { AgentMemory } from '../../memory.ts';
 import type { StepObserver } from '../../observability/step-observer.ts';
 import type { ClaimedStep } from '../../sql/claim-steps.ts';
@@ -13,6 +14,14 @@ export type StartChild = (
   step: ClaimedStep,
   child: { workflowId: string; version?: number; input: unknown },
 ) => Promise<{ runId: string }>;
+
+/** Where an external agent is reached: its `webhook_url`, and its signing secret when it has one. */
+export interface ExternalAgentTarget {
+  name: string;
+  webhookUrl: string | null;
+  /** The decrypted `whsec_…` secret, or null when the agent has none (the call is then unsigned). */
+  secret: string | null;
+}
 
 /** What executing a node needs besides the step itself. */
 export interface StepContext {
@@ -37,6 +46,10 @@ export interface StepContext {
   memory: AgentMemory;
   /** Streams model text to the run's event stream. */
   tokens: TokenPublisher;
+  /** The sandbox of code steps and code agents, and the limits of an organization's tier. */
+  code: { sandbox: CodeSandbox; limits: (organizationId: string) => Promise<CodeLimits> };
+  /** Where an external agent (kind `external`) is reached, read when its step runs; undefined: no such agent. */
+  externalAgent: (organizationId: string, agentId: string) => Promise<ExternalAgentTarget | undefined>;
   /** This attempt's log lines and spans (absent when tracing is off). */
   observer?: StepObserver | undefined;
 }

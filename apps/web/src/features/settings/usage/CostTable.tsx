@@ -10,7 +10,10 @@ import { COST_GROUPS, groupLabel } from './usage.ts';
 
 type GroupBy = CostReport['groupBy'];
 
-/** What model calls cost over the last 30 days, grouped by workflow, agent, model or day. */
+/**
+ * What model calls cost over the last 30 days, grouped by workflow, agent, model or day; and apart, what
+ * LLM-as-judge evaluations cost, by evaluator.
+ */
 export function CostTable() {
   const [groupBy, setGroupBy] = useState<GroupBy>('workflow');
   const report = useQuery({
@@ -73,7 +76,49 @@ export function CostTable() {
             </tfoot>
           </Table>
         )}
+        {r && <JudgeCosts report={r} />}
       </Tabs>
     </section>
+  );
+}
+
+/** LLM-as-judge spend (evaluation results and evaluator tests) by evaluator, and the month's model total. */
+function JudgeCosts({ report: r }: { report: CostReport }) {
+  const e = r.evaluations;
+  return (
+    <div className="mt-4" data-testid="judge-costs">
+      <h3 className="mb-1 text-sm font-semibold">LLM-as-judge evaluations</h3>
+      {e.groups.length === 0 ? (
+        <p className="text-sm text-muted-foreground">No judge calls in this period.</p>
+      ) : (
+        <Table aria-label="Costs of LLM-as-judge evaluations by evaluator">
+          <thead>
+            <tr>
+              <Th>Evaluator</Th>
+              <Th>Runs scored</Th>
+              <Th>Judge calls</Th>
+              <Th>Input tokens</Th>
+              <Th>Output tokens</Th>
+              <Th>Cost</Th>
+            </tr>
+          </thead>
+          <tbody>
+            {e.groups.map((g) => (
+              <tr key={g.key ?? 'none'}>
+                <Td>{g.name ?? g.key ?? 'deleted evaluator'}</Td>
+                <Td>{g.runs}</Td>
+                <Td>{g.calls}</Td>
+                <Td>{formatTokens(g.inputTokens)}</Td>
+                <Td>{formatTokens(g.outputTokens)}</Td>
+                <Td>{formatCost(g.cost)}</Td>
+              </tr>
+            ))}
+          </tbody>
+        </Table>
+      )}
+      <p className="mt-2 text-sm" data-testid="model-spend-total">
+        Model spend, runs and judges: <strong>{formatCost(r.total.cost + e.total.cost)}</strong>
+      </p>
+    </div>
   );
 }

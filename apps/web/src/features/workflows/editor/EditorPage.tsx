@@ -14,18 +14,12 @@ import {
   useReactFlow,
 } from '@xyflow/react';
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { get, patch, post } from '../../../api/client.ts';
-import type {
-  Agent,
-  NodeType,
-  Page,
-  Workflow,
-  WorkflowDefinition,
-  WorkflowSummary,
-} from '../../../api/types.ts';
+import { call, sdk } from '../../../api/client.ts';
+import type { NodeType, Workflow, WorkflowDefinition } from '../../../api/types.ts';
 import { Button } from '../../../ui/button.tsx';
 import { ErrorText } from '../../../ui/page.tsx';
 import { toast } from '../../../ui/toast.tsx';
+import { describePolicy, isPromotionError, PromotionCheck } from '../../experiments/PromotionCheck.tsx';
 import { TriggersDialog } from '../../triggers/TriggersDialog.tsx';
 import { edgeTypes } from './ConditionEdgeView.tsx';
 import { exportDefinition } from './exporting.ts';
@@ -65,7 +59,7 @@ export default function EditorPage({ id }: { id: string }) {
   const [generation, setGeneration] = useState(0);
   const q = useQuery({
     queryKey: ['workflow', id],
-    queryFn: () => get<Workflow>(`/workflows/${id}`),
+    queryFn: () => call(sdk.api.GET('/api/v1/workflows/{id}', { params: { path: { id } } })),
     enabled: !isNew,
   });
   if (!isNew && !q.data)
@@ -120,10 +114,13 @@ function Editor({
   const dirty = JSON.stringify(definition) !== saved;
   const issues = useValidation(definition);
 
-  const agents = useQuery({ queryKey: ['agents'], queryFn: () => get<Page<Agent>>('/agents?limit=200') });
+  const agents = useQuery({
+    queryKey: ['agents'],
+    queryFn: () => call(sdk.api.GET('/api/v1/agents', { params: { query: { limit: 200 } } })),
+  });
   const workflows = useQuery({
     queryKey: ['workflows'],
-    queryFn: () => get<Page<WorkflowSummary>>('/workflows?limit=200'),
+    queryFn: () => call(sdk.api.GET('/api/v1/workflows', { params: { query: { limit: 200 } } })),
   });
   const agentNames = useMemo(
     () => new Map((agents.data?.data ?? []).map((a) => [a.id, a.name])),
@@ -136,8 +133,13 @@ function Editor({
   const save = useMutation({
     mutationFn: async (def: WorkflowDefinition) =>
       workflow
-        ? patch<Workflow>(`/workflows/${workflow.id}`, { definition: def })
-        : post<Workflow>('/workflows', { definition: def, status: 'active' }),
+        ? call(
+            sdk.api.PATCH('/api/v1/workflows/{id}', {
+              params: { path: { id: workflow.id } },
+              body: { definition: def },
+            }),
+          )
+        : call(sdk.api.POST('/api/v1/workflows', { body: { definition: def, status: 'active' } })),
     onSuccess: (w, def) => {
       setSaved(JSON.stringify(def));
       setNotice(`Saved as version ${w.version}.`);
@@ -301,7 +303,28 @@ function Editor({
             {notice}
           </p>
         )}
-        <ErrorText error={save.error} />
+        {isPromotionError(save.error) && workflow ? (
+          <PromotionCheck
+            key={String(save.error.details?.experimentId)}
+            error={save.error}
+            workflowId={workflow.id}
+            onPromoted={(w) => {
+              setSaved(JSON.stringify(definition));
+              save.reset();
+              setNotice(`Promoted: version ${w.version} is current.`);
+              toast.success(`${w.name}: version ${w.version} is current`);
+              client.setQueryData(['workflow', w.id], w);
+              void client.invalidateQueries({ queryKey: ['workflow-versions', w.id] });
+            }}
+          />
+        ) : (
+          <ErrorText error={save.error} />
+        )}
+        {describePolicy(definition.promotion) && (
+          <p className="my-1 text-xs text-muted-foreground" data-testid="promotion-policy">
+            {describePolicy(definition.promotion)}
+          </p>
+        )}
         {issues.general.length > 0 && (
           <ul
             className="mb-2 list-disc rounded-md border border-destructive/40 bg-destructive/10 py-1.5 pr-1.5 pl-6 text-destructive"
@@ -389,6 +412,7 @@ function Editor({
         {dialog === 'versions' && workflow && (
           <VersionsDialog
             workflowId={workflow.id}
+            current={workflow.version}
             onClose={() => setDialog(null)}
             onRolledBack={(w) => {
               setDialog(null);

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import type { Agent, WorkflowSummary } from '../../../api/types.ts';
 import { Check, Field, Input, Select, Textarea } from '../../../ui/form.tsx';
 import { PromptField } from '../../agents/PromptField.tsx';
+import { CodeFields } from './CodeFields.tsx';
 import type { NodeConfig, StepNode } from './graph.ts';
 import { JsonField } from './JsonField.tsx';
 
@@ -72,6 +73,7 @@ export function NodePanel({
           />
         </>
       )}
+      {c.type === 'code' && <CodeFields c={c} set={set} />}
       {c.type === 'approval' && (
         <>
           <Field>

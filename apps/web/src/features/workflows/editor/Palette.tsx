@@ -11,6 +11,7 @@ const ITEMS: { type: NodeType; label: string; hint: string }[] = [
   { type: 'subworkflow', label: 'Sub-workflow', hint: 'runs another workflow' },
   { type: 'output', label: 'Output', hint: 'the run’s result' },
   { type: 'delay', label: 'Delay', hint: 'waits a while' },
+  { type: 'code', label: 'Code', hint: 'JavaScript or TypeScript in a sandbox' },
 ];
 
 /** Drag a step onto the canvas, or press it (keyboard) to add it in the middle. */

@@ -1,8 +1,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
 import { type FormEvent, useState } from 'react';
-import { post } from '../../../api/client.ts';
-import type { Run } from '../../../api/types.ts';
+import { call, sdk } from '../../../api/client.ts';
 import { Button } from '../../../ui/button.tsx';
 import { Modal } from '../../../ui/dialog.tsx';
 import { Check, Field, Input, Select, Textarea } from '../../../ui/form.tsx';
@@ -24,7 +23,13 @@ export function RunDialog({
   const [values, setValues] = useState<Record<string, string | boolean>>({});
   const [errors, setErrors] = useState<Record<string, string>>({});
   const start = useMutation({
-    mutationFn: (input: Record<string, unknown>) => post<Run>(`/workflows/${workflowId}/runs`, { input }),
+    mutationFn: (input: Record<string, unknown>) =>
+      call(
+        sdk.api.POST('/api/v1/workflows/{id}/runs', {
+          params: { path: { id: workflowId } },
+          body: { input },
+        }),
+      ),
     onSuccess: (run) => void navigate({ to: '/runs/$id', params: { id: run.id } }),
   });
   const submit = (e: FormEvent) => {

@@ -15,6 +15,7 @@ const LABELS: Record<NodeConfig['type'], string> = {
   subworkflow: 'Sub-workflow',
   output: 'Output',
   delay: 'Delay',
+  code: 'Code',
 };
 
 function summary(c: NodeConfig, agents: Map<string, string>): string {
@@ -32,6 +33,8 @@ function summary(c: NodeConfig, agents: Map<string, string>): string {
       return 'the run’s result';
     case 'delay':
       return c.durationMs !== undefined ? `${c.durationMs} ms` : (c.until ?? '');
+    case 'code':
+      return c.language === 'typescript' ? 'TypeScript' : 'JavaScript';
   }
 }
 
@@ -42,6 +45,7 @@ const TYPE_CLASS: Record<NodeConfig['type'], string> = {
   subworkflow: 'border-l-slate-600',
   output: 'border-l-green-600',
   delay: 'border-l-slate-400',
+  code: 'border-l-rose-500',
 };
 const STATE_CLASS: Record<string, string> = {
   completed: 'bg-success/10',

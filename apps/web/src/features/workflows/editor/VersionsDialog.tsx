@@ -1,6 +1,6 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { get, post } from '../../../api/client.ts';
+import { call, sdk } from '../../../api/client.ts';
 import type { Workflow, WorkflowVersion } from '../../../api/types.ts';
 import { Button } from '../../../ui/button.tsx';
 import { cn } from '../../../ui/cn.ts';
@@ -10,21 +10,26 @@ import { formatTime } from '../../../ui/format.ts';
 import { ErrorText } from '../../../ui/page.tsx';
 import { Table, Td, Th } from '../../../ui/table.tsx';
 import { toast } from '../../../ui/toast.tsx';
+import { isPromotionError, PromotionCheck } from '../../experiments/PromotionCheck.tsx';
 import { diffLines } from './diff.ts';
 
 /** Saved versions: compare any two, make an old one current again (saved as a new version). */
 export function VersionsDialog({
   workflowId,
+  current,
   onClose,
   onRolledBack,
 }: {
   workflowId: string;
+  /** The current version: the others can be made current (a candidate above it is promoted). */
+  current: number;
   onClose: () => void;
   onRolledBack: (w: Workflow) => void;
 }) {
   const q = useQuery({
     queryKey: ['workflow-versions', workflowId],
-    queryFn: () => get<{ data: WorkflowVersion[] }>(`/workflows/${workflowId}/versions`),
+    queryFn: () =>
+      call(sdk.api.GET('/api/v1/workflows/{id}/versions', { params: { path: { id: workflowId } } })),
   });
   const versions = q.data?.data ?? [];
   const [a, setA] = useState<number | null>(null);
@@ -32,7 +37,13 @@ export function VersionsDialog({
   const left = versions.find((v) => v.version === (a ?? versions[1]?.version));
   const right = versions.find((v) => v.version === (b ?? versions[0]?.version));
   const rollback = useMutation({
-    mutationFn: (version: number) => post<Workflow>(`/workflows/${workflowId}/rollback`, { version }),
+    mutationFn: (version: number) =>
+      call(
+        sdk.api.POST('/api/v1/workflows/{id}/rollback', {
+          params: { path: { id: workflowId } },
+          body: { version },
+        }),
+      ),
     onSuccess: (w) => {
       toast.success(`Rolled back: ${w.name} is now version ${w.version}`);
       onRolledBack(w);
@@ -41,7 +52,11 @@ export function VersionsDialog({
   const show = (v: WorkflowVersion | undefined) => (v ? JSON.stringify(v.definition, null, 2) : '');
   return (
     <Modal title="Version history" onClose={onClose} wide>
-      <ErrorText error={q.error ?? rollback.error} />
+      {isPromotionError(rollback.error) ? (
+        <PromotionCheck error={rollback.error} workflowId={workflowId} onPromoted={onRolledBack} />
+      ) : (
+        <ErrorText error={q.error ?? rollback.error} />
+      )}
       <div className="grid gap-3">
         <Table>
           <thead>
@@ -53,17 +68,18 @@ export function VersionsDialog({
             </tr>
           </thead>
           <tbody>
-            {versions.map((v, i) => (
+            {versions.map((v) => (
               <tr key={v.version}>
                 <Td>v{v.version}</Td>
                 <Td>{formatTime(v.createdAt)}</Td>
                 <Td>{v.changeNote ?? ''}</Td>
                 <Td>
-                  {i > 0 && (
+                  {v.version !== current && (
                     <Button type="button" size="sm" onClick={() => rollback.mutate(v.version)}>
-                      Roll back to v{v.version}
+                      {v.version > current ? `Promote v${v.version}` : `Roll back to v${v.version}`}
                     </Button>
                   )}
+                  {v.version === current && <span className="text-xs text-muted-foreground">current</span>}
                 </Td>
               </tr>
             ))}

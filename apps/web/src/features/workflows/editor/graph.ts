@@ -138,6 +138,8 @@ export function defaultConfig(type: NodeType): NodeConfig {
       return { type: 'output', value: DEFAULT_OUTPUT };
     case 'delay':
       return { type: 'delay', durationMs: 1000 };
+    case 'code':
+      return { type: 'code', language: 'javascript', code: 'return input;' };
   }
 }
 

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import { post } from '../../../api/client.ts';
-import type { ValidateResult, WorkflowDefinition } from '../../../api/types.ts';
+import { call, sdk } from '../../../api/client.ts';
+import type { WorkflowDefinition } from '../../../api/types.ts';
 import { type IssueMap, mapIssues } from './validation.ts';
 
 const NONE: IssueMap = { byNode: {}, general: [] };
@@ -18,7 +18,9 @@ export function useValidation(definition: WorkflowDefinition): IssueMap {
         setIssues(NONE);
         return;
       }
-      post<ValidateResult>('/workflows/validate', { definition: def })
+      call(
+        sdk.api.POST('/api/v1/workflows/validate', { body: { definition: def }, signal: controller.signal }),
+      )
         .then((r) => {
           if (!controller.signal.aborted)
             setIssues(

@@ -1,0 +1,1 @@
+ALTER TABLE "agents" ADD COLUMN "schedule_input" jsonb;

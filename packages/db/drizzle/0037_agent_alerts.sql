@@ -1,0 +1,2 @@
+DROP INDEX "idx_agent_executions_agent";--> statement-breakpoint
+CREATE INDEX "idx_agent_executions_agent" ON "agent_executions" USING btree ("agent_id","completed_at" DESC NULLS LAST) WHERE "agent_executions"."agent_id" is not null;
