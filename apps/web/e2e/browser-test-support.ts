@@ -263,3 +263,45 @@ export function mailedToken(server: StudioServer, kind: string): string | null {
   const all = [...server.output().matchAll(new RegExp(`/${kind}\\?token=([A-Za-z0-9_-]+)`, 'g'))];
   return all.at(-1)?.[1] ?? null;
 }
+
+/**
+ * Keeps the page's recent API calls (method, path, status or "no answer", milliseconds) and console
+ * errors; `dump()` prints them, for a failing test to say what the studio was waiting for.
+ */
+export function recordApiCalls(page: Page, keep = 40): { dump: (label: string) => void } {
+  const lines: string[] = [];
+  const started = new Map<object, number>();
+  const push = (line: string) => {
+    lines.push(line);
+    if (lines.length > keep) lines.shift();
+  };
+  page.on('request', (r) => {
+    if (r.url().includes('/api/')) started.set(r, Date.now());
+  });
+  page.on('requestfinished', async (r) => {
+    const at = started.get(r);
+    if (at === undefined) return;
+    started.delete(r);
+    const status = (await r.response().catch(() => null))?.status() ?? '?';
+    push(`${r.method()} ${new URL(r.url()).pathname} → ${status} in ${Date.now() - at} ms`);
+  });
+  page.on('requestfailed', (r) => {
+    const at = started.get(r);
+    started.delete(r);
+    push(
+      `${r.method()} ${new URL(r.url()).pathname} failed (${r.failure()?.errorText}) after ${Date.now() - (at ?? 0)} ms`,
+    );
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error') push(`console: ${m.text().slice(0, 300)}`);
+  });
+  return {
+    dump: (label) => {
+      const pending = [...started].map(
+        ([r, at]) =>
+          `${(r as { method(): string }).method()} ${new URL((r as { url(): string }).url()).pathname} → no answer after ${Date.now() - at} ms`,
+      );
+      process.stderr.write(`== ${label}: recent API calls ==\n${[...lines, ...pending].join('\n')}\n`);
+    },
+  };
+}

@@ -9,6 +9,7 @@ import {
   clickEdge,
   connectHandles,
   launchBrowser,
+  recordApiCalls,
   type StudioServer,
   shot,
   signUpInBrowser,
@@ -350,7 +351,11 @@ describe('the studio in Chromium', () => {
     const bobAccount = await signUpInBrowser(bob, server.url, 'Bob');
     const carolContext = await browser.newContext({ viewport: { width: WIDTH, height: 800 } });
     const carol = await carolContext.newPage();
+    const carolCalls = recordApiCalls(carol);
+    const bobCalls = recordApiCalls(bob);
     onTestFailed(async () => {
+      carolCalls.dump('Carol');
+      bobCalls.dump('Bob');
       await shot(bob, 'failed-bob');
       await shot(carol, 'failed-carol');
     });

@@ -1,3 +1,4 @@
+export * from './deadline.ts';
 export * from './errors.ts';
 export * from './linear-regexp.ts';
 export * from './model-port.ts';

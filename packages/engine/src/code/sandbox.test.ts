@@ -264,3 +264,54 @@ describe('network from code', () => {
     }
   });
 });
+
+describe('code sandbox threads that do not start', () => {
+  const script = (body: string) => new URL(`data:text/javascript,${encodeURIComponent(body)}`);
+  const request = (signal?: AbortSignal): CodeRunRequest => ({
+    code: 'return 1',
+    language: 'javascript',
+    input: {},
+    nodes: {},
+    variables: {},
+    limits,
+    signal,
+  });
+
+  it('replaces a thread that never says ready, then fails the waiting job with a retryable error', async () => {
+    const stuck = new CodeSandbox(1, { script: script('setInterval(() => {}, 1000);'), startupMs: 200 });
+    try {
+      const result = await stuck.run(request());
+      expect(result).toMatchObject({
+        ok: false,
+        error: { code: 'code_sandbox_unavailable', retryable: true },
+      });
+      expect(stuck.stats()).toEqual({ busy: 0, queued: 0, threads: 0 });
+    } finally {
+      await stuck.close();
+    }
+  });
+
+  it('fails a job whose thread crashes while starting, and lets a stop take a waiting job out', async () => {
+    const crashing = new CodeSandbox(1, {
+      script: script('throw new Error("no engine");'),
+      startupMs: 60_000,
+    });
+    try {
+      const result = await crashing.run(request());
+      expect(result).toMatchObject({ ok: false, error: { code: 'code_sandbox_unavailable' } });
+    } finally {
+      await crashing.close();
+    }
+    const slow = new CodeSandbox(1, { script: script('setInterval(() => {}, 1000);'), startupMs: 60_000 });
+    try {
+      const stop = new AbortController();
+      const waiting = slow.run(request(stop.signal));
+      expect(slow.stats().queued).toBe(1);
+      stop.abort();
+      expect(await waiting).toMatchObject({ ok: false, error: { code: 'cancelled' } });
+      expect(slow.stats().queued).toBe(0);
+    } finally {
+      await slow.close();
+    }
+  });
+});

@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, backoffDelayMs, type CodeLimits, type ModelPort, PLANS, planFor } from '@aiops/core';
+import {
+  AppError,
+  backoffDelayMs,
+  type CodeLimits,
+  deadline,
+  type ModelPort,
+  PLANS,
+  planFor,
+} from '@aiops/core';
 import { type Database, queryRows, workflowExecutions } from '@aiops/db';
 import { type OutboundPolicy, outboundPolicy } from '@aiops/providers';
 import { sql } from 'drizzle-orm';
@@ -222,9 +230,8 @@ export class Worker implements LocalExecutor {
       const prep = await this.prepare(step);
       held.compiled = prep.compiled;
       const node = prep.compiled.graph.nodes.get(step.nodeId)!;
-      const signal = node.timeoutMs
-        ? AbortSignal.any([controller.signal, AbortSignal.timeout(node.timeoutMs)])
-        : controller.signal;
+      const timeout = node.timeoutMs ? deadline(controller.signal, node.timeoutMs) : undefined;
+      const signal = timeout?.signal ?? controller.signal;
       const observer = this.observability.begin(step);
       outcome = await executeStep(step, {
         ...prep,
@@ -241,7 +248,7 @@ export class Worker implements LocalExecutor {
         budget: (s) => budgetLeft(s, prep.compiled.graph.definition.settings?.budgetUsd),
         memory: this.memory,
         tokens: this.tokens,
-      });
+      }).finally(() => timeout?.dispose());
       if (outcome.kind === 'completed' && prep.agent?.template) this.countTemplateUse(prep.agent.template.id);
       if (outcome.kind === 'failed' && outcome.error?.retryable) {
         const policy = prep.compiled.retry.get(step.nodeId)!;

@@ -11,7 +11,13 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { AppError, currentTraceparent, type JsonSchema, type ModelTool } from '@aiops/core';
+import {
+  AppError,
+  currentTraceparent,
+  type JsonSchema,
+  type ModelTool,
+  deadline as withDeadline,
+} from '@aiops/core';
 import { abortError } from '../abort.ts';
 import { type OutboundPolicy, PUBLIC_ONLY, type ResolvedAddress } from '../net/address.ts';
 import { isCredentialHeader, pinnedLookup } from '../net/fetch.ts';
@@ -182,7 +188,7 @@ export async function runHttpRequest(
   let { url } = rendered;
   const out = rendered.out;
   const timeoutMs = config.timeoutMs ?? 10_000;
-  const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+  const { signal: deadline, dispose } = withDeadline(signal, timeoutMs);
   const maxRedirects = config.maxRedirects ?? 5;
   try {
     for (let hop = 0; ; hop++) {
@@ -226,6 +232,8 @@ export async function runHttpRequest(
         timeoutMs,
       });
     throw toolError(502, 'tool_http_failed', `request to ${url.host} failed: ${(e as Error).message}`, true);
+  } finally {
+    dispose();
   }
 }
 
