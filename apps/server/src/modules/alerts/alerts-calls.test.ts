@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJobNow } from '../../jobs/scheduler.ts';
 import { type MailCatcher, startMailCatcher } from '../../test-mail.ts';
 import { call, type SignedUp, signUp, startTestServer, type TestServer } from '../../test-support.ts';
-import { drain } from './alerts-test-support.ts';
+import { alertsOfRule, drain, newAgent, newRule } from './alerts-test-support.ts';
 import { alertsSweepJob } from './jobs.ts';
 
 /**
@@ -30,19 +30,8 @@ afterAll(async () => {
   await mail?.close();
 });
 
-async function agent(body: Record<string, unknown>): Promise<string> {
-  const r = await call(s, 'POST', '/api/v1/agents', {
-    token: owner.token,
-    body: { model: 'simulator:echo', promptTemplate: '{{input.text}}', ...body },
-  });
-  expect(r.status).toBe(201);
-  return r.body.id;
-}
-async function rule(body: Record<string, unknown>): Promise<string> {
-  const r = await call(s, 'POST', '/api/v1/alerts/rules', { token: owner.token, body });
-  expect(r.status).toBe(201);
-  return r.body.id;
-}
+const agent = (body: Record<string, unknown>) => newAgent(s, owner.token, body);
+const rule = (body: Record<string, unknown>) => newRule(s, owner.token, body);
 async function conversation(participants: Record<string, unknown>[]): Promise<string> {
   const r = await call(s, 'POST', '/api/v1/conversations', {
     token: owner.token,
@@ -61,14 +50,7 @@ async function say(conversationId: string, content: string) {
 }
 const tryIt = (agentId: string, text: string) =>
   call(s, 'POST', `/api/v1/agents/${agentId}/try`, { token: owner.token, body: { input: { text } } });
-const alertsOf = async (ruleId: string) =>
-  (await call(s, 'GET', `/api/v1/alerts?ruleId=${ruleId}`, { token: owner.token })).body.data as {
-    status: string;
-    subjectId: string;
-    subjectName: string | null;
-    resolutionComment: string | null;
-    details: { reason: string; value?: number };
-  }[];
+const alertsOf = (ruleId: string) => alertsOfRule(s, owner.token, ruleId);
 const calls = (agentId: string) =>
   s.database.db.system((tx) =>
     queryRows<{
