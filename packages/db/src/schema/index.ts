@@ -1,3 +1,4 @@
+export * from './agent-calls.ts';
 export * from './agent-metrics.ts';
 export * from './agents.ts';
 export * from './alerts.ts';

@@ -62,13 +62,19 @@ export async function reclaimExpiredLeases(
   if (!lost.length) return 0;
   const giveUp = lost.filter((l) => l.attempt >= maxLost);
   const retry = lost.filter((l) => l.attempt < maxLost);
+  // A lost attempt of an agent node names its agent and version (the run's pin for the node), like a failed
+  // one: its `agent_task_failed` event reaches the agent's alert rules and its failures count.
   await tx.execute(sql`
-    INSERT INTO agent_executions (organization_id, workflow_execution_id, node_id, node_type, attempt, status,
-      status_reason, started_at, completed_at, worker_id, error_details)
-    SELECT organization_id, run_id, node_id, 'unknown', attempt, 'failed', 'worker lost: its lease expired',
-      started_at, now(), lease_owner, '{"code":"worker_lost","retryable":true}'::jsonb
+    INSERT INTO agent_executions (organization_id, workflow_execution_id, node_id, node_type, agent_id,
+      agent_version, attempt, status, status_reason, started_at, completed_at, worker_id, error_details)
+    SELECT v.organization_id, v.run_id, v.node_id, CASE WHEN pin IS NULL THEN 'unknown' ELSE 'agent' END,
+      (pin->>'agentId')::uuid, (pin->>'versionNumber')::int, v.attempt, 'failed',
+      'worker lost: its lease expired', v.started_at, now(), v.lease_owner,
+      '{"code":"worker_lost","retryable":true}'::jsonb
     FROM jsonb_to_recordset(${JSON.stringify(lost)}::jsonb)
-      AS v(organization_id uuid, run_id uuid, node_id text, attempt int, lease_owner text, started_at timestamptz)`);
+      AS v(organization_id uuid, run_id uuid, node_id text, attempt int, lease_owner text, started_at timestamptz)
+    LEFT JOIN workflow_executions e ON e.id = v.run_id
+    CROSS JOIN LATERAL (SELECT e.agent_pins -> v.node_id AS pin) p`);
   if (retry.length) {
     await tx.execute(sql`UPDATE run_steps SET status = 'ready', available_at = now(), lease_owner = NULL,
         lease_expires_at = NULL, updated_at = now() WHERE id = ANY(${uuids(retry.map((r) => r.id))}::uuid[])`);

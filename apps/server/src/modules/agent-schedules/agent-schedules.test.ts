@@ -1,10 +1,7 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { generateKey, parseKeyring, SecretBox } from '@aiops/core';
 import { agents, queryRows } from '@aiops/db';
-import { testBackend } from '@aiops/testing';
+import { type SignedReceiver, startSignedReceiver, testBackend } from '@aiops/testing';
 import { eq, sql } from 'drizzle-orm';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, type SignedUp, signUp, startTestServer, type TestServer } from '../../test-support.ts';
 import { callDueAgents, fireDueAgentSchedules } from './calls.ts';
@@ -13,13 +10,9 @@ let s: TestServer;
 const secrets = new SecretBox(parseKeyring(`test:${generateKey()}`));
 let owner: SignedUp;
 let other: SignedUp;
-let receiver: Server;
+/** The agent's webhook_url: verifies each call with the secret the schedule showed (401 if it does not). */
+let receiver: SignedReceiver;
 let receiverUrl: string;
-/** Status codes the receiver answers first, in order (then 200). */
-const answers: number[] = [];
-const received: { headers: IncomingHttpHeaders; body: string; verified: unknown }[] = [];
-/** The secret the receiver verifies with (set once the schedule shows it). */
-let receiverSecret = '';
 
 beforeAll(async () => {
   s = await startTestServer({ secrets });
@@ -30,33 +23,12 @@ beforeAll(async () => {
       sql`UPDATE organizations SET settings = settings || '{"allowPrivateNetworks": true}'::jsonb WHERE id = ${owner.organizationId}`,
     ),
   );
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => {
-      body += d;
-    });
-    req.on('end', () => {
-      let verified: unknown = null;
-      try {
-        verified = new Webhook(receiverSecret).verify(body, {
-          'webhook-id': String(req.headers['webhook-id']),
-          'webhook-timestamp': String(req.headers['webhook-timestamp']),
-          'webhook-signature': String(req.headers['webhook-signature']),
-        });
-      } catch {
-        verified = null;
-      }
-      received.push({ headers: req.headers, body, verified });
-      res.statusCode = verified ? (answers.shift() ?? 200) : 401;
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/agent`;
+  receiver = await startSignedReceiver();
+  receiverUrl = receiver.url;
 });
 afterAll(async () => {
   await s?.close();
-  receiver?.close();
+  await receiver?.close();
 });
 
 async function newAgent(token: string, name: string, kind = 'external') {
@@ -149,7 +121,7 @@ describe(`agent schedules on ${testBackend()}`, () => {
       token: owner.token,
       body: { cron: '*/5 * * * *', timezone: 'UTC', webhookUrl: receiverUrl },
     });
-    receiverSecret = put.body.secret;
+    receiver.secret = put.body.secret;
     const due = new Date(Math.floor(Date.now() / 300_000) * 300_000);
     const now = new Date(due.getTime() + 10_000);
     await setCursor(id, due);
@@ -161,16 +133,16 @@ describe(`agent schedules on ${testBackend()}`, () => {
     const [f] = all;
     expect(new Date(f!.due_at).toISOString()).toBe(due.toISOString());
     // The agent answers 503 twice, then 200: three signed calls with the same webhook-id.
-    answers.push(503, 503);
-    received.length = 0;
+    receiver.answers.push({ status: 503 }, { status: 503 });
+    receiver.received.length = 0;
     for (let i = 0; i < 3; i++) {
       expect(await callDueAgents(deps())).toBe(1);
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(await callDueAgents(deps())).toBe(0);
-    expect(received).toHaveLength(3);
-    expect(new Set(received.map((r) => r.headers['webhook-id']))).toEqual(new Set([f!.id]));
-    for (const r of received) {
+    expect(receiver.received).toHaveLength(3);
+    expect(new Set(receiver.received.map((r) => r.headers['webhook-id']))).toEqual(new Set([f!.id]));
+    for (const r of receiver.received) {
       expect(r.verified).toMatchObject({
         type: 'agent.scheduled',
         agentId: id,
@@ -180,7 +152,7 @@ describe(`agent schedules on ${testBackend()}`, () => {
         timezone: 'UTC',
       });
     }
-    expect(received.map((r) => JSON.parse(r.body).attempt)).toEqual([1, 2, 3]);
+    expect(receiver.received.map((r) => JSON.parse(r.body).attempt)).toEqual([1, 2, 3]);
     const [done] = await firingsOf(id);
     expect(done).toMatchObject({ status: 'done', attempts: 3, response_code: 200 });
     const log = await call(s, 'GET', `/api/v1/agents/${id}/schedule`, { token: owner.token });
@@ -196,7 +168,7 @@ describe(`agent schedules on ${testBackend()}`, () => {
       body: { cron: '* * * * *', timezone: 'UTC', webhookUrl: receiverUrl },
     });
     // The receiver still verifies with the old secret: every call after the rotation is refused (401).
-    receiverSecret = put.body.secret;
+    receiver.secret = put.body.secret;
     const rotated = await call(s, 'POST', `/api/v1/agents/${id}/schedule/secret`, { token: owner.token });
     expect(rotated.status).toBe(200);
     expect(rotated.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
@@ -206,18 +178,18 @@ describe(`agent schedules on ${testBackend()}`, () => {
     await setCursor(id, new Date(minute.getTime() - 600_000));
     await fireDueAgentSchedules(s.database.db, new Date(minute.getTime() + 1000));
     expect((await firingsOf(id)).map((f) => new Date(f.due_at).getTime())).toEqual([minute.getTime()]);
-    received.length = 0;
+    receiver.received.length = 0;
     const d = { ...deps(), options: { backoffMs: 1, maxAttempts: 2 } };
     await callDueAgents(d);
     await new Promise((r) => setTimeout(r, 20));
     await callDueAgents(d);
     expect(await callDueAgents(d)).toBe(0);
-    expect(received.map((r) => r.verified)).toEqual([null, null]);
+    expect(receiver.received.map((r) => r.verified)).toEqual([null, null]);
     const rows = await firingsOf(id);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: 'failed', attempts: 2, response_code: 401 });
     // With the new secret the receiver accepts the next call.
-    receiverSecret = rotated.body.secret;
+    receiver.secret = rotated.body.secret;
     await setCursor(id, new Date(minute.getTime() + 60_000));
     await fireDueAgentSchedules(s.database.db, new Date(minute.getTime() + 61_000));
     expect(await firingsOf(id)).toHaveLength(2);

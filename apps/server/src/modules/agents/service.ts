@@ -2,6 +2,7 @@ import { type CreateAgentBody, memoryConfigSchema, type UpdateAgentBody } from '
 import {
   AppError,
   badRequest,
+  isAppError,
   type ModelPort,
   renderString,
   type SecretBox,
@@ -17,6 +18,7 @@ import { after, cursorTime, page } from '../../http/pagination.ts';
 import { audit, tenant } from '../../http/tenant.ts';
 import { refuseUnsafeOutbound } from '../../services/outbound.ts';
 import { findIntegration } from '../integrations/repo.ts';
+import { type AgentCall, recordAgentCall } from './calls.ts';
 import { agentDto, agentVersionDto } from './dto.ts';
 
 export async function listAgents(
@@ -190,21 +192,46 @@ export async function tryAgent(
     if (glossary.block) system = system ? `${system}\n\n${glossary.block}` : glossary.block;
   }
   const started = Date.now();
-  const res = await model.call({
-    model: c.modelSettings.model,
-    ...(system !== null ? { system } : {}),
-    prompt,
-    ...(c.modelSettings.temperature !== undefined ? { temperature: c.modelSettings.temperature } : {}),
-    ...(c.modelSettings.topP !== undefined ? { topP: c.modelSettings.topP } : {}),
-    ...(c.modelSettings.maxTokens !== undefined ? { maxTokens: c.modelSettings.maxTokens } : {}),
-    ...(c.outputSchema ? { outputSchema: c.outputSchema } : {}),
-    ...(c.integrationId ? { integrationId: c.integrationId } : {}),
-    ...(c.simulate ? { simulate: c.simulate as never } : {}),
-    ...(costLimit !== undefined ? { budgetUsd: costLimit } : {}),
-    attempt: 1,
-    idempotencyKey: `try:${id}:${request.id}`,
-    organizationId: auth.organizationId,
-    signal: AbortSignal.timeout(120_000),
+  // The call is a result of the agent (agent-scoped alert rules, `agent_calls`), failed or not.
+  const record = (call: Pick<AgentCall, 'failed' | 'errorCode' | 'model' | 'durationMs' | 'cost'>) =>
+    tenant(request, (tx) =>
+      recordAgentCall(tx, { organizationId: auth.organizationId, agentId: id, source: 'try', ...call }),
+    );
+  let res: Awaited<ReturnType<ModelPort['call']>>;
+  try {
+    res = await model.call({
+      model: c.modelSettings.model,
+      ...(system !== null ? { system } : {}),
+      prompt,
+      ...(c.modelSettings.temperature !== undefined ? { temperature: c.modelSettings.temperature } : {}),
+      ...(c.modelSettings.topP !== undefined ? { topP: c.modelSettings.topP } : {}),
+      ...(c.modelSettings.maxTokens !== undefined ? { maxTokens: c.modelSettings.maxTokens } : {}),
+      ...(c.outputSchema ? { outputSchema: c.outputSchema } : {}),
+      ...(c.integrationId ? { integrationId: c.integrationId } : {}),
+      ...(c.simulate ? { simulate: c.simulate as never } : {}),
+      ...(costLimit !== undefined ? { budgetUsd: costLimit } : {}),
+      attempt: 1,
+      idempotencyKey: `try:${id}:${request.id}`,
+      organizationId: auth.organizationId,
+      signal: AbortSignal.timeout(120_000),
+    });
+  } catch (e) {
+    await record({
+      failed: true,
+      errorCode: isAppError(e) ? e.code : 'model_call_failed',
+      model: c.modelSettings.model,
+      durationMs: Date.now() - started,
+      cost: '0',
+    }).catch((err) => request.log.error({ err }, 'a failed try of an agent could not be recorded'));
+    throw e;
+  }
+  const durationMs = Date.now() - started;
+  await record({
+    failed: false,
+    errorCode: null,
+    model: res.model,
+    durationMs,
+    cost: res.costUsdDecimal ?? String(res.costUsd ?? 0),
   });
   if (c.template) {
     const templateId = c.template.id;
@@ -223,6 +250,6 @@ export async function tryAgent(
       estimated: res.usage.estimated,
     },
     cost: res.costUsd,
-    durationMs: Date.now() - started,
+    durationMs,
   };
 }

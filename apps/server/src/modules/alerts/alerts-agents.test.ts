@@ -6,7 +6,7 @@ import { runJobNow } from '../../jobs/scheduler.ts';
 import { type MailCatcher, startMailCatcher } from '../../test-mail.ts';
 import { call, type SignedUp, signUp, startTestServer, type TestServer } from '../../test-support.ts';
 import { dispatchOutbox } from '../events/outbox.ts';
-import { drain } from './alerts-test-support.ts';
+import { alertsOfRule, drain, newAgent, newRule } from './alerts-test-support.ts';
 import { alertsOnOutbox } from './evaluate.ts';
 import { alertsSweepJob } from './jobs.ts';
 
@@ -32,14 +32,7 @@ afterAll(async () => {
   await mail?.close();
 });
 
-async function agent(body: Record<string, unknown>): Promise<string> {
-  const r = await call(s, 'POST', '/api/v1/agents', {
-    token: owner.token,
-    body: { model: 'simulator:echo', promptTemplate: '{{input.text}}', ...body },
-  });
-  expect(r.status).toBe(201);
-  return r.body.id;
-}
+const agent = (body: Record<string, unknown>) => newAgent(s, owner.token, body);
 async function workflow(name: string, agentId: string): Promise<string> {
   const r = await call(s, 'POST', '/api/v1/workflows', {
     token: owner.token,
@@ -56,28 +49,14 @@ async function run(wf: string, input: Record<string, unknown> = { text: 'hello' 
   expect(['completed', 'failed']).toContain(r.body.status);
   return { id: r.body.id as string, status: r.body.status as string };
 }
-async function rule(body: Record<string, unknown>): Promise<string> {
-  const r = await call(s, 'POST', '/api/v1/alerts/rules', { token: owner.token, body });
-  expect(r.status).toBe(201);
-  return r.body.id;
-}
+const rule = (body: Record<string, unknown>) => newRule(s, owner.token, body);
 /** Two worker processes dispatch the outbox at once (each evaluates the alert rules of what it dispatches). */
 const dispatch = () =>
   Promise.all([
     dispatchOutbox(s.database.db, 500, alertsOnOutbox(s.app.log)),
     dispatchOutbox(s.database.db, 500, alertsOnOutbox(s.app.log)),
   ]);
-const alertsOf = async (ruleId: string) =>
-  (await call(s, 'GET', `/api/v1/alerts?ruleId=${ruleId}`, { token: owner.token })).body.data as {
-    id: string;
-    status: string;
-    subjectType: string;
-    subjectId: string;
-    subjectName: string | null;
-    agentId: string | null;
-    resolutionComment: string | null;
-    details: { reason: string; value?: number };
-  }[];
+const alertsOf = (ruleId: string) => alertsOfRule(s, owner.token, ruleId);
 const attempts = (agentId: string) =>
   s.database.db.system((tx) =>
     queryRows<{ status: string; cost: number; duration_ms: number }>(

@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
-import type { TestServer } from '../../test-support.ts';
+import { call, type TestServer } from '../../test-support.ts';
 import { deliverAlertNotifications } from './notify.ts';
 
 /** A local HTTP receiver (Slack-compatible incoming webhook or generic webhook) that keeps what it gets. */
@@ -49,3 +49,34 @@ export const allowPrivate = (s: TestServer, organizationId: string) =>
       sql`UPDATE organizations SET settings = settings || '{"allowPrivateNetworks": true}'::jsonb WHERE id = ${organizationId}`,
     ),
   );
+
+/** An alert as `GET /api/v1/alerts` lists it (the fields tests read). */
+export interface ListedAlert {
+  id: string;
+  status: string;
+  ruleId: string;
+  subjectType: string;
+  subjectId: string;
+  subjectName: string | null;
+  agentId: string | null;
+  resolutionComment: string | null;
+  details: { reason: string; value?: number };
+}
+
+/** The alerts of a rule. */
+export const alertsOfRule = async (s: TestServer, token: string, ruleId: string) =>
+  (await call(s, 'GET', `/api/v1/alerts?ruleId=${ruleId}`, { token })).body.data as ListedAlert[];
+
+async function created(s: TestServer, token: string, path: string, body: Record<string, unknown>) {
+  const r = await call(s, 'POST', path, { token, body });
+  if (r.status !== 201) throw new Error(`POST ${path} answered ${r.status}: ${JSON.stringify(r.body)}`);
+  return r.body.id as string;
+}
+
+/** Creates an agent (by default an llm agent on simulator:echo that answers `input.text`); returns its id. */
+export const newAgent = (s: TestServer, token: string, body: Record<string, unknown>) =>
+  created(s, token, '/api/v1/agents', { model: 'simulator:echo', promptTemplate: '{{input.text}}', ...body });
+
+/** Creates an alert rule; returns its id. */
+export const newRule = (s: TestServer, token: string, body: Record<string, unknown>) =>
+  created(s, token, '/api/v1/alerts/rules', body);

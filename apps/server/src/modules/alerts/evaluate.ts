@@ -203,6 +203,12 @@ export async function rulesFor(tx: Tx, s: Subject, kinds: string[]): Promise<Rul
 /** Run-driven kinds; a finished run also adds to the month's spend, so the organization's budget rules too. */
 const RESULT_KINDS = ['consecutive_failures', 'error_rate', 'p95_latency', 'cost', 'budget'];
 
+/**
+ * The kinds a finished agent step attempt or call outside workflows can change (eval_score changes with a
+ * score, not a step).
+ */
+const STEP_KINDS = ['consecutive_failures', 'error_rate', 'p95_latency', 'cost'];
+
 /** Evaluates every rule of the given kinds of a subject (after a new result arrived for it). */
 export async function evaluateSubject(tx: Tx, s: Subject, kinds = RESULT_KINDS): Promise<void> {
   for (const rule of await rulesFor(tx, s, kinds)) await apply(tx, rule, s, await measure(tx, rule, s));
@@ -242,6 +248,19 @@ export async function scoreRecorded(
 export const agentLogged = (tx: Tx, organizationId: string, agentId: string) =>
   evaluateSubject(tx, { type: 'agent', id: agentId, organizationId });
 
+/**
+ * An internal agent answered outside a workflow (a conversation turn or a try, `agents/calls.ts`, in the
+ * transaction that records the call): the agent's result-driven rules, in a savepoint, so a rule that
+ * cannot be evaluated never loses the answer (the sweep still clears window alerts).
+ */
+export async function agentCalled(tx: Tx, organizationId: string, agentId: string): Promise<void> {
+  await tx
+    .transaction((sp) =>
+      evaluateSubject(sp as unknown as Tx, { type: 'agent', id: agentId, organizationId }, STEP_KINDS),
+    )
+    .catch(() => undefined);
+}
+
 /** A workflow run finished (from the outbox's `workflow_finished`): the workflow's and the organization's rules. */
 export async function workflowFinished(tx: Tx, organizationId: string, workflowId: string) {
   await evaluateSubject(tx, { type: 'workflow', id: workflowId, organizationId });
@@ -261,9 +280,6 @@ export const agentWentOffline = (tx: Tx, organizationId: string, agentId: string
 
 export const agentHeardFrom = (tx: Tx, organizationId: string, agentId: string) =>
   heartbeatRules(tx, organizationId, agentId, { firing: false, reason: 'heartbeats arrive again' });
-
-/** The kinds a finished agent step attempt can change (eval_score changes with a score, not a step). */
-const STEP_KINDS = ['consecutive_failures', 'error_rate', 'p95_latency', 'cost'];
 
 /**
  * The agent-scoped rules of the agents whose workflow steps finished in one outbox batch

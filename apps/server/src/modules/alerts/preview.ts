@@ -112,7 +112,8 @@ export function preview(request: FastifyRequest, body: PreviewBody) {
     }>(
       tx,
       body.subjectType === 'agent'
-        ? // The live evaluator's two sources (results.ts): external agents' logs and internal agents' step attempts.
+        ? // The live evaluator's three sources (results.ts): external agents' logs, internal agents' step
+          // attempts and their calls outside workflows (conversation answers, tries).
           sql`SELECT * FROM (
                 (SELECT l.agent_id::text AS key, l.created_at AS at, l.status, l.duration_ms, 0::numeric AS cost
                  FROM agent_logs l WHERE l.created_at >= ${since}
@@ -124,6 +125,11 @@ export function preview(request: FastifyRequest, body: PreviewBody) {
                  -- Every agent: the organization's agents (RLS), each read by idx_agent_executions_agent.
                  AND a.agent_id = ${body.agentId ? sql`${body.agentId}::uuid` : sql`ANY (ARRAY(SELECT id FROM agents))`}
                  ORDER BY a.completed_at DESC LIMIT ${PREVIEW_MAX_RESULTS + 1})
+                UNION ALL
+                (SELECT k.agent_id::text, k.created_at, k.status, k.duration_ms, k.cost
+                 FROM agent_calls k WHERE k.created_at >= ${since}
+                 AND k.agent_id = ${body.agentId ? sql`${body.agentId}::uuid` : sql`ANY (ARRAY(SELECT id FROM agents))`}
+                 ORDER BY k.created_at DESC LIMIT ${PREVIEW_MAX_RESULTS + 1})
               ORDER BY at DESC LIMIT ${PREVIEW_MAX_RESULTS + 1}) x ORDER BY at`
         : sql`SELECT * FROM (SELECT ${body.subjectType === 'workflow' ? sql`e.workflow_id::text` : sql`'org'`} AS key,
                 e.completed_at AS at, e.status, e.duration_ms, e.estimated_cost AS cost

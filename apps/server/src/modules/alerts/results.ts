@@ -22,22 +22,27 @@ const newest = (at: SQL, s: Slice) =>
  * The finished results a subject's conditions read, as one relation `r(id, at, failed, ok, duration_ms,
  * cost)` bounded by index (the slice is applied inside each source, so each reads only its newest rows or its
  * window):
- * - an agent: its logs (external agents, `idx_agent_logs_agent`) and the finished attempts of workflow steps
- *   that ran it (internal agents, llm or code: `agent_executions`, `idx_agent_executions_agent`); a warning
- *   log is neither failed nor ok; a failed attempt that is retried counts as a failure;
+ * - an agent: its logs (external agents, `idx_agent_logs_agent`), the finished attempts of workflow steps
+ *   that ran it (internal agents, llm or code: `agent_executions`, `idx_agent_executions_agent`) and its
+ *   calls outside workflows (conversation answers and tries: `agent_calls`, `idx_agent_calls_agent`); a
+ *   warning log is neither failed nor ok; a failed attempt that is retried counts as a failure;
  * - a workflow or the organization: finished runs (a cancelled run is not a result).
  */
 export function resultsOf(s: Subject, slice: Slice): SQL {
   if (s.type === 'agent') {
     const logAt = sql`created_at`;
     const stepAt = sql`completed_at`;
+    const callAt = sql`created_at`;
     return sql`((SELECT id, created_at AS at, status = 'error' AS failed, status = 'success' AS ok, duration_ms,
                    0::numeric AS cost
                  FROM agent_logs WHERE agent_id = ${s.id}::uuid ${since(logAt, slice)} ${newest(logAt, slice)})
                UNION ALL
                (SELECT id, completed_at, status = 'failed', status = 'completed', duration_ms, estimated_cost
                  FROM agent_executions WHERE agent_id = ${s.id}::uuid AND status IN ('completed', 'failed')
-                   ${since(stepAt, slice)} ${newest(stepAt, slice)})) r`;
+                   ${since(stepAt, slice)} ${newest(stepAt, slice)})
+               UNION ALL
+               (SELECT id, created_at, status = 'failed', status = 'completed', duration_ms, cost
+                 FROM agent_calls WHERE agent_id = ${s.id}::uuid ${since(callAt, slice)} ${newest(callAt, slice)})) r`;
   }
   const scope =
     s.type === 'workflow'

@@ -16,6 +16,7 @@ import {
 import type { ConversationParticipant, Database, MessageAttachmentRef, Tx } from '@aiops/db';
 import { getAgent } from '@aiops/engine';
 import { countTokens } from '@aiops/providers';
+import { recordAgentCall } from '../agents/calls.ts';
 import { observeAnswer } from '../learning/learn.ts';
 import { glossaryFor } from '../terminology/glossary.ts';
 import { loadAttachments } from './attachments.ts';
@@ -147,6 +148,7 @@ export async function runExchange(
     const started = performance.now();
     let result: ModelResult | undefined;
     let failure: { code: string; message: string } | undefined;
+    let called = false;
     try {
       if (budget !== undefined && budget <= 0)
         throw new AppError(402, 'budget_exceeded', `The budget of conversation ${conv.id} is spent`, {
@@ -176,6 +178,7 @@ export async function runExchange(
         onToken: (delta) =>
           emit({ type: 'token', participantId: p.id, round: turn.round, kind: turn.kind, delta }),
       };
+      called = true;
       result = await model.call(request);
     } catch (e) {
       failure = isAppError(e)
@@ -219,6 +222,20 @@ export async function runExchange(
         latencyMs,
         failed: !result,
       });
+      // An agent's answer is a result of that agent (agent-scoped alert rules); a turn refused before any
+      // call (the budget is spent) is not.
+      if (p.agentId && called)
+        await recordAgentCall(tx, {
+          organizationId: scope.organizationId,
+          agentId: p.agentId,
+          source: 'conversation',
+          conversationMessageId: stored.id,
+          failed: !result,
+          errorCode: failure?.code ?? null,
+          model: stored.model,
+          durationMs: latencyMs,
+          cost,
+        });
       return stored;
     });
     const dto = repo.messageDto(row, conv.participants);

@@ -1,20 +1,14 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { testBackend } from '@aiops/testing';
+import { type ReceivedCall, type SignedReceiver, startSignedReceiver, testBackend } from '@aiops/testing';
 import { sql } from 'drizzle-orm';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, type SignedUp, signUp, startTestServer, type TestServer } from '../../test-support.ts';
 
 let s: TestServer;
 let owner: SignedUp;
-let receiver: Server;
+/** Calls the agent's webhook_url gets, verified with the secret shown when its schedule was set (401 if not). */
+let receiver: SignedReceiver;
 let receiverUrl: string;
-/** The secret the receiver verifies with (shown once when the agent's schedule is set). */
-let receiverSecret = '';
-/** What the receiver answers next, in order (then 200 with the input echoed). */
-const answers: { status: number; body: string; type?: string }[] = [];
-const received: { body: Record<string, unknown>; verified: boolean; headers: Record<string, unknown> }[] = [];
+const bodyOf = (c: ReceivedCall) => JSON.parse(c.body) as Record<string, unknown>;
 
 beforeAll(async () => {
   s = await startTestServer({ worker: true });
@@ -24,37 +18,15 @@ beforeAll(async () => {
       sql`UPDATE organizations SET settings = settings || '{"allowPrivateNetworks": true}'::jsonb WHERE id = ${owner.organizationId}`,
     ),
   );
-  receiver = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (d) => {
-      raw += d;
-    });
-    req.on('end', () => {
-      let verified = false;
-      try {
-        new Webhook(receiverSecret).verify(raw, {
-          'webhook-id': String(req.headers['webhook-id']),
-          'webhook-timestamp': String(req.headers['webhook-timestamp']),
-          'webhook-signature': String(req.headers['webhook-signature']),
-        });
-        verified = true;
-      } catch {
-        verified = false;
-      }
-      const body = JSON.parse(raw) as Record<string, unknown>;
-      received.push({ body, verified, headers: req.headers });
-      const next = answers.shift() ?? { status: 200, body: JSON.stringify({ echoed: body.input }) };
-      res.statusCode = verified ? next.status : 401;
-      res.setHeader('content-type', next.type ?? 'application/json');
-      res.end(next.body);
-    });
+  // Answers 200 with the input echoed, unless a test queued other answers.
+  receiver = await startSignedReceiver({
+    answer: (c) => ({ body: JSON.stringify({ echoed: bodyOf(c).input }), contentType: 'application/json' }),
   });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/agent`;
+  receiverUrl = receiver.url;
 });
 afterAll(async () => {
   await s?.close();
-  receiver?.close();
+  await receiver?.close();
 });
 
 async function externalAgent(name: string, withUrl: boolean) {
@@ -70,7 +42,7 @@ async function externalAgent(name: string, withUrl: boolean) {
       body: { cron: '0 3 * * *', enabled: false, webhookUrl: receiverUrl },
     });
     expect(put.status).toBe(200);
-    receiverSecret = put.body.secret;
+    receiver.secret = put.body.secret;
   }
   return a.body.id as string;
 }
@@ -120,14 +92,14 @@ describe(`external agents as workflow steps on ${testBackend()}`, () => {
     const wf = await workflowWith(id);
     expect(wf.status).toBe(201);
     workflowId = wf.body.id;
-    received.length = 0;
+    receiver.received.length = 0;
     const r = await run(workflowId, { ticket: 42 });
     expect(r.status).toBe('completed');
     expect(r.output).toEqual({ echoed: { ticket: 42 } });
     expect(r.tokens.total).toBe(0);
-    expect(received).toHaveLength(1);
-    expect(received[0]!.verified).toBe(true);
-    expect(received[0]!.body).toMatchObject({
+    expect(receiver.received).toHaveLength(1);
+    expect(receiver.received[0]!.verified).not.toBeNull();
+    expect(bodyOf(receiver.received[0]!)).toMatchObject({
       type: 'agent.step',
       agentId: id,
       runId: r.id,
@@ -135,7 +107,7 @@ describe(`external agents as workflow steps on ${testBackend()}`, () => {
       attempt: 1,
       input: { ticket: 42 },
     });
-    expect(received[0]!.body.stepId).toEqual(expect.any(String));
+    expect(bodyOf(receiver.received[0]!).stepId).toEqual(expect.any(String));
     const attempt = r.steps[0].attempts[0];
     expect(attempt.input).toMatchObject({ input: { ticket: 42 } });
     let logs: { message: string; attributes?: unknown }[] = [];
@@ -150,17 +122,17 @@ describe(`external agents as workflow steps on ${testBackend()}`, () => {
       /^External agent Elsewhere at 127\.0\.0\.1:\d+ answered HTTP 200 in [\d.]+ ms/,
     );
     const all = await call(s, 'GET', `/api/v1/runs/${r.id}/logs`, { token: owner.token });
-    expect(JSON.stringify(all.body)).not.toContain(receiverSecret.slice(6));
-    expect(s.logs.join('\n')).not.toContain(receiverSecret.slice(6));
+    expect(JSON.stringify(all.body)).not.toContain(receiver.secret.slice(6));
+    expect(s.logs.join('\n')).not.toContain(receiver.secret.slice(6));
 
     // A text answer is the output as text.
-    answers.push({ status: 200, body: 'plain words', type: 'text/plain' });
+    receiver.answers.push({ status: 200, body: 'plain words', contentType: 'text/plain' });
     expect((await run(workflowId, { ticket: 1 })).output).toBe('plain words');
   });
 
   it('a 4xx answer fails the step without retrying; a 5xx answer is retried per the retry policy', async () => {
-    received.length = 0;
-    answers.push({ status: 422, body: '{"error":"bad ticket"}' });
+    receiver.received.length = 0;
+    receiver.answers.push({ status: 422, body: '{"error":"bad ticket"}', contentType: 'application/json' });
     const failed = await run(workflowId, { ticket: 'x' });
     expect(failed.status).toBe('failed');
     expect(failed.steps[0].attempts).toHaveLength(1);
@@ -169,20 +141,20 @@ describe(`external agents as workflow steps on ${testBackend()}`, () => {
       retryable: false,
     });
     expect(failed.steps[0].attempts[0].error.message).toMatch(/answered HTTP 422/);
-    expect(received).toHaveLength(1);
+    expect(receiver.received).toHaveLength(1);
 
-    received.length = 0;
-    answers.push({ status: 503, body: 'busy' });
+    receiver.received.length = 0;
+    receiver.answers.push({ status: 503, body: 'busy', contentType: 'application/json' });
     const retried = await run(workflowId, { ticket: 7 });
     expect(retried.status).toBe('completed');
     expect(retried.output).toEqual({ echoed: { ticket: 7 } });
     expect(
       retried.steps[0].attempts.map((a: { error?: { code: string } | null }) => a.error?.code ?? null),
     ).toEqual(['external_agent_error', null]);
-    expect(received.map((c) => [c.verified, c.body.attempt])).toEqual([
+    expect(receiver.received.map((c) => [c.verified !== null, bodyOf(c).attempt])).toEqual([
       [true, 1],
       [true, 2],
     ]);
-    expect(received[0]!.headers['webhook-id']).not.toBe(received[1]!.headers['webhook-id']);
+    expect(receiver.received[0]!.headers['webhook-id']).not.toBe(receiver.received[1]!.headers['webhook-id']);
   });
 });

@@ -1,9 +1,6 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { agents, queryRows } from '@aiops/db';
-import { testBackend } from '@aiops/testing';
+import { type SignedReceiver, startSignedReceiver, testBackend } from '@aiops/testing';
 import { eq, sql } from 'drizzle-orm';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, type SignedUp, signUp, startTestServer, type TestServer } from '../../test-support.ts';
 
@@ -14,9 +11,8 @@ import { call, type SignedUp, signUp, startTestServer, type TestServer } from '.
  */
 let s: TestServer;
 let owner: SignedUp;
-let receiver: Server;
+let receiver: SignedReceiver;
 let receiverUrl: string;
-const received: { headers: IncomingHttpHeaders; body: string }[] = [];
 
 beforeAll(async () => {
   s = await startTestServer({ worker: true });
@@ -26,42 +22,20 @@ beforeAll(async () => {
       sql`UPDATE organizations SET settings = settings || '{"allowPrivateNetworks": true}'::jsonb WHERE id = ${owner.organizationId}`,
     ),
   );
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => {
-      body += d;
-    });
-    req.on('end', () => {
-      received.push({ headers: req.headers, body });
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ ok: true }));
-    });
+  // Keeps every call (each is checked against the secret a test names): answers 200 whatever the signature.
+  receiver = await startSignedReceiver({
+    requireSignature: false,
+    answer: () => ({ body: JSON.stringify({ ok: true }), contentType: 'application/json' }),
   });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/agent`;
+  receiverUrl = receiver.url;
 });
 afterAll(async () => {
   await s?.close();
-  receiver?.close();
+  await receiver?.close();
 });
 
 const api = (method: string, path: string, body?: unknown) =>
   call(s, method, `/api/v1${path}`, { token: owner.token, ...(body === undefined ? {} : { body }) });
-
-/** Whether the receiver's last call verifies with `secret` (Standard Webhooks). */
-function verifies(secret: string): boolean {
-  const last = received.at(-1)!;
-  try {
-    new Webhook(secret).verify(last.body, {
-      'webhook-id': String(last.headers['webhook-id']),
-      'webhook-timestamp': String(last.headers['webhook-timestamp']),
-      'webhook-signature': String(last.headers['webhook-signature']),
-    });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function runStep(agentId: string) {
   const wf = await api('POST', '/workflows', {
@@ -90,18 +64,18 @@ describe(`external agents' signing secrets on ${testBackend()}`, () => {
     expect(JSON.stringify(got.body)).not.toContain(secret);
     const audit = await api('GET', `/audit-logs?entityType=agent&entityId=${created.body.id}`);
     expect(JSON.stringify(audit.body)).not.toContain(secret.slice(6));
-    received.length = 0;
+    receiver.received.length = 0;
     await runStep(created.body.id);
-    expect(received).toHaveLength(1);
-    expect(received[0]!.headers['webhook-signature']).toMatch(/^v1,/);
-    expect(verifies(secret)).toBe(true);
+    expect(receiver.received).toHaveLength(1);
+    expect(receiver.received[0]!.headers['webhook-signature']).toMatch(/^v1,/);
+    expect(receiver.verifies(secret)).toBe(true);
     // Rotating (the schedule's endpoint, no schedule needed) signs the next call with the new secret only.
     const rotated = await api('POST', `/agents/${created.body.id}/schedule/secret`);
     expect(rotated.status).toBe(200);
     expect(rotated.body.secret).not.toBe(secret);
     await runStep(created.body.id);
-    expect(verifies(rotated.body.secret)).toBe(true);
-    expect(verifies(secret)).toBe(false);
+    expect(receiver.verifies(rotated.body.secret)).toBe(true);
+    expect(receiver.verifies(secret)).toBe(false);
   });
 
   it('an agent given its webhook_url later gets the secret on that update, once', async () => {
@@ -134,10 +108,10 @@ describe(`external agents' signing secrets on ${testBackend()}`, () => {
         .set({ webhookSecretEncrypted: null, webhookSecretKeyId: null, webhookSecretHint: null })
         .where(eq(agents.id, id)),
     );
-    received.length = 0;
+    receiver.received.length = 0;
     await runStep(id);
-    expect(received).toHaveLength(1);
-    expect(received[0]!.headers['webhook-signature']).toMatch(/^v1,/);
+    expect(receiver.received).toHaveLength(1);
+    expect(receiver.received[0]!.headers['webhook-signature']).toMatch(/^v1,/);
     const schedule = await api('GET', `/agents/${id}/schedule`);
     expect(schedule.body.secretHint).toMatch(/^whsec_…/);
     const made = await s.database.db.system((tx) =>
@@ -150,6 +124,6 @@ describe(`external agents' signing secrets on ${testBackend()}`, () => {
     // Its owner rotates it to read a value; the calls verify with that one.
     const rotated = await api('POST', `/agents/${id}/schedule/secret`);
     await runStep(id);
-    expect(verifies(rotated.body.secret)).toBe(true);
+    expect(receiver.verifies(rotated.body.secret)).toBe(true);
   });
 });
