@@ -48,9 +48,11 @@ REVOKE ALL ON FUNCTION aiops_insert_firings(jsonb, boolean) FROM PUBLIC;
 --> statement-breakpoint
 GRANT EXECUTE ON FUNCTION aiops_insert_firings(jsonb, boolean) TO aiops_app;
 --> statement-breakpoint
--- Firings whose runs were created: each row {id, run_id} becomes `started` (its payload dropped). Committed
--- without waiting for the WAL flush: a firing left `starting` by a crash is started again by the trigger
--- loop with the same idempotency key, which finds the run already created.
+-- Firings whose runs were created: each row {id, run_id} becomes `started` (its payload dropped), or at
+-- once `done` when its run has ended already (a short run on the local worker often has: one row version
+-- fewer than `started` then `done` by the trigger loop). Committed without waiting for the WAL flush: a
+-- firing left `starting` by a crash is started again by the trigger loop with the same idempotency key,
+-- which finds the run already created.
 CREATE FUNCTION aiops_mark_firings_started(p_rows jsonb)
 RETURNS int LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
@@ -58,8 +60,12 @@ DECLARE
   v_org uuid := nullif(current_setting('app.org_id', true), '')::uuid;
 BEGIN
   PERFORM set_config('synchronous_commit', 'off', true);
-  UPDATE trigger_firings f SET status = 'started', run_id = v.run_id, payload = NULL, updated_at = now()
+  UPDATE trigger_firings f
+  SET status = CASE WHEN e.status IS NULL OR e.status IN ('queued', 'pending', 'running', 'paused')
+        THEN 'started' ELSE 'done' END,
+      run_id = v.run_id, payload = NULL, updated_at = now()
   FROM jsonb_to_recordset(p_rows) AS v(id uuid, run_id uuid)
+    LEFT JOIN workflow_executions e ON e.id = v.run_id
   WHERE f.id = v.id AND f.status = 'starting' AND (v_org IS NULL OR f.organization_id = v_org);
   GET DIAGNOSTICS v_n = ROW_COUNT;
   RETURN v_n;

@@ -42,7 +42,7 @@ async function hook(owner: SignedUp, status: 'active' | 'draft') {
 }
 
 beforeAll(async () => {
-  s = await startTestServer();
+  s = await startTestServer({ worker: true });
   a = await signUp(s);
   b = await signUp(s);
   hooks.a = await hook(a, 'active');
@@ -113,6 +113,41 @@ describe(`batched firings (aiops_insert_firings, aiops_mark_firings_started) on 
     expect((await statusOf(theirs.id))?.status).toBe('starting');
   });
 
+  it('marks a firing done at once when its run has ended, started while it is active', async () => {
+    const db = s.database.db;
+    const runStatus = async (id: string) =>
+      (
+        await db.system((tx) =>
+          queryRows<{ status: string }>(tx, sql`SELECT status FROM workflow_executions WHERE id = ${id}`),
+        )
+      )[0]?.status;
+    const ran = await Promise.all([1, 2].map((n) => call(s, 'POST', hooks.a!.path, { body: { n } })));
+    const [ended, active] = ran.map((r) => r.body.runId as string);
+    for (
+      let i = 0;
+      i < 200 && ((await runStatus(ended!)) !== 'completed' || (await runStatus(active!)) !== 'completed');
+      i++
+    ) {
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    // The worker is done with both; one is made to look active again (paused) for the mark.
+    await db.system((tx) =>
+      tx.execute(sql`UPDATE workflow_executions SET status = 'paused' WHERE id = ${active}`),
+    );
+    const one = firing(a, hooks.a!, null);
+    const two = firing(a, hooks.a!, null);
+    await insertFirings(db.db, [one, two], false);
+    await markFiringsStarted(db.db, [
+      { firingId: one.id, runId: active! },
+      { firingId: two.id, runId: ended! },
+    ]);
+    expect(await statusOf(one.id)).toMatchObject({ status: 'started', run_id: active, payload: null });
+    expect(await statusOf(two.id)).toMatchObject({ status: 'done', run_id: ended, payload: null });
+    await db.system((tx) =>
+      tx.execute(sql`UPDATE workflow_executions SET status = 'completed' WHERE id = ${active}`),
+    );
+  });
+
   it('a webhook answers once its run exists; its firing becomes started, or is recovered by the trigger loop', async () => {
     const r = await call(s, 'POST', hooks.a!.path, { body: { n: 2 } });
     expect(r.status).toBe(202);
@@ -128,6 +163,23 @@ describe(`batched firings (aiops_insert_firings, aiops_mark_firings_started) on 
       await new Promise((res) => setTimeout(res, 20));
     }
     expect((await statusOf(f!.id))?.run_id).toBe(r.body.runId);
+    // `done` at once when the run had ended by then, else `started` until the trigger loop settles it.
+    const [run] = await s.database.db.system((tx) =>
+      queryRows<{ status: string }>(
+        tx,
+        sql`SELECT status FROM workflow_executions WHERE id = ${r.body.runId}`,
+      ),
+    );
+    const marked = (await statusOf(f!.id))?.status;
+    expect(['started', 'done']).toContain(marked);
+    if (marked === 'started') {
+      for (let i = 0; i < 100 && (await statusOf(f!.id))?.status === 'started'; i++) {
+        await settleFirings({ db: s.database.db, runs: s.app.engine.runs, log: s.app.log });
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    }
+    expect((await statusOf(f!.id))?.status).toBe('done');
+    expect(run).toBeDefined();
 
     // A firing whose mark was lost (the process died after the run's creation) stays `starting`; the loop
     // starts it again with the same idempotency key and finds the same run: no second run.

@@ -48,7 +48,10 @@ export async function insertFirings(
   });
 }
 
-/** Marks firings whose runs were created as started, in one statement (committed without waiting for the flush). */
+/**
+ * Marks firings whose runs were created as started (or done, when the run has ended already), in one
+ * statement committed without waiting for the flush.
+ */
 export async function markFiringsStarted(
   runner: Executor,
   items: { firingId: string; runId: string }[],
