@@ -103,7 +103,10 @@ export const hookRoutes =
     const hooks = hookCacheOf(deps.db);
     // Listening starts while the app is built (as the API-key cache's does), not from an onReady hook.
     await hooks.start(deps.db);
-    app.addHook('onClose', () => hooks.stop());
+    app.addHook('onClose', async () => {
+      await firer.drain();
+      await hooks.stop();
+    });
     app.post(
       '/hooks/:hookId',
       {

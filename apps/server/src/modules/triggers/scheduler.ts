@@ -1,9 +1,11 @@
-import { queryRows, workflowTriggers } from '@aiops/db';
-import { eq, sql } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { queryRows, type Tx, triggerFirings, workflowTriggers } from '@aiops/db';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { nextFireTime } from './cron.ts';
 import {
   type FireContext,
   type FireResult,
+  type FiringMeta,
   metaOf,
   recordFiring,
   runInputOf,
@@ -11,12 +13,10 @@ import {
   startFiring,
   type TriggerRow,
 } from './firing.ts';
+import { insertFirings, markFiringsStarted } from './firing-rows.ts';
 
 /** A due time fired within this long after it is on time; older ones were missed (downtime). */
 export const ON_TIME_MS = 60_000;
-
-/** Schedules fired at once by one process. */
-const PARALLEL = 16;
 
 /** What a schedule's due times are computed from: a trigger's columns, or an agent's schedule. */
 export interface ScheduleSpec {
@@ -65,90 +65,152 @@ export function dueTimes(t: TriggerRow, now: Date): { fire: Date[]; missed: numb
   );
 }
 
+/** Schedules locked and fired by one transaction of a pass (a pass takes more batches while they come full). */
+const BATCH = 500;
+
+interface Planned {
+  trigger: TriggerRow;
+  dueAt: Date;
+  firingId: string;
+  input: unknown;
+  meta: FiringMeta;
+  result: FireResult;
+}
+
 /**
  * Fires the schedules whose due time has come, exactly once per (trigger, due time) whatever the number of
- * processes: each trigger row is locked (SKIP LOCKED: another process has it) and its cursor re-read, the
- * firings are inserted (unique per due time) and the cursor advanced in one transaction; the runs start
- * after the commit with the firing's idempotency key (a crash in between is retried by `settleFirings`).
+ * processes: the due trigger rows are locked (SKIP LOCKED: another process has them) and read in one
+ * statement, their firings inserted (unique per due time) by one statement and their cursors advanced by
+ * one statement, in one transaction; the runs start after the commit with each firing's idempotency key
+ * (a crash in between is retried by `settleFirings`), and the firings are marked started by one statement.
+ * Triggers with a concurrency limit record their firings one by one in that transaction (they count their
+ * active runs).
  */
 export async function fireDueSchedules(ctx: FireContext, now = new Date()): Promise<FireResult[]> {
-  const due = await ctx.db.system((tx) =>
-    tx
-      .select({ id: workflowTriggers.id, organizationId: workflowTriggers.organizationId })
-      .from(workflowTriggers)
-      .where(
-        sql`${workflowTriggers.type} = 'schedule' AND ${workflowTriggers.enabled}
-            AND ${workflowTriggers.nextFireAt} <= ${now}`,
-      )
-      .orderBy(workflowTriggers.nextFireAt)
-      .limit(200),
-  );
   const results: FireResult[] = [];
-  const one = async (d: (typeof due)[number]) => {
-    const toStart = await ctx.db.withTenant(d.organizationId, async (tx) => {
-      const [t] = await queryRows<Record<string, unknown>>(
-        tx,
-        sql`SELECT id FROM workflow_triggers WHERE id = ${d.id} AND enabled AND next_fire_at <= ${now}
-            FOR UPDATE SKIP LOCKED`,
-      );
-      if (!t) return [];
-      const [row] = await tx.select().from(workflowTriggers).where(eq(workflowTriggers.id, d.id));
-      if (!row) return [];
-      const plan = dueTimes(row, now);
-      const out: { result: FireResult; input: unknown; dueAt: Date }[] = [];
-      for (const dueAt of plan.fire) {
-        const payload = { scheduledAt: dueAt.toISOString(), timezone: row.timezone, triggerId: row.id };
-        const req = {
-          trigger: row,
-          payload,
-          defaultInput: payload,
-          triggeredBy: 'schedule' as const,
-          externalTriggerId: dueAt.toISOString(),
-          dueAt,
-        };
-        const input = runInputOf(row, payload, payload);
-        out.push({ result: await recordFiring(tx, req, input), input, dueAt });
-      }
-      await tx
-        .update(workflowTriggers)
-        .set({
-          nextFireAt: plan.next,
-          ...(plan.fire.length ? { lastFiredAt: plan.fire.at(-1)! } : {}),
-          updatedAt: new Date(),
-        })
-        .where(eq(workflowTriggers.id, d.id));
-      if (plan.missed > 0) {
-        ctx.log.warn(
-          { triggerId: d.id, missed: plan.missed },
-          'schedule missed due times (missed-fire policy)',
+  for (let pass = 0; pass < 10; pass++) {
+    const { planned, locked } = await ctx.db.system((tx) => lockAndRecord(ctx, tx, now));
+    const started: { firingId: string; runId: string }[] = [];
+    await Promise.all(
+      planned.map(async (p) => {
+        if (p.result.duplicate || p.result.status !== 'starting') {
+          results.push(p.result);
+          return;
+        }
+        results.push(
+          await startFiring(ctx, p.trigger, p.firingId, p.input, p.meta, async (firingId, runId) => {
+            started.push({ firingId, runId });
+          }),
         );
-      }
-      return out.map((o) => ({ ...o, trigger: row }));
-    });
-    for (const s of toStart) {
-      if (s.result.duplicate || s.result.status !== 'starting') {
-        results.push(s.result);
-        continue;
-      }
-      const meta = metaOf({
-        trigger: s.trigger,
-        payload: null,
-        defaultInput: null,
-        triggeredBy: 'schedule',
-        externalTriggerId: s.dueAt.toISOString(),
-        dueAt: s.dueAt,
-      });
-      results.push(await startFiring(ctx, s.trigger, s.result.firingId, s.input, meta));
-    }
-  };
-  // Triggers are independent: up to PARALLEL at a time, so many schedules due at once are not fired in series.
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(PARALLEL, due.length) }, async () => {
-      while (next < due.length) await one(due[next++]!);
-    }),
-  );
+      }),
+    );
+    await markFiringsStarted(ctx.db.db, started);
+    if (locked < BATCH) break;
+  }
   return results;
+}
+
+async function lockAndRecord(
+  ctx: FireContext,
+  tx: Tx,
+  now: Date,
+): Promise<{ planned: Planned[]; locked: number }> {
+  const rows = await tx
+    .select()
+    .from(workflowTriggers)
+    .where(
+      sql`${workflowTriggers.type} = 'schedule' AND ${workflowTriggers.enabled}
+          AND ${workflowTriggers.nextFireAt} <= ${now}`,
+    )
+    .orderBy(workflowTriggers.nextFireAt)
+    .limit(BATCH)
+    .for('update', { skipLocked: true });
+  if (!rows.length) return { planned: [], locked: 0 };
+  const planned: Planned[] = [];
+  const batch: Planned[] = [];
+  const cursors: SQL[] = [];
+  for (const row of rows) {
+    const plan = dueTimes(row, now);
+    for (const dueAt of plan.fire) {
+      const payload = { scheduledAt: dueAt.toISOString(), timezone: row.timezone, triggerId: row.id };
+      const input = runInputOf(row, payload, payload);
+      const req = {
+        trigger: row,
+        payload,
+        defaultInput: payload,
+        triggeredBy: 'schedule' as const,
+        externalTriggerId: dueAt.toISOString(),
+        dueAt,
+      };
+      if (row.maxConcurrentExecutions !== null) {
+        // Locked already; recordFiring counts its active runs.
+        const result = await recordFiring(tx, req, input);
+        planned.push({ trigger: row, dueAt, firingId: result.firingId, input, meta: metaOf(req), result });
+      } else {
+        const firingId = randomUUID();
+        const result: FireResult = {
+          firingId,
+          status: 'starting',
+          runId: null,
+          reason: null,
+          duplicate: false,
+        };
+        batch.push({ trigger: row, dueAt, firingId, input, meta: metaOf(req), result });
+      }
+    }
+    const last = plan.fire.at(-1)?.toISOString() ?? null;
+    cursors.push(
+      sql`(${row.id}::uuid, ${plan.next?.toISOString() ?? null}::timestamptz, ${last}::timestamptz)`,
+    );
+    if (plan.missed > 0) {
+      ctx.log.warn(
+        { triggerId: row.id, missed: plan.missed },
+        'schedule missed due times (missed-fire policy)',
+      );
+    }
+  }
+  if (batch.length) {
+    const outcomes = await insertFirings(
+      tx,
+      batch.map((p) => ({
+        id: p.firingId,
+        organizationId: p.trigger.organizationId,
+        triggerId: p.trigger.id,
+        workflowId: p.trigger.workflowId,
+        deliveryId: null,
+        dueAt: p.dueAt,
+        payload: { input: p.input, meta: p.meta },
+      })),
+      false,
+    );
+    for (const [i, p] of batch.entries()) {
+      const o = outcomes[i];
+      if (o) p.result = { ...p.result, status: o.status, reason: o.reason };
+      else p.result = await existingFiring(tx, p.trigger.id, p.dueAt);
+      planned.push(p);
+    }
+  }
+  await tx.execute(sql`
+    UPDATE workflow_triggers t
+    SET next_fire_at = v.next, last_fired_at = coalesce(v.last, t.last_fired_at), updated_at = now()
+    FROM (VALUES ${sql.join(cursors, sql`, `)}) AS v(id, next, last)
+    WHERE t.id = v.id`);
+  return { planned, locked: rows.length };
+}
+
+/** The firing of this due time that existed already (its cursor had been moved back). */
+async function existingFiring(tx: Tx, triggerId: string, dueAt: Date): Promise<FireResult> {
+  const [old] = await tx
+    .select()
+    .from(triggerFirings)
+    .where(and(eq(triggerFirings.triggerId, triggerId), eq(triggerFirings.dueAt, dueAt)));
+  return {
+    firingId: old?.id ?? '',
+    status: old?.status ?? 'skipped',
+    reason: old?.reason ?? null,
+    runId: old?.runId ?? null,
+    duplicate: true,
+  };
 }
 
 /** The earliest due time of any enabled schedule (to sleep until it). */
@@ -171,13 +233,12 @@ export interface TriggerLoopOptions {
 
 /**
  * The worker's trigger loop: fires due schedules (waking at the earliest due time, at most `maxSleepMs`
- * apart), settles firings (queued ones start when their trigger has room, crashed starts are retried), and
- * runs the extra passes it is given. Errors are logged and the loop goes on.
+ * apart) and, on a chain of its own so that it never delays a due time, settles firings (queued ones start
+ * when their trigger has room, crashed starts are retried) and runs the extra passes it is given, every
+ * `maxSleepMs`. Errors are logged and the loop goes on.
  */
 export class TriggerLoop {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
+  private readonly chains = [new Chain(), new Chain()] as const;
 
   constructor(
     private readonly ctx: FireContext,
@@ -185,31 +246,60 @@ export class TriggerLoop {
   ) {}
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    const [firing, housekeeping] = this.chains;
+    firing.start(() => this.fire());
+    housekeeping.start(() => this.housekeep());
   }
 
-  private schedule(ms: number) {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.pass().then((sleep) => this.schedule(sleep));
-    }, ms);
-    this.timer.unref?.();
+  private get max(): number {
+    return this.options.maxSleepMs ?? 1000;
   }
 
-  private async pass(): Promise<number> {
-    const max = this.options.maxSleepMs ?? 1000;
+  private async fire(): Promise<number> {
     try {
       await fireDueSchedules(this.ctx);
+      const next = await earliestDue(this.ctx);
+      if (!next) return this.max;
+      return Math.max(5, Math.min(this.max, next.getTime() - Date.now() + 2));
+    } catch (e) {
+      if (!this.chains[0].stopped) this.ctx.log.error({ err: e }, 'trigger loop pass failed');
+      return this.max;
+    }
+  }
+
+  private async housekeep(): Promise<number> {
+    const started = Date.now();
+    try {
       await settleFirings(this.ctx);
       for (const extra of this.options.also ?? []) await extra();
-      const next = await earliestDue(this.ctx);
-      if (!next) return max;
-      return Math.max(5, Math.min(max, next.getTime() - Date.now() + 2));
     } catch (e) {
-      if (!this.stopped) this.ctx.log.error({ err: e }, 'trigger loop pass failed');
-      return max;
+      if (!this.chains[1].stopped) this.ctx.log.error({ err: e }, 'trigger loop housekeeping failed');
     }
+    return Math.max(5, this.max - (Date.now() - started));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.chains.map((c) => c.stop()));
+  }
+}
+
+/** A pass repeated after the sleep it returns, until stopped. */
+class Chain {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  stopped = true;
+
+  start(pass: () => Promise<number>): void {
+    this.stopped = false;
+    this.schedule(pass, 0);
+  }
+
+  private schedule(pass: () => Promise<number>, ms: number) {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = pass().then((sleep) => this.schedule(pass, sleep));
+    }, ms);
+    this.timer.unref?.();
   }
 
   async stop(): Promise<void> {
