@@ -18,7 +18,6 @@ export class ModelConfigCache {
   private entries = new Map<string, { value: unknown; until: number }>();
   private listening: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
-  private stopped = false;
 
   constructor(private readonly db: Database) {}
 
@@ -28,7 +27,6 @@ export class ModelConfigCache {
       .listen('aiops_model_config', () => this.clear())
       .then(
         (unlisten) => {
-          if (this.stopped) return void unlisten().catch(() => {});
           this.unlisten = unlisten;
         },
         () => {
@@ -37,14 +35,6 @@ export class ModelConfigCache {
         },
       );
     return this.listening;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.listening;
-    await this.unlisten?.().catch(() => {});
-    this.unlisten = undefined;
-    this.clear();
   }
 
   clear(): void {
@@ -58,7 +48,7 @@ export class ModelConfigCache {
     if (hit && hit.until > now) return hit.value as T;
     // only what was loaded while listening may be cached: a change before the LISTEN would go unannounced
     const listening = this.unlisten !== undefined;
-    if (!listening && !this.stopped) void this.start();
+    if (!listening) void this.start();
     const generation = this.entries;
     const value = await load();
     // A change announced while loading cleared `entries`: do not cache what may be stale.
