@@ -1,18 +1,24 @@
 /**
  * `npm run bench:gateway`: the OpenAI-compatible gateway's overhead over calling the provider directly.
  * One local fake OpenAI server; requests go to it directly and through `/v1/chat/completions` (an API key,
- * alias-free `openai:gpt-4o-mini`, the organization's integration, pricing, the usage ledger row and the
- * trace written before answering), interleaved, at a fixed rate (BENCH_RPS, default 200 req/s) for
- * BENCH_SECONDS (default 10). Overhead is the difference of the two latency percentiles (p50, p99).
+ * alias-free `openai:gpt-4o-mini`, the organization's integration, pricing, the budget check; the usage
+ * ledger row and the trace are written right after answering), interleaved, at a fixed rate (BENCH_RPS, default 200 req/s) for
+ * BENCH_SECONDS (default 10). Overhead is the difference of the two latency percentiles (p50, p99). Then
+ * the CPU time per call of each (BENCH_CPU_CALLS, default 300, one at a time): this process's, and
+ * PostgreSQL's server processes' (from /proc) when it is the database.
  * In-process server on in-memory PGlite, or DATABASE_URL.
  */
+
+import { readFileSync } from 'node:fs';
 import { generateKey, parseKeyring, SecretBox } from '@aiops/core';
-import { openDb } from '@aiops/db';
+import { openDb, queryRows } from '@aiops/db';
 import { buildApp } from '@aiops/server';
 import { createPostgresDatabase, dropPostgresDatabase, startFakeOpenAI } from '@aiops/testing';
+import { sql } from 'drizzle-orm';
 
 const RPS = Number(process.env.BENCH_RPS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CPU_CALLS = Number(process.env.BENCH_CPU_CALLS ?? 300);
 const KEY = 'sk-bench-gateway-000000000000';
 
 const adminUrl = process.env.DATABASE_URL;
@@ -146,6 +152,69 @@ const p99 = pct(r.gateway, 99) - pct(r.direct, 99);
 console.log(
   `overhead p50 ${p50.toFixed(2)} ms (target ≤ 2), p99 ${p99.toFixed(2)} ms (target ≤ 10); errors ${r.errors}`,
 );
+
+/** Calls recorded in the usage ledger so far (the gateway records after answering). */
+async function recordedCalls(): Promise<number> {
+  const [row] = await db.system((tx) =>
+    queryRows<{ n: number }>(
+      tx,
+      sql`SELECT count(*)::int AS n FROM usage_records WHERE resource_type = 'gateway_call'`,
+    ),
+  );
+  return row?.n ?? 0;
+}
+
+/**
+ * CPU time (ms) of the PostgreSQL server processes serving this database, read from /proc (the server runs
+ * on this machine in the benchmark's setups); undefined on PGlite, which runs in this process.
+ */
+async function postgresCpuMs(): Promise<number | undefined> {
+  if (!databaseUrl) return undefined;
+  const pids = await db.system((tx) =>
+    queryRows<{ pid: number }>(tx, sql`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`),
+  );
+  let ticks = 0;
+  for (const { pid } of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+    } catch {
+      return undefined;
+    }
+  }
+  return ticks * 10; // USER_HZ = 100
+}
+
+/**
+ * CPU per call, which the machine's load does not inflate the way it does latencies: this process (client,
+ * provider fake, server, and PGlite when it is the database) and PostgreSQL's server processes, for
+ * CPU_CALLS calls of each target one at a time, the gateway's bookkeeping included (waited for).
+ */
+async function cpuPerCall(fn: () => Promise<unknown>, settle: () => Promise<void> = async () => {}) {
+  const pg0 = await postgresCpuMs();
+  const start = process.cpuUsage();
+  for (let i = 0; i < CPU_CALLS; i++) await fn();
+  await settle();
+  const used = process.cpuUsage(start);
+  const pg1 = await postgresCpuMs();
+  return {
+    own: (used.user + used.system) / 1000 / CPU_CALLS,
+    postgres: pg0 === undefined || pg1 === undefined ? undefined : (pg1 - pg0) / CPU_CALLS,
+  };
+}
+if (CPU_CALLS > 0) {
+  const directCpu = await cpuPerCall(direct);
+  const target = (await recordedCalls()) + CPU_CALLS;
+  const gatewayCpu = await cpuPerCall(viaGateway, async () => {
+    while ((await recordedCalls()) < target) await new Promise((r) => setTimeout(r, 5));
+  });
+  const fmt = (x: number | undefined) => (x === undefined ? 'n/a' : `${x.toFixed(2)} ms`);
+  console.log(`CPU per call over ${CPU_CALLS} calls each, one at a time | this process | PostgreSQL |`);
+  console.log(`| provider fake, direct | ${fmt(directCpu.own)} | ${fmt(directCpu.postgres)} |`);
+  console.log(
+    `| through /v1/chat/completions, recorded | ${fmt(gatewayCpu.own)} | ${fmt(gatewayCpu.postgres)} |`,
+  );
+}
 
 await app.close();
 await fake.close();

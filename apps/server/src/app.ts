@@ -65,6 +65,7 @@ import { workflowsModule } from './modules/workflows/routes.ts';
 import { ApiKeyCache } from './services/auth-cache.ts';
 import { makeAuthenticator } from './services/authenticate.ts';
 import { createMailer } from './services/mailer.ts';
+import { modelConfigCacheOf } from './services/model-config-cache.ts';
 import { DbResponseCache, PriceOverrides } from './services/model-data.ts';
 import { registerOutbound } from './services/outbound.ts';
 import { ManualPayments, type PaymentPort } from './services/payments.ts';
@@ -151,6 +152,9 @@ const AUTH_AFFECTING = new Set([
   'authenticated',
 ]);
 
+/** Routes whose changes can affect how model calls are routed: integrations, aliases, organization settings. */
+const MODEL_CONFIG_AFFECTING = new Set([...AUTH_AFFECTING, 'integration:manage']);
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** Headers and fields whose values never reach a log line. */
@@ -234,6 +238,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   };
   const apiKeyCache = new ApiKeyCache();
   await apiKeyCache.start(options.db);
+  // listening before the first request, so that its lookups are cached (per database handle, see the file)
+  const modelConfig = modelConfigCacheOf(options.db);
+  await modelConfig.start();
   const runtimeConfig = new RuntimeConfig(options.db, app.log);
   await runtimeConfig.start();
   applyRuntimeConfig(runtimeConfig, { log: app.log, baseLogLevel: options.logLevel ?? 'info', rateLimits });
@@ -265,13 +272,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerAuth(app, { authenticate: makeAuthenticator(deps), rateLimits });
   registerFeatureGate(app, runtimeConfig);
   registerApiUsageMeter(app, options.db);
-  // A change that can affect what an API key may do clears this process's cache before the answer leaves
-  // (other processes learn of it through the database's NOTIFY).
+  // A change that can affect what an API key may do, or how model calls are routed, clears this process's
+  // caches before the answer leaves (other processes learn of it through the database's NOTIFY).
   app.addHook('onSend', async (request, reply) => {
     const permission = request.routeOptions.config?.permission;
-    if (request.method !== 'GET' && reply.statusCode < 400 && permission && AUTH_AFFECTING.has(permission)) {
-      apiKeyCache.clear();
-    }
+    if (request.method === 'GET' || reply.statusCode >= 400 || !permission) return;
+    if (AUTH_AFFECTING.has(permission)) apiKeyCache.clear();
+    if (MODEL_CONFIG_AFFECTING.has(permission)) modelConfig.clear();
   });
 
   await app.register(healthRoutes(options.db, VERSION));

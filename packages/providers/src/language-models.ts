@@ -189,10 +189,12 @@ export interface LanguageModelSourceOptions {
 /**
  * Resolves credentials and builds the AI SDK model for a call. Provider instances are kept per integration
  * and credentials (a fingerprint, never the key itself, is the cache key), so a rotated key takes effect at
- * once and an unchanged one costs no rebuild.
+ * once and an unchanged one costs no rebuild. The fingerprint is kept per resolved object: a resolver
+ * returns a new object when an integration's settings change, never the same one modified.
  */
 export function createLanguageModelSource(options: LanguageModelSourceOptions) {
   const factories = new Map<string, ModelFactory>();
+  const fingerprints = new WeakMap<ResolvedIntegration, string>();
   const MAX_FACTORIES = 256;
 
   return async function languageModelFor(
@@ -222,7 +224,12 @@ export function createLanguageModelSource(options: LanguageModelSourceOptions) {
         provider,
         integrationId: integrationId ?? null,
       });
-    const key = fingerprint(provider, integration);
+    // a resolver that returns the same object for unchanged settings (the server's cache) is hashed once
+    let key = fingerprints.get(integration);
+    if (key === undefined || !key.startsWith(`${provider}:`)) {
+      key = `${provider}:${fingerprint(provider, integration)}`;
+      fingerprints.set(integration, key);
+    }
     let factory = factories.get(key);
     if (!factory) {
       factory = await factoryFor(provider, integration, options.fetch);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { queryRows } from '@aiops/db';
 import {
   FAKE_EMBEDDING_DIMENSIONS,
@@ -9,6 +10,7 @@ import { sql } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { call, type SignedUp, signUp, startTestServer, type TestServer } from '../../test-support.ts';
+import { type GatewayCall, newTraceId, Recorder } from './records.ts';
 
 /**
  * The OpenAI-compatible gateway through the official `openai` client, against local servers that speak
@@ -175,6 +177,85 @@ describe(`the OpenAI-compatible gateway on ${testBackend()}`, () => {
     // the integration counts the call too
     const counted = await api('GET', `/integrations/${integrationId}/usage`);
     expect(JSON.stringify(counted.body)).toContain('24');
+  });
+
+  it('writes the calls answered together in one transaction, each call fully recorded', async () => {
+    const counters = async () =>
+      (
+        await rows<{ requests: string; tokens: string; cost: string; spent: string }>(
+          sql`SELECT total_requests::text AS requests, total_tokens::text AS tokens, total_cost::text AS cost,
+                     (SELECT monthly_cost_used::text FROM organizations WHERE id = ${owner.organizationId}) AS spent
+              FROM integrations WHERE id = ${integrationId}`,
+        )
+      )[0]!;
+    const before = await counters();
+    const result = (i: number) => ({
+      text: `answer ${i}`,
+      model: 'openai:gpt-4o-mini',
+      usage: {
+        inputTokens: 100 + i,
+        outputTokens: 10,
+        cachedInputTokens: 0,
+        reasoningTokens: 0,
+        totalTokens: 110 + i,
+        estimated: false,
+      },
+      costUsd: Number(miniCost(100 + i, 10)),
+      costUsdDecimal: miniCost(100 + i, 10),
+      finishReason: 'stop',
+      toolCalls: [],
+      cached: false,
+      priced: true,
+      integrationId,
+    });
+    const calls: GatewayCall[] = [0, 1, 2].map((i) => ({
+      id: randomUUID(),
+      traceId: newTraceId(),
+      organizationId: owner.organizationId,
+      apiKeyId: null,
+      requested: 'openai:gpt-4o-mini',
+      kind: 'chat',
+      startedAt: new Date(),
+      attempts: [
+        {
+          model: 'openai:gpt-4o-mini',
+          integrationId,
+          startedAt: new Date(),
+          endedAt: new Date(),
+          result: result(i),
+        },
+      ],
+      streamed: false,
+    }));
+    const db = s.database.db;
+    const withTenant = db.withTenant.bind(db);
+    let transactions = 0;
+    const spy = vi.spyOn(db, 'withTenant').mockImplementation((scope, fn) => {
+      transactions += 1;
+      return withTenant(scope, fn);
+    });
+    const errors: unknown[] = [];
+    const recorder = new Recorder(db, (err) => errors.push(err));
+    try {
+      await Promise.all(calls.map((c) => recorder.record(c, new Date())));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(errors).toEqual([]);
+    expect(transactions).toBe(1);
+    for (const [i, c] of calls.entries()) {
+      expect(await usageOf(c.traceId)).toMatchObject({
+        quantity: String(110 + i),
+        total_cost: miniCost(100 + i, 10),
+      });
+      expect((await spansOf(c.traceId)).map((x) => x.kind)).toEqual(['gateway', 'model']);
+    }
+    const after = await counters();
+    const cost = [0, 1, 2].reduce((sum, i) => sum + Number(miniCost(100 + i, 10)), 0);
+    expect(Number(after.requests) - Number(before.requests)).toBe(3);
+    expect(Number(after.tokens) - Number(before.tokens)).toBe(110 + 111 + 112);
+    expect(Number(after.cost) - Number(before.cost)).toBeCloseTo(cost, 9);
+    expect(Number(after.spent) - Number(before.spent)).toBeCloseTo(cost, 9);
   });
 
   it('streams chat.completion.chunk events with the usage last', async () => {

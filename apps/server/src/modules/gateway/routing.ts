@@ -7,6 +7,7 @@
 import { AppError, isAppError } from '@aiops/core';
 import { type Database, type ModelAliasTarget, queryRows } from '@aiops/db';
 import { sql } from 'drizzle-orm';
+import { modelConfigCacheOf } from '../../services/model-config-cache.ts';
 
 export interface Route {
   targets: ModelAliasTarget[];
@@ -34,24 +35,22 @@ export const budgetRefused = (budget: number, spent: number) =>
     { details: { budgetUsd: budget, spentUsd: spent } },
   );
 
-/** One query in the caller's organization: its budget and spend, and the aliases named. */
-export async function resolveRoute(
+interface RouteConfig {
+  /** settings.monthlyBudgetUsd, as text; null when the organization has none. */
+  budget: string | null;
+  aliases: { alias: string; targets: ModelAliasTarget[]; cache_ttl_seconds: number | null }[];
+}
+
+/** The organization's budget setting and the aliases named: what the model-config cache keeps. */
+async function loadRouteConfig(
   db: Database,
   organizationId: string,
-  model: string,
-  fallbacks: readonly string[] = [],
-): Promise<Route> {
-  const names = [model, ...fallbacks].filter(isAliasName);
+  names: readonly string[],
+): Promise<RouteConfig | undefined> {
   const rows = await db.withTenant(organizationId, (tx) =>
-    queryRows<{
-      budget: string | null;
-      spent: string;
-      aliases: { alias: string; targets: ModelAliasTarget[]; cache_ttl_seconds: number | null }[] | null;
-    }>(
+    queryRows<{ budget: string | null; aliases: RouteConfig['aliases'] | null }>(
       tx,
       sql`SELECT (o.settings->>'monthlyBudgetUsd')::numeric::text AS budget,
-            (CASE WHEN o.monthly_reset_date IS NULL OR o.monthly_reset_date <= now()::date THEN 0
-                  ELSE o.monthly_cost_used END)::text AS spent,
             ${
               names.length
                 ? sql`(SELECT json_agg(json_build_object('alias', a.alias, 'targets', a.targets,
@@ -66,7 +65,38 @@ export async function resolveRoute(
     ),
   );
   const row = rows[0];
-  const aliases = new Map((row?.aliases ?? []).map((a) => [a.alias, a]));
+  return row ? { budget: row.budget, aliases: row.aliases ?? [] } : undefined;
+}
+
+/** The month's spend so far: read at every call (it changes with every call), in the caller's organization. */
+async function spentThisMonth(db: Database, organizationId: string): Promise<number> {
+  const [row] = await db.withTenant(organizationId, (tx) =>
+    queryRows<{ spent: string }>(
+      tx,
+      sql`SELECT (CASE WHEN o.monthly_reset_date IS NULL OR o.monthly_reset_date <= now()::date THEN 0
+                  ELSE o.monthly_cost_used END)::text AS spent
+          FROM organizations o WHERE o.id = ${organizationId}`,
+    ),
+  );
+  return Number(row?.spent ?? 0);
+}
+
+/**
+ * The targets and the most the call may spend. The aliases and the budget setting come from the process's
+ * model-config cache (dropped in every process when they change); the month's spend, when the
+ * organization has a budget, is read for each call: no query at all before the provider call without one.
+ */
+export async function resolveRoute(
+  db: Database,
+  organizationId: string,
+  model: string,
+  fallbacks: readonly string[] = [],
+): Promise<Route> {
+  const names = [...new Set([model, ...fallbacks].filter(isAliasName))].sort();
+  const config = await modelConfigCacheOf(db).get(`route\0${organizationId}\0${names.join('\0')}`, () =>
+    loadRouteConfig(db, organizationId, names),
+  );
+  const aliases = new Map((config?.aliases ?? []).map((a) => [a.alias, a]));
   const targets: ModelAliasTarget[] = [];
   let cacheTtlMs: number | undefined;
   for (const name of [model, ...fallbacks]) {
@@ -85,8 +115,8 @@ export async function resolveRoute(
     if (name === model && alias.cache_ttl_seconds) cacheTtlMs = alias.cache_ttl_seconds * 1000;
     targets.push(...alias.targets);
   }
-  const budget = row?.budget == null ? undefined : Number(row.budget);
-  const spent = Number(row?.spent ?? 0);
+  const budget = config?.budget == null ? undefined : Number(config.budget);
+  const spent = budget === undefined ? 0 : await spentThisMonth(db, organizationId);
   if (budget !== undefined && spent >= budget) throw budgetRefused(budget, spent);
   return { targets, budgetUsd: budget === undefined ? undefined : budget - spent, cacheTtlMs };
 }

@@ -5,8 +5,10 @@
  * - `simulator:*` models need no integration.
  * - `provider:model` uses the integration the agent names (`integrationId`) or the organization's default
  *   integration for that provider.
- * - Credentials are decrypted per call (no plaintext cache), so a rotated or deleted key takes effect on
- *   the next call in every process.
+ * - Integrations are read and decrypted once per process and kept in the model-config cache until a
+ *   change of the organization's integrations or settings (NOTIFY, every process): a rotated or deleted
+ *   key takes effect at the next call (within 10 s if the notification is lost). The decrypted key stays
+ *   in memory only, as the provider instances built with it already did.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { isAppError, type ModelPort, type ModelRequest, type ModelResult, type SecretBox } from '@aiops/core';
@@ -21,6 +23,7 @@ import {
   type ResponseCache,
 } from '@aiops/providers';
 import type { FastifyBaseLogger } from 'fastify';
+import { modelConfigCacheOf } from '../../services/model-config-cache.ts';
 import { policyOf } from '../../services/outbound.ts';
 import * as repo from './repo.ts';
 import { decryptCredentials } from './service.ts';
@@ -59,35 +62,76 @@ export async function resolvedOf(
 /** Per call: the integration the resolver chose (to mark it when the provider refuses its key). */
 const chosen = new AsyncLocalStorage<{ integrationId?: string }>();
 
-/** Loads the integration a call uses, in the caller's tenant (row-level security applies). */
+/** What the resolver keeps of an integration row: enough to refuse it, and its decrypted settings. */
+interface CachedIntegration {
+  id: string;
+  name: string;
+  provider: string;
+  status: repo.IntegrationRow['status'];
+  /** Absent when the row is refused anyway (another provider, disconnected): nothing decrypted. */
+  resolved?: ResolvedIntegration;
+}
+
+const secretBoxIds = new WeakMap<SecretBox, number>();
+let secretBoxCount = 0;
+function secretBoxId(secrets: SecretBox): number {
+  let id = secretBoxIds.get(secrets);
+  if (id === undefined) {
+    id = ++secretBoxCount;
+    secretBoxIds.set(secrets, id);
+  }
+  return id;
+}
+
+/**
+ * Loads the integration a call uses, in the caller's tenant (row-level security applies), through the
+ * process's model-config cache: a call after the first costs no query and no decryption; a change of the
+ * organization's integrations or settings drops the cache in every process (model-config-cache.ts).
+ */
 export function integrationResolver(
   db: Database,
   secrets: SecretBox,
   privateCategories?: readonly AddressCategory[],
 ): IntegrationResolver {
-  return (organizationId, integrationId, provider) =>
-    db.withTenant(organizationId, async (tx) => {
+  const cache = modelConfigCacheOf(db);
+  const scope = `${secretBoxId(secrets)}\0${privateCategories?.join(',') ?? '-'}`;
+  const load = (organizationId: string, integrationId: string | undefined, provider: string) =>
+    db.withTenant(organizationId, async (tx): Promise<CachedIntegration | undefined> => {
       const row = integrationId
         ? await repo.findIntegration(tx, integrationId)
         : await repo.defaultIntegration(tx, provider);
       if (!row) return undefined;
-      if (row.provider !== provider)
-        throw modelError(
-          'provider_invalid_request',
-          `integration "${row.name}" is for ${row.provider}, not ${provider}: name a ${provider} integration or change the model`,
-          { integrationId: row.id, provider },
-        );
-      if (row.status === 'disconnected')
-        throw modelError(
-          'provider_auth_failed',
-          `integration "${row.name}" is disconnected: test it (POST /integrations/${row.id}/test) to reconnect`,
-          { integrationId: row.id },
-        );
-      const resolved = await resolvedOf(tx, secrets, row, privateCategories);
-      const call = chosen.getStore();
-      if (call) call.integrationId = row.id;
-      return resolved;
+      const usable = row.provider === provider && row.status !== 'disconnected';
+      return {
+        id: row.id,
+        name: row.name,
+        provider: row.provider,
+        status: row.status,
+        ...(usable ? { resolved: await resolvedOf(tx, secrets, row, privateCategories) } : {}),
+      };
     });
+  return async (organizationId, integrationId, provider) => {
+    const row = await cache.get(
+      `integration\0${scope}\0${organizationId}\0${integrationId ?? ''}\0${provider}`,
+      () => load(organizationId, integrationId, provider),
+    );
+    if (!row) return undefined;
+    if (row.provider !== provider)
+      throw modelError(
+        'provider_invalid_request',
+        `integration "${row.name}" is for ${row.provider}, not ${provider}: name a ${provider} integration or change the model`,
+        { integrationId: row.id, provider },
+      );
+    if (row.status === 'disconnected' || !row.resolved)
+      throw modelError(
+        'provider_auth_failed',
+        `integration "${row.name}" is disconnected: test it (POST /integrations/${row.id}/test) to reconnect`,
+        { integrationId: row.id },
+      );
+    const call = chosen.getStore();
+    if (call) call.integrationId = row.id;
+    return row.resolved;
+  };
 }
 
 /** Adds one call's usage to the integration that made it (atomic increments), in the caller's transaction. */
