@@ -73,7 +73,8 @@ describe(`concurrency on ${testBackend()}`, () => {
     const wf = await h.createWorkflow({
       name: 'limited',
       settings: { maxConcurrentRuns: 2 },
-      nodes: [echo('a', 'a', { simulate: { latencyMs: 250 } })],
+      // Long enough that all five are started before the first two end, even on a loaded machine.
+      nodes: [echo('a', 'a', { simulate: { latencyMs: 3_000 } })],
     });
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push(await h.start(wf));
