@@ -89,7 +89,8 @@ describe(`run control API on ${testBackend()}`, () => {
   it('pause and resume; retry of a failed run; re-run from a step', async () => {
     const slow = await workflow({
       name: 'slow-two',
-      nodes: [echo('a', 'a', { simulate: { latencyMs: 300 } }), echo('b', 'b')],
+      // Slow enough that the run is still running when the pause arrives, on a loaded machine too.
+      nodes: [echo('a', 'a', { simulate: { latencyMs: 3_000 } }), echo('b', 'b')],
       connections: [{ from: 'a', to: 'b' }],
     });
     const run = (await call(s, 'POST', `/api/v1/workflows/${slow}/runs`, { token: owner.token, body: {} }))
@@ -100,7 +101,7 @@ describe(`run control API on ${testBackend()}`, () => {
     expect((await call(s, 'POST', `/api/v1/runs/${run.id}/pause`, { token: owner.token })).status).toBe(409);
     const resumed = await call(s, 'POST', `/api/v1/runs/${run.id}/resume`, { token: owner.token });
     expect(resumed.body.status).toBe('running');
-    await expect.poll(async () => (await get(run.id)).status, { timeout: 10_000 }).toBe('completed');
+    await expect.poll(async () => (await get(run.id)).status, { timeout: 20_000 }).toBe('completed');
 
     const flaky = await workflow({
       name: 'flaky',
