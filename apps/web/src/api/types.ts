@@ -13,52 +13,30 @@ import type {
   adminConfigSchema,
   agentMetricsSchema,
   analyticsOverviewSchema,
-  apiKeySchema,
-  auditLogSchema,
-  authSessionSchema,
   billingAccountSchema,
   billingSettingsSchema,
   codeTestResponseSchema,
-  costReportSchema,
-  createApiKeyResponseSchema,
-  createIntegrationBodySchema,
-  createPriceOverrideBodySchema,
   definitionIssueSchema,
   deliverySchema,
   eventSchema,
   firingSchema,
-  integrationSchema,
-  invitationSchema,
   invoiceSchema,
   logLineSchema,
   logPageSchema,
-  memberSchema,
-  meResponseSchema,
-  mfaActivateResponseSchema,
-  mfaEnrolResponseSchema,
   organizationFeaturesSchema,
-  organizationSchema,
-  patchOrganizationBodySchema,
   planSchema,
-  priceListSchema,
-  priceOverrideSchema,
-  retentionSettingsSchema,
-  seatsSchema,
-  sessionResponseSchema,
   sinkSchema,
   spanSchema,
   syncDeliverySchema,
   syncTargetSchema,
   syncTestResultSchema,
-  testIntegrationResponseSchema,
   traceSchema,
   traceSummarySchema,
   triggerSchema,
   updateAdminConfigBodySchema,
-  updateIntegrationBodySchema,
   usageReportSchema,
 } from '@aiops/contracts';
-import type { Schemas } from '@aiops/sdk';
+import type { paths, Schemas } from '@aiops/sdk';
 import type { z } from 'zod';
 
 export type {
@@ -84,37 +62,28 @@ export type RunStep = Schemas['RunStep'];
 export type RunEvent = Schemas['RunEvent'];
 export type RunStatus = Run['status'];
 export type StepStatus = RunStep['status'];
-export type Me = z.infer<typeof meResponseSchema>;
-export type AuthSession = z.infer<typeof authSessionSchema>;
-export type Session = z.infer<typeof sessionResponseSchema>;
-export type MfaEnrolment = z.infer<typeof mfaEnrolResponseSchema>;
-export type MfaActivation = z.infer<typeof mfaActivateResponseSchema>;
+export type Me = Schemas['Me'];
 export type AgentInput = Schemas['CreateAgentInput'];
 export type CodeTestResult = z.infer<typeof codeTestResponseSchema>;
 export type DefinitionIssue = z.infer<typeof definitionIssueSchema>;
-export type Member = z.infer<typeof memberSchema>;
-export type Invitation = z.infer<typeof invitationSchema>;
-export type Seats = z.infer<typeof seatsSchema>;
-export type ApiKey = z.infer<typeof apiKeySchema>;
-export type CreatedApiKey = z.infer<typeof createApiKeyResponseSchema>;
-export type AuditLog = z.infer<typeof auditLogSchema>;
+export type Member = Schemas['Member'];
+export type Seats = Schemas['Seats'];
+export type ApiKey = Schemas['ApiKey'];
+export type AuditLog = Schemas['AuditLog'];
 export type AnalyticsOverview = z.infer<typeof analyticsOverviewSchema>;
 export type AgentMetrics = z.infer<typeof agentMetricsSchema>;
-export type RetentionSettings = z.infer<typeof retentionSettingsSchema>;
 export type AdminBackups = z.infer<typeof adminBackupsSchema>;
 export type AdminConfig = z.infer<typeof adminConfigSchema>;
 export type AdminConfigUpdate = z.input<typeof updateAdminConfigBodySchema>;
 export type OrganizationFeatures = z.infer<typeof organizationFeaturesSchema>;
-export type Integration = z.infer<typeof integrationSchema>;
-export type IntegrationInput = z.input<typeof createIntegrationBodySchema>;
-export type IntegrationUpdate = z.input<typeof updateIntegrationBodySchema>;
-export type IntegrationTestResult = z.infer<typeof testIntegrationResponseSchema>;
-export type Organization = z.infer<typeof organizationSchema>;
-export type OrganizationPatch = z.input<typeof patchOrganizationBodySchema>;
-export type CostReport = z.infer<typeof costReportSchema>;
-export type PriceList = z.infer<typeof priceListSchema>;
-export type PriceOverride = z.infer<typeof priceOverrideSchema>;
-export type PriceOverrideInput = z.input<typeof createPriceOverrideBodySchema>;
+export type Integration = Schemas['Integration'];
+export type IntegrationInput = Schemas['CreateIntegrationInput'];
+export type IntegrationUpdate = Schemas['UpdateIntegrationInput'];
+export type IntegrationTestResult = Schemas['IntegrationTestResult'];
+export type Organization = Schemas['Organization'];
+export type OrganizationPatch = JsonContent<paths['/api/v1/organization']['patch']['requestBody']>;
+export type CostReport = Schemas['CostReport'];
+export type PriceOverrideInput = Schemas['CreatePriceOverrideInput'];
 export type { IntegrationProvider } from '@aiops/contracts';
 export interface Page<T> {
   data: T[];
