@@ -15138,7 +15138,8 @@ export interface components {
                 seedTier: string;
             };
             seats: number | null;
-            tier: string;
+            /** @enum {string} */
+            tier: "starter" | "professional" | "business" | "enterprise";
             /** @description decimal string, USD */
             tokenOveragePricePer1k: string;
         };
@@ -15169,7 +15170,8 @@ export interface components {
                 seedTier: string;
             };
             seats: number | null;
-            tier: string;
+            /** @enum {string} */
+            tier: "starter" | "professional" | "business" | "enterprise";
             /** @description decimal string, USD */
             tokenOveragePricePer1k: string;
         };

@@ -13,18 +13,14 @@ import type {
   adminConfigSchema,
   agentMetricsSchema,
   analyticsOverviewSchema,
-  billingAccountSchema,
-  billingSettingsSchema,
   codeTestResponseSchema,
   definitionIssueSchema,
   deliverySchema,
   eventSchema,
   firingSchema,
-  invoiceSchema,
   logLineSchema,
   logPageSchema,
   organizationFeaturesSchema,
-  planSchema,
   sinkSchema,
   spanSchema,
   syncDeliverySchema,
@@ -34,7 +30,6 @@ import type {
   traceSummarySchema,
   triggerSchema,
   updateAdminConfigBodySchema,
-  usageReportSchema,
 } from '@aiops/contracts';
 import type { paths, Schemas } from '@aiops/sdk';
 import type { z } from 'zod';
@@ -89,11 +84,9 @@ export interface Page<T> {
   data: T[];
   nextCursor: string | null;
 }
-export type BillingAccount = z.infer<typeof billingAccountSchema>;
-export type BillingSettings = z.input<typeof billingSettingsSchema>;
-export type Plan = z.infer<typeof planSchema>;
-export type Invoice = z.infer<typeof invoiceSchema>;
-export type UsageReport = z.infer<typeof usageReportSchema>;
+export type BillingAccount = Schemas['BillingAccount'];
+export type BillingSettings = JsonContent<paths['/api/v1/billing/settings']['patch']['requestBody']>;
+export type UsageReport = Schemas['UsageReport'];
 export type Trigger = z.infer<typeof triggerSchema>;
 export type Firing = z.infer<typeof firingSchema>;
 export type ReceivedEvent = z.infer<typeof eventSchema>;
