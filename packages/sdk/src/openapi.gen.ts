@@ -16222,7 +16222,7 @@ export interface components {
             version: number;
         };
         Term: {
-            context: string | null;
+            context: ("technical" | "business" | "personal" | "casual") | null;
             createdAt: string;
             definition: string;
             frequency: number;
@@ -16242,7 +16242,7 @@ export interface components {
             userId: string | null;
         };
         TermInput: {
-            context: string | null;
+            context: ("technical" | "business" | "personal" | "casual") | null;
             createdAt: string;
             definition: string;
             frequency: number;
