@@ -2,7 +2,7 @@ import type { paths, Schemas } from '@aiops/sdk';
 import type { JsonContent } from '../../api/types.ts';
 
 /**
- * The API shapes the knowledge pages read (conversations, terminology, learning), from the SDK's types
+ * The API shapes the knowledge pages read (conversations, terminology), from the SDK's types
  * (generated from the OpenAPI document).
  */
 export type Conversation = Schemas['Conversation'];
@@ -12,8 +12,3 @@ export type Term = Schemas['Term'];
 export type SearchHit = JsonContent<
   paths['/api/v1/terminology/search']['get']['responses'][200]
 >['data'][number];
-export type Pattern = JsonContent<
-  paths['/api/v1/learning/patterns']['get']['responses'][200]
->['data'][number];
-export type Recommendation = JsonContent<paths['/api/v1/learning/recommendations']['get']['responses'][200]>;
-export type Candidate = Recommendation['candidates'][number];
