@@ -9,8 +9,6 @@
  */
 
 import type {
-  adminBackupsSchema,
-  adminConfigSchema,
   agentMetricsSchema,
   analyticsOverviewSchema,
   codeTestResponseSchema,
@@ -20,7 +18,6 @@ import type {
   firingSchema,
   logLineSchema,
   logPageSchema,
-  organizationFeaturesSchema,
   sinkSchema,
   spanSchema,
   syncDeliverySchema,
@@ -29,7 +26,6 @@ import type {
   traceSchema,
   traceSummarySchema,
   triggerSchema,
-  updateAdminConfigBodySchema,
 } from '@aiops/contracts';
 import type { paths, Schemas } from '@aiops/sdk';
 import type { z } from 'zod';
@@ -67,10 +63,11 @@ export type ApiKey = Schemas['ApiKey'];
 export type AuditLog = Schemas['AuditLog'];
 export type AnalyticsOverview = z.infer<typeof analyticsOverviewSchema>;
 export type AgentMetrics = z.infer<typeof agentMetricsSchema>;
-export type AdminBackups = z.infer<typeof adminBackupsSchema>;
-export type AdminConfig = z.infer<typeof adminConfigSchema>;
-export type AdminConfigUpdate = z.input<typeof updateAdminConfigBodySchema>;
-export type OrganizationFeatures = z.infer<typeof organizationFeaturesSchema>;
+export type AdminConfig = JsonContent<paths['/api/v1/admin/config']['get']['responses'][200]>;
+export type AdminConfigUpdate = JsonContent<paths['/api/v1/admin/config']['put']['requestBody']>;
+export type OrganizationFeatures = JsonContent<
+  paths['/api/v1/organization/features']['get']['responses'][200]
+>;
 export type Integration = Schemas['Integration'];
 export type IntegrationInput = Schemas['CreateIntegrationInput'];
 export type IntegrationUpdate = Schemas['UpdateIntegrationInput'];
