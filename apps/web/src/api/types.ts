@@ -13,16 +13,10 @@ import type {
   analyticsOverviewSchema,
   codeTestResponseSchema,
   definitionIssueSchema,
-  deliverySchema,
-  eventSchema,
   firingSchema,
   logLineSchema,
   logPageSchema,
-  sinkSchema,
   spanSchema,
-  syncDeliverySchema,
-  syncTargetSchema,
-  syncTestResultSchema,
   traceSchema,
   traceSummarySchema,
   triggerSchema,
@@ -86,12 +80,8 @@ export type BillingSettings = JsonContent<paths['/api/v1/billing/settings']['pat
 export type UsageReport = Schemas['UsageReport'];
 export type Trigger = z.infer<typeof triggerSchema>;
 export type Firing = z.infer<typeof firingSchema>;
-export type ReceivedEvent = z.infer<typeof eventSchema>;
-export type EventSink = z.infer<typeof sinkSchema>;
-export type Delivery = z.infer<typeof deliverySchema>;
-export type SyncTarget = z.infer<typeof syncTargetSchema>;
-export type SyncDelivery = z.infer<typeof syncDeliverySchema>;
-export type SyncTestResult = z.infer<typeof syncTestResultSchema>;
+export type EventSink = JsonContent<paths['/api/v1/event-sinks']['get']['responses'][200]>['data'][number];
+export type SyncTarget = JsonContent<paths['/api/v1/sync-targets/{id}']['get']['responses'][200]>;
 export type LogLine = z.infer<typeof logLineSchema>;
 export type LogPage = z.infer<typeof logPageSchema>;
 export type Span = z.infer<typeof spanSchema>;
