@@ -1,28 +1,14 @@
 /**
- * The API's types. Answers of the routes the studio calls through the SDK's typed client come from the
- * SDK's schemas (generated from the OpenAPI document, so they are what `call(sdk.api.GET(...))` returns);
- * the others are inferred from the Zod schemas of @aiops/contracts (type-only imports: no schema code
- * reaches the browser bundle). Never copy a shape by hand here.
+ * The API's types, from the SDK's schemas and route types (generated from the OpenAPI document, so they are
+ * what `call(sdk.api.GET(...))` returns): a change of the server's schema breaks the studio's typecheck.
+ * Never copy a shape by hand here. The workflow definition's node types and the permission and role names
+ * come from @aiops/contracts (type-only imports: no schema code reaches the browser bundle).
  *
  * The OpenAPI document types a workflow's `definition` as an open object: the editor reads it as the
  * contracts' WorkflowDefinition (the server validated it on the way in).
  */
 
-import type {
-  agentMetricsSchema,
-  analyticsOverviewSchema,
-  codeTestResponseSchema,
-  definitionIssueSchema,
-  firingSchema,
-  logLineSchema,
-  logPageSchema,
-  spanSchema,
-  traceSchema,
-  traceSummarySchema,
-  triggerSchema,
-} from '@aiops/contracts';
 import type { paths, Schemas } from '@aiops/sdk';
-import type { z } from 'zod';
 
 export type {
   ApprovalNode,
@@ -37,7 +23,6 @@ export type {
 /** The JSON body of a response or request in the SDK's `paths` (routes whose schemas are inline). */
 export type JsonContent<R> = R extends { content: { 'application/json': infer B } } ? B : never;
 export type Agent = Schemas['Agent'];
-export type AgentVersion = Schemas['AgentVersion'];
 export type Workflow = Schemas['Workflow'];
 export type WorkflowSummary = Schemas['WorkflowSummary'];
 export type WorkflowVersion = Schemas['WorkflowVersion'];
@@ -49,14 +34,15 @@ export type RunStatus = Run['status'];
 export type StepStatus = RunStep['status'];
 export type Me = Schemas['Me'];
 export type AgentInput = Schemas['CreateAgentInput'];
-export type CodeTestResult = z.infer<typeof codeTestResponseSchema>;
-export type DefinitionIssue = z.infer<typeof definitionIssueSchema>;
+export type DefinitionIssue = JsonContent<
+  paths['/api/v1/workflows/validate']['post']['responses'][200]
+>['issues'][number];
 export type Member = Schemas['Member'];
 export type Seats = Schemas['Seats'];
 export type ApiKey = Schemas['ApiKey'];
 export type AuditLog = Schemas['AuditLog'];
-export type AnalyticsOverview = z.infer<typeof analyticsOverviewSchema>;
-export type AgentMetrics = z.infer<typeof agentMetricsSchema>;
+export type AnalyticsOverview = Schemas['AnalyticsOverview'];
+export type AgentMetrics = Schemas['AgentMetrics'];
 export type AdminConfig = JsonContent<paths['/api/v1/admin/config']['get']['responses'][200]>;
 export type AdminConfigUpdate = JsonContent<paths['/api/v1/admin/config']['put']['requestBody']>;
 export type OrganizationFeatures = JsonContent<
@@ -78,12 +64,10 @@ export interface Page<T> {
 export type BillingAccount = Schemas['BillingAccount'];
 export type BillingSettings = JsonContent<paths['/api/v1/billing/settings']['patch']['requestBody']>;
 export type UsageReport = Schemas['UsageReport'];
-export type Trigger = z.infer<typeof triggerSchema>;
-export type Firing = z.infer<typeof firingSchema>;
+export type Trigger = JsonContent<
+  paths['/api/v1/workflows/{id}/triggers']['get']['responses'][200]
+>['data'][number];
 export type EventSink = JsonContent<paths['/api/v1/event-sinks']['get']['responses'][200]>['data'][number];
 export type SyncTarget = JsonContent<paths['/api/v1/sync-targets/{id}']['get']['responses'][200]>;
-export type LogLine = z.infer<typeof logLineSchema>;
-export type LogPage = z.infer<typeof logPageSchema>;
-export type Span = z.infer<typeof spanSchema>;
-export type Trace = z.infer<typeof traceSchema>;
-export type TraceSummary = z.infer<typeof traceSummarySchema>;
+export type Span = Trace['spans'][number];
+export type Trace = JsonContent<paths['/api/v1/traces/{traceId}']['get']['responses'][200]>;
