@@ -44,7 +44,8 @@ export const usageReportSchema = z
 
 export const planSchema = z
   .object({
-    tier: z.string(),
+    /** the canonical tiers of @aiops/core's PLAN_TIERS (an alias such as `pro` is answered as its tier) */
+    tier: z.enum(['starter', 'professional', 'business', 'enterprise']),
     name: z.string(),
     monthlyPrice: money,
     includedExecutions: z.number(),

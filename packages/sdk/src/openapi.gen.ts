@@ -1253,6 +1253,11 @@ export interface paths {
                                 acknowledgedBy: string | null;
                                 agentId: string | null;
                                 details: {
+                                    /** @description why it fired, in words */
+                                    reason?: string;
+                                    /** @description the measured value (a rate, latency, cost, score or count) */
+                                    value?: number;
+                                } & {
                                     [key: string]: unknown;
                                 };
                                 /** Format: uuid */
@@ -1323,6 +1328,11 @@ export interface paths {
                             acknowledgedBy: string | null;
                             agentId: string | null;
                             details: {
+                                /** @description why it fired, in words */
+                                reason?: string;
+                                /** @description the measured value (a rate, latency, cost, score or count) */
+                                value?: number;
+                            } & {
                                 [key: string]: unknown;
                             };
                             /** Format: uuid */
@@ -1396,6 +1406,11 @@ export interface paths {
                             acknowledgedBy: string | null;
                             agentId: string | null;
                             details: {
+                                /** @description why it fired, in words */
+                                reason?: string;
+                                /** @description the measured value (a rate, latency, cost, score or count) */
+                                value?: number;
+                            } & {
                                 [key: string]: unknown;
                             };
                             /** Format: uuid */
@@ -1468,7 +1483,82 @@ export interface paths {
                                     webhook: boolean;
                                 };
                                 condition: {
-                                    [key: string]: unknown;
+                                    /** @enum {string} */
+                                    kind: "agent_offline";
+                                } | {
+                                    count: number;
+                                    /** @enum {string} */
+                                    kind: "consecutive_failures";
+                                } | {
+                                    /** @enum {string} */
+                                    kind: "error_rate";
+                                    /**
+                                     * @description fewer results in the window neither fire nor clear
+                                     * @default 10
+                                     */
+                                    minSamples: number;
+                                    /** @description percent of failed results */
+                                    threshold: number;
+                                    /**
+                                     * @description trailing window in minutes
+                                     * @default 60
+                                     */
+                                    windowMinutes: number;
+                                } | {
+                                    /** @enum {string} */
+                                    kind: "p95_latency";
+                                    /**
+                                     * @description fewer results in the window neither fire nor clear
+                                     * @default 10
+                                     */
+                                    minSamples: number;
+                                    /** @description milliseconds */
+                                    threshold: number;
+                                    /**
+                                     * @description trailing window in minutes
+                                     * @default 60
+                                     */
+                                    windowMinutes: number;
+                                } | {
+                                    /** @enum {string} */
+                                    kind: "cost";
+                                    /**
+                                     * @description fewer results in the window neither fire nor clear
+                                     * @default 1
+                                     */
+                                    minSamples: number;
+                                    /** @description estimated cost in the window: of the runs (workflow, organization) or of the agent's step attempts */
+                                    threshold: number;
+                                    /**
+                                     * @description 60 for cost per hour, 1440 for cost per day
+                                     * @default 60
+                                     */
+                                    windowMinutes: number;
+                                } | {
+                                    /**
+                                     * @description only this evaluator's scores (its name); null for every evaluator
+                                     * @default null
+                                     */
+                                    evaluator: string | null;
+                                    /** @enum {string} */
+                                    kind: "eval_score";
+                                    /**
+                                     * @description fewer scores in the window neither fire nor clear
+                                     * @default 5
+                                     */
+                                    minSamples: number;
+                                    /** @description fires when the mean evaluation score (0–100) is below */
+                                    threshold: number;
+                                    /**
+                                     * @description trailing window in minutes
+                                     * @default 60
+                                     */
+                                    windowMinutes: number;
+                                } | {
+                                    /** @enum {string} */
+                                    kind: "budget";
+                                    /** @description fires when this percent of the organization's monthly budget is spent */
+                                    threshold: number;
                                 };
                                 cooldownMinutes: number;
                                 createdAt: string;
@@ -1651,7 +1741,82 @@ export interface paths {
                                 webhook: boolean;
                             };
                             condition: {
-                                [key: string]: unknown;
+                                /** @enum {string} */
+                                kind: "agent_offline";
+                            } | {
+                                count: number;
+                                /** @enum {string} */
+                                kind: "consecutive_failures";
+                            } | {
+                                /** @enum {string} */
+                                kind: "error_rate";
+                                /**
+                                 * @description fewer results in the window neither fire nor clear
+                                 * @default 10
+                                 */
+                                minSamples: number;
+                                /** @description percent of failed results */
+                                threshold: number;
+                                /**
+                                 * @description trailing window in minutes
+                                 * @default 60
+                                 */
+                                windowMinutes: number;
+                            } | {
+                                /** @enum {string} */
+                                kind: "p95_latency";
+                                /**
+                                 * @description fewer results in the window neither fire nor clear
+                                 * @default 10
+                                 */
+                                minSamples: number;
+                                /** @description milliseconds */
+                                threshold: number;
+                                /**
+                                 * @description trailing window in minutes
+                                 * @default 60
+                                 */
+                                windowMinutes: number;
+                            } | {
+                                /** @enum {string} */
+                                kind: "cost";
+                                /**
+                                 * @description fewer results in the window neither fire nor clear
+                                 * @default 1
+                                 */
+                                minSamples: number;
+                                /** @description estimated cost in the window: of the runs (workflow, organization) or of the agent's step attempts */
+                                threshold: number;
+                                /**
+                                 * @description 60 for cost per hour, 1440 for cost per day
+                                 * @default 60
+                                 */
+                                windowMinutes: number;
+                            } | {
+                                /**
+                                 * @description only this evaluator's scores (its name); null for every evaluator
+                                 * @default null
+                                 */
+                                evaluator: string | null;
+                                /** @enum {string} */
+                                kind: "eval_score";
+                                /**
+                                 * @description fewer scores in the window neither fire nor clear
+                                 * @default 5
+                                 */
+                                minSamples: number;
+                                /** @description fires when the mean evaluation score (0–100) is below */
+                                threshold: number;
+                                /**
+                                 * @description trailing window in minutes
+                                 * @default 60
+                                 */
+                                windowMinutes: number;
+                            } | {
+                                /** @enum {string} */
+                                kind: "budget";
+                                /** @description fires when this percent of the organization's monthly budget is spent */
+                                threshold: number;
                             };
                             cooldownMinutes: number;
                             createdAt: string;
@@ -1853,7 +2018,82 @@ export interface paths {
                                 webhook: boolean;
                             };
                             condition: {
-                                [key: string]: unknown;
+                                /** @enum {string} */
+                                kind: "agent_offline";
+                            } | {
+                                count: number;
+                                /** @enum {string} */
+                                kind: "consecutive_failures";
+                            } | {
+                                /** @enum {string} */
+                                kind: "error_rate";
+                                /**
+                                 * @description fewer results in the window neither fire nor clear
+                                 * @default 10
+                                 */
+                                minSamples: number;
+                                /** @description percent of failed results */
+                                threshold: number;
+                                /**
+                                 * @description trailing window in minutes
+                                 * @default 60
+                                 */
+                                windowMinutes: number;
+                            } | {
+                                /** @enum {string} */
+                                kind: "p95_latency";
+                                /**
+                                 * @description fewer results in the window neither fire nor clear
+                                 * @default 10
+                                 */
+                                minSamples: number;
+                                /** @description milliseconds */
+                                threshold: number;
+                                /**
+                                 * @description trailing window in minutes
+                                 * @default 60
+                                 */
+                                windowMinutes: number;
+                            } | {
+                                /** @enum {string} */
+                                kind: "cost";
+                                /**
+                                 * @description fewer results in the window neither fire nor clear
+                                 * @default 1
+                                 */
+                                minSamples: number;
+                                /** @description estimated cost in the window: of the runs (workflow, organization) or of the agent's step attempts */
+                                threshold: number;
+                                /**
+                                 * @description 60 for cost per hour, 1440 for cost per day
+                                 * @default 60
+                                 */
+                                windowMinutes: number;
+                            } | {
+                                /**
+                                 * @description only this evaluator's scores (its name); null for every evaluator
+                                 * @default null
+                                 */
+                                evaluator: string | null;
+                                /** @enum {string} */
+                                kind: "eval_score";
+                                /**
+                                 * @description fewer scores in the window neither fire nor clear
+                                 * @default 5
+                                 */
+                                minSamples: number;
+                                /** @description fires when the mean evaluation score (0–100) is below */
+                                threshold: number;
+                                /**
+                                 * @description trailing window in minutes
+                                 * @default 60
+                                 */
+                                windowMinutes: number;
+                            } | {
+                                /** @enum {string} */
+                                kind: "budget";
+                                /** @description fires when this percent of the organization's monthly budget is spent */
+                                threshold: number;
                             };
                             cooldownMinutes: number;
                             createdAt: string;
@@ -15138,7 +15378,8 @@ export interface components {
                 seedTier: string;
             };
             seats: number | null;
-            tier: string;
+            /** @enum {string} */
+            tier: "starter" | "professional" | "business" | "enterprise";
             /** @description decimal string, USD */
             tokenOveragePricePer1k: string;
         };
@@ -15169,7 +15410,8 @@ export interface components {
                 seedTier: string;
             };
             seats: number | null;
-            tier: string;
+            /** @enum {string} */
+            tier: "starter" | "professional" | "business" | "enterprise";
             /** @description decimal string, USD */
             tokenOveragePricePer1k: string;
         };
@@ -15980,7 +16222,7 @@ export interface components {
             version: number;
         };
         Term: {
-            context: string | null;
+            context: ("technical" | "business" | "personal" | "casual") | null;
             createdAt: string;
             definition: string;
             frequency: number;
@@ -16000,7 +16242,7 @@ export interface components {
             userId: string | null;
         };
         TermInput: {
-            context: string | null;
+            context: ("technical" | "business" | "personal" | "casual") | null;
             createdAt: string;
             definition: string;
             frequency: number;

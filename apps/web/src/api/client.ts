@@ -30,7 +30,8 @@ async function bodyOf(res: Response): Promise<unknown> {
 
 /**
  * An untyped call by path (below `/api/v1`), through the same transport as the SDK client (session cookie,
- * one refresh on 401, 429 retry); errors are the SDK's typed errors. Prefer `call(sdk.api.GET(...))`,
+ * one refresh on 401, 429 retry); errors are the SDK's typed errors. Only for a raw body the OpenAPI
+ * document does not describe (the YAML/JSON workflow import); every other call is `call(sdk.api.GET(...))`,
  * which the compiler checks against the OpenAPI document.
  */
 export async function api<T>(method: string, path: string, body?: unknown, options: CallOptions = {}) {
@@ -50,21 +51,6 @@ export async function api<T>(method: string, path: string, body?: unknown, optio
   const json = await bodyOf(res);
   if (!res.ok) throw apiError(res, json);
   return json as T;
-}
-
-export const get = <T>(path: string) => api<T>('GET', path);
-export const post = <T>(path: string, body?: unknown) => api<T>('POST', path, body ?? {});
-export const patch = <T>(path: string, body: unknown) => api<T>('PATCH', path, body);
-export const put = <T>(path: string, body: unknown) => api<T>('PUT', path, body);
-export const del = <T>(path: string) => api<T>('DELETE', path);
-
-/** A query string from the defined values of `params`. */
-export function qs(params: Record<string, string | number | undefined | null>): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params))
-    if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
-  const s = q.toString();
-  return s ? `?${s}` : '';
 }
 
 /** `body.organizationName` → "Organization name". */

@@ -1,65 +1,14 @@
 /**
- * The API's types. Answers of the routes the studio calls through the SDK's typed client come from the
- * SDK's schemas (generated from the OpenAPI document, so they are what `call(sdk.api.GET(...))` returns);
- * the others are inferred from the Zod schemas of @aiops/contracts (type-only imports: no schema code
- * reaches the browser bundle). Never copy a shape by hand here.
+ * The API's types, from the SDK's schemas and route types (generated from the OpenAPI document, so they are
+ * what `call(sdk.api.GET(...))` returns): a change of the server's schema breaks the studio's typecheck.
+ * Never copy a shape by hand here. The workflow definition's node types and the permission and role names
+ * come from @aiops/contracts (type-only imports: no schema code reaches the browser bundle).
  *
  * The OpenAPI document types a workflow's `definition` as an open object: the editor reads it as the
  * contracts' WorkflowDefinition (the server validated it on the way in).
  */
 
-import type {
-  adminBackupsSchema,
-  adminConfigSchema,
-  agentMetricsSchema,
-  analyticsOverviewSchema,
-  apiKeySchema,
-  auditLogSchema,
-  authSessionSchema,
-  billingAccountSchema,
-  billingSettingsSchema,
-  codeTestResponseSchema,
-  costReportSchema,
-  createApiKeyResponseSchema,
-  createIntegrationBodySchema,
-  createPriceOverrideBodySchema,
-  definitionIssueSchema,
-  deliverySchema,
-  eventSchema,
-  firingSchema,
-  integrationSchema,
-  invitationSchema,
-  invoiceSchema,
-  logLineSchema,
-  logPageSchema,
-  memberSchema,
-  meResponseSchema,
-  mfaActivateResponseSchema,
-  mfaEnrolResponseSchema,
-  organizationFeaturesSchema,
-  organizationSchema,
-  patchOrganizationBodySchema,
-  planSchema,
-  priceListSchema,
-  priceOverrideSchema,
-  retentionSettingsSchema,
-  seatsSchema,
-  sessionResponseSchema,
-  sinkSchema,
-  spanSchema,
-  syncDeliverySchema,
-  syncTargetSchema,
-  syncTestResultSchema,
-  testIntegrationResponseSchema,
-  traceSchema,
-  traceSummarySchema,
-  triggerSchema,
-  updateAdminConfigBodySchema,
-  updateIntegrationBodySchema,
-  usageReportSchema,
-} from '@aiops/contracts';
-import type { Schemas } from '@aiops/sdk';
-import type { z } from 'zod';
+import type { paths, Schemas } from '@aiops/sdk';
 
 export type {
   ApprovalNode,
@@ -74,7 +23,6 @@ export type {
 /** The JSON body of a response or request in the SDK's `paths` (routes whose schemas are inline). */
 export type JsonContent<R> = R extends { content: { 'application/json': infer B } } ? B : never;
 export type Agent = Schemas['Agent'];
-export type AgentVersion = Schemas['AgentVersion'];
 export type Workflow = Schemas['Workflow'];
 export type WorkflowSummary = Schemas['WorkflowSummary'];
 export type WorkflowVersion = Schemas['WorkflowVersion'];
@@ -84,57 +32,42 @@ export type RunStep = Schemas['RunStep'];
 export type RunEvent = Schemas['RunEvent'];
 export type RunStatus = Run['status'];
 export type StepStatus = RunStep['status'];
-export type Me = z.infer<typeof meResponseSchema>;
-export type AuthSession = z.infer<typeof authSessionSchema>;
-export type Session = z.infer<typeof sessionResponseSchema>;
-export type MfaEnrolment = z.infer<typeof mfaEnrolResponseSchema>;
-export type MfaActivation = z.infer<typeof mfaActivateResponseSchema>;
+export type Me = Schemas['Me'];
 export type AgentInput = Schemas['CreateAgentInput'];
-export type CodeTestResult = z.infer<typeof codeTestResponseSchema>;
-export type DefinitionIssue = z.infer<typeof definitionIssueSchema>;
-export type Member = z.infer<typeof memberSchema>;
-export type Invitation = z.infer<typeof invitationSchema>;
-export type Seats = z.infer<typeof seatsSchema>;
-export type ApiKey = z.infer<typeof apiKeySchema>;
-export type CreatedApiKey = z.infer<typeof createApiKeyResponseSchema>;
-export type AuditLog = z.infer<typeof auditLogSchema>;
-export type AnalyticsOverview = z.infer<typeof analyticsOverviewSchema>;
-export type AgentMetrics = z.infer<typeof agentMetricsSchema>;
-export type RetentionSettings = z.infer<typeof retentionSettingsSchema>;
-export type AdminBackups = z.infer<typeof adminBackupsSchema>;
-export type AdminConfig = z.infer<typeof adminConfigSchema>;
-export type AdminConfigUpdate = z.input<typeof updateAdminConfigBodySchema>;
-export type OrganizationFeatures = z.infer<typeof organizationFeaturesSchema>;
-export type Integration = z.infer<typeof integrationSchema>;
-export type IntegrationInput = z.input<typeof createIntegrationBodySchema>;
-export type IntegrationUpdate = z.input<typeof updateIntegrationBodySchema>;
-export type IntegrationTestResult = z.infer<typeof testIntegrationResponseSchema>;
-export type Organization = z.infer<typeof organizationSchema>;
-export type OrganizationPatch = z.input<typeof patchOrganizationBodySchema>;
-export type CostReport = z.infer<typeof costReportSchema>;
-export type PriceList = z.infer<typeof priceListSchema>;
-export type PriceOverride = z.infer<typeof priceOverrideSchema>;
-export type PriceOverrideInput = z.input<typeof createPriceOverrideBodySchema>;
+export type DefinitionIssue = JsonContent<
+  paths['/api/v1/workflows/validate']['post']['responses'][200]
+>['issues'][number];
+export type Member = Schemas['Member'];
+export type Seats = Schemas['Seats'];
+export type ApiKey = Schemas['ApiKey'];
+export type AuditLog = Schemas['AuditLog'];
+export type AnalyticsOverview = Schemas['AnalyticsOverview'];
+export type AgentMetrics = Schemas['AgentMetrics'];
+export type AdminConfig = JsonContent<paths['/api/v1/admin/config']['get']['responses'][200]>;
+export type AdminConfigUpdate = JsonContent<paths['/api/v1/admin/config']['put']['requestBody']>;
+export type OrganizationFeatures = JsonContent<
+  paths['/api/v1/organization/features']['get']['responses'][200]
+>;
+export type Integration = Schemas['Integration'];
+export type IntegrationInput = Schemas['CreateIntegrationInput'];
+export type IntegrationUpdate = Schemas['UpdateIntegrationInput'];
+export type IntegrationTestResult = Schemas['IntegrationTestResult'];
+export type Organization = Schemas['Organization'];
+export type OrganizationPatch = JsonContent<paths['/api/v1/organization']['patch']['requestBody']>;
+export type CostReport = Schemas['CostReport'];
+export type PriceOverrideInput = Schemas['CreatePriceOverrideInput'];
 export type { IntegrationProvider } from '@aiops/contracts';
 export interface Page<T> {
   data: T[];
   nextCursor: string | null;
 }
-export type BillingAccount = z.infer<typeof billingAccountSchema>;
-export type BillingSettings = z.input<typeof billingSettingsSchema>;
-export type Plan = z.infer<typeof planSchema>;
-export type Invoice = z.infer<typeof invoiceSchema>;
-export type UsageReport = z.infer<typeof usageReportSchema>;
-export type Trigger = z.infer<typeof triggerSchema>;
-export type Firing = z.infer<typeof firingSchema>;
-export type ReceivedEvent = z.infer<typeof eventSchema>;
-export type EventSink = z.infer<typeof sinkSchema>;
-export type Delivery = z.infer<typeof deliverySchema>;
-export type SyncTarget = z.infer<typeof syncTargetSchema>;
-export type SyncDelivery = z.infer<typeof syncDeliverySchema>;
-export type SyncTestResult = z.infer<typeof syncTestResultSchema>;
-export type LogLine = z.infer<typeof logLineSchema>;
-export type LogPage = z.infer<typeof logPageSchema>;
-export type Span = z.infer<typeof spanSchema>;
-export type Trace = z.infer<typeof traceSchema>;
-export type TraceSummary = z.infer<typeof traceSummarySchema>;
+export type BillingAccount = Schemas['BillingAccount'];
+export type BillingSettings = JsonContent<paths['/api/v1/billing/settings']['patch']['requestBody']>;
+export type UsageReport = Schemas['UsageReport'];
+export type Trigger = JsonContent<
+  paths['/api/v1/workflows/{id}/triggers']['get']['responses'][200]
+>['data'][number];
+export type EventSink = JsonContent<paths['/api/v1/event-sinks']['get']['responses'][200]>['data'][number];
+export type SyncTarget = JsonContent<paths['/api/v1/sync-targets/{id}']['get']['responses'][200]>;
+export type Span = Trace['spans'][number];
+export type Trace = JsonContent<paths['/api/v1/traces/{traceId}']['get']['responses'][200]>;

@@ -1,7 +1,7 @@
 import { queryOptions, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, type ReactNode, useContext, useEffect } from 'react';
-import { get, onSignedOut, post } from '../api/client.ts';
-import type { AuthSession, Me, Permission } from '../api/types.ts';
+import { call, onSignedOut, sdk } from '../api/client.ts';
+import type { Me, Permission } from '../api/types.ts';
 
 const MeContext = createContext<Me | null>(null);
 
@@ -23,7 +23,7 @@ export function useCan(permission: Permission): boolean {
 export const meQuery = queryOptions({
   queryKey: ['me'],
   queryFn: async (): Promise<Me | null> => {
-    const session = await get<AuthSession>('/auth/session');
+    const session = await call(sdk.api.GET('/api/v1/auth/session'));
     if (!session.authenticated) return null;
     const { authenticated: _a, ...me } = session;
     return me;
@@ -50,12 +50,12 @@ export function SessionProvider({ me, children }: { me: Me; children: ReactNode 
 }
 
 export async function signOut(client: ReturnType<typeof useQueryClient>) {
-  await post('/auth/logout').catch(() => undefined);
+  await call(sdk.api.POST('/api/v1/auth/logout')).catch(() => undefined);
   client.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
   client.setQueryData(['me'], null);
 }
 
 export async function switchOrg(client: ReturnType<typeof useQueryClient>, organizationId: string) {
-  await post('/auth/switch-org', { organizationId, cookie: true });
+  await call(sdk.api.POST('/api/v1/auth/switch-org', { body: { organizationId, cookie: true } }));
   await client.resetQueries();
 }

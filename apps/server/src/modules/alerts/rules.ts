@@ -19,7 +19,9 @@ export function toRule(r: RuleRow, webhookSecret?: string): RuleDto {
     subjectType: r.subjectType,
     agentId: r.agentId,
     workflowId: r.workflowId,
-    condition: r.condition as unknown as Record<string, unknown>,
+    // Stored as validated by conditionSchema on the way in; the response schema checks it again on the way
+    // out (and fills `evaluator: null` on an eval_score rule stored before that field).
+    condition: r.condition as RuleDto['condition'],
     severity: r.severity,
     cooldownMinutes: r.cooldownMinutes,
     channels: {

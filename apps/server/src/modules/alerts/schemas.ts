@@ -169,7 +169,7 @@ export const ruleSchema = z.object({
   subjectType: z.enum(['agent', 'workflow', 'organization']),
   agentId: z.string().uuid().nullable(),
   workflowId: z.string().uuid().nullable(),
-  condition: z.record(z.string(), z.unknown()),
+  condition: conditionSchema,
   severity: z.enum(['info', 'warning', 'critical']),
   cooldownMinutes: z.number(),
   channels: z.object({
@@ -205,7 +205,12 @@ export const alertSchema = z.object({
   resolvedAt: z.string().nullable(),
   resolvedBy: z.string().uuid().nullable(),
   resolutionComment: z.string().nullable(),
-  details: z.record(z.string(), z.unknown()),
+  details: z
+    .object({
+      reason: z.string().optional().describe('why it fired, in words'),
+      value: z.number().optional().describe('the measured value (a rate, latency, cost, score or count)'),
+    })
+    .catchall(z.unknown()),
 });
 export type AlertDto = z.infer<typeof alertSchema>;
 

@@ -33,7 +33,7 @@ export const termSchema = z
     id: z.uuid(),
     term: z.string(),
     definition: z.string(),
-    context: z.string().nullable(),
+    context: z.enum(TERM_CONTEXTS).nullable(),
     usageExamples: z.array(z.string()),
     relatedTerms: z.array(z.string()),
     related: z.array(z.object({ id: z.string(), term: z.string() })).optional(),

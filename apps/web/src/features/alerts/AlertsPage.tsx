@@ -1,49 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { del, get, patch, post, qs } from '../../api/client.ts';
+import { call, sdk } from '../../api/client.ts';
 import { useCan } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { Field, FieldRow, Hint, Input, Select } from '../../ui/form.tsx';
 import { formatTime } from '../../ui/format.ts';
 import { Empty, ErrorText, PageHeader, Panel, Status } from '../../ui/page.tsx';
 import { Table, Td, Th } from '../../ui/table.tsx';
-import { KIND_LABEL, type Kind, RuleForm } from './RuleForm.tsx';
-
-interface Rule {
-  id: string;
-  name: string;
-  subjectType: 'agent' | 'workflow' | 'organization';
-  agentId: string | null;
-  workflowId: string | null;
-  condition: {
-    kind: Kind;
-    count?: number;
-    threshold?: number;
-    windowMinutes?: number;
-    minSamples?: number;
-    evaluator?: string | null;
-  };
-  severity: string;
-  cooldownMinutes: number;
-  channels: { email: string[]; slack: boolean; webhook: boolean; events: boolean };
-  enabled: boolean;
-}
-export interface AlertRow {
-  id: string;
-  ruleId: string;
-  ruleName: string;
-  severity: string;
-  subjectType: string;
-  subjectName: string | null;
-  agentId: string | null;
-  workflowId: string | null;
-  status: 'open' | 'acknowledged' | 'resolved';
-  triggeredAt: string;
-  acknowledgedAt: string | null;
-  resolvedAt: string | null;
-  resolutionComment: string | null;
-  details: { reason?: string };
-}
+import { KIND_LABEL, RuleForm } from './RuleForm.tsx';
+import type { Rule, Severity, StatusFilter } from './types.ts';
 
 const describe = (r: Rule) => {
   const c = r.condition;
@@ -70,19 +35,21 @@ export default function AlertsPage() {
   const canManage = useCan('agent:update');
   // Notifications link here with ?alert=<id>: that row is highlighted.
   const focus = new URLSearchParams(window.location.search).get('alert');
-  const [status, setStatus] = useState('');
-  const [severity, setSeverity] = useState('');
+  const [status, setStatus] = useState<StatusFilter | ''>('');
+  const [severity, setSeverity] = useState<Severity | ''>('');
   const [resolving, setResolving] = useState<string | null>(null);
   const [comment, setComment] = useState('');
   const rules = useQuery({
     queryKey: ['alert-rules'],
-    queryFn: () => get<{ data: Rule[] }>('/alerts/rules'),
+    queryFn: () => call(sdk.api.GET('/api/v1/alerts/rules')),
   });
   const history = useQuery({
     queryKey: ['alerts', status, severity],
     queryFn: () =>
-      get<{ data: AlertRow[] }>(
-        `/alerts${qs({ status: status || undefined, severity: severity || undefined })}`,
+      call(
+        sdk.api.GET('/api/v1/alerts', {
+          params: { query: { status: status || undefined, severity: severity || undefined } },
+        }),
       ),
     refetchInterval: 3000,
   });
@@ -91,12 +58,18 @@ export default function AlertsPage() {
     void client.invalidateQueries({ queryKey: ['alert-rules'] });
   };
   const acknowledge = useMutation({
-    mutationFn: (id: string) => post(`/alerts/${id}/acknowledge`),
+    mutationFn: (id: string) =>
+      call(sdk.api.POST('/api/v1/alerts/{id}/acknowledge', { params: { path: { id } } })),
     onSuccess: refresh,
   });
   const resolve = useMutation({
     mutationFn: (id: string) =>
-      post(`/alerts/${id}/resolve`, comment.trim() ? { comment: comment.trim() } : {}),
+      call(
+        sdk.api.POST('/api/v1/alerts/{id}/resolve', {
+          params: { path: { id } },
+          body: comment.trim() ? { comment: comment.trim() } : {},
+        }),
+      ),
     onSuccess: () => {
       setResolving(null);
       setComment('');
@@ -104,10 +77,20 @@ export default function AlertsPage() {
     },
   });
   const toggle = useMutation({
-    mutationFn: (r: Rule) => patch(`/alerts/rules/${r.id}`, { enabled: !r.enabled }),
+    mutationFn: (r: Rule) =>
+      call(
+        sdk.api.PATCH('/api/v1/alerts/rules/{id}', {
+          params: { path: { id: r.id } },
+          body: { enabled: !r.enabled },
+        }),
+      ),
     onSuccess: refresh,
   });
-  const remove = useMutation({ mutationFn: (id: string) => del(`/alerts/rules/${id}`), onSuccess: refresh });
+  const remove = useMutation({
+    mutationFn: (id: string) =>
+      call(sdk.api.DELETE('/api/v1/alerts/rules/{id}', { params: { path: { id } } })),
+    onSuccess: refresh,
+  });
   const list = history.data?.data ?? [];
   return (
     <section>
@@ -156,7 +139,7 @@ export default function AlertsPage() {
       <FieldRow aria-label="Filter alerts">
         <Field>
           Status
-          <Select value={status} onChange={(e) => setStatus(e.target.value)}>
+          <Select value={status} onChange={(e) => setStatus(e.target.value as StatusFilter | '')}>
             <option value="">Any status</option>
             <option value="unresolved">Open or acknowledged</option>
             <option value="open">Open</option>
@@ -166,7 +149,7 @@ export default function AlertsPage() {
         </Field>
         <Field>
           Severity
-          <Select value={severity} onChange={(e) => setSeverity(e.target.value)}>
+          <Select value={severity} onChange={(e) => setSeverity(e.target.value as Severity | '')}>
             <option value="">Any severity</option>
             <option value="critical">critical</option>
             <option value="warning">warning</option>

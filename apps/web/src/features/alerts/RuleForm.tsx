@@ -1,21 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { get, post } from '../../api/client.ts';
-import type { Agent, Page } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
 import { Button } from '../../ui/button.tsx';
 import { Check, Field, FieldRow, Hint, Input, Select } from '../../ui/form.tsx';
 import { ErrorText, Panel } from '../../ui/page.tsx';
 import { toast } from '../../ui/toast.tsx';
-
-export type Kind =
-  | 'agent_offline'
-  | 'consecutive_failures'
-  | 'error_rate'
-  | 'p95_latency'
-  | 'cost'
-  | 'eval_score'
-  | 'budget';
-type SubjectType = 'agent' | 'workflow' | 'organization';
+import type { Kind, Severity, SubjectType } from './types.ts';
 
 export const KIND_LABEL: Record<Kind, string> = {
   agent_offline: 'Heartbeat missing (agent offline)',
@@ -40,16 +30,6 @@ const THRESHOLD_LABEL: Partial<Record<Kind, string>> = {
   budget: 'Threshold (% of the monthly budget)',
 };
 
-interface Preview {
-  supported: boolean;
-  note: string | null;
-  fired: number;
-  results: number;
-  subjects: number;
-  truncated: boolean;
-  byDay: { day: string; fired: number }[];
-}
-
 const list = (s: string) =>
   s
     .split(',')
@@ -59,12 +39,15 @@ const list = (s: string) =>
 /** The alert rule form: subject, every condition kind with its window and sample size, severity, channels, and a 7-day preview. */
 export function RuleForm() {
   const client = useQueryClient();
-  const agents = useQuery({ queryKey: ['agents'], queryFn: () => get<Page<Agent>>('/agents?limit=200') });
+  const agents = useQuery({
+    queryKey: ['agents'],
+    queryFn: () => call(sdk.api.GET('/api/v1/agents', { params: { query: { limit: 200 } } })),
+  });
   const external = agents.data?.data.filter((a) => a.kind === 'external') ?? [];
   const internal = agents.data?.data.filter((a) => a.kind !== 'external') ?? [];
   const workflows = useQuery({
     queryKey: ['workflows', 'for-alerts'],
-    queryFn: () => get<{ data: { id: string; name: string }[] }>('/workflows?limit=100'),
+    queryFn: () => call(sdk.api.GET('/api/v1/workflows', { params: { query: { limit: 100 } } })),
   });
   const [name, setName] = useState('');
   const [subjectType, setSubjectType] = useState<SubjectType>('agent');
@@ -75,7 +58,7 @@ export function RuleForm() {
   const [windowMinutes, setWindowMinutes] = useState('60');
   const [minSamples, setMinSamples] = useState('10');
   const [evaluator, setEvaluator] = useState('');
-  const [severity, setSeverity] = useState('warning');
+  const [severity, setSeverity] = useState<Severity>('warning');
   const [cooldown, setCooldown] = useState('60');
   const [emails, setEmails] = useState('');
   const [slack, setSlack] = useState('');
@@ -104,19 +87,23 @@ export function RuleForm() {
   });
   const create = useMutation({
     mutationFn: () =>
-      post<{ name: string; webhookSecret?: string }>('/alerts/rules', {
-        name,
-        ...subject(),
-        condition: condition(),
-        severity,
-        cooldownMinutes: Number(cooldown),
-        channels: {
-          email: list(emails),
-          ...(slack ? { slack } : {}),
-          ...(webhook ? { webhook } : {}),
-          events,
-        },
-      }),
+      call(
+        sdk.api.POST('/api/v1/alerts/rules', {
+          body: {
+            name,
+            ...subject(),
+            condition: condition(),
+            severity,
+            cooldownMinutes: Number(cooldown),
+            channels: {
+              email: list(emails),
+              ...(slack ? { slack } : {}),
+              ...(webhook ? { webhook } : {}),
+              events,
+            },
+          },
+        }),
+      ),
     onSuccess: (r) => {
       toast.success(`Rule ${r.name} added`);
       setSecret(r.webhookSecret ?? null);
@@ -127,7 +114,8 @@ export function RuleForm() {
     },
   });
   const preview = useMutation({
-    mutationFn: () => post<Preview>('/alerts/rules/preview', { ...subject(), condition: condition() }),
+    mutationFn: () =>
+      call(sdk.api.POST('/api/v1/alerts/rules/preview', { body: { ...subject(), condition: condition() } })),
   });
   // Heartbeats are an external agent's: an internal agent has no heartbeat rule.
   const kindsOf = (t: SubjectType, id: string) =>
@@ -269,7 +257,7 @@ export function RuleForm() {
         <FieldRow>
           <Field>
             Severity
-            <Select value={severity} onChange={(e) => setSeverity(e.target.value)}>
+            <Select value={severity} onChange={(e) => setSeverity(e.target.value as Severity)}>
               <option value="info">info</option>
               <option value="warning">warning</option>
               <option value="critical">critical</option>

@@ -1,7 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useSearch } from '@tanstack/react-router';
 import { type FormEvent, useState } from 'react';
-import { post } from '../../api/client.ts';
+import { call, sdk } from '../../api/client.ts';
 import { Button } from '../../ui/button.tsx';
 import { Field, Hint, Input } from '../../ui/form.tsx';
 import { ErrorText } from '../../ui/page.tsx';
@@ -19,9 +19,11 @@ export function AcceptInvitePage() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     try {
-      await post(
-        `/invitations/${encodeURIComponent(token)}/accept`,
-        signedIn ? { cookie: true } : { name, password, cookie: true },
+      await call(
+        sdk.api.POST('/api/v1/invitations/{token}/accept', {
+          params: { path: { token } },
+          body: signedIn ? { cookie: true } : { name, password, cookie: true },
+        }),
       );
       await client.resetQueries();
       await navigate({ to: '/', replace: true });

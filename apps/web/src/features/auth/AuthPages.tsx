@@ -1,8 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useSearch } from '@tanstack/react-router';
 import { type FormEvent, useState } from 'react';
-import { ApiError, post } from '../../api/client.ts';
-import type { Session } from '../../api/types.ts';
+import { ApiError, call, sdk } from '../../api/client.ts';
 import { Button } from '../../ui/button.tsx';
 import { Field, Input } from '../../ui/form.tsx';
 import { ErrorText } from '../../ui/page.tsx';
@@ -36,7 +35,7 @@ export function LoginPage() {
     try {
       const code = totp.trim();
       const second = !needsCode ? {} : /^\d{6}$/.test(code) ? { totp: code } : { recoveryCode: code };
-      await post<Session>('/auth/login', { email, password, cookie: true, ...second });
+      await call(sdk.api.POST('/api/v1/auth/login', { body: { email, password, cookie: true, ...second } }));
       await done();
     } catch (err) {
       if (err instanceof ApiError && err.code === 'mfa_required') setNeedsCode(true);
@@ -108,7 +107,7 @@ export function SignupPage() {
     setBusy(true);
     setError(null);
     try {
-      await post<Session>('/auth/signup', { ...form, cookie: true });
+      await call(sdk.api.POST('/api/v1/auth/signup', { body: { ...form, cookie: true } }));
       await done();
     } catch (err) {
       setError(err);

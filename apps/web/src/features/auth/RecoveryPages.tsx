@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link, useSearch } from '@tanstack/react-router';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
-import { post } from '../../api/client.ts';
+import { call, sdk } from '../../api/client.ts';
 import { Button } from '../../ui/button.tsx';
 import { Field, Input } from '../../ui/form.tsx';
 import { ErrorText } from '../../ui/page.tsx';
@@ -12,7 +12,7 @@ import { AuthCard, PasswordRule } from './AuthCard.tsx';
 export function ForgotPasswordPage() {
   const [email, setEmail] = useState('');
   const send = useMutation({
-    mutationFn: () => post<{ message: string }>('/auth/password-reset/request', { email }),
+    mutationFn: () => call(sdk.api.POST('/api/v1/auth/password-reset/request', { body: { email } })),
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -60,7 +60,8 @@ export function ResetPasswordPage() {
   const [repeat, setRepeat] = useState('');
   const [mismatch, setMismatch] = useState(false);
   const reset = useMutation({
-    mutationFn: () => post('/auth/password-reset/confirm', { token: token ?? '', password }),
+    mutationFn: () =>
+      call(sdk.api.POST('/api/v1/auth/password-reset/confirm', { body: { token: token ?? '', password } })),
     onSuccess: () => toast.success('Password changed. Sign in with the new one.'),
   });
   const submit = (e: FormEvent) => {
@@ -128,7 +129,7 @@ export function VerifyEmailPage() {
   const { token } = useSearch({ from: '/verify-email' });
   const client = useQueryClient();
   const verify = useMutation({
-    mutationFn: () => post('/auth/verify-email', { token: token ?? '' }),
+    mutationFn: () => call(sdk.api.POST('/api/v1/auth/verify-email', { body: { token: token ?? '' } })),
     onSuccess: () => client.invalidateQueries({ queryKey: ['me'] }),
   });
   const sent = useRef(false);

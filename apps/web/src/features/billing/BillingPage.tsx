@@ -1,8 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { API, get, patch, post, qs } from '../../api/client.ts';
-import type { BillingAccount, BillingSettings, Invoice, Plan, UsageReport } from '../../api/types.ts';
+import { API, call, sdk } from '../../api/client.ts';
+import type { BillingAccount, BillingSettings } from '../../api/types.ts';
 import { useCan } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { Field, FieldRow, Input, Select } from '../../ui/form.tsx';
@@ -15,7 +15,7 @@ const KEY = ['billing'];
 
 /** Billing: the plan, this month's usage against its allowances, usage per day, invoices, settings. */
 export default function BillingPage() {
-  const account = useQuery({ queryKey: KEY, queryFn: () => get<BillingAccount>('/billing') });
+  const account = useQuery({ queryKey: KEY, queryFn: () => call(sdk.api.GET('/api/v1/billing')) });
   const a = account.data;
   return (
     <section>
@@ -74,11 +74,11 @@ function Allowance({
 function PlanPanel({ account }: { account: BillingAccount }) {
   const client = useQueryClient();
   const canManage = useCan('billing:manage');
-  const plans = useQuery({ queryKey: ['plans'], queryFn: () => get<Plan[]>('/billing/plans') });
+  const plans = useQuery({ queryKey: ['plans'], queryFn: () => call(sdk.api.GET('/api/v1/billing/plans')) });
   const [tier, setTier] = useState(account.plan.tier);
   useEffect(() => setTier(account.plan.tier), [account.plan.tier]);
   const change = useMutation({
-    mutationFn: (t: string) => post<BillingAccount>('/billing/plan', { tier: t }),
+    mutationFn: (t: typeof tier) => call(sdk.api.POST('/api/v1/billing/plan', { body: { tier: t } })),
     onSuccess: (a) => {
       client.setQueryData(KEY, a);
       void client.invalidateQueries({ queryKey: ['organization'] });
@@ -125,7 +125,10 @@ function PlanPanel({ account }: { account: BillingAccount }) {
         >
           <Field>
             Plan
-            <Select value={tier} onChange={(e) => setTier(e.target.value)}>
+            <Select
+              value={tier}
+              onChange={(e) => setTier(plans.data.find((x) => x.tier === e.target.value)?.tier ?? tier)}
+            >
               {plans.data.map((x) => (
                 <option key={x.tier} value={x.tier}>
                   {x.name} (${x.monthlyPrice}/month, {amount(x.includedExecutions)} runs)
@@ -150,7 +153,7 @@ function UsageChart({ account }: { account: BillingAccount }) {
   const from = `${account.period.start}T00:00:00Z`;
   const report = useQuery({
     queryKey: ['usage', 'day', from],
-    queryFn: () => get<UsageReport>(`/usage${qs({ groupBy: 'day', from })}`),
+    queryFn: () => call(sdk.api.GET('/api/v1/usage', { params: { query: { groupBy: 'day', from } } })),
   });
   const points = dailyPoints(report.data, account.period.start, account.period.end);
   return (
@@ -192,7 +195,7 @@ function UsageChart({ account }: { account: BillingAccount }) {
 function Invoices() {
   const list = useQuery({
     queryKey: ['invoices'],
-    queryFn: () => get<{ data: Invoice[] }>('/billing/invoices'),
+    queryFn: () => call(sdk.api.GET('/api/v1/billing/invoices')),
   });
   const rows = list.data?.data ?? [];
   return (
@@ -265,7 +268,7 @@ function SettingsForm({ account }: { account: BillingAccount }) {
     vatId: account.vatId ?? '',
   });
   const save = useMutation({
-    mutationFn: (body: BillingSettings) => patch<BillingAccount>('/billing/settings', body),
+    mutationFn: (body: BillingSettings) => call(sdk.api.PATCH('/api/v1/billing/settings', { body })),
     onSuccess: (a) => {
       client.setQueryData(KEY, a);
       toast.success('Billing details saved.');

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { get, put } from '../../api/client.ts';
+import { call, sdk } from '../../api/client.ts';
 import type { AdminConfig, AdminConfigUpdate } from '../../api/types.ts';
 import { Button } from '../../ui/button.tsx';
 import { Check, Field, FieldRow, Hint, Input, Select, Textarea } from '../../ui/form.tsx';
@@ -17,9 +17,12 @@ const show = (v: unknown) => (v === null || v === undefined ? '' : JSON.stringif
 /** Admin → Configuration (platform admins): global flags and settings, per-organization overrides. */
 export default function AdminConfigPage() {
   const client = useQueryClient();
-  const q = useQuery({ queryKey: ['admin-config'], queryFn: () => get<AdminConfig>('/admin/config') });
+  const q = useQuery({
+    queryKey: ['admin-config'],
+    queryFn: () => call(sdk.api.GET('/api/v1/admin/config')),
+  });
   const save = useMutation({
-    mutationFn: (body: AdminConfigUpdate) => put<AdminConfig>('/admin/config', body),
+    mutationFn: (body: AdminConfigUpdate) => call(sdk.api.PUT('/api/v1/admin/config', { body })),
     onSuccess: (r) => {
       client.setQueryData(['admin-config'], r);
       // The operator's own organization may be among those changed.

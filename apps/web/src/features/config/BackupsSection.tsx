@@ -1,7 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { API, get } from '../../api/client.ts';
-import type { AdminBackups } from '../../api/types.ts';
+import { API, call, sdk } from '../../api/client.ts';
 import { Button } from '../../ui/button.tsx';
 import { ErrorText } from '../../ui/page.tsx';
 import { Table, Td, Th } from '../../ui/table.tsx';
@@ -15,13 +14,16 @@ const size = (bytes: number) =>
  */
 export function BackupsSection() {
   const client = useQueryClient();
-  const q = useQuery({ queryKey: ['admin-backups'], queryFn: () => get<AdminBackups>('/admin/backups') });
+  const q = useQuery({
+    queryKey: ['admin-backups'],
+    queryFn: () => call(sdk.api.GET('/api/v1/admin/backups')),
+  });
   const [busy, setBusy] = useState(false);
   const download = async () => {
     setBusy(true);
     try {
       // The session probe renews an expired access cookie; the browser then streams the file to disk.
-      await get('/auth/session');
+      await call(sdk.api.GET('/api/v1/auth/session'));
       const a = document.createElement('a');
       a.href = `${API}/admin/backups/download`;
       a.download = '';

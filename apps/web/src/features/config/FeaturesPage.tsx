@@ -1,6 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { put } from '../../api/client.ts';
-import type { OrganizationFeatures } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
 import { Button } from '../../ui/button.tsx';
 import { ErrorText, PageHeader } from '../../ui/page.tsx';
 import { Table, Td, Th } from '../../ui/table.tsx';
@@ -13,7 +12,7 @@ export default function FeaturesPage() {
   const q = useQuery(featuresQuery);
   const save = useMutation({
     mutationFn: (v: { key: string; on: boolean }) =>
-      put<OrganizationFeatures>('/organization/features', { flags: { [v.key]: v.on } }),
+      call(sdk.api.PUT('/api/v1/organization/features', { body: { flags: { [v.key]: v.on } } })),
     onSuccess: (r, v) => {
       client.setQueryData(['features'], r);
       toast.success(`${v.key.replace('feature/', '')} turned ${v.on ? 'on' : 'off'}`);

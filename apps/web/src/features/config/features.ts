@@ -1,11 +1,11 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
-import { get } from '../../api/client.ts';
+import { call, sdk } from '../../api/client.ts';
 import type { OrganizationFeatures } from '../../api/types.ts';
 
 /** The flags as they apply to the current organization (GET /organization/features). */
 export const featuresQuery = queryOptions({
   queryKey: ['features'],
-  queryFn: () => get<OrganizationFeatures>('/organization/features'),
+  queryFn: () => call(sdk.api.GET('/api/v1/organization/features')),
   staleTime: 30_000,
 });
 

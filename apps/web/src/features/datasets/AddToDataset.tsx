@@ -1,12 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { get, post } from '../../api/client.ts';
+import { call, sdk } from '../../api/client.ts';
 import { useCan } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { Field, Select } from '../../ui/form.tsx';
 import { ErrorText } from '../../ui/page.tsx';
 import { toast } from '../../ui/toast.tsx';
-import type { Dataset, DatasetItem } from './types.ts';
 
 /** On a completed run's page: its input and output as a new item of a dataset, in one click. */
 export function AddToDataset({ runId }: { runId: string }) {
@@ -14,13 +13,19 @@ export function AddToDataset({ runId }: { runId: string }) {
   const can = useCan('workflow:update');
   const list = useQuery({
     queryKey: ['datasets'],
-    queryFn: () => get<{ data: Dataset[] }>('/datasets'),
+    queryFn: () => call(sdk.api.GET('/api/v1/datasets')),
     enabled: can,
   });
   const [datasetId, setDatasetId] = useState('');
   const target = datasetId || list.data?.data[0]?.id || '';
   const add = useMutation({
-    mutationFn: () => post<DatasetItem>(`/datasets/${target}/items/from-run`, { runId }),
+    mutationFn: () =>
+      call(
+        sdk.api.POST('/api/v1/datasets/{id}/items/from-run', {
+          params: { path: { id: target } },
+          body: { runId },
+        }),
+      ),
     onSuccess: () => {
       const name = list.data?.data.find((d) => d.id === target)?.name ?? 'the dataset';
       toast.success(`Added to ${name}`);

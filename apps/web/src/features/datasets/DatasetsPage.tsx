@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { ApiError, del, get, post } from '../../api/client.ts';
+import { ApiError, call, sdk } from '../../api/client.ts';
 import { useCan } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { Field, FieldRow, Hint, Input, Select, Textarea } from '../../ui/form.tsx';
@@ -8,7 +8,7 @@ import { formatTime } from '../../ui/format.ts';
 import { Empty, ErrorText, PageHeader, Panel } from '../../ui/page.tsx';
 import { Table, Td, Th } from '../../ui/table.tsx';
 import { toast } from '../../ui/toast.tsx';
-import { type Dataset, type DatasetItem, short } from './types.ts';
+import { type Dataset, short } from './types.ts';
 
 /** The rows an import refused, by line (the server's 400 `import_rows_invalid`). */
 function BadRows({ error }: { error: unknown }) {
@@ -36,7 +36,12 @@ function ImportForm({ dataset, onDone }: { dataset: Dataset; onDone: () => void 
   const [content, setContent] = useState('');
   const run = useMutation({
     mutationFn: () =>
-      post<{ version: number; data: DatasetItem[] }>(`/datasets/${dataset.id}/import`, { format, content }),
+      call(
+        sdk.api.POST('/api/v1/datasets/{id}/import', {
+          params: { path: { id: dataset.id } },
+          body: { format, content },
+        }),
+      ),
     onSuccess: (r) => {
       toast.success(`Imported ${r.data.length} items (version ${r.version})`);
       setContent('');
@@ -89,7 +94,7 @@ function DatasetPanel({ dataset }: { dataset: Dataset }) {
   const key = ['dataset-items', dataset.id];
   const items = useQuery({
     queryKey: key,
-    queryFn: () => get<{ version: number; data: DatasetItem[] }>(`/datasets/${dataset.id}/items`),
+    queryFn: () => call(sdk.api.GET('/api/v1/datasets/{id}/items', { params: { path: { id: dataset.id } } })),
   });
   const refresh = () => {
     void client.invalidateQueries({ queryKey: key });
@@ -106,9 +111,14 @@ function DatasetPanel({ dataset }: { dataset: Dataset }) {
   };
   const add = useMutation({
     mutationFn: () =>
-      post(`/datasets/${dataset.id}/items`, {
-        items: [{ input: json(input), ...(expected.trim() ? { expectedOutput: json(expected) } : {}) }],
-      }),
+      call(
+        sdk.api.POST('/api/v1/datasets/{id}/items', {
+          params: { path: { id: dataset.id } },
+          body: {
+            items: [{ input: json(input), ...(expected.trim() ? { expectedOutput: json(expected) } : {}) }],
+          },
+        }),
+      ),
     onSuccess: () => {
       setInput('');
       setExpected('');
@@ -116,7 +126,12 @@ function DatasetPanel({ dataset }: { dataset: Dataset }) {
     },
   });
   const remove = useMutation({
-    mutationFn: (id: string) => del(`/datasets/${dataset.id}/items/${id}`),
+    mutationFn: (itemId: string) =>
+      call(
+        sdk.api.DELETE('/api/v1/datasets/{id}/items/{itemId}', {
+          params: { path: { id: dataset.id, itemId } },
+        }),
+      ),
     onSuccess: refresh,
   });
   const rows = items.data?.data ?? [];
@@ -206,11 +221,11 @@ function DatasetPanel({ dataset }: { dataset: Dataset }) {
 export default function DatasetsPage() {
   const client = useQueryClient();
   const canCreate = useCan('workflow:create');
-  const list = useQuery({ queryKey: ['datasets'], queryFn: () => get<{ data: Dataset[] }>('/datasets') });
+  const list = useQuery({ queryKey: ['datasets'], queryFn: () => call(sdk.api.GET('/api/v1/datasets')) });
   const [name, setName] = useState('');
   const [selected, setSelected] = useState<string | null>(null);
   const create = useMutation({
-    mutationFn: () => post<Dataset>('/datasets', { name }),
+    mutationFn: () => call(sdk.api.POST('/api/v1/datasets', { body: { name } })),
     onSuccess: (d) => {
       toast.success(`Dataset ${d.name} created`);
       setName('');

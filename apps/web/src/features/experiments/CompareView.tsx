@@ -1,15 +1,16 @@
 import { useQuery } from '@tanstack/react-query';
-import { get } from '../../api/client.ts';
+import { call, sdk } from '../../api/client.ts';
 import { cn } from '../../ui/cn.ts';
 import { ErrorText, Panel } from '../../ui/page.tsx';
 import { Table, Td, Th } from '../../ui/table.tsx';
-import { type Comparison, percent, short } from '../datasets/types.ts';
+import { percent, short } from '../datasets/types.ts';
 
 /** Two experiments side by side, item by item; regressions highlighted. */
 export function CompareView({ base, candidate }: { base: string; candidate: string }) {
   const q = useQuery({
     queryKey: ['compare', base, candidate],
-    queryFn: () => get<Comparison>(`/experiments/compare?base=${base}&candidate=${candidate}`),
+    queryFn: () =>
+      call(sdk.api.GET('/api/v1/experiments/compare', { params: { query: { base, candidate } } })),
   });
   const c = q.data;
   return (

@@ -1,7 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { get, post } from '../../api/client.ts';
-import type { Agent, Page, WorkflowSummary } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
 import { useCan } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { Check, Field, FieldRow, Hint, Input, Select } from '../../ui/form.tsx';
@@ -9,8 +8,7 @@ import { formatCost, formatTime } from '../../ui/format.ts';
 import { Empty, ErrorText, PageHeader, Panel, Status } from '../../ui/page.tsx';
 import { Table, Td, Th } from '../../ui/table.tsx';
 import { toast } from '../../ui/toast.tsx';
-import { type Dataset, type Experiment, percent } from '../datasets/types.ts';
-import type { Evaluator } from '../evaluations/types.ts';
+import { type Experiment, percent } from '../datasets/types.ts';
 import { CompareView } from './CompareView.tsx';
 import { ResultsView } from './ResultsView.tsx';
 
@@ -33,18 +31,18 @@ export function Progress({ e }: { e: Experiment }) {
 }
 
 function RunForm({ onStarted }: { onStarted: (e: Experiment) => void }) {
-  const datasets = useQuery({ queryKey: ['datasets'], queryFn: () => get<{ data: Dataset[] }>('/datasets') });
+  const datasets = useQuery({ queryKey: ['datasets'], queryFn: () => call(sdk.api.GET('/api/v1/datasets')) });
   const workflows = useQuery({
     queryKey: ['workflows'],
-    queryFn: () => get<Page<WorkflowSummary>>('/workflows?limit=200'),
+    queryFn: () => call(sdk.api.GET('/api/v1/workflows', { params: { query: { limit: 200 } } })),
   });
   const evaluators = useQuery({
     queryKey: ['evaluators'],
-    queryFn: () => get<{ data: Evaluator[] }>('/evaluators'),
+    queryFn: () => call(sdk.api.GET('/api/v1/evaluators')),
   });
   const agents = useQuery({
     queryKey: ['agents'],
-    queryFn: () => get<Page<Agent>>('/agents?limit=200'),
+    queryFn: () => call(sdk.api.GET('/api/v1/agents', { params: { query: { limit: 200 } } })),
   });
   const [datasetId, setDatasetId] = useState('');
   const [subject, setSubject] = useState<'workflow' | 'agent'>('workflow');
@@ -59,14 +57,18 @@ function RunForm({ onStarted }: { onStarted: (e: Experiment) => void }) {
   const target = subject === 'agent' ? ag : wf;
   const start = useMutation({
     mutationFn: () =>
-      post<Experiment>('/experiments', {
-        datasetId: ds,
-        ...(subject === 'agent'
-          ? { agentId: ag, ...(version.trim() ? { agentVersion: Number(version) } : {}) }
-          : { workflowId: wf, ...(version.trim() ? { workflowVersion: Number(version) } : {}) }),
-        evaluatorIds: chosen,
-        parallelism: Number(parallelism),
-      }),
+      call(
+        sdk.api.POST('/api/v1/experiments', {
+          body: {
+            datasetId: ds,
+            ...(subject === 'agent'
+              ? { agentId: ag, ...(version.trim() ? { agentVersion: Number(version) } : {}) }
+              : { workflowId: wf, ...(version.trim() ? { workflowVersion: Number(version) } : {}) }),
+            evaluatorIds: chosen,
+            parallelism: Number(parallelism),
+          },
+        }),
+      ),
     onSuccess: (e) => {
       toast.success(`Experiment ${e.name} started`);
       onStarted(e);
@@ -184,11 +186,11 @@ export default function ExperimentsPage() {
   const canRun = useCan('workflow:execute');
   const workflows = useQuery({
     queryKey: ['workflows'],
-    queryFn: () => get<Page<WorkflowSummary>>('/workflows?limit=200'),
+    queryFn: () => call(sdk.api.GET('/api/v1/workflows', { params: { query: { limit: 200 } } })),
   });
   const list = useQuery({
     queryKey: ['experiments'],
-    queryFn: () => get<{ data: Experiment[] }>('/experiments'),
+    queryFn: () => call(sdk.api.GET('/api/v1/experiments')),
     refetchInterval: (q) => (q.state.data?.data.some((e) => e.status === 'running') ? 1000 : false),
   });
   const [open, setOpen] = useState<string | null>(null);
@@ -198,7 +200,7 @@ export default function ExperimentsPage() {
   const rows = list.data?.data ?? [];
   const agents = useQuery({
     queryKey: ['agents'],
-    queryFn: () => get<Page<Agent>>('/agents?limit=200'),
+    queryFn: () => call(sdk.api.GET('/api/v1/agents', { params: { query: { limit: 200 } } })),
   });
   const wfName = (id: string) => workflows.data?.data.find((w) => w.id === id)?.name ?? 'workflow';
   /** What an experiment ran: the agent and its version, or the workflow and its version. */

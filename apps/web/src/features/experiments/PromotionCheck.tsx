@@ -1,6 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
-import { ApiError, post } from '../../api/client.ts';
+import { ApiError, call, sdk } from '../../api/client.ts';
 import type { Workflow } from '../../api/types.ts';
 import { useMe } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
@@ -58,11 +58,16 @@ export function PromotionCheck({
   const [reason, setReason] = useState('');
   const promote = useMutation({
     mutationFn: (override: boolean) =>
-      post<Workflow>(`/workflows/${workflowId}/rollback`, {
-        version: f.version,
-        promotionWaitSeconds: 30,
-        ...(override ? { promotionOverride: { reason } } : {}),
-      }),
+      call(
+        sdk.api.POST('/api/v1/workflows/{id}/rollback', {
+          params: { path: { id: workflowId } },
+          body: {
+            version: f.version,
+            promotionWaitSeconds: 30,
+            ...(override ? { promotionOverride: { reason } } : {}),
+          },
+        }),
+      ),
     onSuccess: onPromoted,
   });
   const latest = isPromotionError(promote.error) ? (promote.error.details as unknown as Figures) : f;

@@ -1,20 +1,20 @@
 import { useQuery } from '@tanstack/react-query';
-import { get } from '../../api/client.ts';
+import { call, sdk } from '../../api/client.ts';
 import { formatCost } from '../../ui/format.ts';
 import { ErrorText, Panel, Stats, Status } from '../../ui/page.tsx';
 import { Table, Td, Th } from '../../ui/table.tsx';
-import { type Experiment, type ExperimentItem, percent, short } from '../datasets/types.ts';
+import { percent, short } from '../datasets/types.ts';
 
 /** One experiment: aggregates per evaluator, totals, and its items with their scores. */
 export function ResultsView({ id }: { id: string }) {
   const exp = useQuery({
     queryKey: ['experiment', id],
-    queryFn: () => get<Experiment>(`/experiments/${id}`),
+    queryFn: () => call(sdk.api.GET('/api/v1/experiments/{id}', { params: { path: { id } } })),
     refetchInterval: (q) => (q.state.data?.status === 'running' ? 1000 : false),
   });
   const items = useQuery({
     queryKey: ['experiment-items', id, exp.data?.doneItems],
-    queryFn: () => get<{ data: ExperimentItem[] }>(`/experiments/${id}/items`),
+    queryFn: () => call(sdk.api.GET('/api/v1/experiments/{id}/items', { params: { path: { id } } })),
   });
   const e = exp.data;
   return (

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { get, post } from '../../api/client.ts';
+import { call, sdk } from '../../api/client.ts';
 import { Button } from '../../ui/button.tsx';
 import { formatCost, formatDuration } from '../../ui/format.ts';
 import { Empty, ErrorText, PageHeader, Panel, Stats } from '../../ui/page.tsx';
@@ -13,7 +13,7 @@ export default function ChatPage() {
   const [selected, setSelected] = useState<string | null>(null);
   const list = useQuery({
     queryKey: ['conversations'],
-    queryFn: () => get<{ data: Conversation[] }>('/conversations?limit=100'),
+    queryFn: () => call(sdk.api.GET('/api/v1/conversations', { params: { query: { limit: 100 } } })),
   });
   const current = list.data?.data.find((c) => c.id === selected) ?? null;
   return (
@@ -63,7 +63,12 @@ function ConversationView({ conversation }: { conversation: Conversation }) {
   const client = useQueryClient();
   const messages = useQuery({
     queryKey: ['conversation-messages', conversation.id],
-    queryFn: () => get<{ data: Message[] }>(`/conversations/${conversation.id}/messages?limit=200`),
+    queryFn: () =>
+      call(
+        sdk.api.GET('/api/v1/conversations/{id}/messages', {
+          params: { path: { id: conversation.id }, query: { limit: 200 } },
+        }),
+      ),
   });
   const [draft, setDraft] = useState('');
   const [live, setLive] = useState<Live>({});
@@ -230,7 +235,12 @@ function AnswerCard({
   const client = useQueryClient();
   const rate = useMutation({
     mutationFn: (thumbs: 'up' | 'down') =>
-      post<Message>(`/conversations/${conversationId}/messages/${answer.id}/rating`, { thumbs }),
+      call(
+        sdk.api.POST('/api/v1/conversations/{id}/messages/{messageId}/rating', {
+          params: { path: { id: conversationId, messageId: answer.id } },
+          body: { thumbs },
+        }),
+      ),
     onSuccess: () => client.invalidateQueries({ queryKey: ['conversation-messages', conversationId] }),
   });
   return (

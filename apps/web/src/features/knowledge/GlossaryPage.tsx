@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { del, get, patch, post } from '../../api/client.ts';
+import { call, sdk } from '../../api/client.ts';
 import { Button } from '../../ui/button.tsx';
 import { Check, Field, Input, Select, Textarea } from '../../ui/form.tsx';
 import { Empty, ErrorText, PageHeader, Panel } from '../../ui/page.tsx';
@@ -15,11 +15,11 @@ export default function GlossaryPage() {
   const [editing, setEditing] = useState<Term | 'new' | null>(null);
   const list = useQuery({
     queryKey: ['terminology'],
-    queryFn: () => get<{ data: Term[] }>('/terminology?limit=500'),
+    queryFn: () => call(sdk.api.GET('/api/v1/terminology', { params: { query: { limit: 500 } } })),
   });
   const search = useQuery({
     queryKey: ['terminology-search', q],
-    queryFn: () => get<{ data: SearchHit[] }>(`/terminology/search?q=${encodeURIComponent(q)}&limit=20`),
+    queryFn: () => call(sdk.api.GET('/api/v1/terminology/search', { params: { query: { q, limit: 20 } } })),
     enabled: q.trim().length > 0,
   });
   const rows: { entry: Term; hit?: SearchHit }[] = q.trim()
@@ -108,10 +108,11 @@ export default function GlossaryPage() {
 
 function TermForm({ term, onDone }: { term: Term | null; onDone: () => void }) {
   const client = useQueryClient();
+  const context: NonNullable<Term['context']> | '' = term?.context ?? '';
   const [form, setForm] = useState({
     term: term?.term ?? '',
     definition: term?.definition ?? '',
-    context: term?.context ?? '',
+    context,
     tags: term?.tags.join(', ') ?? '',
     isPublic: term?.isPublic ?? true,
   });
@@ -132,10 +133,16 @@ function TermForm({ term, onDone }: { term: Term | null; onDone: () => void }) {
   };
   const save = useMutation({
     mutationFn: () =>
-      term ? patch<Term>(`/terminology/${term.id}`, body()) : post<Term>('/terminology', body()),
+      term
+        ? call(sdk.api.PATCH('/api/v1/terminology/{id}', { params: { path: { id: term.id } }, body: body() }))
+        : call(sdk.api.POST('/api/v1/terminology', { body: body() })),
     onSuccess: done,
   });
-  const remove = useMutation({ mutationFn: () => del(`/terminology/${term!.id}`), onSuccess: done });
+  const remove = useMutation({
+    mutationFn: () =>
+      call(sdk.api.DELETE('/api/v1/terminology/{id}', { params: { path: { id: term!.id } } })),
+    onSuccess: done,
+  });
   const submit = (e: FormEvent) => {
     e.preventDefault();
     save.mutate();
@@ -157,7 +164,10 @@ function TermForm({ term, onDone }: { term: Term | null; onDone: () => void }) {
         </Field>
         <Field>
           Context
-          <Select value={form.context} onChange={(e) => setForm({ ...form, context: e.target.value })}>
+          <Select
+            value={form.context}
+            onChange={(e) => setForm({ ...form, context: CONTEXTS.find((c) => c === e.target.value) ?? '' })}
+          >
             <option value="">none</option>
             {CONTEXTS.map((c) => (
               <option key={c}>{c}</option>
@@ -200,7 +210,7 @@ function ImportPanel() {
   const [format, setFormat] = useState<'csv' | 'json'>('csv');
   const [data, setData] = useState('');
   const run = useMutation({
-    mutationFn: () => post<{ created: number; updated: number }>('/terminology/import', { format, data }),
+    mutationFn: () => call(sdk.api.POST('/api/v1/terminology/import', { body: { format, data } })),
     onSuccess: () => client.invalidateQueries({ queryKey: ['terminology'] }),
   });
   return (

@@ -1,11 +1,10 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { get } from '../../api/client.ts';
+import { call, sdk } from '../../api/client.ts';
 import { Field, Input } from '../../ui/form.tsx';
 import { formatCost, formatDuration } from '../../ui/format.ts';
 import { ErrorText, PageHeader, Panel } from '../../ui/page.tsx';
 import { Table, Td, Th } from '../../ui/table.tsx';
-import type { Pattern, Recommendation } from './types.ts';
 
 const TYPES: Record<string, string> = {
   ai_preference: 'Model preferences',
@@ -18,12 +17,12 @@ export default function InsightsPage() {
   const [task, setTask] = useState('chat');
   const rec = useQuery({
     queryKey: ['recommendations', task],
-    queryFn: () => get<Recommendation>(`/learning/recommendations?task=${encodeURIComponent(task)}`),
+    queryFn: () => call(sdk.api.GET('/api/v1/learning/recommendations', { params: { query: { task } } })),
     enabled: /^[a-z0-9_-]{1,40}$/.test(task),
   });
   const patterns = useQuery({
     queryKey: ['patterns'],
-    queryFn: () => get<{ data: Pattern[] }>('/learning/patterns?limit=200'),
+    queryFn: () => call(sdk.api.GET('/api/v1/learning/patterns', { params: { query: { limit: 200 } } })),
   });
   return (
     <section>

@@ -1,10 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { get, post } from '../../api/client.ts';
+import { call, sdk } from '../../api/client.ts';
 import { Button } from '../../ui/button.tsx';
 import { Check, Field, Input, Select } from '../../ui/form.tsx';
 import { ErrorText, Panel } from '../../ui/page.tsx';
-import type { Conversation, Recommendation } from './types.ts';
 
 let rowKeys = 0;
 const newRow = (model = 'simulator:echo'): Row => ({ key: ++rowKeys, model, integrationId: '' });
@@ -25,28 +24,33 @@ export function NewConversation({ onCreated }: { onCreated: (id: string) => void
   const [glossary, setGlossary] = useState(false);
   const integrations = useQuery({
     queryKey: ['integrations'],
-    queryFn: () => get<{ data: { id: string; name: string; provider: string }[] }>('/integrations'),
+    queryFn: () => call(sdk.api.GET('/api/v1/integrations')),
   });
   const rec = useQuery({
     queryKey: ['recommendations', 'chat'],
-    queryFn: () => get<Recommendation>('/learning/recommendations?task=chat'),
+    queryFn: () =>
+      call(sdk.api.GET('/api/v1/learning/recommendations', { params: { query: { task: 'chat' } } })),
   });
   const create = useMutation({
     mutationFn: () =>
-      post<Conversation>('/conversations', {
-        ...(title ? { title } : {}),
-        mode,
-        participants: rows
-          .filter((r) => r.model.trim())
-          .map((r) => ({
-            model: r.model.trim(),
-            ...(r.integrationId ? { integrationId: r.integrationId } : {}),
-          })),
-        settings: {
-          ...(mode === 'collaborative' ? { rounds } : {}),
-          ...(glossary ? { glossary: { enabled: true } } : {}),
-        },
-      }),
+      call(
+        sdk.api.POST('/api/v1/conversations', {
+          body: {
+            ...(title ? { title } : {}),
+            mode,
+            participants: rows
+              .filter((r) => r.model.trim())
+              .map((r) => ({
+                model: r.model.trim(),
+                ...(r.integrationId ? { integrationId: r.integrationId } : {}),
+              })),
+            settings: {
+              ...(mode === 'collaborative' ? { rounds } : {}),
+              ...(glossary ? { glossary: { enabled: true } } : {}),
+            },
+          },
+        }),
+      ),
     onSuccess: async (c) => {
       await client.invalidateQueries({ queryKey: ['conversations'] });
       onCreated(c.id);

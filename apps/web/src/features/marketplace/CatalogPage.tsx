@@ -1,8 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
-import { get, post, qs } from '../../api/client.ts';
-import type { Agent } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
 import { Button } from '../../ui/button.tsx';
 import { Modal } from '../../ui/dialog.tsx';
 import { Field, FieldRow, Hint, Input, Select } from '../../ui/form.tsx';
@@ -18,8 +17,10 @@ export default function CatalogPage() {
   const q = useQuery({
     queryKey: ['agent-types', category, text],
     queryFn: () =>
-      get<{ data: AgentType[]; categories: string[] }>(
-        `/agent-types${qs({ category: category || undefined, q: text || undefined })}`,
+      call(
+        sdk.api.GET('/api/v1/agent-types', {
+          params: { query: { category: category || undefined, q: text || undefined } },
+        }),
       ),
   });
   return (
@@ -89,7 +90,12 @@ function CreateFromType({ type, onClose }: { type: AgentType; onClose: () => voi
   const [params, setParams] = useState<Record<string, string>>({});
   const create = useMutation({
     mutationFn: () =>
-      post<Agent>(`/agent-types/${encodeURIComponent(type.id)}/agents`, { name, params, config: { model } }),
+      call(
+        sdk.api.POST('/api/v1/agent-types/{id}/agents', {
+          params: { path: { id: type.id } },
+          body: { name, params, config: { model } },
+        }),
+      ),
     onSuccess: (agent) => {
       toast.success(`Agent ${agent.name} created`);
       void client.invalidateQueries({ queryKey: ['agents'] });

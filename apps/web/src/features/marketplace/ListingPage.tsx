@@ -1,14 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
-import { get, post } from '../../api/client.ts';
-import type { Agent } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
 import { Button } from '../../ui/button.tsx';
 import { Field, Input, Select, Textarea } from '../../ui/form.tsx';
 import { ErrorText, Loading, PageHeader, Status } from '../../ui/page.tsx';
 import { toast } from '../../ui/toast.tsx';
 import { price } from './MarketplacePage.tsx';
-import type { Listing, Purchase, Rating, Template } from './types.ts';
 
 /** One listing: what it is, its reviews; buy it, install it, make an agent of it, rate it. */
 export default function ListingPage({ id }: { id: string }) {
@@ -16,18 +14,21 @@ export default function ListingPage({ id }: { id: string }) {
   const navigate = useNavigate();
   const q = useQuery({
     queryKey: ['listing', id],
-    queryFn: () => get<{ listing: Listing; ratings: Rating[] }>(`/marketplace/listings/${id}`),
+    queryFn: () => call(sdk.api.GET('/api/v1/marketplace/listings/{id}', { params: { path: { id } } })),
   });
   const purchases = useQuery({
     queryKey: ['purchases'],
-    queryFn: () => get<{ data: Purchase[] }>('/marketplace/purchases'),
+    queryFn: () => call(sdk.api.GET('/api/v1/marketplace/purchases')),
   });
   const refresh = () => {
     void client.invalidateQueries({ queryKey: ['listing', id] });
     void client.invalidateQueries({ queryKey: ['purchases'] });
   };
   const buy = useMutation({
-    mutationFn: () => post<Purchase>(`/marketplace/listings/${id}/purchase`),
+    mutationFn: () =>
+      call(
+        sdk.api.POST('/api/v1/marketplace/listings/{id}/purchase', { params: { path: { id } }, body: {} }),
+      ),
     onSuccess: (p) => {
       toast.success(
         p.paymentStatus === 'completed' ? 'Bought and installed' : 'Purchase recorded: payment pending',
@@ -37,7 +38,10 @@ export default function ListingPage({ id }: { id: string }) {
   });
   const mine = purchases.data?.data.find((p) => p.listingId === id && p.paymentStatus !== 'failed');
   const install = useMutation({
-    mutationFn: () => post<{ template: Template }>(`/marketplace/purchases/${mine!.id}/install`),
+    mutationFn: () =>
+      call(
+        sdk.api.POST('/api/v1/marketplace/purchases/{id}/install', { params: { path: { id: mine!.id } } }),
+      ),
     onSuccess: () => {
       toast.success('Installed in your templates');
       refresh();
@@ -46,16 +50,24 @@ export default function ListingPage({ id }: { id: string }) {
   const [agentName, setAgentName] = useState('');
   const makeAgent = useMutation({
     mutationFn: () =>
-      post<{ agent: Agent }>(`/templates/${mine!.installedTemplateId}/agents`, {
-        name: agentName || q.data!.listing.name,
-      }),
+      call(
+        sdk.api.POST('/api/v1/templates/{id}/agents', {
+          params: { path: { id: mine!.installedTemplateId! } },
+          body: { name: agentName || q.data!.listing.name },
+        }),
+      ),
     onSuccess: (r) => void navigate({ to: '/agents/$id', params: { id: r.agent.id } }),
   });
   const [rating, setRating] = useState('5');
   const [review, setReview] = useState('');
   const rate = useMutation({
     mutationFn: () =>
-      post(`/marketplace/listings/${id}/ratings`, { rating: Number(rating), review: review || null }),
+      call(
+        sdk.api.POST('/api/v1/marketplace/listings/{id}/ratings', {
+          params: { path: { id } },
+          body: { rating: Number(rating), review: review || null },
+        }),
+      ),
     onSuccess: () => {
       toast.success('Thanks for rating');
       setReview('');

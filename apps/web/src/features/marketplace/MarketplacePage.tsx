@@ -1,10 +1,12 @@
+import type { paths } from '@aiops/sdk';
 import { useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { useState } from 'react';
-import { get, qs } from '../../api/client.ts';
+import { call, sdk } from '../../api/client.ts';
 import { Field, FieldRow, Input, Select } from '../../ui/form.tsx';
 import { Empty, ErrorText, PageHeader } from '../../ui/page.tsx';
-import type { Listing } from './types.ts';
+
+type ListingQuery = NonNullable<paths['/api/v1/marketplace/listings']['get']['parameters']['query']>;
 
 export const price = (l: { price: string; currency: string }) =>
   Number(l.price) === 0 ? 'Free' : `${l.price} ${l.currency}`;
@@ -21,17 +23,18 @@ export default function MarketplacePage() {
   });
   const set = (k: keyof typeof f) => (e: { target: { value: string } }) =>
     setF({ ...f, [k]: e.target.value });
-  const query = qs({
+  const query: ListingQuery = {
     q: f.q || undefined,
     category: f.category || undefined,
     capability: f.capability || undefined,
     maxPrice: /^\d+(\.\d{1,2})?$/.test(f.maxPrice) ? f.maxPrice : undefined,
-    minRating: f.minRating || undefined,
-    sort: f.sort,
-  });
+    minRating: f.minRating ? Number(f.minRating) : undefined,
+    // one of the Sort select's options
+    sort: f.sort as ListingQuery['sort'],
+  };
   const q = useQuery({
     queryKey: ['listings', query],
-    queryFn: () => get<{ data: Listing[]; categories: string[] }>(`/marketplace/listings${query}`),
+    queryFn: () => call(sdk.api.GET('/api/v1/marketplace/listings', { params: { query } })),
   });
   return (
     <section>

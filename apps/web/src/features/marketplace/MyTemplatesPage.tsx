@@ -1,20 +1,19 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { get, post } from '../../api/client.ts';
-import type { Agent, Page } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
 import { Button } from '../../ui/button.tsx';
 import { Field, FieldRow, Input, Select } from '../../ui/form.tsx';
 import { Empty, ErrorText, PageHeader, Status } from '../../ui/page.tsx';
 import { Table, Td, Th } from '../../ui/table.tsx';
 import { toast } from '../../ui/toast.tsx';
-import type { Purchase, Sales, Template } from './types.ts';
+import type { Purchase, Template } from './types.ts';
 
 /** Templates of this organization: package an agent, publish at a price; sales and payouts. */
 export default function MyTemplatesPage() {
   const client = useQueryClient();
   const templates = useQuery({
     queryKey: ['templates'],
-    queryFn: () => get<Page<Template>>('/templates?limit=200'),
+    queryFn: () => call(sdk.api.GET('/api/v1/templates', { params: { query: { limit: 200 } } })),
   });
   const refresh = () => {
     void client.invalidateQueries({ queryKey: ['templates'] });
@@ -55,7 +54,10 @@ export default function MyTemplatesPage() {
 }
 
 function FromAgent({ onDone }: { onDone: () => void }) {
-  const agents = useQuery({ queryKey: ['agents'], queryFn: () => get<Page<Agent>>('/agents?limit=200') });
+  const agents = useQuery({
+    queryKey: ['agents'],
+    queryFn: () => call(sdk.api.GET('/api/v1/agents', { params: { query: { limit: 200 } } })),
+  });
   const [agentId, setAgentId] = useState('');
   const [allowed, setAllowed] = useState('');
   const [capabilities, setCapabilities] = useState('');
@@ -66,11 +68,11 @@ function FromAgent({ onDone }: { onDone: () => void }) {
       .filter(Boolean);
   const make = useMutation({
     mutationFn: () =>
-      post<Template>('/templates/from-agent', {
-        agentId,
-        allowedIntegrations: list(allowed),
-        capabilities: list(capabilities),
-      }),
+      call(
+        sdk.api.POST('/api/v1/templates/from-agent', {
+          body: { agentId, allowedIntegrations: list(allowed), capabilities: list(capabilities) },
+        }),
+      ),
     onSuccess: (t) => {
       toast.success(`Template ${t.name} created`);
       onDone();
@@ -122,7 +124,9 @@ function TemplateRow({ t, onDone }: { t: Template; onDone: () => void }) {
   const [price, setPrice] = useState(t.listing?.price ?? t.price ?? '0');
   const publish = useMutation({
     mutationFn: () =>
-      post<{ status: string; lastError: string | null }>(`/templates/${t.id}/publish`, { price }),
+      call(
+        sdk.api.POST('/api/v1/templates/{id}/publish', { params: { path: { id: t.id } }, body: { price } }),
+      ),
     onSuccess: (l) => {
       if (l.status === 'published') toast.success(`${t.name} published`);
       else toast.error(`Not published: ${l.lastError}`);
@@ -130,7 +134,8 @@ function TemplateRow({ t, onDone }: { t: Template; onDone: () => void }) {
     },
   });
   const unpublish = useMutation({
-    mutationFn: () => post(`/templates/${t.id}/unpublish`),
+    mutationFn: () =>
+      call(sdk.api.POST('/api/v1/templates/{id}/unpublish', { params: { path: { id: t.id } } })),
     onSuccess: onDone,
   });
   const bought = t.sourceListingId !== null;
@@ -186,10 +191,17 @@ function TemplateRow({ t, onDone }: { t: Template; onDone: () => void }) {
 
 function SalesSection() {
   const client = useQueryClient();
-  const sales = useQuery({ queryKey: ['sales'], queryFn: () => get<Sales>('/marketplace/sales') });
+  const sales = useQuery({
+    queryKey: ['sales'],
+    queryFn: () => call(sdk.api.GET('/api/v1/marketplace/sales')),
+  });
   const act = useMutation({
     mutationFn: ({ p, action }: { p: Purchase; action: 'confirm' | 'refund' }) =>
-      post<Purchase>(`/marketplace/sales/${p.id}/${action}`),
+      call(
+        action === 'confirm'
+          ? sdk.api.POST('/api/v1/marketplace/sales/{id}/confirm', { params: { path: { id: p.id } } })
+          : sdk.api.POST('/api/v1/marketplace/sales/{id}/refund', { params: { path: { id: p.id } } }),
+      ),
     onSuccess: () => void client.invalidateQueries({ queryKey: ['sales'] }),
   });
   const t = sales.data?.totals;

@@ -1,12 +1,6 @@
-/** The catalog's and marketplace's API types, inferred from @aiops/contracts (type-only). */
-import type { salesSchema } from '@aiops/contracts';
-import type { z } from 'zod';
+import type { Schemas } from '@aiops/sdk';
 
-export type {
-  AgentTypeDto as AgentType,
-  ListingDto as Listing,
-  PurchaseDto as Purchase,
-  RatingDto as Rating,
-  TemplateDto as Template,
-} from '@aiops/contracts';
-export type Sales = z.infer<typeof salesSchema>;
+/** The catalog's and marketplace's API types, from the SDK's schemas (generated from the OpenAPI document). */
+export type AgentType = Schemas['AgentType'];
+export type Purchase = Schemas['Purchase'];
+export type Template = Schemas['Template'];

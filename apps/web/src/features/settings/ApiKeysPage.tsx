@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { del, get, post } from '../../api/client.ts';
-import type { ApiKey, CreatedApiKey, Page, Permission } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
+import type { ApiKey, Permission } from '../../api/types.ts';
 import { useCan, useMe } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { ConfirmButton } from '../../ui/confirm.tsx';
@@ -22,13 +22,16 @@ export default function ApiKeysPage() {
   const me = useMe();
   const client = useQueryClient();
   const canManage = useCan('api_key:manage');
-  const keys = useQuery({ queryKey: ['api-keys'], queryFn: () => get<Page<ApiKey>>('/api-keys?limit=200') });
+  const keys = useQuery({
+    queryKey: ['api-keys'],
+    queryFn: () => call(sdk.api.GET('/api/v1/api-keys', { params: { query: { limit: 200 } } })),
+  });
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<Permission[]>(
     me.permissions.filter((p) => p.endsWith(':read') || p === 'workflow:execute'),
   );
   const create = useMutation({
-    mutationFn: () => post<CreatedApiKey>('/api-keys', { name, scopes }),
+    mutationFn: () => call(sdk.api.POST('/api/v1/api-keys', { body: { name, scopes } })),
     onSuccess: (k) => {
       toast.success(`API key ${k.apiKey.name} created: copy it now, it is shown once`);
       setName('');
@@ -36,7 +39,7 @@ export default function ApiKeysPage() {
     },
   });
   const revoke = useMutation({
-    mutationFn: (id: string) => del(`/api-keys/${id}`),
+    mutationFn: (id: string) => call(sdk.api.DELETE('/api/v1/api-keys/{id}', { params: { path: { id } } })),
     onSuccess: () => {
       toast.success('API key revoked');
       void client.invalidateQueries({ queryKey: ['api-keys'] });

@@ -1,7 +1,7 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { get, qs } from '../../api/client.ts';
-import type { AuditLog, Member, Page } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
+import type { AuditLog } from '../../api/types.ts';
 import { Button } from '../../ui/button.tsx';
 import { Field, Input } from '../../ui/form.tsx';
 import { formatTime } from '../../ui/format.ts';
@@ -23,12 +23,23 @@ export default function AuditPage() {
     queryKey: ['audit', entityType, action],
     initialPageParam: undefined as string | undefined,
     queryFn: ({ pageParam }) =>
-      get<Page<AuditLog>>(`/audit-logs${qs({ limit: 50, cursor: pageParam, entityType, action })}`),
+      call(
+        sdk.api.GET('/api/v1/audit-logs', {
+          params: {
+            query: {
+              limit: 50,
+              cursor: pageParam,
+              entityType: entityType || undefined,
+              action: action || undefined,
+            },
+          },
+        }),
+      ),
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
   const rows = q.data?.pages.flatMap((p) => p.data) ?? [];
   // Show who by email where the member list is readable (ids otherwise).
-  const members = useQuery({ queryKey: ['members'], queryFn: () => get<Page<Member>>('/members?limit=500') });
+  const members = useQuery({ queryKey: ['members'], queryFn: () => call(sdk.api.GET('/api/v1/members')) });
   const emails = new Map((members.data?.data ?? []).map((m) => [m.userId, m.email]));
   const { rows: auditShown, sort } = useSort(rows, AUDIT_COLUMNS);
   return (

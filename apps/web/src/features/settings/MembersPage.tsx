@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { del, get, patch, post } from '../../api/client.ts';
-import type { Invitation, Member, Page, Role, Seats } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
+import type { Member, Role, Seats } from '../../api/types.ts';
 import { useCan, useMe } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { ConfirmButton } from '../../ui/confirm.tsx';
@@ -25,30 +25,36 @@ export default function MembersPage() {
   const me = useMe();
   const client = useQueryClient();
   const canManage = useCan('member:manage');
-  const members = useQuery({ queryKey: ['members'], queryFn: () => get<Page<Member>>('/members?limit=500') });
+  const members = useQuery({ queryKey: ['members'], queryFn: () => call(sdk.api.GET('/api/v1/members')) });
   const invitations = useQuery({
     queryKey: ['invitations'],
-    queryFn: () => get<Page<Invitation>>('/invitations?limit=100'),
+    queryFn: () => call(sdk.api.GET('/api/v1/invitations', { params: { query: { limit: 100 } } })),
   });
-  const seats = useQuery({ queryKey: ['seats'], queryFn: () => get<Seats>('/members/seats') });
+  const seats = useQuery({ queryKey: ['seats'], queryFn: () => call(sdk.api.GET('/api/v1/members/seats')) });
   const refresh = () => {
     void client.invalidateQueries({ queryKey: ['members'] });
     void client.invalidateQueries({ queryKey: ['invitations'] });
     void client.invalidateQueries({ queryKey: ['seats'] });
   };
   const setRole = useMutation({
-    mutationFn: ({ userId, role }: { userId: string; role: Role }) => patch(`/members/${userId}`, { role }),
+    mutationFn: ({ userId, role }: { userId: string; role: Role }) =>
+      call(sdk.api.PATCH('/api/v1/members/{userId}', { params: { path: { userId } }, body: { role } })),
     onSuccess: refresh,
   });
   const remove = useMutation({
-    mutationFn: (userId: string) => del(`/members/${userId}`),
+    mutationFn: (userId: string) =>
+      call(sdk.api.DELETE('/api/v1/members/{userId}', { params: { path: { userId } } })),
     onSuccess: refresh,
   });
-  const revoke = useMutation({ mutationFn: (id: string) => del(`/invitations/${id}`), onSuccess: refresh });
+  const revoke = useMutation({
+    mutationFn: (id: string) =>
+      call(sdk.api.DELETE('/api/v1/invitations/{id}', { params: { path: { id } } })),
+    onSuccess: refresh,
+  });
   const [email, setEmail] = useState('');
   const [role, setInviteRole] = useState<Role>('member');
   const invite = useMutation({
-    mutationFn: () => post<Invitation>('/invitations', { email, role }),
+    mutationFn: () => call(sdk.api.POST('/api/v1/invitations', { body: { email, role } })),
     onSuccess: (i) => {
       toast.success(`Invitation sent: ${i.email}`);
       setEmail('');

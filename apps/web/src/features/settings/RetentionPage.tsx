@@ -1,7 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
-import { get, put } from '../../api/client.ts';
-import type { RetentionSettings } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
 import { useCan } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { Field, Hint, Input } from '../../ui/form.tsx';
@@ -29,7 +28,7 @@ export default function RetentionPage() {
   const canEdit = useCan('retention:manage');
   const q = useQuery({
     queryKey: ['retention'],
-    queryFn: () => get<RetentionSettings>('/organization/retention'),
+    queryFn: () => call(sdk.api.GET('/api/v1/organization/retention')),
   });
   const [form, setForm] = useState<Record<Key, string>>({
     logsDays: '',
@@ -46,11 +45,15 @@ export default function RetentionPage() {
   }, [q.data]);
   const save = useMutation({
     mutationFn: () =>
-      put<RetentionSettings>('/organization/retention', {
-        logsDays: Number(form.logsDays),
-        metricsDays: Number(form.metricsDays),
-        executionsDays: Number(form.executionsDays),
-      }),
+      call(
+        sdk.api.PUT('/api/v1/organization/retention', {
+          body: {
+            logsDays: Number(form.logsDays),
+            metricsDays: Number(form.metricsDays),
+            executionsDays: Number(form.executionsDays),
+          },
+        }),
+      ),
     onSuccess: (r) => {
       client.setQueryData(['retention'], r);
       toast.success('Retention saved');

@@ -1,7 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { post } from '../../api/client.ts';
-import type { MfaActivation, MfaEnrolment } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
 import { useMe } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { Field, Input } from '../../ui/form.tsx';
@@ -14,16 +13,17 @@ export default function SecurityPage() {
   const enabled = me.user?.mfaEnabled ?? false;
   const [code, setCode] = useState('');
   const [password, setPassword] = useState('');
-  const enrol = useMutation({ mutationFn: () => post<MfaEnrolment>('/auth/mfa/enrol') });
+  const enrol = useMutation({ mutationFn: () => call(sdk.api.POST('/api/v1/auth/mfa/enrol')) });
   const activate = useMutation({
-    mutationFn: () => post<MfaActivation>('/auth/mfa/activate', { code: code.trim() }),
+    mutationFn: () => call(sdk.api.POST('/api/v1/auth/mfa/activate', { body: { code: code.trim() } })),
     onSuccess: () => {
       setCode('');
       void client.invalidateQueries({ queryKey: ['me'] });
     },
   });
   const disable = useMutation({
-    mutationFn: () => post('/auth/mfa/disable', { password, code: code.trim() }),
+    mutationFn: () =>
+      call(sdk.api.POST('/api/v1/auth/mfa/disable', { body: { password, code: code.trim() } })),
     onSuccess: () => {
       setCode('');
       setPassword('');

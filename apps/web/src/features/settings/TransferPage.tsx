@@ -1,6 +1,8 @@
+import type { paths } from '@aiops/sdk';
 import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { API, apiError, get, post } from '../../api/client.ts';
+import { API, apiError, call, sdk } from '../../api/client.ts';
+import type { JsonContent } from '../../api/types.ts';
 import { switchOrg, useCan } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { Check, Field, FieldRow, Hint, Input } from '../../ui/form.tsx';
@@ -8,21 +10,14 @@ import { ErrorText, PageHeader } from '../../ui/page.tsx';
 import { Table, Td, Th } from '../../ui/table.tsx';
 import { toast } from '../../ui/toast.tsx';
 
-interface ImportReport {
-  dryRun: boolean;
-  organization: { id: string | null; name: string };
-  create: Record<string, number>;
-  refused: { table: string; id?: string; reason: string }[];
-  secrets: { imported: number; omitted: number };
-  clearedReferences: number;
-}
+type ImportReport = JsonContent<paths['/api/v1/organization/import']['post']['responses'][200]>;
 
 const label = (table: string) => table.replace(/_/g, ' ');
 
 /** POST /organization/export answers a file: fetched as a blob and handed to the browser as a download. */
 async function downloadExport(body: Record<string, unknown>): Promise<string> {
   // The session probe renews an expired access cookie (the raw fetch below does not retry after 401).
-  await get('/auth/session');
+  await call(sdk.api.GET('/api/v1/auth/session'));
   const res = await fetch(`${API}/organization/export`, {
     method: 'POST',
     credentials: 'same-origin',
@@ -184,12 +179,16 @@ function ImportForm() {
     setBusy(true);
     setError(null);
     try {
-      const r = await post<ImportReport>('/organization/import', {
-        archive: await readBase64(file),
-        dryRun,
-        ...(password ? { password } : {}),
-        ...(name ? { name } : {}),
-      });
+      const r = await call(
+        sdk.api.POST('/api/v1/organization/import', {
+          body: {
+            archive: await readBase64(file),
+            dryRun,
+            ...(password ? { password } : {}),
+            ...(name ? { name } : {}),
+          },
+        }),
+      );
       setReport(r);
       if (!dryRun) toast.success(`Created organization ${r.organization.name}`);
     } catch (err) {

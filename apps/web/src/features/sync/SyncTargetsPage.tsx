@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { del, get, patch, post } from '../../api/client.ts';
-import type { SyncDelivery, SyncTarget, SyncTestResult } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
+import type { SyncTarget } from '../../api/types.ts';
 import { useCan } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { ConfirmButton } from '../../ui/confirm.tsx';
@@ -17,7 +17,12 @@ const KEY = ['sync-targets'];
 function Deliveries({ target }: { target: SyncTarget }) {
   const log = useQuery({
     queryKey: ['sync-deliveries', target.id],
-    queryFn: () => get<{ data: SyncDelivery[] }>(`/sync-targets/${target.id}/deliveries?limit=10`),
+    queryFn: () =>
+      call(
+        sdk.api.GET('/api/v1/sync-targets/{id}/deliveries', {
+          params: { path: { id: target.id }, query: { limit: 10 } },
+        }),
+      ),
     refetchInterval: 2000,
   });
   const rows = log.data?.data ?? [];
@@ -233,25 +238,36 @@ function TargetPanel({ t, onEdit }: { t: SyncTarget; onEdit: () => void }) {
     void client.invalidateQueries({ queryKey: ['sync-deliveries', t.id] });
   };
   const toggle = useMutation({
-    mutationFn: () => patch<SyncTarget>(`/sync-targets/${t.id}`, { enabled: !t.enabled }),
+    mutationFn: () =>
+      call(
+        sdk.api.PATCH('/api/v1/sync-targets/{id}', {
+          params: { path: { id: t.id } },
+          body: { enabled: !t.enabled },
+        }),
+      ),
     onSuccess: refresh,
   });
   const resync = useMutation({
-    mutationFn: () => post<SyncTarget>(`/sync-targets/${t.id}/resync`),
+    mutationFn: () =>
+      call(sdk.api.POST('/api/v1/sync-targets/{id}/resync', { params: { path: { id: t.id } } })),
     onSuccess: () => {
       toast.success(`Full resync of ${t.name} started`);
       refresh();
     },
   });
   const test = useMutation({
-    mutationFn: () => post<SyncTestResult>(`/sync-targets/${t.id}/test`),
+    mutationFn: () =>
+      call(sdk.api.POST('/api/v1/sync-targets/{id}/test', { params: { path: { id: t.id } } })),
     onSuccess: (r) => {
       if (r.ok) toast.success(`Test batch accepted (HTTP ${r.responseCode})`);
       else toast.error(`Test batch failed: ${r.error}`);
       refresh();
     },
   });
-  const remove = useMutation({ mutationFn: () => del(`/sync-targets/${t.id}`), onSuccess: refresh });
+  const remove = useMutation({
+    mutationFn: () => call(sdk.api.DELETE('/api/v1/sync-targets/{id}', { params: { path: { id: t.id } } })),
+    onSuccess: refresh,
+  });
   return (
     <Panel aria-label={`Sync target ${t.name}`} data-testid={`sync-${t.name}`}>
       <div className="mb-2 flex flex-wrap items-center gap-2">
@@ -313,7 +329,7 @@ export default function SyncTargetsPage() {
   const canManage = useCan('integration:manage');
   const targets = useQuery({
     queryKey: KEY,
-    queryFn: () => get<{ data: SyncTarget[] }>('/sync-targets'),
+    queryFn: () => call(sdk.api.GET('/api/v1/sync-targets')),
     refetchInterval: 2000,
   });
   const [secret, setSecret] = useState<string | null>(null);
@@ -321,7 +337,7 @@ export default function SyncTargetsPage() {
   const [editing, setEditing] = useState<SyncTarget | null>(null);
   const refresh = () => void client.invalidateQueries({ queryKey: KEY });
   const create = useMutation({
-    mutationFn: (f: FormState) => post<SyncTarget>('/sync-targets', bodyOf(f, false)),
+    mutationFn: (f: FormState) => call(sdk.api.POST('/api/v1/sync-targets', { body: bodyOf(f, false) })),
     onSuccess: (t) => {
       setSecret(t.secret ?? null);
       toast.success(`Sync target ${t.name} added`);
@@ -330,7 +346,13 @@ export default function SyncTargetsPage() {
     },
   });
   const save = useMutation({
-    mutationFn: (f: FormState) => patch<SyncTarget>(`/sync-targets/${editing!.id}`, bodyOf(f, true)),
+    mutationFn: (f: FormState) =>
+      call(
+        sdk.api.PATCH('/api/v1/sync-targets/{id}', {
+          params: { path: { id: editing!.id } },
+          body: bodyOf(f, true),
+        }),
+      ),
     onSuccess: (t) => {
       toast.success(`Sync target ${t.name} saved`);
       setEditing(null);

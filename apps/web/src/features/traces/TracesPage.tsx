@@ -1,8 +1,8 @@
+import type { paths } from '@aiops/sdk';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useSearch } from '@tanstack/react-router';
 import { useState } from 'react';
-import { get, qs } from '../../api/client.ts';
-import type { TraceSummary } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
 import { Button } from '../../ui/button.tsx';
 import { Field, Input, Select } from '../../ui/form.tsx';
 import { formatCost, formatDuration, formatTime } from '../../ui/format.ts';
@@ -21,6 +21,24 @@ export interface TracesSearch {
 }
 const FIELDS = ['source', 'name', 'status', 'model', 'minCost', 'minDurationMs', 'tag', 'q'] as const;
 
+type TraceQuery = NonNullable<paths['/api/v1/traces']['get']['parameters']['query']>;
+
+/**
+ * The list's query from the URL's filters. The URL is the user's to edit: a value the server does not
+ * accept (an unknown status, a cost that is not a number) goes as it is, and the server's refusal shows.
+ */
+const traceQuery = (s: TracesSearch): TraceQuery => ({
+  source: (s.source || undefined) as TraceQuery['source'],
+  name: s.name || undefined,
+  status: (s.status || undefined) as TraceQuery['status'],
+  model: s.model || undefined,
+  minCost: s.minCost ? Number(s.minCost) : undefined,
+  minDurationMs: s.minDurationMs ? Number(s.minDurationMs) : undefined,
+  tag: s.tag || undefined,
+  q: s.q || undefined,
+  limit: 100,
+});
+
 const statusLabel = (s: string) => (s === 'ok' ? 'completed' : s === 'error' ? 'failed' : s);
 
 /** Runs and traces ingested over OTLP, in one list, with filters (kept in the URL) and free-text search. */
@@ -30,7 +48,7 @@ export default function TracesPage() {
   const [draft, setDraft] = useState<TracesSearch>(search);
   const traces = useQuery({
     queryKey: ['traces', search],
-    queryFn: () => get<{ data: TraceSummary[] }>(`/traces${qs({ ...search, limit: 100 })}`),
+    queryFn: () => call(sdk.api.GET('/api/v1/traces', { params: { query: traceQuery(search) } })),
     refetchInterval: 5000,
   });
   const apply = (next: TracesSearch) => {

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { del, get, patch, post } from '../../api/client.ts';
-import type { Delivery, EventSink } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
+import type { EventSink } from '../../api/types.ts';
 import { useCan } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { Field, FieldRow, Hint, Input, Select } from '../../ui/form.tsx';
@@ -16,11 +16,21 @@ function Deliveries({ sink }: { sink: EventSink }) {
   const key = ['deliveries', sink.id];
   const log = useQuery({
     queryKey: key,
-    queryFn: () => get<{ data: Delivery[] }>(`/event-sinks/${sink.id}/deliveries?limit=20`),
+    queryFn: () =>
+      call(
+        sdk.api.GET('/api/v1/event-sinks/{id}/deliveries', {
+          params: { path: { id: sink.id }, query: { limit: 20 } },
+        }),
+      ),
     refetchInterval: 2000,
   });
   const again = useMutation({
-    mutationFn: (id: string) => post<Delivery>(`/event-sinks/${sink.id}/deliveries/${id}/redeliver`),
+    mutationFn: (deliveryId: string) =>
+      call(
+        sdk.api.POST('/api/v1/event-sinks/{id}/deliveries/{deliveryId}/redeliver', {
+          params: { path: { id: sink.id, deliveryId } },
+        }),
+      ),
     onSuccess: () => {
       toast.success('Delivery queued again');
       void client.invalidateQueries({ queryKey: key });
@@ -72,7 +82,7 @@ export default function EventSinksPage() {
   const canManage = useCan('integration:manage');
   const sinks = useQuery({
     queryKey: ['event-sinks'],
-    queryFn: () => get<{ data: EventSink[] }>('/event-sinks'),
+    queryFn: () => call(sdk.api.GET('/api/v1/event-sinks')),
   });
   const [kind, setKind] = useState<'webhook' | 'nats'>('webhook');
   const [name, setName] = useState('');
@@ -81,17 +91,21 @@ export default function EventSinksPage() {
   const [types, setTypes] = useState('workflow_started, workflow_finished, agent_task_*');
   const [secret, setSecret] = useState<string | null>(null);
   const refresh = () => void client.invalidateQueries({ queryKey: ['event-sinks'] });
+  const eventTypes = () =>
+    types
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
   const create = useMutation({
     mutationFn: () =>
-      post<EventSink>('/event-sinks', {
-        kind,
-        name,
-        eventTypes: types
-          .split(',')
-          .map((t) => t.trim())
-          .filter(Boolean),
-        ...(kind === 'webhook' ? { url } : { subjectPrefix: prefix }),
-      }),
+      call(
+        sdk.api.POST('/api/v1/event-sinks', {
+          body:
+            kind === 'webhook'
+              ? { kind, name, eventTypes: eventTypes(), url }
+              : { kind, name, eventTypes: eventTypes(), subjectPrefix: prefix },
+        }),
+      ),
     onSuccess: (s) => {
       setSecret(s.secret ?? null);
       toast.success(`Sink ${s.name} added`);
@@ -100,13 +114,29 @@ export default function EventSinksPage() {
     },
   });
   const toggle = useMutation({
-    mutationFn: (s: EventSink) => patch<EventSink>(`/event-sinks/${s.id}`, { enabled: !s.enabled }),
+    mutationFn: (s: EventSink) =>
+      call(
+        sdk.api.PATCH('/api/v1/event-sinks/{id}', {
+          params: { path: { id: s.id } },
+          body: { enabled: !s.enabled },
+        }),
+      ),
     onSuccess: refresh,
   });
-  const remove = useMutation({ mutationFn: (id: string) => del(`/event-sinks/${id}`), onSuccess: refresh });
+  const remove = useMutation({
+    mutationFn: (id: string) =>
+      call(sdk.api.DELETE('/api/v1/event-sinks/{id}', { params: { path: { id } } })),
+    onSuccess: refresh,
+  });
   // A new signing secret; the old one keeps signing beside it for a day (both signatures are sent).
   const rotate = useMutation({
-    mutationFn: (id: string) => post<EventSink>(`/event-sinks/${id}/secret`, { graceSeconds: 86_400 }),
+    mutationFn: (id: string) =>
+      call(
+        sdk.api.POST('/api/v1/event-sinks/{id}/secret', {
+          params: { path: { id } },
+          body: { graceSeconds: 86_400 },
+        }),
+      ),
     onSuccess: (s) => {
       setSecret(s.secret ?? null);
       toast.success(`New signing secret for ${s.name}; the old one is accepted until tomorrow`);

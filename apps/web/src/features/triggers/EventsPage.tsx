@@ -1,7 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
-import { get } from '../../api/client.ts';
-import type { Page, ReceivedEvent } from '../../api/types.ts';
+import { call, sdk } from '../../api/client.ts';
 import { formatTime } from '../../ui/format.ts';
 import { Empty, ErrorText, PageHeader, Status } from '../../ui/page.tsx';
 import { Table, Td, Th } from '../../ui/table.tsx';
@@ -10,7 +9,7 @@ import { Table, Td, Th } from '../../ui/table.tsx';
 export default function EventsPage() {
   const events = useQuery({
     queryKey: ['events'],
-    queryFn: () => get<Page<ReceivedEvent>>('/events?limit=100'),
+    queryFn: () => call(sdk.api.GET('/api/v1/events', { params: { query: { limit: 100 } } })),
     refetchInterval: 3000,
   });
   const rows = events.data?.data ?? [];

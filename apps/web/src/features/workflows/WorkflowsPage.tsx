@@ -1,8 +1,9 @@
+import type { paths } from '@aiops/sdk';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from '@tanstack/react-router';
 import { type ChangeEvent, useState } from 'react';
 import { api, call, sdk } from '../../api/client.ts';
-import type { Workflow, WorkflowSummary } from '../../api/types.ts';
+import type { JsonContent, WorkflowSummary } from '../../api/types.ts';
 import { Button, buttonVariants } from '../../ui/button.tsx';
 import { Modal } from '../../ui/dialog.tsx';
 import { Field, Input, Textarea } from '../../ui/form.tsx';
@@ -109,14 +110,11 @@ export default function WorkflowsPage() {
   );
 }
 
-interface ImportReportEntry {
-  node: string;
-  type: string;
-  status: 'converted' | 'approximated' | 'dropped';
-  to: string | null;
-  notes: string[];
-}
-type Imported = Workflow & { importedFrom: string; report?: ImportReportEntry[] };
+/**
+ * The import's answer, from the SDK's route types. The request stays an untyped call: its body is the raw
+ * JSON or YAML text, which the OpenAPI document does not describe.
+ */
+type Imported = JsonContent<paths['/api/v1/workflows/import']['post']['responses'][201]>;
 
 /**
  * Import a definition (ours, seed 000's, a task list or an n8n export) as JSON or YAML: pasted or from a

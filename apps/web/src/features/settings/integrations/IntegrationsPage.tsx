@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { del, get, patch, post } from '../../../api/client.ts';
+import { call, sdk } from '../../../api/client.ts';
 import type { Integration, IntegrationTestResult, Page } from '../../../api/types.ts';
 import { useCan } from '../../../app/session.tsx';
 import { Button } from '../../../ui/button.tsx';
@@ -27,14 +27,18 @@ const KEY = ['integrations'];
 export default function IntegrationsPage() {
   const client = useQueryClient();
   const canManage = useCan('integration:manage');
-  const list = useQuery({ queryKey: KEY, queryFn: () => get<Page<Integration>>('/integrations?limit=500') });
+  const list = useQuery({
+    queryKey: KEY,
+    queryFn: () => call(sdk.api.GET('/api/v1/integrations', { params: { query: { limit: 500 } } })),
+  });
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<Integration | null>(null);
   const [results, setResults] = useState<Record<string, IntegrationTestResult>>({});
   const refresh = () => client.invalidateQueries({ queryKey: KEY });
 
   const create = useMutation({
-    mutationFn: (form: IntegrationForm) => post<Integration>('/integrations', createBody(form)),
+    mutationFn: (form: IntegrationForm) =>
+      call(sdk.api.POST('/api/v1/integrations', { body: createBody(form) })),
     onSuccess: (i) => {
       toast.success(`Integration ${i.name} added: press Test to check it`);
       setAdding(false);
@@ -44,7 +48,9 @@ export default function IntegrationsPage() {
   const update = useMutation({
     mutationFn: ({ before, form }: { before: Integration; form: IntegrationForm }) => {
       const body = updateBody(before, form);
-      return body ? patch<Integration>(`/integrations/${before.id}`, body) : Promise.resolve(before);
+      return body
+        ? call(sdk.api.PATCH('/api/v1/integrations/{id}', { params: { path: { id: before.id } }, body }))
+        : Promise.resolve(before);
     },
     onSuccess: (i) => {
       toast.success(`Integration ${i.name} saved`);
@@ -53,14 +59,16 @@ export default function IntegrationsPage() {
     },
   });
   const remove = useMutation({
-    mutationFn: (id: string) => del(`/integrations/${id}`),
+    mutationFn: (id: string) =>
+      call(sdk.api.DELETE('/api/v1/integrations/{id}', { params: { path: { id } } })),
     onSuccess: () => {
       toast.success('Integration deleted');
       void refresh();
     },
   });
   const test = useMutation({
-    mutationFn: (id: string) => post<IntegrationTestResult>(`/integrations/${id}/test`, {}),
+    mutationFn: (id: string) =>
+      call(sdk.api.POST('/api/v1/integrations/{id}/test', { params: { path: { id } }, body: {} })),
     onSuccess: (result) => {
       setResults((r) => ({ ...r, [result.integration.id]: result }));
       client.setQueryData<Page<Integration>>(KEY, (old) =>

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { get, qs } from '../../../api/client.ts';
+import { call, sdk } from '../../../api/client.ts';
 import type { CostReport } from '../../../api/types.ts';
 import { formatCost, formatTokens } from '../../../ui/format.ts';
 import { Empty, ErrorText } from '../../../ui/page.tsx';
@@ -18,7 +18,7 @@ export function CostTable() {
   const [groupBy, setGroupBy] = useState<GroupBy>('workflow');
   const report = useQuery({
     queryKey: ['costs', groupBy],
-    queryFn: () => get<CostReport>(`/costs${qs({ groupBy })}`),
+    queryFn: () => call(sdk.api.GET('/api/v1/costs', { params: { query: { groupBy } } })),
   });
   const r = report.data;
   return (

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useDeferredValue, useState } from 'react';
-import { del, get, post, qs } from '../../../api/client.ts';
-import type { PriceList, PriceOverride } from '../../../api/types.ts';
+import { call, sdk } from '../../../api/client.ts';
+import type { PriceOverrideInput } from '../../../api/types.ts';
 import { useCan } from '../../../app/session.tsx';
 import { Button } from '../../../ui/button.tsx';
 import { ConfirmButton } from '../../../ui/confirm.tsx';
@@ -28,14 +28,14 @@ export function PriceOverrides() {
   const model = useDeferredValue(filter.trim());
   const prices = useQuery({
     queryKey: ['prices', model],
-    queryFn: () => get<PriceList>(`/prices${qs({ model })}`),
+    queryFn: () => call(sdk.api.GET('/api/v1/prices', { params: { query: { model: model || undefined } } })),
     placeholderData: (previous) => previous,
   });
   const [form, setForm] = useState<OverrideForm>(() => emptyOverride());
   const [problem, setProblem] = useState<string | null>(null);
   const refresh = () => client.invalidateQueries({ queryKey: ['prices'] });
   const create = useMutation({
-    mutationFn: (body: unknown) => post<PriceOverride>('/prices', body),
+    mutationFn: (body: PriceOverrideInput) => call(sdk.api.POST('/api/v1/prices', { body })),
     onSuccess: (o) => {
       toast.success(`Price override for ${o.model} added`);
       setForm(emptyOverride());
@@ -43,7 +43,7 @@ export function PriceOverrides() {
     },
   });
   const remove = useMutation({
-    mutationFn: (id: string) => del(`/prices/${id}`),
+    mutationFn: (id: string) => call(sdk.api.DELETE('/api/v1/prices/{id}', { params: { path: { id } } })),
     onSuccess: () => void refresh(),
   });
   const submit = (e: FormEvent) => {

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
-import { get, patch } from '../../../api/client.ts';
+import { call, sdk } from '../../../api/client.ts';
 import type { Organization, OrganizationPatch } from '../../../api/types.ts';
 import { useCan } from '../../../app/session.tsx';
 import { Button } from '../../../ui/button.tsx';
@@ -19,9 +19,9 @@ export default function UsagePage() {
   const client = useQueryClient();
   const canCosts = useCan('run:read');
   const canPrices = useCan('billing:read');
-  const org = useQuery({ queryKey: KEY, queryFn: () => get<Organization>('/organization') });
+  const org = useQuery({ queryKey: KEY, queryFn: () => call(sdk.api.GET('/api/v1/organization')) });
   const save = useMutation({
-    mutationFn: (body: OrganizationPatch) => patch<Organization>('/organization', body),
+    mutationFn: (body: OrganizationPatch) => call(sdk.api.PATCH('/api/v1/organization', { body })),
     onSuccess: (o) => {
       client.setQueryData(KEY, o);
       void client.invalidateQueries({ queryKey: ['me'] });
