@@ -240,7 +240,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await apiKeyCache.start(options.db);
   // listening before the first request, so that its lookups are cached (per database handle, see the file)
   const modelConfig = modelConfigCacheOf(options.db);
-  await modelConfig.start();
+  await modelConfig.listen();
   const runtimeConfig = new RuntimeConfig(options.db, app.log);
   await runtimeConfig.start();
   applyRuntimeConfig(runtimeConfig, { log: app.log, baseLogLevel: options.logLevel ?? 'info', rateLimits });

@@ -1,8 +1,5 @@
 import type { Database } from '@aiops/db';
-
-/** Longest a cached entry may live if an invalidation is lost (the NOTIFY connection was down). */
-const MAX_AGE_MS = 10_000;
-const MAX_ENTRIES = 10_000;
+import { NotifiedCache } from './notified-cache.ts';
 
 /**
  * Caches what a model call is routed by, per organization: its integrations (the row and the decrypted
@@ -12,50 +9,31 @@ const MAX_ENTRIES = 10_000;
  *
  * Any change of integrations, aliases or organization settings fires a NOTIFY on `aiops_model_config`
  * (triggers of migration 0041) and every process drops its whole cache; the process that makes the change
- * through the API also drops it before answering (app.ts). Until this process listens, nothing is cached.
+ * through the API also drops it before answering (app.ts). The first use starts listening; until the
+ * LISTEN is in place (retried at each call should it fail), nothing is cached.
  */
 export class ModelConfigCache {
-  private entries = new Map<string, { value: unknown; until: number }>();
-  private listening: Promise<void> | undefined;
-  private unlisten: (() => Promise<void>) | undefined;
+  private readonly cache = new NotifiedCache<unknown>('aiops_model_config');
+  private starting: Promise<void> | undefined;
 
   constructor(private readonly db: Database) {}
 
-  /** Listens for changes (once; `get` calls it). Until the LISTEN is in place, loads are not cached. */
-  start(): Promise<void> {
-    this.listening ??= this.db
-      .listen('aiops_model_config', () => this.clear())
-      .then(
-        (unlisten) => {
-          this.unlisten = unlisten;
-        },
-        () => {
-          // no LISTEN, no cache: every call loads (retried at the next call)
-          this.listening = undefined;
-        },
-      );
-    return this.listening;
+  /** Starts listening, once per database handle; a failure is retried at the next call. */
+  listen(): Promise<void> {
+    this.starting ??= this.cache.start(this.db).catch(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
   }
 
   clear(): void {
-    this.entries = new Map();
+    this.cache.clear();
   }
 
-  /** The cached value under `key`, else `load()`'s (cached unless undefined or a change came meanwhile). */
-  async get<T>(key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
-    const hit = this.entries.get(key);
-    const now = Date.now();
-    if (hit && hit.until > now) return hit.value as T;
-    // only what was loaded while listening may be cached: a change before the LISTEN would go unannounced
-    const listening = this.unlisten !== undefined;
-    if (!listening) void this.start();
-    const generation = this.entries;
-    const value = await load();
-    // A change announced while loading cleared `entries`: do not cache what may be stale.
-    if (value === undefined || generation !== this.entries || !listening || !this.unlisten) return value;
-    if (this.entries.size >= MAX_ENTRIES) this.clear();
-    this.entries.set(key, { value, until: now + MAX_AGE_MS });
-    return value;
+  /** The cached value under `key`, else `load()`'s (cached unless undefined). */
+  get<T>(key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
+    if (!this.cache.listening) void this.listen();
+    return this.cache.get(key, load) as Promise<T | undefined>;
   }
 }
 
