@@ -59,8 +59,6 @@ interface Job {
   request: CodeRunRequest;
   args: string;
   resolve: (r: CodeRunResult) => void;
-  /** Set while the job waits in the queue: a stop of the run takes it out. */
-  dequeueOnAbort?: (() => void) | undefined;
 }
 
 interface Thread {
@@ -70,16 +68,10 @@ interface Thread {
   isReady: boolean;
   job?: Job | undefined;
   killTimer?: NodeJS.Timeout | undefined;
-  /** Until the thread says ready: replaced if it has not within STARTUP_MS. */
-  startTimer?: NodeJS.Timeout | undefined;
 }
 
 /** Time the host waits past a job's wall-clock limit before it kills the thread. */
 const KILL_GRACE_MS = 1_500;
-/** A thread that has not started (loaded and warmed its engine) within this is replaced. */
-const STARTUP_MS = 20_000;
-/** Threads of one memory class that fail to start in a row before that class's waiting jobs fail. */
-const MAX_START_FAILURES = 3;
 const THREAD_SCRIPT = new URL('./sandbox-thread.mjs', import.meta.url);
 /** Inputs the code receives, serialized, at most. */
 export const MAX_CODE_ARGS_CHARS = 8 * 1024 * 1024;
@@ -107,14 +99,8 @@ export class CodeSandbox {
   private readonly queue: Job[] = [];
   private seq = 0;
   private closed = false;
-  /** Per memory class, threads that exited or timed out before becoming ready, in a row. */
-  private readonly startFailures = new Map<number, number>();
 
-  constructor(
-    readonly size = Math.max(1, Math.min(4, availableParallelism())),
-    /** For tests: the thread's script and how long it may take to start. */
-    private readonly threadOptions: { script?: URL; startupMs?: number } = {},
-  ) {}
+  constructor(readonly size = Math.max(1, Math.min(4, availableParallelism()))) {}
 
   run(request: CodeRunRequest): Promise<CodeRunResult> {
     if (this.closed) return Promise.resolve(failure('code_sandbox_closed', 'The sandbox is shut down', true));
@@ -138,21 +124,8 @@ export class CodeSandbox {
         ),
       );
     }
-    if (request.signal?.aborted) return Promise.resolve(failure('cancelled', 'The run was stopped'));
     return new Promise((resolve) => {
-      const job: Job = { id: ++this.seq, request, args, resolve };
-      if (request.signal) {
-        const signal = request.signal;
-        const onAbort = () => {
-          const at = this.queue.indexOf(job);
-          if (at < 0) return;
-          this.queue.splice(at, 1);
-          job.resolve(failure('cancelled', 'The run was stopped'));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        job.dequeueOnAbort = () => signal.removeEventListener('abort', onAbort);
-      }
-      this.queue.push(job);
+      this.queue.push({ id: ++this.seq, request, args, resolve });
       this.pump();
     });
   }
@@ -173,7 +146,6 @@ export class CodeSandbox {
     await Promise.all(
       this.threads.map(async (t) => {
         clearTimeout(t.killTimer);
-        clearTimeout(t.startTimer);
         t.job?.resolve(failure('code_sandbox_closed', 'The sandbox was shut down during the run', true));
         t.job = undefined;
         await t.worker.terminate();
@@ -182,7 +154,7 @@ export class CodeSandbox {
   }
 
   private spawn(memoryMb: number): Thread {
-    const worker = new Worker(this.threadOptions.script ?? THREAD_SCRIPT, {
+    const worker = new Worker(THREAD_SCRIPT, {
       workerData: { memoryMb },
       // The engine's heap is WebAssembly memory (bounded per job); this bounds the thread's own JS heap.
       resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 },
@@ -192,13 +164,9 @@ export class CodeSandbox {
     });
     worker.unref();
     const thread: Thread = { worker, memoryMb, isReady: false };
-    thread.startTimer = setTimeout(() => this.replace(thread), this.threadOptions.startupMs ?? STARTUP_MS);
-    thread.startTimer.unref();
     worker.on('message', (m: ThreadMessage) => {
       if (m.type === 'ready') {
-        clearTimeout(thread.startTimer);
         thread.isReady = true;
-        this.startFailures.delete(memoryMb);
         this.pump();
       } else if (m.type === 'done') this.finish(thread, m.result);
       else if (m.type === 'fetch') void this.fetchFor(thread, m);
@@ -241,7 +209,6 @@ export class CodeSandbox {
       this.pump();
       return;
     }
-    job.dequeueOnAbort?.();
     thread.job = job;
     thread.killTimer = setTimeout(() => {
       this.replace(
@@ -298,45 +265,12 @@ export class CodeSandbox {
     const index = this.threads.indexOf(thread);
     if (index < 0) return;
     clearTimeout(thread.killTimer);
-    clearTimeout(thread.startTimer);
     const job = thread.job;
     thread.job = undefined;
     if (job && code && message) job.resolve(failure(code, message, retryable));
-    void thread.worker.terminate();
     if (this.closed) return;
-    if (!thread.isReady) {
-      // It never started (its engine failed to load or warm up, or took too long): after a few in a row,
-      // stop trying for now and fail the jobs waiting for this class, so that they are retried later.
-      const failures = (this.startFailures.get(thread.memoryMb) ?? 0) + 1;
-      this.startFailures.set(thread.memoryMb, failures);
-      if (failures >= MAX_START_FAILURES) {
-        this.startFailures.delete(thread.memoryMb);
-        this.threads.splice(index, 1);
-        this.failClass(thread.memoryMb);
-        return;
-      }
-    }
     this.threads[index] = this.spawn(thread.memoryMb);
-  }
-
-  /** Fails the queued jobs of a memory class no thread of which could start (retryable). */
-  private failClass(memoryMb: number): void {
-    for (let i = 0; i < this.queue.length; ) {
-      const job = this.queue[i]!;
-      if (job.request.limits.memoryMb !== memoryMb) {
-        i++;
-        continue;
-      }
-      this.queue.splice(i, 1);
-      job.dequeueOnAbort?.();
-      job.resolve(
-        failure(
-          'code_sandbox_unavailable',
-          `No sandbox thread with ${memoryMb} MB of memory could start (${MAX_START_FAILURES} tries); try again later`,
-          true,
-        ),
-      );
-    }
+    void thread.worker.terminate();
   }
 
   private async fetchFor(thread: Thread, m: Extract<ThreadMessage, { type: 'fetch' }>): Promise<void> {
