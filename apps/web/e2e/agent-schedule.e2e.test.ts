@@ -123,7 +123,9 @@ describe('agent schedules in the studio', () => {
       await expect.poll(() => page.locator('[data-sonner-toast]').count(), WAIT).toBe(0);
       expect(await seriousA11yViolations(page)).toEqual([]);
       await page.getByRole('button', { name: 'Remove schedule' }).click();
-      await link.click();
+      // The schedule fires every 2 s and the newest call is listed first: by now `link` (the first
+      // row) may be a later run, so follow the link of the run checked above by its address.
+      await runs.locator(`a[href="/runs/${runId}"]`).click();
       await page.waitForURL(`**/runs/${runId}`, WAIT);
     } finally {
       await context.close();

@@ -1,6 +1,6 @@
 import { notFound } from '@aiops/core';
-import { type Database, workflowExecutions } from '@aiops/db';
-import { sql } from 'drizzle-orm';
+import { type Database, type Executor, workflowExecutions } from '@aiops/db';
+import { getTableColumns, type SQL, sql } from 'drizzle-orm';
 import type { RunRow } from './run-rows.ts';
 
 interface Pending {
@@ -10,7 +10,7 @@ interface Pending {
 
 /**
  * Reads runs by id in batches per organization: calls that arrive while a batch is being read share the
- * next one (one tenant transaction for many, as RunCreator does for inserts). A lone call is read at once.
+ * next one (one statement for many, as RunCreator does for inserts). A lone call is read at once.
  * Used by the API's answers about runs it has just started (202) and by waits that must read.
  */
 export class RunReader {
@@ -44,9 +44,7 @@ export class RunReader {
       const batch = ids.map((id) => [id, queue.get(id)!] as const);
       for (const id of ids) queue.delete(id);
       try {
-        const rows = await this.db.withTenant(organizationId, (tx) =>
-          tx.select().from(workflowExecutions).where(anyId(ids)),
-        );
+        const rows = await readRuns(this.db.db, organizationId, ids);
         const byId = new Map(rows.map((r) => [r.id, r]));
         for (const [id, waiting] of batch) {
           const row = byId.get(id);
@@ -63,5 +61,27 @@ export class RunReader {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** `id = ANY('{…}'::uuid[])`: one statement text whatever the batch size (one cached plan, one stats entry). */
-export const anyId = (ids: string[]) => sql`${workflowExecutions.id} = ANY(${`{${ids.join(',')}}`}::uuid[])`;
+/** Every column of a run, selected by name from a row source and decoded as Drizzle decodes the table's. */
+const RUN_FIELDS = Object.fromEntries(
+  Object.entries(getTableColumns(workflowExecutions)).map(([key, column]) => [
+    key,
+    sql`${sql.identifier(column.name)}`.mapWith(column),
+  ]),
+) as Record<string, SQL>;
+
+/**
+ * Runs by id in one statement, without a transaction (`aiops_read_runs`, migration 0044): the runs of
+ * `organizationId`, or of any organization when it is null (the worker's final rows; a tenant set on
+ * `ex` still limits them to its own). Ids that match no visible run are left out.
+ */
+export async function readRuns(
+  ex: Executor,
+  organizationId: string | null,
+  ids: string[],
+): Promise<RunRow[]> {
+  if (!ids.length) return [];
+  const rows = await ex
+    .select(RUN_FIELDS)
+    .from(sql`aiops_read_runs(${organizationId}::uuid, ${`{${ids.join(',')}}`}::uuid[])`);
+  return rows as unknown as RunRow[];
+}

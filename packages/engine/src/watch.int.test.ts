@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Database } from '@aiops/db';
+import { workflowExecutions } from '@aiops/db';
 import { testBackend } from '@aiops/testing';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RunReader } from './run-reader.ts';
+import { RunReader, readRuns } from './run-reader.ts';
 import { getRun } from './run-rows.ts';
 import { type EngineHarness, engineHarness } from './test-support.ts';
 import { CHANNELS } from './types.ts';
@@ -51,18 +51,27 @@ describe(`waiting for a run on ${testBackend()}`, () => {
       await fence;
       await unlisten();
     };
+    // Runs are read in one statement (`readRuns`: db.select(…).from(aiops_read_runs(…))): hook that read.
     const db = new Proxy(h.db, {
       get(target, prop, receiver) {
-        if (prop !== 'withTenant') return Reflect.get(target, prop, receiver);
-        return async <T>(orgId: string, fn: Parameters<Database['withTenant']>[1]) => {
-          const result = (await target.withTenant(orgId, fn)) as T;
-          if (!hooked) {
-            hooked = true;
-            await finishDuringRead();
-            hookDone = Date.now();
-          }
-          return result;
-        };
+        if (prop !== 'db') return Reflect.get(target, prop, receiver);
+        const real = target.db;
+        return new Proxy(real, {
+          get(d, p, r) {
+            if (p !== 'select') return Reflect.get(d, p, r);
+            return (fields: Parameters<typeof real.select>[0]) => ({
+              from: async (source: Parameters<ReturnType<typeof real.select>['from']>[0]) => {
+                const rows = await real.select(fields!).from(source);
+                if (!hooked) {
+                  hooked = true;
+                  await finishDuringRead();
+                  hookDone = Date.now();
+                }
+                return rows;
+              },
+            });
+          },
+        });
       },
     });
     // No poll within the wait: only a notification can end it early.
@@ -121,14 +130,16 @@ describe(`waiting for a run on ${testBackend()}`, () => {
     }
   }, 60_000);
 
-  it('concurrent reads of runs share tenant transactions; an unknown run is not found', async () => {
+  it('concurrent reads of runs share statements; an unknown run is not found', async () => {
     const wf = await h.createWorkflow(oneStep('read together'));
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push(await h.start(wf, { i }));
+    let statements = 0;
     let transactions = 0;
     const db = new Proxy(h.db, {
       get(target, prop, receiver) {
-        if (prop === 'withTenant') transactions++;
+        if (prop === 'db') statements++;
+        if (prop === 'withTenant' || prop === 'system') transactions++;
         return Reflect.get(target, prop, receiver);
       },
     });
@@ -136,9 +147,31 @@ describe(`waiting for a run on ${testBackend()}`, () => {
     const rows = await Promise.all([...ids, ids[0]!].map((id) => reader.read(h.orgId, id)));
     expect(rows.map((r) => r.id)).toEqual([...ids, ids[0]]);
     expect(rows.every((r) => r.organizationId === h.orgId)).toBe(true);
-    // The first read goes alone; the six that queued behind it share one more.
-    expect(transactions).toBe(2);
+    // The first read goes alone; the six that queued behind it share one more. No transaction.
+    expect(statements).toBe(2);
+    expect(transactions).toBe(0);
     await expect(reader.read(h.orgId, randomUUID())).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('readRuns decodes a run as the table select does, and shows it only within its organization', async () => {
+    if (!h.workers.length) await h.addWorker();
+    const runId = await h.start(await h.createWorkflow(oneStep('read in one statement')), { n: 1 });
+    const run = await h.wait(runId);
+    expect(run.status).toBe('completed');
+    const [selected] = await h.db.withTenant(h.orgId, (tx) =>
+      tx.select().from(workflowExecutions).where(eq(workflowExecutions.id, runId)),
+    );
+    const [read] = await readRuns(h.db.db, h.orgId, [runId]);
+    expect(read).toEqual(selected);
+    expect(read!.completedAt).toBeInstanceOf(Date);
+    // Any organization's runs for the worker (no tenant, no organization given); none of another's.
+    const other = randomUUID();
+    expect((await readRuns(h.db.db, null, [runId, randomUUID()])).map((r) => r.id)).toEqual([runId]);
+    expect(await readRuns(h.db.db, other, [runId])).toEqual([]);
+    // Inside another tenant's transaction, the tenant wins over what the caller asks.
+    expect(await h.db.withTenant(other, (tx) => readRuns(tx, null, [runId]))).toEqual([]);
+    expect(await h.db.withTenant(other, (tx) => readRuns(tx, h.orgId, [runId]))).toEqual([]);
+    expect(await h.db.withTenant(h.orgId, (tx) => readRuns(tx, null, [runId]))).toHaveLength(1);
   });
 
   it('answers the current row at once when asked not to wait', async () => {

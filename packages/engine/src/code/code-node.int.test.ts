@@ -126,9 +126,12 @@ describe(`code nodes in workflows on ${testBackend()}`, () => {
       createWorkflow(tx, { organizationId: pro, definition, status: 'active' }),
     );
     const started = await runs.start({ organizationId: pro, workflowId: wf.id, input: {} });
-    const done = await h.watcher.waitForFinal(pro, started.id, 60_000);
-    expect(done.status).toBe('completed');
-  });
+    // The professional class needs threads of its own (a larger WebAssembly memory), started now. On a
+    // loaded CI machine starting them has taken over 20 s, and once this step was still not done after
+    // 60 s: the wait is generous, and a failure says whether the job was queued or running.
+    const done = await h.watcher.waitForFinal(pro, started.id, 150_000);
+    expect(done.status, `sandbox ${JSON.stringify(sandbox.stats())}`).toBe('completed');
+  }, 180_000);
 
   it('network is refused on a tier without it, before the code runs', async () => {
     const { run, detail } = await h.run({

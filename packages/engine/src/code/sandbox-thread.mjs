@@ -17,7 +17,11 @@ import { transform } from 'sucrase';
 const MEMORY_MB = workerData.memoryMb;
 const PAGE = 64 * 1024;
 const wasmMemory = new WebAssembly.Memory({ initial: 256, maximum: ((MEMORY_MB + 16) * 1024 * 1024) / PAGE });
-const QuickJS = await newQuickJSWASMModule(newVariant(RELEASE_SYNC, { wasmMemory }));
+// The host compiles QuickJS's WebAssembly once and hands the module to every thread (sandbox.ts).
+const wasmModule = workerData.wasmModule;
+const QuickJS = await newQuickJSWASMModule(
+  newVariant(RELEASE_SYNC, wasmModule ? { wasmMemory, wasmModule } : { wasmMemory }),
+);
 const MAX_LOG_LINES = 200;
 const MAX_LOG_CHARS = 4_000;
 const MAX_OUTPUT_CHARS = 4 * 1024 * 1024;

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PLANS } from '@aiops/core';
 import { outboundPolicy } from '@aiops/providers';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -176,6 +180,58 @@ describe('code sandbox (QuickJS in worker threads)', () => {
       ok: true,
       output: 'after the kill',
     });
+  });
+
+  it('a thread that never says it is ready, or stops before it is, is replaced; its job runs on the next', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aiops-sandbox-'));
+    const flag = join(dir, 'misbehave');
+    const script = join(dir, 'thread.mjs');
+    // The first thread started hangs without a word; once its flag is gone, threads start as usual.
+    const real = new URL('./sandbox-thread.mjs', import.meta.url).href;
+    const wrapper = (how: string) =>
+      writeFileSync(
+        script,
+        `import { existsSync, rmSync } from 'node:fs';
+if (existsSync(${JSON.stringify(flag)})) { rmSync(${JSON.stringify(flag)}); ${how} }
+else await import(${JSON.stringify(real)});`,
+      );
+    const own = new CodeSandbox(1, { readyTimeoutMs: 1_500, threadScript: pathToFileURL(script) });
+    try {
+      wrapper('setInterval(() => {}, 60_000);');
+      writeFileSync(flag, '');
+      const started = Date.now();
+      expect(
+        await own.run({
+          code: 'return 6 * 7',
+          language: 'javascript',
+          input: {},
+          nodes: {},
+          variables: {},
+          limits,
+        }),
+      ).toMatchObject({ ok: true, output: 42 });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+      expect(own.stats()).toMatchObject({ threads: 1, ready: 1, startFailures: 1 });
+
+      // A thread of another memory class that stops (crashes) while starting is started again.
+      wrapper('process.exit(3);');
+      writeFileSync(flag, '');
+      const other = { ...limits, memoryMb: 48 };
+      expect(
+        await own.run({
+          code: 'return "again"',
+          language: 'javascript',
+          input: {},
+          nodes: {},
+          variables: {},
+          limits: other,
+        }),
+      ).toMatchObject({ ok: true, output: 'again' });
+      expect(own.stats()).toMatchObject({ threads: 2, ready: 2, startFailures: 2 });
+    } finally {
+      await own.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a cancelled step stops its code', async () => {

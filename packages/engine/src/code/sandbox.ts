@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { CodeLimits } from '@aiops/core';
@@ -68,13 +70,42 @@ interface Thread {
   isReady: boolean;
   job?: Job | undefined;
   killTimer?: NodeJS.Timeout | undefined;
+  /** Abandons the thread if it has not said it is ready in time. */
+  readyTimer?: NodeJS.Timeout | undefined;
+}
+
+export interface CodeSandboxOptions {
+  /**
+   * A thread that has not said it is ready this long after it was started is abandoned and replaced
+   * (default 60 s; a thread starts in about a second, a few on a loaded machine).
+   */
+  readyTimeoutMs?: number;
+  /** The thread's script (tests start threads that misbehave). */
+  threadScript?: URL;
 }
 
 /** Time the host waits past a job's wall-clock limit before it kills the thread. */
 const KILL_GRACE_MS = 1_500;
 const THREAD_SCRIPT = new URL('./sandbox-thread.mjs', import.meta.url);
+const READY_TIMEOUT_MS = 60_000;
+/** Wait before starting a thread again after one stopped before it was ready (no tight restart loop). */
+const RESTART_DELAY_MS = 1_000;
 /** Inputs the code receives, serialized, at most. */
 export const MAX_CODE_ARGS_CHARS = 8 * 1024 * 1024;
+
+let quickjsWasm: Promise<WebAssembly.Module | undefined> | undefined;
+
+/**
+ * QuickJS's WebAssembly, compiled once per process (asynchronously, off the event loop) and handed to
+ * every thread, which only instantiates it: a thread then starts without compiling its own copy, and the
+ * machine code is shared. If it cannot be compiled here, each thread compiles its own.
+ */
+function compiledQuickJS(): Promise<WebAssembly.Module | undefined> {
+  quickjsWasm ??= readFile(createRequire(import.meta.url).resolve('@jitl/quickjs-wasmfile-release-sync/wasm'))
+    .then((bytes) => WebAssembly.compile(bytes))
+    .catch(() => undefined);
+  return quickjsWasm;
+}
 
 const failure = (code: string, message: string, retryable = false): CodeRunResult => ({
   ok: false,
@@ -99,10 +130,16 @@ export class CodeSandbox {
   private readonly queue: Job[] = [];
   private seq = 0;
   private closed = false;
+  private wasm: WebAssembly.Module | undefined;
+  /** Threads that stopped, or were abandoned, before they were ready. */
+  private startFailures = 0;
 
-  constructor(readonly size = Math.max(1, Math.min(4, availableParallelism()))) {}
+  constructor(
+    readonly size = Math.max(1, Math.min(4, availableParallelism())),
+    private readonly options: CodeSandboxOptions = {},
+  ) {}
 
-  run(request: CodeRunRequest): Promise<CodeRunResult> {
+  async run(request: CodeRunRequest): Promise<CodeRunResult> {
     if (this.closed) return Promise.resolve(failure('code_sandbox_closed', 'The sandbox is shut down', true));
     let args: string;
     try {
@@ -124,38 +161,57 @@ export class CodeSandbox {
         ),
       );
     }
+    this.wasm ??= await compiledQuickJS();
+    if (this.closed) return failure('code_sandbox_closed', 'The sandbox is shut down', true);
     return new Promise((resolve) => {
       this.queue.push({ id: ++this.seq, request, args, resolve });
       this.pump();
     });
   }
 
-  /** Threads running a job now, and jobs waiting. */
-  stats(): { busy: number; queued: number; threads: number } {
+  /** Threads running a job now, jobs waiting, threads (ready or starting), and failed thread starts. */
+  stats(): { busy: number; queued: number; threads: number; ready: number; startFailures: number } {
     return {
       busy: this.threads.filter((t) => t.job).length,
       queued: this.queue.length,
       threads: this.threads.length,
+      ready: this.threads.filter((t) => t.isReady).length,
+      startFailures: this.startFailures,
     };
   }
 
-  async close(): Promise<void> {
+  /**
+   * Fails queued and running jobs (retryable) and stops the threads. It waits at most `waitMs` for them:
+   * a thread stuck outside JavaScript may never stop, and shutdown must not hang on it; threads are
+   * unref'd, so one left behind does not keep the process alive.
+   */
+  async close(waitMs = 5_000): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0))
       job.resolve(failure('code_sandbox_closed', 'The sandbox is shut down', true));
-    await Promise.all(
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, waitMs);
+      timer.unref();
+    });
+    const stopped = Promise.all(
       this.threads.map(async (t) => {
         clearTimeout(t.killTimer);
+        clearTimeout(t.readyTimer);
         t.job?.resolve(failure('code_sandbox_closed', 'The sandbox was shut down during the run', true));
         t.job = undefined;
         await t.worker.terminate();
       }),
     );
+    await Promise.race([stopped, bound]);
+    clearTimeout(timer);
   }
 
   private spawn(memoryMb: number): Thread {
-    const worker = new Worker(THREAD_SCRIPT, {
-      workerData: { memoryMb },
+    const worker = new Worker(this.options.threadScript ?? THREAD_SCRIPT, {
+      workerData: { memoryMb, wasmModule: this.wasm },
+      // Plain JavaScript: no loader or flag of the host process (tsx, test runners) is needed or wanted.
+      execArgv: [],
       // The engine's heap is WebAssembly memory (bounded per job); this bounds the thread's own JS heap.
       resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 },
       env: {},
@@ -164,18 +220,39 @@ export class CodeSandbox {
     });
     worker.unref();
     const thread: Thread = { worker, memoryMb, isReady: false };
+    thread.readyTimer = setTimeout(() => {
+      if (this.discard(thread)) this.pump();
+    }, this.options.readyTimeoutMs ?? READY_TIMEOUT_MS);
+    thread.readyTimer.unref();
     worker.on('message', (m: ThreadMessage) => {
       if (m.type === 'ready') {
+        clearTimeout(thread.readyTimer);
         thread.isReady = true;
         this.pump();
       } else if (m.type === 'done') this.finish(thread, m.result);
       else if (m.type === 'fetch') void this.fetchFor(thread, m);
     });
     worker.on('error', () => {});
-    worker.on('exit', () =>
-      this.replace(thread, 'code_sandbox_error', 'The sandbox thread stopped during the run'),
-    );
+    worker.on('exit', () => {
+      if (thread.isReady)
+        this.replace(thread, 'code_sandbox_error', 'The sandbox thread stopped during the run');
+      else if (this.discard(thread)) setTimeout(() => this.pump(), RESTART_DELAY_MS).unref();
+    });
     return thread;
+  }
+
+  /**
+   * Drops a thread that never became ready (it stopped, or is stuck starting), so that `pump` may start
+   * another for the jobs waiting. Its termination is not awaited: a stuck thread may never stop.
+   */
+  private discard(thread: Thread): boolean {
+    const index = this.threads.indexOf(thread);
+    if (index < 0) return false;
+    clearTimeout(thread.readyTimer);
+    this.threads.splice(index, 1);
+    this.startFailures++;
+    void thread.worker.terminate().catch(() => {});
+    return true;
   }
 
   /** Gives queued jobs to idle threads of their class, starting threads up to `size` per class. */
@@ -265,6 +342,7 @@ export class CodeSandbox {
     const index = this.threads.indexOf(thread);
     if (index < 0) return;
     clearTimeout(thread.killTimer);
+    clearTimeout(thread.readyTimer);
     const job = thread.job;
     thread.job = undefined;
     if (job && code && message) job.resolve(failure(code, message, retryable));

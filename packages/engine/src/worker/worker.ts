@@ -8,7 +8,7 @@ import {
   PLANS,
   planFor,
 } from '@aiops/core';
-import { type Database, queryRows, workflowExecutions } from '@aiops/db';
+import { type Database, queryRows } from '@aiops/db';
 import { type OutboundPolicy, outboundPolicy } from '@aiops/providers';
 import { sql } from 'drizzle-orm';
 import { ensureAgentWebhookSecret } from '../agent-webhook-secret.ts';
@@ -17,7 +17,7 @@ import { CodeSandbox } from '../code/sandbox.ts';
 import { AgentMemory } from '../memory.ts';
 import { Observability } from '../observability/observability.ts';
 import type { LocalExecutor } from '../run-creator.ts';
-import { anyId } from '../run-reader.ts';
+import { readRuns } from '../run-reader.ts';
 import type { RunRow } from '../run-rows.ts';
 import { Runs } from '../runs.ts';
 import { type ClaimedStep, claimSteps } from '../sql/claim-steps.ts';
@@ -398,7 +398,7 @@ export class Worker implements LocalExecutor {
   /** The rows of runs this worker has just finished (committed, final): one read for a batch. */
   private async finalRows(ids: string[]): Promise<RunRow[]> {
     try {
-      return await this.db.system((tx) => tx.select().from(workflowExecutions).where(anyId(ids)));
+      return await readRuns(this.db.db, null, ids);
     } catch (err) {
       this.log.warn({ err, runs: ids.length }, 'reading finished runs failed; their waiters read them');
       return [];
