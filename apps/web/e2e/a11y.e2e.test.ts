@@ -141,7 +141,7 @@ for (const scheme of ['light', 'dark'] as const) {
         `signed in: ${name}`,
         () => {
           expect(fixtures, 'the sign-up test failed').toBeDefined();
-          const [path, ready] = signedIn(fixtures)[i];
+          const [path, ready] = signedIn(fixtures)[i]!;
           return expectNoSeriousViolation(path, ready);
         },
         PAGE_TIMEOUT,
