@@ -1,6 +1,6 @@
-import { type Database, queryRows } from '@aiops/db';
+import { type Database, queryRows, workflowExecutions } from '@aiops/db';
 import { testBackend } from '@aiops/testing';
-import { sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertRuns, type NewRun } from './sql/create-run.ts';
 import { type EngineHarness, engineHarness } from './test-support.ts';
@@ -131,5 +131,46 @@ describe(`runs leased at creation to a worker that dies on ${testBackend()}`, ()
       { node_id: 'a', status: 'failed', attempt: 1, n: 2 },
       { node_id: 'b', status: 'completed', attempt: 1, n: 2 },
     ]);
+  });
+
+  it('say how each run was inserted, exactly as a select reads it back: leased, left pending, queued', async () => {
+    const wf = await h.createWorkflow({ name: 'as-inserted', nodes: [echo('a')] });
+    const { outcomes, rows } = await h.db.system(async (tx) => {
+      const compiled = await h.runs.catalog.version(tx, wf, 1);
+      const run = (key: string | null, i: number): NewRun => ({
+        organizationId: h.orgId,
+        compiled,
+        expectCurrentVersion: true,
+        input: { i, list: [1, 2.5, null], nested: { b: true, a: 'x' } },
+        agentPins: {},
+        triggeredBy: 'api',
+        correlationId: crypto.randomUUID(),
+        idempotencyKey: `as-inserted-${i}`,
+        concurrencyKey: key,
+        metadata: { i },
+        timeoutMs: 90_000,
+        maxRetries: 2,
+      });
+      // A lease of one step: one of the first two runs is leased, the other left to the queue; the third
+      // shares the second's concurrency key, so it waits its turn.
+      const { outcomes } = await insertRuns(
+        { db: tx } as unknown as Database,
+        [run(null, 0), run('k', 1), run('k', 2)],
+        new Date(),
+        { workerId: 'dead-worker', limit: 1, leaseMs: 60_000 },
+      );
+      const ids = outcomes.map((o) => (o.kind === 'created' ? o.id : ''));
+      const rows = await tx.select().from(workflowExecutions).where(inArray(workflowExecutions.id, ids));
+      return { outcomes, rows };
+    });
+    const created = outcomes.map((o) => (o.kind === 'created' ? o.run : undefined));
+    expect(
+      created
+        .slice(0, 2)
+        .map((r) => r?.status)
+        .sort(),
+    ).toEqual(['pending', 'running']);
+    expect(created[2]?.status).toBe('queued');
+    for (const run of created) expect(run).toEqual(rows.find((r) => r.id === run?.id));
   });
 });

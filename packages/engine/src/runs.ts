@@ -49,6 +49,8 @@ export interface StartedRun {
   version: number;
   /** The workflow's concurrency limit is reached: the run waits its turn (status queued). */
   queued: boolean;
+  /** The run's row as this call inserted it (absent for an idempotent replay): an answer without a read. */
+  run?: RunRow;
 }
 
 interface WorkflowInfo {
@@ -83,7 +85,8 @@ export class Runs {
 
   /** A started run from an insert outcome; undefined when the workflow changed or vanished meanwhile. */
   private outcome(outcome: InsertOutcome, version: number): StartedRun | undefined {
-    if (outcome.kind === 'created') return { id: outcome.id, created: true, version, queued: outcome.queued };
+    if (outcome.kind === 'created')
+      return { id: outcome.id, created: true, version, queued: outcome.queued, run: outcome.run };
     if (outcome.kind === 'duplicate') return { id: outcome.id, created: false, version, queued: false };
     if (outcome.kind === 'quota_exceeded') {
       throw new AppError(

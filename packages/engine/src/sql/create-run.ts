@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { type AgentPins, type Database, queryRows, type TriggerKind } from '@aiops/db';
+import { type AgentPins, type Database, queryRows, type TriggerKind, workflowExecutions } from '@aiops/db';
 import { sql } from 'drizzle-orm';
 import type { CompiledVersion } from '../catalog.ts';
+import type { RunRow } from '../run-rows.ts';
 import type { ClaimedStep } from './claim-steps.ts';
 
 export interface NewRun {
@@ -43,7 +44,7 @@ export interface StepSeed {
 }
 
 export type InsertOutcome =
-  | { kind: 'created'; id: string; queued: boolean }
+  | { kind: 'created'; id: string; queued: boolean; run: RunRow }
   | { kind: 'duplicate'; id: string }
   | { kind: 'workflow_missing' }
   | { kind: 'version_changed' }
@@ -114,14 +115,17 @@ export async function insertRuns(
   );
   const runsJson = JSON.stringify(runRows);
   const stepsJson = JSON.stringify(stepRows);
-  const [row] = await queryRows<{ r: Created }>(
+  // now() is the transaction's start, the same in the function: the runs' created_at.
+  const [row] = await queryRows<{ r: Created; at: unknown }>(
     db.db,
     lease
       ? sql`SELECT aiops_create_and_lease(${runsJson}::jsonb, ${stepsJson}::jsonb, ${now.toISOString()}::timestamptz,
-              ${lease.workerId}, ${lease.limit}, ${lease.leaseMs}) AS r`
-      : sql`SELECT aiops_create_runs(${runsJson}::jsonb, ${stepsJson}::jsonb, ${now.toISOString()}::timestamptz) AS r`,
+              ${lease.workerId}, ${lease.limit}, ${lease.leaseMs}) AS r, now() AS at`
+      : sql`SELECT aiops_create_runs(${runsJson}::jsonb, ${stepsJson}::jsonb, ${now.toISOString()}::timestamptz) AS r, now() AS at`,
   );
   const r = row!.r;
+  const at = workflowExecutions.createdAt.mapFromDriverValue(row!.at as string) as Date;
+  const running = new Set((r.leased ?? []).map((s) => s.runId));
   const created = new Set(r.created);
   const queued = new Set(r.queued);
   const quota = new Set(r.quota);
@@ -129,8 +133,15 @@ export async function insertRuns(
   const outcomes: InsertOutcome[] = [];
   for (const [i, run] of runs.entries()) {
     const id = ids[i]!;
-    if (created.has(id)) outcomes.push({ kind: 'created', id, queued: queued.has(id) });
-    else if (quota.has(id)) outcomes.push({ kind: 'quota_exceeded' });
+    if (created.has(id)) {
+      const status = queued.has(id) ? 'queued' : running.has(id) ? 'running' : 'pending';
+      outcomes.push({
+        kind: 'created',
+        id,
+        queued: queued.has(id),
+        run: insertedRow(id, runRows[i]!, run, status, at),
+      });
+    } else if (quota.has(id)) outcomes.push({ kind: 'quota_exceeded' });
     else if (limited.has(id)) outcomes.push({ kind: 'concurrency_limited' });
     else outcomes.push(await classify(run));
   }
@@ -149,4 +160,66 @@ export async function insertRuns(
     if (row?.version === null || row?.version === undefined) return { kind: 'workflow_missing' };
     return { kind: 'version_changed' };
   }
+}
+
+/**
+ * The row `aiops_create_runs` inserted for a run, as a select would read it back: what the caller sent,
+ * the status the function gave it, and the column defaults. Answers a run's creation without a read.
+ */
+function insertedRow(
+  id: string,
+  row: {
+    correlation_id: string;
+    nodes: number;
+    remaining: number | null;
+    steps_completed: number | null;
+  },
+  run: NewRun,
+  status: 'queued' | 'running' | 'pending',
+  at: Date,
+): RunRow {
+  return {
+    id,
+    organizationId: run.organizationId,
+    workflowId: run.compiled.workflowId,
+    workflowVersion: run.compiled.version,
+    status,
+    statusReason: null,
+    errorCode: null,
+    errorMessage: null,
+    triggeredBy: run.triggeredBy,
+    triggeredByUserId: run.userId ?? null,
+    triggeredByApiKeyId: run.apiKeyId ?? null,
+    externalTriggerId: run.externalTriggerId ?? null,
+    inputData: run.input ?? {},
+    outputData: null,
+    agentPins: run.agentPins,
+    remainingNodes: row.remaining ?? row.nodes,
+    stepsTotal: row.nodes,
+    stepsCompleted: row.steps_completed ?? 0,
+    // A run whose entry steps were leased at insertion starts running at once (aiops_create_and_lease).
+    startedAt: status === 'running' ? at : null,
+    completedAt: null,
+    pausedAt: null,
+    resumedAt: null,
+    timeoutAt: new Date(at.getTime() + run.timeoutMs),
+    durationMs: null,
+    inputTokens: 0,
+    outputTokens: 0,
+    totalTokensUsed: 0,
+    estimatedCost: '0.000000', // numeric(14, 6) as the driver reads it
+    retryCount: 0,
+    maxRetries: run.maxRetries,
+    correlationId: row.correlation_id,
+    parentExecutionId: run.parentExecutionId ?? null,
+    parentStepId: run.parentStepId ?? null,
+    rerunOfExecutionId: run.rerunOf ?? null,
+    concurrencyKey: run.concurrencyKey ?? null,
+    idempotencyKey: run.idempotencyKey ?? null,
+    resourceUsage: null,
+    performanceMetrics: null,
+    metadata: run.metadata ?? {},
+    createdAt: at,
+    updatedAt: at,
+  };
 }

@@ -232,6 +232,87 @@ describe(`runs API on ${testBackend()}`, () => {
     expect(again.status).toBe(202);
   });
 
+  it('without wait answers the run as it was created, field for field as a GET reads it', async () => {
+    // One run at a time: the first waits for an approval (paused, still active), the second is queued.
+    const gated = await call(s, 'POST', '/api/v1/workflows', {
+      token: owner.token,
+      body: {
+        status: 'active',
+        definition: {
+          name: 'gated',
+          settings: { maxConcurrentRuns: 1 },
+          nodes: [
+            { id: 'gate', type: 'approval', message: 'Go?' },
+            { id: 'done', type: 'output', value: 'ok' },
+          ],
+          connections: [{ from: 'gate', to: 'done' }],
+        },
+      },
+    });
+    const start = (ticket: string, key: string) =>
+      call(s, 'POST', `/api/v1/workflows/${gated.body.id}/runs`, {
+        token: owner.token,
+        headers: { 'idempotency-key': key },
+        body: {
+          input: { ticket, n: [1, 2.5, null], nested: { b: true, a: 'x' } },
+          metadata: { source: 'test' },
+        },
+      });
+    const moving = new Set([
+      'status',
+      'stepsCompleted',
+      'startedAt',
+      'completedAt',
+      'durationMs',
+      'output',
+      'tokens',
+      'cost',
+      'error',
+      'statusReason',
+    ]);
+    const stable = (body: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(body).filter(([k]) => !moving.has(k)));
+
+    const first = await start('first', 'created-body-1');
+    expect(first.status).toBe(202);
+    const firstRead = await call(s, 'GET', `/api/v1/runs/${first.body.id}`, { token: owner.token });
+    const { steps: _steps, ...firstRun } = firstRead.body;
+    expect(Object.keys(first.body).sort()).toEqual(Object.keys(firstRun).sort());
+    expect(stable(first.body)).toEqual(stable(firstRun));
+    expect(first.body).toMatchObject({
+      stepsCompleted: 0,
+      tokens: { input: 0, output: 0, total: 0 },
+      cost: 0,
+      output: null,
+      error: null,
+      statusReason: null,
+      completedAt: null,
+      durationMs: null,
+      metadata: { source: 'test' },
+      triggeredByUserId: owner.userId,
+      stepsTotal: 2,
+    });
+    // Started by this process's worker in the creating transaction, or left for a worker to claim.
+    expect(['pending', 'running']).toContain(first.body.status);
+    if (first.body.status === 'running') expect(first.body.startedAt).toBe(firstRun.startedAt);
+    else expect(first.body.startedAt).toBeNull();
+
+    await expect
+      .poll(
+        async () =>
+          (await call(s, 'GET', `/api/v1/runs/${first.body.id}`, { token: owner.token })).body.status,
+        { timeout: 10_000 },
+      )
+      .toBe('paused');
+    const second = await start('second', 'created-body-2');
+    expect(second.status).toBe(202);
+    const secondRead = await call(s, 'GET', `/api/v1/runs/${second.body.id}`, { token: owner.token });
+    const { steps: _secondSteps, ...secondRun } = secondRead.body;
+    expect(second.body.status).toBe('queued');
+    expect(second.body).toEqual(secondRun);
+    await call(s, 'POST', `/api/v1/runs/${first.body.id}/cancel`, { token: owner.token });
+  });
+
   it('lists runs with filters and cursor pagination', async () => {
     const page1 = await call(s, 'GET', `/api/v1/runs?workflowId=${workflowId}&limit=2`, {
       token: owner.token,

@@ -41,16 +41,21 @@ export async function startRun(
     idempotencyKey,
     ...withMetadata(traceMetadata(request, body.metadata)),
   });
-  const run = await e.watcher.waitForFinal(
-    auth.organizationId,
-    started.id,
-    Math.round((body.wait ?? 0) * 1000),
-    started.created ? startedAt : undefined,
-  );
+  const waitMs = Math.round((body.wait ?? 0) * 1000);
+  // Without `wait` a new run is answered as it was inserted, without reading it back.
+  const run =
+    waitMs <= 0 && started.run
+      ? started.run
+      : await e.watcher.waitForFinal(
+          auth.organizationId,
+          started.id,
+          waitMs,
+          started.created ? startedAt : undefined,
+        );
   reply.header('location', `/api/v1/runs/${run.id}`);
   if (!started.created) reply.header('idempotent-replayed', 'true');
   // Without `wait` the answer is always 202 (accepted), even when the run finished during the request.
-  const finished = (body.wait ?? 0) > 0 && engine.FINAL.includes(run.status);
+  const finished = waitMs > 0 && engine.FINAL.includes(run.status);
   return reply.status(finished ? 201 : 202).send(runDto(run));
 }
 
