@@ -140,7 +140,7 @@ export class CodeSandbox {
   ) {}
 
   async run(request: CodeRunRequest): Promise<CodeRunResult> {
-    if (this.closed) return Promise.resolve(failure('code_sandbox_closed', 'The sandbox is shut down', true));
+    if (this.closed) return failure('code_sandbox_closed', 'The sandbox is shut down', true);
     let args: string;
     try {
       args = JSON.stringify({
@@ -149,16 +149,12 @@ export class CodeSandbox {
         variables: request.variables,
       });
     } catch (e) {
-      return Promise.resolve(
-        failure('code_input_invalid', `The code's input is not JSON: ${(e as Error).message}`),
-      );
+      return failure('code_input_invalid', `The code's input is not JSON: ${(e as Error).message}`);
     }
     if (args.length > MAX_CODE_ARGS_CHARS) {
-      return Promise.resolve(
-        failure(
-          'code_input_too_large',
-          `The code's input, nodes and variables are ${args.length} characters of JSON; at most ${MAX_CODE_ARGS_CHARS} are allowed`,
-        ),
+      return failure(
+        'code_input_too_large',
+        `The code's input, nodes and variables are ${args.length} characters of JSON; at most ${MAX_CODE_ARGS_CHARS} are allowed`,
       );
     }
     this.wasm ??= await compiledQuickJS();
