@@ -2,8 +2,6 @@ import { type Database, queryRows, workflowExecutions } from '@aiops/db';
 import { testBackend } from '@aiops/testing';
 import { inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimSteps } from './sql/claim-steps.ts';
-import { completeSteps } from './sql/complete-steps.ts';
 import { insertRuns, type NewRun } from './sql/create-run.ts';
 import { type EngineHarness, engineHarness } from './test-support.ts';
 
@@ -174,56 +172,5 @@ describe(`runs leased at creation to a worker that dies on ${testBackend()}`, ()
     ).toEqual(['pending', 'running']);
     expect(created[2]?.status).toBe('queued');
     for (const run of created) expect(run).toEqual(rows.find((r) => r.id === run?.id));
-  });
-});
-
-describe(`a completion batch reads the runs it finishes for their waiters on ${testBackend()}`, () => {
-  let h: EngineHarness;
-  beforeAll(async () => {
-    h = await engineHarness({ workers: 0 });
-  });
-  afterAll(() => h.close());
-
-  it('returns the rows of the awaited runs it finished, as a select reads them after the commit', async () => {
-    const wf = await h.createWorkflow({ name: 'finished rows', nodes: [echo('a')] });
-    const ids = [await h.start(wf, { n: 1 }), await h.start(wf, { n: 2 }), await h.start(wf, { n: 3 })];
-    const steps = await claimSteps(h.db.db, 'direct-worker', 10, 60_000);
-    expect(steps.map((s) => s.runId).sort()).toEqual([...ids].sort());
-    const at = new Date();
-    const result = await completeSteps(
-      h.db.db,
-      'direct-worker',
-      steps.map((step) => ({
-        step,
-        kind: 'completed' as const,
-        nodeType: 'agent',
-        input: {},
-        output: `done ${step.runId}`,
-        edges: [],
-        cost: '0.0015',
-        startedAt: at,
-        finishedAt: at,
-      })),
-      0,
-      60_000,
-      undefined,
-      // The first two are awaited; the third ends unread.
-      ids.slice(0, 2),
-    );
-    expect(result.finishedRuns.map((f) => f.runId).sort()).toEqual([...ids].sort());
-    const selected = await h.db.system((tx) =>
-      tx.select().from(workflowExecutions).where(inArray(workflowExecutions.id, ids)),
-    );
-    const byId = new Map(selected.map((r) => [r.id, r]));
-    expect(result.finishedRows.map((r) => r.id).sort()).toEqual(ids.slice(0, 2).sort());
-    for (const row of result.finishedRows) {
-      expect(row).toEqual(byId.get(row.id));
-      expect(row).toMatchObject({
-        status: 'completed',
-        outputData: `done ${row.id}`,
-        estimatedCost: '0.001500',
-      });
-      expect(row.completedAt).toBeInstanceOf(Date);
-    }
   });
 });

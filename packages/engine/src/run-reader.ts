@@ -85,35 +85,3 @@ export async function readRuns(
     .from(sql`aiops_read_runs(${organizationId}::uuid, ${`{${ids.join(',')}}`}::uuid[])`);
   return rows as unknown as RunRow[];
 }
-
-const COLUMNS = Object.entries(getTableColumns(workflowExecutions));
-/** numeric columns go into JSON as text, as the driver gives them (a JSON number would drop their scale). */
-const NUMERIC_AS_TEXT = sql.join(
-  COLUMNS.filter(([, c]) => c.columnType === 'PgNumeric').map(
-    ([, c]) => sql`${sql.raw(`'${c.name}'`)}, x.${sql.identifier(c.name)}::text`,
-  ),
-  sql`, `,
-);
-
-/**
- * A subquery for a larger statement: the rows of the runs `ids` (an SQL uuid[]) as a jsonb array, read
- * with `aiops_read_runs` (any organization; VOLATILE since migration 0045, so it sees what the statement
- * wrote before it). `runsFromJson` decodes them.
- */
-export function runsAsJson(ids: SQL): SQL {
-  return sql`(SELECT coalesce(jsonb_agg(to_jsonb(x) || jsonb_build_object(${NUMERIC_AS_TEXT})), '[]'::jsonb)
-    FROM aiops_read_runs(NULL, ${ids}) x)`;
-}
-
-/** Rows of `runsAsJson`, decoded column by column as Drizzle decodes the table's: equal to a select. */
-export function runsFromJson(rows: Record<string, unknown>[]): RunRow[] {
-  return rows.map(
-    (json) =>
-      Object.fromEntries(
-        COLUMNS.map(([key, column]) => {
-          const value = json[column.name];
-          return [key, value === null || value === undefined ? null : column.mapFromDriverValue(value)];
-        }),
-      ) as RunRow,
-  );
-}

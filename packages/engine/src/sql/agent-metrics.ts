@@ -61,13 +61,13 @@ export function agentMetricRows(outcomes: MeasuredOutcome[]) {
 /**
  * Wraps the completion call so the batch's metric samples are inserted by the same statement (one round
  * trip, one commit): `aiops_record_agent_metrics` keeps the samples of the steps the completion confirmed.
- * `also`: more of the same batch's work in the same statement, after the completion and able to use its
- * result `c.r` (the observability log lines and spans; the rows of the runs it finished).
+ * A batch without agent or tool attempts runs the completion call alone.
  */
-export function withAgentMetrics(completeCall: SQL, outcomes: MeasuredOutcome[], also: SQL[] = []): SQL {
+export function withAgentMetrics(completeCall: SQL, outcomes: MeasuredOutcome[], also?: SQL): SQL {
   const rows = agentMetricRows(outcomes);
-  const items = [sql`c.r`, ...also];
-  if (rows.length)
-    items.push(sql`aiops_record_agent_metrics(c.r->'confirmed', ${JSON.stringify(rows)}::jsonb) AS metrics`);
-  return sql`WITH c AS MATERIALIZED (SELECT ${completeCall} AS r) SELECT ${sql.join(items, sql`, `)} FROM c`;
+  // `also`: another write of the same batch in the same statement (the observability log lines and spans).
+  const more = also ? sql`, ${also} AS o` : sql``;
+  if (!rows.length) return sql`SELECT ${completeCall} AS r${more}`;
+  return sql`WITH c AS MATERIALIZED (SELECT ${completeCall} AS r)
+    SELECT c.r, aiops_record_agent_metrics(c.r->'confirmed', ${JSON.stringify(rows)}::jsonb) AS metrics${more} FROM c`;
 }

@@ -1,7 +1,5 @@
 import { type Executor, queryRows, type Tx } from '@aiops/db';
-import { type SQL, sql } from 'drizzle-orm';
-import { runsAsJson, runsFromJson } from '../run-reader.ts';
-import type { RunRow } from '../run-rows.ts';
+import { sql } from 'drizzle-orm';
 import { withAgentMetrics } from './agent-metrics.ts';
 import type { ClaimedStep } from './claim-steps.ts';
 
@@ -48,8 +46,6 @@ export interface FlushResult {
   /** Ready successors claimed by this worker in the same transaction (continuation). */
   continued: ClaimedStep[];
   finishedRuns: { runId: string; status: string }[];
-  /** The rows of the finished runs among `awaited`, read by the same statement after the completion. */
-  finishedRows: RunRow[];
   retryDelaysMs: number[];
 }
 
@@ -68,8 +64,6 @@ export async function completeSteps(
   leaseMs: number,
   /** The batch's log lines and spans, written by the same statement (`aiops_record_observations`). */
   observations?: unknown,
-  /** Runs of the batch that somebody waits for: the rows of those it finishes are returned. */
-  awaited: string[] = [],
 ): Promise<FlushResult> {
   const rows = outcomes.map((o) => ({
     id: o.step.stepId,
@@ -106,26 +100,18 @@ export async function completeSteps(
     cached: o.cached ?? false,
     failures: o.step.failures,
   }));
-  const also: SQL[] = [];
-  if (observations) also.push(sql`aiops_record_observations(${JSON.stringify(observations)}::jsonb) AS o`);
-  if (awaited.length) {
-    const ids = sql`ARRAY(SELECT (f->>'id')::uuid FROM jsonb_array_elements(c.r->'finished') f
-      WHERE f->>'id' = ANY(${`{${awaited.join(',')}}`}::text[]))`;
-    also.push(sql`${runsAsJson(ids)} AS rows`);
-  }
   const [row] = await queryRows<{
     r: {
       confirmed: Record<string, string>;
       continued: ClaimedStep[];
       finished: { id: string; status: string }[];
     };
-    rows?: Record<string, unknown>[];
   }>(
     ex,
     withAgentMetrics(
       sql`aiops_complete_steps(${workerId}, ${JSON.stringify(rows)}::jsonb, ${continueUpTo}, ${leaseMs})`,
       outcomes,
-      also,
+      observations ? sql`aiops_record_observations(${JSON.stringify(observations)}::jsonb)` : undefined,
     ),
   );
   const r = row!.r;
@@ -140,13 +126,7 @@ export async function completeSteps(
     const rows = [...costs].map(([organization_id, cost]) => ({ organization_id, cost: cost.toFixed(6) }));
     await ex.execute(sql`SELECT aiops_add_org_cost(${JSON.stringify(rows)}::jsonb)`);
   }
-  const result: FlushResult = {
-    discarded: [],
-    continued: r.continued,
-    finishedRuns: [],
-    finishedRows: runsFromJson(row!.rows ?? []),
-    retryDelaysMs: [],
-  };
+  const result: FlushResult = { discarded: [], continued: r.continued, finishedRuns: [], retryDelaysMs: [] };
   for (const o of outcomes) {
     const status = r.confirmed[o.step.stepId];
     if (status === undefined) result.discarded.push(o);

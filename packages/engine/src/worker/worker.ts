@@ -17,6 +17,7 @@ import { CodeSandbox } from '../code/sandbox.ts';
 import { AgentMemory } from '../memory.ts';
 import { Observability } from '../observability/observability.ts';
 import type { LocalExecutor } from '../run-creator.ts';
+import { readRuns } from '../run-reader.ts';
 import type { RunRow } from '../run-rows.ts';
 import { Runs } from '../runs.ts';
 import { type ClaimedStep, claimSteps } from '../sql/claim-steps.ts';
@@ -339,17 +340,15 @@ export class Worker implements LocalExecutor {
 
   /**
    * Records a batch of outcomes (one call of `aiops_complete_steps`, one commit), then hands the runs it
-   * finished to calls waiting for them in this process (their rows read by the same statement) and starts
-   * the successors leased to it. Writes that must commit with the outcomes belong in that SQL function;
-   * writes that follow them (logs, spans, events) belong after it here, batched per flush.
+   * finished to calls waiting for them in this process (one read of their rows per batch) and starts the
+   * successors leased to it. Writes that must commit with the outcomes belong in that SQL function; writes
+   * that follow them (logs, spans, events) belong after it here, batched per flush like the row read.
    */
   private async flush(batch: StepOutcome[]): Promise<void> {
     let continued: ClaimedStep[] = [];
     const sink = this.sink;
     const runIds = [...new Set(batch.map((o) => o.step.runId))];
     sink?.begin(runIds);
-    // The rows of the runs the batch finishes that somebody here waits for come back with the completion.
-    const awaited = sink ? sink.awaited(runIds) : [];
     let finished: string[] = [];
     let rows: RunRow[] = [];
     try {
@@ -363,10 +362,8 @@ export class Worker implements LocalExecutor {
             free,
             this.options.leaseMs,
             this.observability.payload(batch),
-            awaited,
           );
           continued = result.continued;
-          rows = result.finishedRows;
           void this.observability.exported(batch, result.finishedRuns);
           finished = result.finishedRuns.map((f) => f.runId);
           for (const o of batch) {
@@ -389,11 +386,23 @@ export class Worker implements LocalExecutor {
           await sleep(20 * attempt);
         }
       }
+      const wanted = sink && finished.length ? sink.awaited(finished) : [];
+      if (wanted.length) rows = await this.finalRows(wanted);
     } finally {
       sink?.end(runIds, finished, rows);
     }
     for (const o of batch) this.held.delete(o.step.stepId);
     for (const step of continued) this.begin(step);
+  }
+
+  /** The rows of runs this worker has just finished (committed, final): one read for a batch. */
+  private async finalRows(ids: string[]): Promise<RunRow[]> {
+    try {
+      return await readRuns(this.db.db, null, ids);
+    } catch (err) {
+      this.log.warn({ err, runs: ids.length }, 'reading finished runs failed; their waiters read them');
+      return [];
+    }
   }
 
   private readonly networks = new Map<string, { at: number; value: OutboundPolicy }>();
