@@ -47,9 +47,10 @@ export interface StartedRun {
   /** False when the idempotency key matched an earlier run, which is returned instead. */
   created: boolean;
   version: number;
-  /** The workflow's concurrency limit is reached: the run waits its turn (status queued). */
-  queued: boolean;
-  /** The run's row as this call inserted it (absent for an idempotent replay): an answer without a read. */
+  /**
+   * The run's row as this call inserted it (absent for an idempotent replay): an answer without a read.
+   * Its status is `queued` when the workflow's concurrency limit made it wait its turn.
+   */
   run?: RunRow;
 }
 
@@ -85,9 +86,8 @@ export class Runs {
 
   /** A started run from an insert outcome; undefined when the workflow changed or vanished meanwhile. */
   private outcome(outcome: InsertOutcome, version: number): StartedRun | undefined {
-    if (outcome.kind === 'created')
-      return { id: outcome.id, created: true, version, queued: outcome.queued, run: outcome.run };
-    if (outcome.kind === 'duplicate') return { id: outcome.id, created: false, version, queued: false };
+    if (outcome.kind === 'created') return { id: outcome.id, created: true, version, run: outcome.run };
+    if (outcome.kind === 'duplicate') return { id: outcome.id, created: false, version };
     if (outcome.kind === 'quota_exceeded') {
       throw new AppError(
         429,

@@ -44,7 +44,7 @@ export interface StepSeed {
 }
 
 export type InsertOutcome =
-  | { kind: 'created'; id: string; queued: boolean; run: RunRow }
+  | { kind: 'created'; id: string; run: RunRow }
   | { kind: 'duplicate'; id: string }
   | { kind: 'workflow_missing' }
   | { kind: 'version_changed' }
@@ -135,12 +135,7 @@ export async function insertRuns(
     const id = ids[i]!;
     if (created.has(id)) {
       const status = queued.has(id) ? 'queued' : running.has(id) ? 'running' : 'pending';
-      outcomes.push({
-        kind: 'created',
-        id,
-        queued: queued.has(id),
-        run: insertedRow(id, runRows[i]!, run, status, at),
-      });
+      outcomes.push({ kind: 'created', id, run: insertedRow(id, runRows[i]!, run, status, at) });
     } else if (quota.has(id)) outcomes.push({ kind: 'quota_exceeded' });
     else if (limited.has(id)) outcomes.push({ kind: 'concurrency_limited' });
     else outcomes.push(await classify(run));
