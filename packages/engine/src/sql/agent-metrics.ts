@@ -1,4 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { selectForBatch } from './plans.ts';
 
 /** What a sample needs of a step outcome (`StepOutcome` of complete-steps.ts, which imports this file). */
 export interface MeasuredOutcome {
@@ -67,7 +68,10 @@ export function withAgentMetrics(completeCall: SQL, outcomes: MeasuredOutcome[],
   const rows = agentMetricRows(outcomes);
   // `also`: another write of the same batch in the same statement (the observability log lines and spans).
   const more = also ? sql`, ${also} AS o` : sql``;
-  if (!rows.length) return sql`SELECT ${completeCall} AS r${more}`;
-  return sql`WITH c AS MATERIALIZED (SELECT ${completeCall} AS r)
+  // Plans as for the batch's size (plans.ts): the setting then holds for the whole statement.
+  const complete = selectForBatch(outcomes.length, sql`${completeCall} AS r`);
+  if (!rows.length)
+    return also ? sql`WITH c AS MATERIALIZED (${complete}) SELECT c.r${more} FROM c` : complete;
+  return sql`WITH c AS MATERIALIZED (${complete})
     SELECT c.r, aiops_record_agent_metrics(c.r->'confirmed', ${JSON.stringify(rows)}::jsonb) AS metrics${more} FROM c`;
 }
