@@ -222,4 +222,42 @@ describe(`budgets on ${testBackend()}`, () => {
       ),
     );
   });
+
+  it("the organization's monthly cost grows by exactly what its steps cost, in the completion's own statement", async () => {
+    const spent = () =>
+      h.db.system((tx) =>
+        queryRows<{ spent: string }>(
+          tx,
+          sql`SELECT monthly_cost_used::text AS spent FROM organizations WHERE id = ${h.orgId}`,
+        ),
+      );
+    const [before] = await spent();
+    // b and c follow a and complete together: one completion statement adds the sum of both.
+    const run = await h.run({
+      name: 'three-costs',
+      nodes: ['a', 'b', 'c'].map((id) => ({
+        id,
+        type: 'agent',
+        agent: { model: 'simulator:echo', prompt: `prompt of ${id}`, maxTokens: 8 },
+      })),
+      connections: [
+        { from: 'a', to: 'b' },
+        { from: 'a', to: 'c' },
+      ],
+    });
+    expect(run.run.status).toBe('completed');
+    const [check] = await h.db.system((tx) =>
+      queryRows<{ delta: string; attempts: string; equal: boolean }>(
+        tx,
+        sql`SELECT (o.monthly_cost_used - ${before!.spent}::numeric)::text AS delta, a.sum::text AS attempts,
+                   o.monthly_cost_used - ${before!.spent}::numeric = a.sum AS equal
+            FROM organizations o,
+                 (SELECT sum(estimated_cost) AS sum FROM agent_executions WHERE workflow_execution_id = ${run.run.id}) a
+            WHERE o.id = ${h.orgId}`,
+      ),
+    );
+    expect(Number(check!.attempts)).toBeGreaterThan(0);
+    expect(check).toMatchObject({ equal: true });
+    expect(Number(check!.delta)).toBe(Number(run.run.estimatedCost));
+  });
 });

@@ -62,16 +62,17 @@ export function agentMetricRows(outcomes: MeasuredOutcome[]) {
 /**
  * Wraps the completion call so the batch's metric samples are inserted by the same statement (one round
  * trip, one commit): `aiops_record_agent_metrics` keeps the samples of the steps the completion confirmed.
- * A batch without agent or tool attempts runs the completion call alone.
+ * `also`: the batch's other writes, in the same statement after the completion, in order; they may read
+ * its result as `c.r` (the observability log lines and spans, the organizations' model spend). A batch
+ * with nothing else to write runs the completion call alone.
  */
-export function withAgentMetrics(completeCall: SQL, outcomes: MeasuredOutcome[], also?: SQL): SQL {
+export function withAgentMetrics(completeCall: SQL, outcomes: MeasuredOutcome[], also: SQL[] = []): SQL {
   const rows = agentMetricRows(outcomes);
-  // `also`: another write of the same batch in the same statement (the observability log lines and spans).
-  const more = also ? sql`, ${also} AS o` : sql``;
   // Plans as for the batch's size (plans.ts): the setting then holds for the whole statement.
   const complete = selectForBatch(outcomes.length, sql`${completeCall} AS r`);
-  if (!rows.length)
-    return also ? sql`WITH c AS MATERIALIZED (${complete}) SELECT c.r${more} FROM c` : complete;
-  return sql`WITH c AS MATERIALIZED (${complete})
-    SELECT c.r, aiops_record_agent_metrics(c.r->'confirmed', ${JSON.stringify(rows)}::jsonb) AS metrics${more} FROM c`;
+  const more = rows.length
+    ? [sql`aiops_record_agent_metrics(c.r->'confirmed', ${JSON.stringify(rows)}::jsonb) AS metrics`, ...also]
+    : also;
+  if (!more.length) return complete;
+  return sql`WITH c AS MATERIALIZED (${complete}) SELECT c.r, ${sql.join(more, sql`, `)} FROM c`;
 }

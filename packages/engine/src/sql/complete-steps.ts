@@ -100,6 +100,22 @@ export async function completeSteps(
     cached: o.cached ?? false,
     failures: o.step.failures,
   }));
+  // Model spend goes on the organizations' monthly cost, in the same statement: the steps the completion
+  // confirmed, summed per organization as numeric (only batches that cost something touch the rows).
+  const spent = outcomes
+    .filter((o) => Number(o.cost ?? 0) > 0)
+    .map((o) => ({ step_id: o.step.stepId, organization_id: o.step.organizationId, cost: o.cost }));
+  const also = [
+    ...(observations ? [sql`aiops_record_observations(${JSON.stringify(observations)}::jsonb) AS o`] : []),
+    ...(spent.length
+      ? [
+          sql`aiops_add_org_cost((SELECT coalesce(jsonb_agg(jsonb_build_object('organization_id', s.organization_id, 'cost', s.cost)), '[]')
+              FROM (SELECT x.organization_id, sum(x.cost) AS cost
+                    FROM jsonb_to_recordset(${JSON.stringify(spent)}::jsonb) AS x(step_id text, organization_id uuid, cost numeric)
+                    WHERE c.r->'confirmed' ? x.step_id GROUP BY x.organization_id) s)) AS spent`,
+        ]
+      : []),
+  ];
   const [row] = await queryRows<{
     r: {
       confirmed: Record<string, string>;
@@ -111,21 +127,10 @@ export async function completeSteps(
     withAgentMetrics(
       sql`aiops_complete_steps(${workerId}, ${JSON.stringify(rows)}::jsonb, ${continueUpTo}, ${leaseMs})`,
       outcomes,
-      observations ? sql`aiops_record_observations(${JSON.stringify(observations)}::jsonb)` : undefined,
+      also,
     ),
   );
   const r = row!.r;
-  // Model spend goes on the organizations' monthly cost (only calls that cost something touch the row).
-  const costs = new Map<string, number>();
-  for (const o of outcomes) {
-    const c = Number(o.cost ?? 0);
-    if (c > 0 && r.confirmed[o.step.stepId] !== undefined)
-      costs.set(o.step.organizationId, (costs.get(o.step.organizationId) ?? 0) + c);
-  }
-  if (costs.size) {
-    const rows = [...costs].map(([organization_id, cost]) => ({ organization_id, cost: cost.toFixed(6) }));
-    await ex.execute(sql`SELECT aiops_add_org_cost(${JSON.stringify(rows)}::jsonb)`);
-  }
   const result: FlushResult = { discarded: [], continued: r.continued, finishedRuns: [], retryDelaysMs: [] };
   for (const o of outcomes) {
     const status = r.confirmed[o.step.stepId];
