@@ -149,8 +149,14 @@ export async function connectHandles(page: Page, from: string, to: string): Prom
   const before = await edges.count();
   // On a loaded machine the canvas may still be moving (fit view after a step was added) or miss a fast
   // drag: wait until the handles stand still, drag, and try again if no connection was drawn.
+  // A drag that starts beside the handle pans the canvas instead: before a retry, or whenever a handle is
+  // outside the canvas, bring every step back into view with the canvas's fit-view control.
   for (let attempt = 0; attempt < 5; attempt++) {
-    const [a, b] = await steadyHandles(page, from, to);
+    let [a, b] = await steadyHandles(page, from, to);
+    if (attempt > 0 || !(await onCanvas(page, [a, b]))) {
+      await page.locator('.react-flow__controls-fitview').click();
+      [a, b] = await steadyHandles(page, from, to);
+    }
     await page.mouse.move(a.x, a.y);
     await page.mouse.down();
     await page.mouse.move(b.x, b.y, { steps: 20 });
@@ -170,6 +176,14 @@ async function handleCenters(page: Page, from: string, to: string): Promise<[Poi
     { x: a.x + a.width / 2, y: a.y + a.height / 2 },
     { x: b.x + b.width / 2, y: b.y + b.height / 2 },
   ];
+}
+
+async function onCanvas(page: Page, points: Point[]): Promise<boolean> {
+  const box = await page.locator('.react-flow').first().boundingBox();
+  if (!box) return false;
+  return points.every(
+    (p) => p.x > box.x && p.x < box.x + box.width && p.y > box.y && p.y < box.y + box.height,
+  );
 }
 
 async function steadyHandles(page: Page, from: string, to: string): Promise<[Point, Point]> {
