@@ -189,19 +189,26 @@ describe(`the OpenAI-compatible gateway on ${testBackend()}`, () => {
         )
       )[0]!;
     const before = await counters();
+    // Prices give costs finer than the ledger's six decimals: these three cost $0.0000225, $0.0000255 and
+    // $0.0000285 (input 110, 130, 150 tokens and output 10). Each ledger row holds its cost rounded
+    // (0.000023, 0.000026, 0.000029); the month's spend must grow by their sum (0.000078), not by the
+    // rounded sum of the exact costs (0.000077), or the budget and the invoice disagree.
+    const input = (i: number) => 110 + 20 * i;
+    const exact = (i: number) => ((input(i) * 15 + 10 * 60) / 1e8).toFixed(8);
+    const ledger = (i: number) => (Math.round((input(i) * 15 + 10 * 60) / 100) / 1e6).toFixed(6);
     const result = (i: number) => ({
       text: `answer ${i}`,
       model: 'openai:gpt-4o-mini',
       usage: {
-        inputTokens: 100 + i,
+        inputTokens: input(i),
         outputTokens: 10,
         cachedInputTokens: 0,
         reasoningTokens: 0,
-        totalTokens: 110 + i,
+        totalTokens: input(i) + 10,
         estimated: false,
       },
-      costUsd: Number(miniCost(100 + i, 10)),
-      costUsdDecimal: miniCost(100 + i, 10),
+      costUsd: Number(exact(i)),
+      costUsdDecimal: exact(i),
       finishReason: 'stop',
       toolCalls: [],
       cached: false,
@@ -245,17 +252,19 @@ describe(`the OpenAI-compatible gateway on ${testBackend()}`, () => {
     expect(transactions).toBe(1);
     for (const [i, c] of calls.entries()) {
       expect(await usageOf(c.traceId)).toMatchObject({
-        quantity: String(110 + i),
-        total_cost: miniCost(100 + i, 10),
+        quantity: String(input(i) + 10),
+        total_cost: ledger(i),
       });
       expect((await spansOf(c.traceId)).map((x) => x.kind)).toEqual(['gateway', 'model']);
     }
     const after = await counters();
-    const cost = [0, 1, 2].reduce((sum, i) => sum + Number(miniCost(100 + i, 10)), 0);
+    const sum = (of: (i: number) => string) => [0, 1, 2].reduce((total, i) => total + Number(of(i)), 0);
     expect(Number(after.requests) - Number(before.requests)).toBe(3);
-    expect(Number(after.tokens) - Number(before.tokens)).toBe(110 + 111 + 112);
-    expect(Number(after.cost) - Number(before.cost)).toBeCloseTo(cost, 9);
-    expect(Number(after.spent) - Number(before.spent)).toBeCloseTo(cost, 9);
+    expect(Number(after.tokens) - Number(before.tokens)).toBe(120 + 140 + 160);
+    // the integration's counter keeps exact costs (twelve decimals); the month's spend is the ledger's
+    expect(Number(after.cost) - Number(before.cost)).toBeCloseTo(sum(exact), 12);
+    expect(Number(after.spent) - Number(before.spent)).toBeCloseTo(sum(ledger), 9);
+    expect(sum(ledger)).toBeGreaterThan(sum(exact) + 1e-6);
   });
 
   it('streams chat.completion.chunk events with the usage last', async () => {

@@ -173,7 +173,7 @@ export async function recordCalls(
                c.output_tokens, c.cached_tokens, c.details, c.source_key
         FROM calls c
         ON CONFLICT (organization_id, source_key) DO NOTHING
-        RETURNING 1
+        RETURNING total_cost
       ), integration_rows AS (
         UPDATE integrations i SET total_requests = i.total_requests + v.requests,
                input_tokens = i.input_tokens + v.input_tokens, output_tokens = i.output_tokens + v.output_tokens,
@@ -185,9 +185,11 @@ export async function recordCalls(
         WHERE i.id = v.integration_id
         RETURNING 1
       )
+      -- the month's spend grows by the ledger's rows as written (each cost at the ledger's six decimals), so
+      -- the two always agree, however many calls a write holds
       SELECT aiops_add_org_cost(jsonb_build_array(jsonb_build_object('organization_id', ${organizationId}::uuid,
              'cost', t.cost)))
-      FROM (SELECT sum(cost) AS cost FROM calls) t WHERE t.cost > 0`,
+      FROM (SELECT sum(total_cost) AS cost FROM ledger_rows) t WHERE t.cost > 0`,
     ),
   );
 }
