@@ -41,7 +41,10 @@ describe(`several workers on ${testBackend()}`, () => {
         workerId: id,
         concurrency: 8,
         claimBatch: 4,
-        leaseMs: 2000,
+        // Long enough that no lease expires on a loaded machine (CI saw a 2 s lease expire mid-step and the
+        // step's second attempt run: 601 attempts, which is the engine's at-least-once guarantee at work, not
+        // the overlap this test looks for; the lost-lease paths have their own tests).
+        leaseMs: 15_000,
         pollMs: 20,
         sweepMs: 100,
       });
