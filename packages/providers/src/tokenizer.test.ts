@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { countTokens as libraryCount } from 'gpt-tokenizer/encoding/o200k_base';
 import { Tiktoken } from 'js-tiktoken/lite';
 import o200kBase from 'js-tiktoken/ranks/o200k_base';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUDGET_MS, countTokens, PIECE_MAX_CHARS, warmTokenizer } from './tokenizer.ts';
+import { BUDGET_MS, countTokens, PIECE_MAX_CHARS, threadCpuMs, warmTokenizer } from './tokenizer.ts';
 
 // Another implementation of o200k_base, so counts are checked against the encoding, not our wrapper.
 const reference = new Tiktoken(o200kBase);
@@ -81,5 +82,33 @@ describe('countTokens', () => {
     const truth = libraryCount(text, { disallowedSpecial: new Set() });
     expect(ms).toBeLessThan(100);
     expect(Math.abs(value - truth) / truth).toBeLessThan(0.02);
+  });
+});
+
+describe('the counting budget', () => {
+  it("is this thread's CPU time: another thread of the process busy does not spend it", async () => {
+    // Another thread spins until told to stop, while this one sleeps (Atomics.wait blocks without using
+    // the CPU) until the process has used 100 ms of CPU: however loaded the machine, that is the spinner's.
+    const stop = new Int32Array(new SharedArrayBuffer(4));
+    const spinner = new Worker(
+      'const { workerData: stop } = require("node:worker_threads"); let x = 0; while (Atomics.load(stop, 0) === 0) x++;',
+      { eval: true, workerData: stop },
+    );
+    await new Promise((resolve) => spinner.once('online', resolve));
+    const processBefore = process.cpuUsage();
+    const threadBefore = threadCpuMs();
+    const processMs = () => {
+      const used = process.cpuUsage(processBefore);
+      return (used.user + used.system) / 1000;
+    };
+    const sleep = new Int32Array(new SharedArrayBuffer(4));
+    const deadline = Date.now() + 20_000;
+    while (processMs() < 100 && Date.now() < deadline) Atomics.wait(sleep, 0, 0, 10);
+    const thread = threadCpuMs() - threadBefore;
+    const spent = processMs();
+    Atomics.store(stop, 0, 1);
+    await spinner.terminate();
+    expect(spent, 'the other thread spun: the process used CPU').toBeGreaterThanOrEqual(100);
+    if (process.platform === 'linux') expect(thread, 'this thread slept').toBeLessThan(spent / 2);
   });
 });

@@ -13,6 +13,7 @@
  *   merge cache) counts at ~0.4 MB/s.
  * Counts of recently seen strings are memoised: the engine sends the same prompts again and again.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { countTokens as countO200k, setMergeCacheSize } from 'gpt-tokenizer/encoding/o200k_base';
 import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 
@@ -68,10 +69,10 @@ export function countTokens(text: string): number {
  * tokens-per-character rate of what was counted.
  */
 function countBounded(text: string): number {
-  const started = cpuMs();
+  const started = threadCpuMs();
   let total = 0;
   let from = 0;
-  const spent = () => cpuMs() - started > BUDGET_MS;
+  const spent = () => threadCpuMs() - started > BUDGET_MS;
   const extrapolated = (done: number) => total + Math.round((total * (text.length - done)) / done);
   for (const m of text.matchAll(O200K_TOKEN_SPLIT_REGEX)) {
     const end = m.index + m[0].length;
@@ -96,13 +97,43 @@ function countBounded(text: string): number {
 }
 
 /**
- * The process's CPU time in ms: the budget is work this process did, so a machine busy with other processes
- * (or a time slice lost to them) does not turn an exact count into an estimate. Counting is synchronous, so
- * on the event loop's thread CPU time and wall time differ only by what the machine takes away.
+ * This thread's CPU time in ms: the budget is work the counting thread did, so a machine busy with other
+ * processes (or a time slice lost to them) does not turn an exact count into an estimate, and neither do
+ * the process's other threads (garbage collection, code-step sandboxes): `process.cpuUsage()` counts them
+ * all, and on a loaded CI machine a 30 kB prompt became an estimate. Counting is synchronous, so on the
+ * event loop's thread CPU time and wall time differ only by what the machine takes away.
+ *
+ * Linux gives a thread's time on CPU in nanoseconds in `/proc/thread-self/schedstat` (Node 20 has no
+ * `process.threadCpuUsage`); the file is opened once per thread (a module instance belongs to one thread)
+ * and re-read in place. Elsewhere, or if the file cannot be read, the process's CPU time is used.
  */
-function cpuMs(): number {
+export function threadCpuMs(): number {
+  if (schedstat === undefined) schedstat = openSchedstat();
+  if (schedstat !== null) {
+    const n = readSync(schedstat, schedstatBuffer, 0, schedstatBuffer.length, 0);
+    const ns = Number.parseInt(schedstatBuffer.toString('latin1', 0, n), 10);
+    if (Number.isFinite(ns)) return ns / 1e6;
+  }
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
+}
+
+let schedstat: number | null | undefined;
+const schedstatBuffer = Buffer.alloc(128);
+
+function openSchedstat(): number | null {
+  if (process.platform !== 'linux') return null;
+  let fd: number | null = null;
+  try {
+    fd = openSync('/proc/thread-self/schedstat', 'r');
+    const n = readSync(fd, schedstatBuffer, 0, schedstatBuffer.length, 0);
+    // A kernel without scheduler statistics reads zeros: the process's time is the better measure then.
+    if (Number.parseInt(schedstatBuffer.toString('latin1', 0, n), 10) > 0) return fd;
+  } catch {
+    // not readable here (a sandbox without /proc): fall back
+  }
+  if (fd !== null) closeSync(fd);
+  return null;
 }
 
 /** Cuts `s` into pieces of at most `size` UTF-16 units, never between the halves of a surrogate pair. */
