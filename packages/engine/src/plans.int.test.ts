@@ -46,18 +46,16 @@ describe(`plans chosen by a batch's size on ${testBackend()}`, () => {
   it("runs the engine's functions on the path of every run with enable_seqscan off, leaving the session's as it was", async () => {
     // A generic plan made while a new database's tables are small scans them whole, until an ANALYZE
     // (migration 0046); these functions read rows by key, so their plans must probe the indexes.
-    const rows = await queryRows<{ name: string; config: string[] | null }>(
-      t.db.db,
-      sql`SELECT p.proname AS name, p.proconfig AS config FROM pg_proc p
-          WHERE p.pronamespace = 'public'::regnamespace AND p.proname = ANY(${`{${ENGINE_FUNCTIONS.join(',')}}`}::text[]) ORDER BY 1`,
-    );
+    const settingsOf = (names: string[]) =>
+      queryRows<{ name: string; config: string[] | null }>(
+        t.db.db,
+        sql`SELECT p.proname AS name, p.proconfig AS config FROM pg_proc p
+            WHERE p.pronamespace = 'public'::regnamespace AND p.proname = ANY(${`{${names.join(',')}}`}::text[]) ORDER BY 1`,
+      );
+    const rows = await settingsOf(ENGINE_FUNCTIONS);
     expect(rows.map((r) => r.name)).toEqual([...ENGINE_FUNCTIONS].sort());
     for (const r of rows) expect(r.config, r.name).toContain('enable_seqscan=off');
-    const others = await queryRows<{ name: string; config: string[] | null }>(
-      t.db.db,
-      sql`SELECT p.proname AS name, p.proconfig AS config FROM pg_proc p
-          WHERE p.pronamespace = 'public'::regnamespace AND p.proname = ANY(${`{${PLANNER_CHOICE.join(',')}}`}::text[])`,
-    );
+    const others = await settingsOf(PLANNER_CHOICE);
     expect(others).toHaveLength(PLANNER_CHOICE.length);
     for (const r of others) expect(r.config, r.name).not.toContain('enable_seqscan=off');
     await queryRows(t.db.db, sql`SELECT count(*) FROM aiops_read_runs(NULL, '{}'::uuid[])`);
