@@ -47,15 +47,19 @@ const MEMO_MAX_LENGTH = 32_768;
 const MEMO_MAX_ENTRIES = 4_096;
 const memo = new Map<string, number>();
 
-/** The number of tokens `text` encodes to (extrapolated past `BUDGET_MS` of counting). */
-export function countTokens(text: string): number {
+/**
+ * The number of tokens `text` encodes to, extrapolated past `budgetMs` of counting (`Infinity`: exact
+ * whatever the time; such counts bypass the memo, which holds counts made with the default budget).
+ */
+export function countTokens(text: string, budgetMs = BUDGET_MS): number {
   if (text.length === 0) return 0;
+  if (budgetMs !== BUDGET_MS) return countBounded(text, budgetMs);
   const cacheable = text.length <= MEMO_MAX_LENGTH;
   if (cacheable) {
     const hit = memo.get(text);
     if (hit !== undefined) return hit;
   }
-  const n = countBounded(text);
+  const n = countBounded(text, BUDGET_MS);
   if (cacheable) {
     if (memo.size >= MEMO_MAX_ENTRIES) memo.clear();
     memo.set(text, n);
@@ -68,11 +72,11 @@ export function countTokens(text: string): number {
  * longer than PIECE_MAX_CHARS slice by slice; when the budget is spent, the rest is extrapolated at the
  * tokens-per-character rate of what was counted.
  */
-function countBounded(text: string): number {
+function countBounded(text: string, budgetMs: number): number {
   const started = threadCpuMs();
   let total = 0;
   let from = 0;
-  const spent = () => threadCpuMs() - started > BUDGET_MS;
+  const spent = () => threadCpuMs() - started > budgetMs;
   const extrapolated = (done: number) => total + Math.round((total * (text.length - done)) / done);
   for (const m of text.matchAll(O200K_TOKEN_SPLIT_REGEX)) {
     const end = m.index + m[0].length;
