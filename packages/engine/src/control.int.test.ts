@@ -8,7 +8,8 @@ import { type EngineHarness, engineHarness } from './test-support.ts';
 
 let h: EngineHarness;
 beforeAll(async () => {
-  h = await engineHarness({ worker: { sweepMs: 100 } });
+  // Heartbeats every 50 ms: a paused run's step in flight meets several before it finishes.
+  h = await engineHarness({ worker: { sweepMs: 100, heartbeatMs: 50 } });
 });
 afterAll(() => h?.close());
 

@@ -23,12 +23,17 @@ export async function renewLeases(
   return new Set(rows.map((r) => r.id));
 }
 
-/** Of these runs, those no longer active (cancelled, failed, timed out): their steps must stop. */
+/**
+ * Of these runs, those no longer active (cancelled, failed, timed out): their steps must stop. A paused run
+ * is active: its steps in flight finish (pauseRun), they are recorded, and nothing new starts until it
+ * resumes.
+ */
 export async function stoppedRuns(tx: Tx, runIds: string[]): Promise<Set<string>> {
   if (!runIds.length) return new Set();
   const rows = await queryRows<{ id: string }>(
     tx,
-    sql`SELECT id FROM workflow_executions WHERE id = ANY(${uuids(runIds)}::uuid[]) AND status NOT IN ('pending', 'running')`,
+    sql`SELECT id FROM workflow_executions WHERE id = ANY(${uuids(runIds)}::uuid[])
+        AND status NOT IN ('pending', 'running', 'paused')`,
   );
   return new Set(rows.map((r) => r.id));
 }
