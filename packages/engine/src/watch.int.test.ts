@@ -120,7 +120,7 @@ describe(`waiting for a run on ${testBackend()}`, () => {
         const run = await watcher.waitForFinal(h.orgId, runId, 20_000, startedAt);
         expect(run.status).toBe('completed');
         expect(run.id).toBe(runId);
-        // The row the completion's statement read after writing is the final row, decoded as a select's.
+        // The row the worker read once its completion batch committed is the final row, decoded as a select's.
         const [selected] = await h.db.withTenant(h.orgId, (tx) =>
           tx.select().from(workflowExecutions).where(eq(workflowExecutions.id, runId)),
         );
