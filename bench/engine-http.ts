@@ -88,6 +88,15 @@ async function signUp(kind: string, url: string, stop: () => Promise<void>): Pro
   });
   // A starter organization may run 500 workflows a month; the bench runs thousands.
   await api(url, signup.token)('PATCH', '/organization', { subscriptionTier: 'enterprise' });
+  // BENCH_PRICED=1: the simulator's model costs money (an organization price override), so every step adds
+  // its cost to the organization's monthly spend, as a real model's does.
+  if (process.env.BENCH_PRICED === '1')
+    await api(url, signup.token)('POST', '/prices', {
+      model: 'simulator:echo',
+      effectiveFrom: '2020-01-01',
+      input: '2',
+      output: '8',
+    });
   const { key } = await api(url, signup.token)<{ key: string }>('POST', '/api-keys', {
     name: 'bench',
     scopes: ['workflow:create', 'workflow:read', 'workflow:execute', 'run:read'],
