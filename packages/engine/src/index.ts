@@ -30,7 +30,7 @@ export {
   qualifyModel,
 } from './import.ts';
 export type { N8nReportEntry, N8nStatus, N8nTriggerSpec } from './import-n8n.ts';
-export { runSpanId, stepSpanId, traceIdOfRun } from './observability/ids.ts';
+export { newSpanId, runSpanId, stepSpanId, traceIdOfRun } from './observability/ids.ts';
 export { PARTITIONED_TABLES } from './observability/observability.ts';
 export {
   LEVELS,

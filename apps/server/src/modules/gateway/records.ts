@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ModelResult } from '@aiops/core';
 import { type Database, queryRows } from '@aiops/db';
+import { newSpanId } from '@aiops/engine';
 import { sql } from 'drizzle-orm';
 import { periodOf } from '../billing/ledger.ts';
 
@@ -39,7 +40,6 @@ export interface GatewayCall {
 }
 
 export const newTraceId = () => randomBytes(16).toString('hex');
-const newSpanId = () => randomBytes(8).toString('hex');
 
 const ms = (a: Date, b: Date) => (b.getTime() - a.getTime()).toFixed(3);
 
