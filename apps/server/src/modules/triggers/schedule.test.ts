@@ -40,6 +40,9 @@ async function schedule(body: Record<string, unknown>) {
   return r.body.id as string;
 }
 
+/** What the trigger loop fires with: the test server's database, engine and log. */
+const fireContext = () => ({ db: s.database.db, runs: s.app.engine.runs, log: s.app.log });
+
 const setCursor = (id: string, at: Date) =>
   s.database.db.system((tx) =>
     tx.update(workflowTriggers).set({ nextFireAt: at }).where(eq(workflowTriggers.id, id)),
@@ -59,7 +62,7 @@ describe(`cron schedules on ${testBackend()}`, () => {
     const due = new Date(Math.floor(Date.now() / 300_000) * 300_000);
     const now = new Date(due.getTime() + 10_000);
     await setCursor(id, due);
-    const ctx = { db: s.database.db, runs: s.app.engine.runs, log: s.app.log };
+    const ctx = fireContext();
     const results = (await Promise.all([1, 2, 3].map(() => fireDueSchedules(ctx, now)))).flat();
     const mine = results.filter((r) => r.status === 'started');
     expect(mine).toHaveLength(1);
@@ -75,7 +78,7 @@ describe(`cron schedules on ${testBackend()}`, () => {
   });
 
   it('missed-fire policy after downtime: skip fires only what is on time, catchUp fires up to its cap', async () => {
-    const ctx = { db: s.database.db, runs: s.app.engine.runs, log: s.app.log };
+    const ctx = fireContext();
     const now = new Date();
     const hour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
     const down = new Date(hour.getTime() - 10 * 3_600_000);
@@ -99,7 +102,7 @@ describe(`cron schedules on ${testBackend()}`, () => {
   });
 
   it('a disabled schedule or an inactive workflow does not start runs', async () => {
-    const ctx = { db: s.database.db, runs: s.app.engine.runs, log: s.app.log };
+    const ctx = fireContext();
     const id = await schedule({ enabled: false, schedule: { cron: '* * * * *', timezone: 'UTC' } });
     await setCursor(id, new Date(Date.now() - 1000));
     await fireDueSchedules(ctx);
@@ -153,10 +156,7 @@ describe.runIf(testBackend() === 'postgres')('exactly once with three worker pro
     // before starting it, or before linking it). The housekeeping restarts such firings once they are 30 s
     // old, with the same idempotency key: run it as if that time had passed, so the check below covers the
     // recovery too (CI failed once on a firing whose run existed but was not yet linked).
-    await settleFirings(
-      { db: s.database.db, runs: s.app.engine.runs, log: s.app.log },
-      new Date(Date.now() + 31_000),
-    );
+    await settleFirings(fireContext(), new Date(Date.now() + 31_000));
     const f = await firingsOf(id);
     const times = f.map((x) => new Date(x.due_at).getTime());
     expect(new Set(times).size).toBe(times.length);
