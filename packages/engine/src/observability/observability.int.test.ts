@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineHarness, engineHarness } from '../test-support.ts';
 import { runSpanId, stepSpanId, traceIdOfRun } from './ids.ts';
+import { runLogLines } from './lifecycle-lines.ts';
 import { runLogs, runTrace, type TraceSpan } from './read.ts';
 
 let h: EngineHarness;
@@ -99,6 +100,13 @@ describe(`execution logs and spans on ${testBackend()}`, () => {
       expect(messages.filter((m) => / started \(attempt/.test(m))).toHaveLength(4);
       expect(messages.filter((m) => / completed in /.test(m))).toHaveLength(3);
       for (const l of logs) expect(l.traceId).toBe(traceId);
+      // The lifecycle lines are derived from the attempt rows: the attempt's span, the same ids on every
+      // read, the retry's delay in the context.
+      const retry = logs.find((l) => l.message.startsWith('Step agent ask failed, retrying in'))!;
+      expect(retry).toMatchObject({ level: 'warning', attempt: 1, spanId: steps[0]!.spanId });
+      expect(retry.context).toMatchObject({ retryDelayMs: expect.any(Number), code: expect.any(String) });
+      const again = await tenant(async (tx) => runLogs(tx, run.id));
+      expect(again.logs.map((l) => l.id)).toEqual(logs.map((l) => l.id));
 
       const failed = await h.run({
         name: 'fails',
@@ -192,13 +200,19 @@ describe(`execution logs and spans on ${testBackend()}`, () => {
       ),
     );
     expect(counts[0]).toEqual({ logs: 0, spans: 0 });
-    const mine = await h.db.withTenant(h.orgId, (tx) =>
-      queryRows<{ n: number }>(
-        tx,
-        sql`SELECT count(*)::int AS n FROM execution_logs WHERE workflow_execution_id = ${run.id}`,
-      ),
-    );
-    expect(mine[0]!.n).toBe(2);
+    // The step's two lines are derived from its attempt row, which row-level security hides the same way.
+    const lines = (org: string) =>
+      h.db.withTenant(org, (tx) =>
+        queryRows<{ message: string }>(
+          tx,
+          sql`SELECT message FROM ${runLogLines(run.id)} l ORDER BY created_at`,
+        ),
+      );
+    expect((await lines(h.orgId)).map((l) => l.message)).toEqual([
+      'Step output o started (attempt 1)',
+      expect.stringMatching(/^Step output o completed in \d+ ms$/),
+    ]);
+    expect(await lines(other)).toEqual([]);
     await expect(
       h.db.withTenant(other, (tx) =>
         tx.execute(

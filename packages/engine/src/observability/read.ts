@@ -3,6 +3,7 @@ import { queryRows, type Tx } from '@aiops/db';
 import { type SQL, sql } from 'drizzle-orm';
 import { getRun } from '../run-rows.ts';
 import { modelSpanId, runSpanId, stepSpanId, traceIdOfRun } from './ids.ts';
+import { runLogLines } from './lifecycle-lines.ts';
 
 export const LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
 
@@ -91,7 +92,7 @@ export async function runLogs(
 ): Promise<{ logs: LogLine[]; nextCursor: string | null }> {
   await getRun(tx, runId);
   const limit = Math.min(Math.max(query.limit ?? 100, 1), 500);
-  const where: SQL[] = [sql`workflow_execution_id = ${runId}`];
+  const where: SQL[] = [sql`true`];
   if (query.levels?.length) where.push(sql`level = ANY(${`{${query.levels.join(',')}}`}::text[])`);
   if (query.stepId) {
     where.push(UUID.test(query.stepId) ? sql`run_step_id = ${query.stepId}` : sql`node_id = ${query.stepId}`);
@@ -104,7 +105,7 @@ export async function runLogs(
   }
   const rows = await queryRows<LogRow>(
     tx,
-    sql`SELECT ${COLUMNS} FROM execution_logs WHERE ${sql.join(where, sql` AND `)}
+    sql`SELECT ${COLUMNS} FROM ${runLogLines(runId)} l WHERE ${sql.join(where, sql` AND `)}
         ORDER BY created_at, id LIMIT ${limit + 1}`,
   );
   const more = rows.length > limit;
@@ -118,18 +119,13 @@ export async function runLogs(
 
 /**
  * Log lines that may have appeared since `since`: lines stamped since then, and the lines of attempts that
- * ended since then (an attempt's lines are written when it ends, stamped when they happened).
+ * ended since then (an attempt's lines are written, or derived from its row, when it ends, stamped when they
+ * happened).
  */
 export async function runLogsSince(tx: Tx, runId: string, since?: Date): Promise<LogLine[]> {
   const rows = await queryRows<LogRow>(
     tx,
-    since
-      ? sql`SELECT ${COLUMNS} FROM execution_logs l WHERE workflow_execution_id = ${runId}
-              AND (created_at >= ${since.toISOString()}::timestamptz OR EXISTS (
-                SELECT 1 FROM agent_executions a WHERE a.workflow_execution_id = ${runId} AND a.node_id = l.node_id
-                  AND a.attempt = l.attempt AND a.completed_at >= ${since.toISOString()}::timestamptz))
-            ORDER BY created_at, id LIMIT 2000`
-      : sql`SELECT ${COLUMNS} FROM execution_logs WHERE workflow_execution_id = ${runId} ORDER BY created_at, id LIMIT 2000`,
+    sql`SELECT ${COLUMNS} FROM ${runLogLines(runId, since)} l ORDER BY created_at, id LIMIT 2000`,
   );
   return rows.map(line);
 }

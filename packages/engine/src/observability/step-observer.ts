@@ -259,66 +259,41 @@ export class StepObserver {
     };
   }
 
-  /** The attempt's own span and lines, from how it ended, with everything collected while it ran. */
+  /**
+   * The attempt's own span, and the lines of a waiting attempt, from how it ended, with everything collected
+   * while it ran. An attempt that ended (completed, failed, cancelled) has an attempt row, from which its
+   * "started" and "completed/failed/cancelled" lines are derived when read (`lifecycleLines`, read.ts): they
+   * are not stored. A waiting attempt has no attempt row yet, so its two lines are stored.
+   */
   records(o: StepOutcome): { logs: LogRecord[]; spans: SpanRecord[]; stored: SpanRecord[] } {
     if (this.recorded) return this.recorded;
     const node = `${o.nodeType} ${o.step.nodeId}`;
     const at = (d: Date) => d.toISOString();
     const duration = o.finishedAt.getTime() - o.startedAt.getTime();
-    const started: LogRecord = {
-      run_id: o.step.runId,
-      step_id: o.step.stepId,
-      attempt: o.step.attempt,
-      node_id: o.step.nodeId,
-      level: 'info',
-      message: `Step ${node} started (attempt ${o.step.attempt})`,
-      span_id: this.spanId,
-      at: at(o.startedAt),
-    };
-    this.logs.unshift(started);
-    const end = (level: Level, message: string, context?: Record<string, unknown>) =>
-      this.logs.push({ ...started, level, message, ...(context ? { context } : {}), at: at(o.finishedAt) });
-    switch (o.kind) {
-      case 'completed':
-        // A model step's line says what its calls used (each call is a span; failed calls have lines).
-        end(
-          'info',
-          o.usage
-            ? `Step ${node} completed in ${duration} ms: ${o.model ?? 'model'}, ${o.usage.inputTokens} in and ${o.usage.outputTokens} out tokens, $${o.cost ?? '0'}`
-            : `Step ${node} completed in ${duration} ms`,
-        );
-        break;
-      case 'failed':
-        if (o.retryDelayMs !== undefined)
-          end('warning', `Step ${node} failed, retrying in ${o.retryDelayMs} ms: ${o.error?.message}`, {
-            code: o.error?.code,
-            retryDelayMs: o.retryDelayMs,
-          });
-        else
-          end(
-            o.error?.code === 'budget_exceeded' ? 'critical' : 'error',
-            `Step ${node} failed: ${o.error?.message}`,
-            {
-              code: o.error?.code,
-            },
-          );
-        break;
-      case 'cancelled':
-        end('warning', `Step ${node} cancelled: ${o.error?.message ?? 'the run was stopped'}`);
-        break;
-      case 'waiting': {
-        const kind = String(o.wait?.kind ?? 'wait');
-        end(
-          'info',
+    if (o.kind === 'waiting') {
+      const started: LogRecord = {
+        run_id: o.step.runId,
+        step_id: o.step.stepId,
+        attempt: o.step.attempt,
+        node_id: o.step.nodeId,
+        level: 'info',
+        message: `Step ${node} started (attempt ${o.step.attempt})`,
+        span_id: this.spanId,
+        at: at(o.startedAt),
+      };
+      const kind = String(o.wait?.kind ?? 'wait');
+      this.logs.unshift(started);
+      this.logs.push({
+        ...started,
+        message:
           kind === 'approval'
             ? `Step ${node} waits for approval`
             : kind === 'subworkflow'
               ? `Step ${node} waits for sub-workflow run ${String(o.wait?.runId ?? '')}`.trimEnd()
               : `Step ${node} waits (${kind})`,
-          o.wakeAt ? { wakeAt: o.wakeAt.toISOString() } : undefined,
-        );
-        break;
-      }
+        ...(o.wakeAt ? { context: { wakeAt: o.wakeAt.toISOString() } } : {}),
+        at: at(o.finishedAt),
+      });
     }
     const childRunId = o.wait?.kind === 'subworkflow' ? o.wait.runId : undefined;
     this.spans.unshift({

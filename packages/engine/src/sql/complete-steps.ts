@@ -78,7 +78,9 @@ export async function completeSteps(
     status: o.kind === 'failed' && o.retryDelayMs !== undefined ? 'ready' : o.kind,
     wait: o.kind === 'waiting' ? (o.wait ?? {}) : null,
     wake_at: o.wakeAt ? o.wakeAt.toISOString() : null,
-    trace: o.trace ?? null,
+    // A retried failure's delay is kept on its attempt row: its "failed, retrying in … ms" line is derived
+    // from the row when read (observability/lifecycle-lines.ts).
+    trace: o.retryDelayMs !== undefined ? { ...o.trace, retryDelayMs: o.retryDelayMs } : (o.trace ?? null),
     status_reason: o.error?.message ?? null,
     output: o.kind === 'completed' ? (o.output ?? null) : null,
     edges: o.kind === 'completed' ? (o.edges ?? []) : [],
