@@ -16,11 +16,12 @@ import { tenantPolicy, tstz, updatedAt } from './columns.ts';
 import { organizations } from './organizations.ts';
 
 /*
- * The raw samples live in `agent_metrics`, declared in SQL (migration "agent_metrics"), not here:
- * it is partitioned by month (`agent_metrics_yYYYYmMM`), which drizzle-kit cannot express. One row per
- * agent or tool step attempt: organization_id, recorded_at, agent_id, model, workflow_id, tool,
- * workflow_execution_id, node_id, attempt, latency_ms, input_tokens, output_tokens, tokens, cost, error,
- * quality (NULL where not measured). The engine writes it in the statement that completes the steps.
+ * Raw samples are read from the view `agent_metric_samples` (migration 0050): the samples of agent and tool
+ * attempts, derived from their `agent_executions` rows, and the samples stored in `agent_metrics` (quality
+ * scores). `agent_metrics` is declared in SQL (migration "agent_metrics"), not here: it is partitioned by
+ * month (`agent_metrics_yYYYYmMM`), which drizzle-kit cannot express. Columns: organization_id, recorded_at,
+ * agent_id, model, workflow_id, tool, workflow_execution_id, node_id, attempt, latency_ms, input_tokens,
+ * output_tokens, tokens, cost, error, quality (NULL where not measured).
  */
 
 /** Rollup columns shared by the hourly and daily tables: one row per bucket, metric and dimensions. */

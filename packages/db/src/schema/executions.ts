@@ -222,6 +222,9 @@ export const agentExecutions = pgTable(
     index('idx_agent_executions_agent')
       .on(t.agentId, t.completedAt.desc())
       .where(sql`${t.agentId} is not null`),
+    // Agent metric samples are derived from attempt rows (view agent_metric_samples, migration 0050): the
+    // rollup job and metric queries read them by time; rows arrive in time order, so BRIN costs almost nothing.
+    index('idx_agent_executions_created').using('brin', t.createdAt),
     check('agent_executions_status_check', oneOf(t.status, ATTEMPT_STATUSES)),
     tenantPolicy(t.organizationId),
   ],

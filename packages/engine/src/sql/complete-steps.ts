@@ -1,7 +1,7 @@
 import { type Executor, queryRows, type Tx } from '@aiops/db';
-import { sql } from 'drizzle-orm';
-import { withAgentMetrics } from './agent-metrics.ts';
+import { type SQL, sql } from 'drizzle-orm';
 import type { ClaimedStep } from './claim-steps.ts';
+import { selectForBatch } from './plans.ts';
 
 /** How a step execution ended, as the worker reports it. */
 export interface StepOutcome {
@@ -126,9 +126,9 @@ export async function completeSteps(
     };
   }>(
     ex,
-    withAgentMetrics(
+    withBatchWrites(
       sql`aiops_complete_steps(${workerId}, ${JSON.stringify(rows)}::jsonb, ${continueUpTo}, ${leaseMs})`,
-      outcomes,
+      outcomes.length,
       also,
     ),
   );
@@ -141,6 +141,19 @@ export async function completeSteps(
   }
   result.finishedRuns = r.finished.map((f) => ({ runId: f.id, status: f.status }));
   return result;
+}
+
+/**
+ * The completion call with the batch's other writes in the same statement (one round trip, one commit),
+ * after it, in order; they may read its result as `c.r` (the observability log lines and spans, the
+ * organizations' model spend). A batch with nothing else to write runs the completion call alone. Agent
+ * metric samples are not written: they are derived from the attempt rows (view agent_metric_samples).
+ */
+function withBatchWrites(completeCall: SQL, batchSize: number, also: SQL[]): SQL {
+  // Plans as for the batch's size (plans.ts): the setting then holds for the whole statement.
+  const complete = selectForBatch(batchSize, sql`${completeCall} AS r`);
+  if (!also.length) return complete;
+  return sql`WITH c AS MATERIALIZED (${complete}) SELECT c.r, ${sql.join(also, sql`, `)} FROM c`;
 }
 
 /** Seed 000's workflow analytics for runs stopped outside a flush (cancelled, timed out, failed). */

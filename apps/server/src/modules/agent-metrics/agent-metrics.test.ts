@@ -74,7 +74,7 @@ const metrics = (token: string, query: string) =>
   call(s, 'GET', `/api/v1/metrics/agents?${query}`, { token });
 
 describe(`agent metrics on ${testBackend()}`, () => {
-  it('the engine records one sample per agent attempt, with its dimensions, in the completing statement', async () => {
+  it('each agent attempt is one sample with its dimensions, derived from its attempt row', async () => {
     const rows = await s.database.db.system((tx) =>
       queryRows<{
         agent_id: string | null;
@@ -84,7 +84,7 @@ describe(`agent metrics on ${testBackend()}`, () => {
         tokens: number;
       }>(
         tx,
-        sql`SELECT agent_id, workflow_id, model, error, tokens, latency_ms FROM agent_metrics
+        sql`SELECT agent_id, workflow_id, model, error, tokens, latency_ms FROM agent_metric_samples
             WHERE organization_id = ${owner.organizationId} ORDER BY recorded_at`,
       ),
     );
@@ -140,7 +140,7 @@ describe(`agent metrics on ${testBackend()}`, () => {
     const rows = await s.database.db.system((tx) =>
       queryRows<{ tool: string; error: number; node_id: string }>(
         tx,
-        sql`SELECT tool, error, node_id FROM agent_metrics WHERE organization_id = ${other.organizationId}`,
+        sql`SELECT tool, error, node_id FROM agent_metric_samples WHERE organization_id = ${other.organizationId}`,
       ),
     );
     expect(rows).toEqual([{ tool: 'http_request', error: 1, node_id: 'fetch' }]);
@@ -153,9 +153,12 @@ describe(`agent metrics on ${testBackend()}`, () => {
     expect(theirs.body.totals).toMatchObject({ count: 0, sum: 0, avg: null, p95: null });
     expect(theirs.body.series).toEqual([]);
     const seen = await s.database.db.withTenant(other.organizationId, (tx) =>
-      queryRows<{ n: number }>(tx, sql`SELECT count(*)::int AS n FROM agent_metrics`),
+      queryRows<{ n: number; samples: number }>(
+        tx,
+        sql`SELECT (SELECT count(*)::int FROM agent_metrics) AS n, (SELECT count(*)::int FROM agent_metric_samples) AS samples`,
+      ),
     );
-    expect(seen[0]!.n).toBe(0);
+    expect(seen[0]).toEqual({ n: 0, samples: 0 });
     const month = new Date();
     const partition = `agent_metrics_y${month.getUTCFullYear()}m${String(month.getUTCMonth() + 1).padStart(2, '0')}`;
     expect(
@@ -223,7 +226,7 @@ describe(`agent metrics on ${testBackend()}`, () => {
                 concat_ws('|', 'agent', date_trunc(${unit}, recorded_at, 'UTC')::text, metric, agent_id, '', '') AS agent,
                 concat_ws('|', 'org', date_trunc(${unit}, recorded_at, 'UTC')::text, metric, NULL, '', '') AS org,
                 v::text AS v, aiops_metric_key(v::float8) AS key
-              FROM agent_metrics m CROSS JOIN LATERAL (VALUES ('latency', latency_ms::numeric), ('tokens', tokens::numeric),
+              FROM agent_metric_samples m CROSS JOIN LATERAL (VALUES ('latency', latency_ms::numeric), ('tokens', tokens::numeric),
                 ('cost', cost), ('error', error::numeric)) AS x(metric, v)
               WHERE organization_id = ${org} AND recorded_at < ${until[0]!.until}::timestamptz AND v IS NOT NULL`,
         ),

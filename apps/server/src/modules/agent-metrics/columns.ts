@@ -1,7 +1,7 @@
 import { AGENT_METRICS, type AgentMetric } from '@aiops/contracts';
 import { sql } from 'drizzle-orm';
 
-/** The raw `agent_metrics` column of each metric (raw rows are wide: one per attempt). */
+/** The `agent_metric_samples` column of each metric (raw samples are wide: one per attempt). */
 export const METRIC_COLUMN: Record<AgentMetric, string> = {
   latency: 'latency_ms',
   tokens: 'tokens',

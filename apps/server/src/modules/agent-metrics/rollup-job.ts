@@ -11,8 +11,9 @@ const SETTLE_MS = 2 * 60_000;
 const OVERLAP = { hourly: HOUR, daily: DAY };
 
 /**
- * Rebuilds the hourly rollup rows of [from, to) from the raw samples: DELETE then INSERT … SELECT grouped
- * by hour, metric and dimensions, with count, exact numeric sum, min, max and the log histogram.
+ * Rebuilds the hourly rollup rows of [from, to) from the raw samples (`agent_metric_samples`: the samples
+ * derived from attempt rows, and the quality scores stored in `agent_metrics`): DELETE then INSERT … SELECT
+ * grouped by hour, metric and dimensions, with count, exact numeric sum, min, max and the log histogram.
  * Idempotent, so a retried or overlapping run gives the same rows.
  */
 export async function rebuildHourly(tx: Tx, from: Date, to: Date): Promise<void> {
@@ -34,7 +35,7 @@ export async function rebuildHourly(tx: Tx, from: Date, to: Date): Promise<void>
       FROM (
         SELECT m.organization_id, date_trunc(${unit}, m.recorded_at, 'UTC') AS bucket, v.metric, m.agent_id, m.model,
           m.workflow_id, m.tool, aiops_metric_key(v.num::float8) AS key, v.num
-        FROM agent_metrics m CROSS JOIN LATERAL (VALUES ${UNPIVOT}) AS v(metric, num)
+        FROM agent_metric_samples m CROSS JOIN LATERAL (VALUES ${UNPIVOT}) AS v(metric, num)
         WHERE m.recorded_at >= ${from.toISOString()}::timestamptz AND m.recorded_at < ${to.toISOString()}::timestamptz
           AND v.num IS NOT NULL) b
       GROUP BY GROUPING SETS (
@@ -106,15 +107,19 @@ export async function rollUpAgentMetrics(db: Database, now: Date): Promise<{ hou
   const closedHour = new Date(floorTo(now.getTime() - SETTLE_MS, HOUR));
   const closedDay = new Date(floorTo(closedHour.getTime(), DAY));
   const { hourly, daily, oldest } = await db.system(async (tx) => {
-    const [row] = await queryRows<{ t: string | Date | null }>(
-      tx,
-      sql`SELECT min(recorded_at) AS t FROM agent_metrics`,
-    );
-    return {
-      hourly: await reachOf(tx, 'hourly'),
-      daily: await reachOf(tx, 'daily'),
-      oldest: row?.t ? new Date(row.t) : null,
-    };
+    const hourly = await reachOf(tx, 'hourly');
+    const daily = await reachOf(tx, 'daily');
+    // The oldest sample, for a first run only: both tables' time indexes are BRIN, which cannot answer a
+    // min() without reading the table.
+    const [row] =
+      hourly && daily
+        ? []
+        : await queryRows<{ t: string | Date | null }>(
+            tx,
+            sql`SELECT least((SELECT min(recorded_at) FROM agent_metrics),
+                             (SELECT min(created_at) FROM agent_executions)) AS t`,
+          );
+    return { hourly, daily, oldest: row?.t ? new Date(row.t) : null };
   });
   const first = (unit: number, reachTo: Date) =>
     oldest ? new Date(Math.min(floorTo(oldest.getTime(), unit), reachTo.getTime())) : reachTo;

@@ -172,7 +172,7 @@ export async function queryAgentMetrics(
           max(num::float8) AS max, json_build_object(key, count(*))::text AS h
         FROM (SELECT extract(epoch FROM date_trunc(${unitSql}, recorded_at, 'UTC'))::bigint AS t,
                 ${col}::numeric AS num, aiops_metric_key(${col}::float8) AS key
-              FROM agent_metrics WHERE ${dims} AND ${col} IS NOT NULL
+              FROM agent_metric_samples WHERE ${dims} AND ${col} IS NOT NULL
                 AND recorded_at >= ${cursor.toISOString()}::timestamptz
                 AND recorded_at < ${w.to.toISOString()}::timestamptz) s
         GROUP BY t, key`,
