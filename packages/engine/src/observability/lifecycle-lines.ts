@@ -30,12 +30,15 @@ export function runLogLines(runId: string, since?: Date): SQL {
     }
     UNION ALL
     SELECT md5(a.id::text || d.k)::uuid, d.at, d.level, d.message, d.context, a.node_id::text, st.id, a.attempt,
-           coalesce(e.metadata->'trace'->>'traceId', replace(e.id::text, '-', '')),
+           (SELECT coalesce(e.metadata->'trace'->>'traceId', replace(e.id::text, '-', ''))
+            FROM workflow_executions e WHERE e.id = ${runId}),
            left(encode(sha256(convert_to('step:' || st.id || ':' || a.attempt, 'UTF8')), 'hex'), 16),
            NULL, 'engine'
     FROM agent_executions a
-    JOIN workflow_executions e ON e.id = a.workflow_execution_id
-    JOIN run_steps st ON st.run_id = a.workflow_execution_id AND st.node_id = a.node_id
+    -- The step by one probe of run_steps_run_node_key per attempt (LIMIT 1 keeps it a parameterized index
+    -- scan: a plain join on a young table's statistics was planned as a scan of the run's steps per attempt).
+    CROSS JOIN LATERAL (SELECT r.id FROM run_steps r WHERE r.run_id = a.workflow_execution_id AND r.node_id = a.node_id
+                        LIMIT 1) st
     CROSS JOIN LATERAL (VALUES
       (':started', a.started_at, 'info',
        'Step ' || a.node_type || ' ' || a.node_id || ' started (attempt ' || a.attempt || ')', '{}'::jsonb),

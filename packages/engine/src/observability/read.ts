@@ -266,7 +266,10 @@ export async function runTrace(tx: Tx, runId: string) {
                a.cached, a.tokens_estimated, st.id AS step_id,
                (SELECT c.id FROM workflow_executions c WHERE c.parent_execution_id = a.workflow_execution_id
                   AND c.parent_step_id = st.id ORDER BY c.created_at DESC LIMIT 1) AS child_id
-        FROM agent_executions a JOIN run_steps st ON st.run_id = a.workflow_execution_id AND st.node_id = a.node_id
+        FROM agent_executions a
+        -- One probe of run_steps_run_node_key per attempt (see lifecycle-lines.ts).
+        CROSS JOIN LATERAL (SELECT r.id FROM run_steps r WHERE r.run_id = a.workflow_execution_id
+                            AND r.node_id = a.node_id LIMIT 1) st
         WHERE a.workflow_execution_id = ${run.id}
         ORDER BY a.started_at LIMIT 5000`,
   );
