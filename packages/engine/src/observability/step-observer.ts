@@ -262,8 +262,9 @@ export class StepObserver {
   /**
    * The attempt's own span, and the lines of a waiting attempt, from how it ended, with everything collected
    * while it ran. An attempt that ended (completed, failed, cancelled) has an attempt row, from which its
-   * "started" and "completed/failed/cancelled" lines are derived when read (`lifecycleLines`, read.ts): they
-   * are not stored. A waiting attempt has no attempt row yet, so its two lines are stored.
+   * "started" and "completed/failed/cancelled" lines are derived when read (`runLogLines`,
+   * lifecycle-lines.ts): they are not stored. A waiting attempt has no attempt row yet, so its two lines are
+   * stored.
    */
   records(o: StepOutcome): { logs: LogRecord[]; spans: SpanRecord[]; stored: SpanRecord[] } {
     if (this.recorded) return this.recorded;
