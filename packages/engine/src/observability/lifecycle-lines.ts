@@ -8,8 +8,8 @@ import { type SQL, sql } from 'drizzle-orm';
  * "… completed in <ms> ms[: <model>, <in> in and <out> out tokens, $<cost>]", "… failed, retrying in <ms> ms:
  * <message>" (warning; the delay is kept in the row's `trace_data`), "… failed: <message>" (error, or
  * critical for a budget stop) or "… cancelled: <reason>" (warning). A derived line's id is fixed by its
- * attempt row (a cursor or an event stream sees the same id each time), its span is the attempt's span
- * (`stepSpanId`, ids.ts) and its trace the run's.
+ * attempt row (a cursor or an event stream sees the same id each time), its trace is the run's, and its span
+ * the attempt's (`derived` is true: the reader sets `stepSpanId`, ids.ts, as everywhere else).
  *
  * `since`: only stored lines stamped since then or belonging to attempts that ended since then, and the
  * derived lines of attempts that ended since then (an attempt's lines are written when it ends).
@@ -19,7 +19,7 @@ export function runLogLines(runId: string, since?: Date): SQL {
   return sql`(
     SELECT l.id, l.created_at, l.level::text AS level, l.message, l.context, l.node_id::text AS node_id,
            l.run_step_id, l.attempt, l.trace_id::text AS trace_id, l.span_id::text AS span_id,
-           l.parent_span_id::text AS parent_span_id, l.source::text AS source
+           l.parent_span_id::text AS parent_span_id, l.source::text AS source, false AS derived
     FROM execution_logs l WHERE l.workflow_execution_id = ${runId}
     ${
       at
@@ -32,8 +32,7 @@ export function runLogLines(runId: string, since?: Date): SQL {
     SELECT md5(a.id::text || d.k)::uuid, d.at, d.level, d.message, d.context, a.node_id::text, st.id, a.attempt,
            (SELECT coalesce(e.metadata->'trace'->>'traceId', replace(e.id::text, '-', ''))
             FROM workflow_executions e WHERE e.id = ${runId}),
-           left(encode(sha256(convert_to('step:' || st.id || ':' || a.attempt, 'UTF8')), 'hex'), 16),
-           NULL, 'engine'
+           NULL, NULL, 'engine', true
     FROM agent_executions a
     -- The step by one probe of run_steps_run_node_key per attempt (LIMIT 1 keeps it a parameterized index
     -- scan: a plain join on a young table's statistics was planned as a scan of the run's steps per attempt).

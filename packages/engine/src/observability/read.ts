@@ -47,6 +47,8 @@ interface LogRow {
   span_id: string | null;
   parent_span_id: string | null;
   source: string;
+  /** A lifecycle line derived from its attempt row (lifecycle-lines.ts): its span is the attempt's. */
+  derived: boolean;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -61,13 +63,13 @@ const line = (r: LogRow): LogLine => ({
   stepId: r.run_step_id,
   attempt: r.attempt,
   traceId: r.trace_id,
-  spanId: r.span_id,
+  spanId: r.derived && r.run_step_id && r.attempt !== null ? stepSpanId(r.run_step_id, r.attempt) : r.span_id,
   parentSpanId: r.parent_span_id,
   source: r.source,
 });
 
 const COLUMNS = sql`id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, created_at::text AS created_at, level,
-  message, context, node_id, run_step_id, attempt, trace_id, span_id, parent_span_id, source`;
+  message, context, node_id, run_step_id, attempt, trace_id, span_id, parent_span_id, source, derived`;
 
 function decodeCursor(cursor: string): { at: string; id: string } {
   try {
