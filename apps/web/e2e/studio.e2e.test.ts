@@ -2,7 +2,7 @@ import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startFakeOpenAI } from '@aiops/testing';
 import { Secret, TOTP } from 'otpauth';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import {
   ARTIFACTS,
@@ -375,10 +375,31 @@ describe('the studio in Chromium', () => {
     await bob.getByRole('button', { name: 'Accept invitation' }).click();
     const org = bob.getByLabel('Organization');
     await expect.poll(() => org.locator('option:checked').textContent(), WAIT).toBe('Carol Labs (member)');
+    // The pages' data reloads slowly after the switch (held 1.5 s here, as on a loaded machine): the page Bob
+    // opens meanwhile stays open. The studio once opened the home page only after that reload, over it.
+    const held: Request[] = [];
+    let holding = true;
+    await bob.route('**/api/v1/**', async (route) => {
+      const request = route.request();
+      if (holding && request.method() === 'GET' && !request.url().includes('/auth/session')) {
+        held.push(request);
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      }
+      await route.fallback();
+    });
     await org.selectOption({ label: 'Bob Labs (owner)' });
     await expect.poll(() => org.locator('option:checked').textContent(), WAIT).toBe('Bob Labs (owner)');
+    holding = false;
     await bob.getByRole('link', { name: 'Members' }).click();
-    await bob.getByRole('heading', { name: 'Members of Bob Labs' }).waitFor();
+    const members = bob.getByRole('heading', { name: 'Members of Bob Labs' });
+    await members.waitFor();
+    expect(held.length).toBeGreaterThan(0);
+    await Promise.all(held.map((r) => r.response()));
+    // The page's own work after the last held answer (a navigation would start within it) has run.
+    await bob.evaluate(() => new Promise((resolve) => setTimeout(resolve, 300)));
+    expect(new URL(bob.url()).pathname).toBe('/settings/members');
+    expect(await members.isVisible()).toBe(true);
+    await bob.unrouteAll();
 
     // A workflow with an approval step (imported through the API with Carol's session cookie).
     const imported = await carol.request.post(`${server.url}/api/v1/workflows/import`, {

@@ -92,7 +92,7 @@ export function Layout({ children }: { children: ReactNode }) {
               title={me.organizations.find((o) => o.id === me.organization.id)?.name}
               value={me.organization.id}
               onChange={(e) => {
-                void switchOrg(client, e.target.value).then(() => navigate({ to: '/' }));
+                void switchOrg(client, e.target.value, () => navigate({ to: '/' }));
               }}
             >
               {me.organizations.map((o) => (

@@ -55,7 +55,26 @@ export async function signOut(client: ReturnType<typeof useQueryClient>) {
   client.setQueryData(['me'], null);
 }
 
-export async function switchOrg(client: ReturnType<typeof useQueryClient>, organizationId: string) {
+/**
+ * Moves the session to another organization. Every cached query is reset at once (no page shows the old
+ * organization's data), then `open` (the home page, say) is opened before the pages' data has reloaded:
+ * opening it after the reload would take the person away from a page they opened in the meantime.
+ */
+export async function switchOrg(
+  client: ReturnType<typeof useQueryClient>,
+  organizationId: string,
+  open?: () => Promise<void>,
+) {
   await call(sdk.api.POST('/api/v1/auth/switch-org', { body: { organizationId, cookie: true } }));
-  await client.resetQueries();
+  await resetThenOpen(client, open);
+}
+
+/**
+ * After the session changed (another organization, a new account): resets every cached query (it is
+ * cleared at once, and the active ones refetch), opens the next page while they reload, then waits for them.
+ */
+export async function resetThenOpen(client: ReturnType<typeof useQueryClient>, open?: () => Promise<void>) {
+  const reloaded = client.resetQueries();
+  await open?.();
+  await reloaded;
 }

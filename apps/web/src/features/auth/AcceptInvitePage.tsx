@@ -2,6 +2,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useSearch } from '@tanstack/react-router';
 import { type FormEvent, useState } from 'react';
 import { call, sdk } from '../../api/client.ts';
+import { resetThenOpen } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { Field, Hint, Input } from '../../ui/form.tsx';
 import { ErrorText } from '../../ui/page.tsx';
@@ -25,8 +26,7 @@ export function AcceptInvitePage() {
           body: signedIn ? { cookie: true } : { name, password, cookie: true },
         }),
       );
-      await client.resetQueries();
-      await navigate({ to: '/', replace: true });
+      await resetThenOpen(client, () => navigate({ to: '/', replace: true }));
     } catch (err) {
       setError(err);
     }

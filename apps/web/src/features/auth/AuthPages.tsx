@@ -2,6 +2,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useSearch } from '@tanstack/react-router';
 import { type FormEvent, useState } from 'react';
 import { ApiError, call, sdk } from '../../api/client.ts';
+import { resetThenOpen } from '../../app/session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { Field, Input } from '../../ui/form.tsx';
 import { ErrorText } from '../../ui/page.tsx';
@@ -12,9 +13,8 @@ function useSignedIn() {
   const navigate = useNavigate();
   const next = useSearch({ strict: false, select: (s) => ('next' in s ? s.next : undefined) });
   return async () => {
-    await client.resetQueries();
     const to = typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') ? next : '/';
-    await navigate({ href: to, replace: true });
+    await resetThenOpen(client, () => navigate({ href: to, replace: true }));
   };
 }
 
