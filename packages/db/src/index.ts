@@ -12,6 +12,7 @@ export {
   openDb,
   type TenantScope,
 } from './open.ts';
+export type { VacuumPass } from './pglite-vacuum.ts';
 export { currentOrgId } from './schema/columns.ts';
 export * from './schema/index.ts';
 export { dumpMigratedPglite, migrationsHash } from './template.ts';

@@ -16,6 +16,7 @@ import {
 import { type DataDirLock, lockDataDir } from './lock.ts';
 import { expectedMigrations, type MigrationStatus, migratePgliteClient, migratePostgres } from './migrate.ts';
 import { type Turns, takeTurns } from './pglite-turns.ts';
+import { startAutovacuum, type VacuumPass } from './pglite-vacuum.ts';
 import * as schema from './schema/index.ts';
 import { type AppDb, type BackendKind, queryRows, type Tx } from './types.ts';
 
@@ -31,6 +32,11 @@ export type OpenDbOptions =
       loadDataDir?: Blob | File;
       /** Apply pending migrations at open (default true). */
       migrate?: boolean;
+      /**
+       * How often the embedded autovacuum looks for tables to vacuum or analyze (default one minute, as
+       * PostgreSQL's autovacuum_naptime); false for none (`vacuum()` still runs a pass on demand).
+       */
+      autovacuumMs?: number | false;
     }
   | {
       kind: 'postgres';
@@ -75,6 +81,11 @@ export interface Database {
    * while other queries wait (they resume right after).
    */
   backup?(): Promise<Buffer>;
+  /**
+   * PGlite only (PostgreSQL has its own autovacuum): vacuums or analyzes the tables past PostgreSQL's
+   * autovacuum thresholds, each in an exclusive turn of its own. It also runs by itself every minute.
+   */
+  vacuum?(): Promise<VacuumPass[]>;
   /** PostgreSQL's connection pool (absent on PGlite, which has one connection). */
   poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
@@ -130,11 +141,16 @@ async function openPglite(options: Extract<OpenDbOptions, { kind: 'pglite' }>): 
       const blob = await client.dumpDataDir('gzip');
       return Buffer.from(await blob.arrayBuffer());
     });
+  const autovacuum = startAutovacuum(turns, APP_ROLE, options.autovacuumMs ?? 60_000, (e) =>
+    // No parameters reach a VACUUM statement: its message names the table at most.
+    process.emitWarning(`embedded database: autovacuum failed: ${e instanceof Error ? e.message : e}`),
+  );
   const database = await makeDatabase('pglite', db, pgliteListener(client), async () => {
+    await autovacuum.stop();
     await client.close();
     lock?.release();
   });
-  return { ...database, backup };
+  return { ...database, backup, vacuum: autovacuum.runNow };
 }
 
 async function openPostgres(options: Extract<OpenDbOptions, { kind: 'postgres' }>): Promise<Database> {
