@@ -10,6 +10,7 @@ import path from 'node:path';
 import {
   type Answer,
   checkRuns,
+  connectionActivity,
   listenConnections,
   type Node,
   prepareTenant,
@@ -179,7 +180,8 @@ export async function runScenario(o: ScenarioOptions = {}): Promise<Figures> {
       );
       if (!ready) {
         notReady.push(n.name);
-        log(`${n.name} /readyz: ${last}`);
+        log(`${n.name} /readyz: ${last}\n--- ${n.name} output ---\n${n.output().slice(-2500)}`);
+        log(`--- connections ---\n${await connectionActivity(cluster.url).catch((e: Error) => e.message)}`);
       }
     }
     let listeners = 0;

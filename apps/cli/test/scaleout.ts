@@ -452,6 +452,26 @@ export async function listenConnections(url: string): Promise<number> {
   }
 }
 
+/**
+ * What the database's connections are doing (state, wait, transaction age, query): logged when a
+ * process stays unready, to tell a hung connection from a lock wait or a transaction left open.
+ */
+export async function connectionActivity(url: string): Promise<string> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const r = await c.query<Record<string, unknown>>(
+      `SELECT pid, client_port AS port, state, wait_event_type AS wait_type, wait_event AS wait,
+              round(extract(epoch FROM now() - xact_start) * 1000) AS xact_ms,
+              round(extract(epoch FROM now() - state_change) * 1000) AS state_ms, left(query, 120) AS query
+         FROM pg_stat_activity WHERE datname = 'aiops' AND pid <> pg_backend_pid() ORDER BY client_port`,
+    );
+    return r.rows.map((row) => JSON.stringify(row)).join('\n');
+  } finally {
+    await c.end();
+  }
+}
+
 /** Waits until `check` is true (short polls), or throws after `ms`. */
 export async function until(what: string, ms: number, check: () => Promise<boolean> | boolean) {
   const end = Date.now() + ms;

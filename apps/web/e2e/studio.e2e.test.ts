@@ -359,10 +359,12 @@ describe('the studio in Chromium', () => {
       await shot(bob, 'failed-bob');
       await shot(carol, 'failed-carol');
     });
-    await signUpInBrowser(carol, server.url, 'Carol');
+    const carolAccount = await signUpInBrowser(carol, server.url, 'Carol');
 
-    // Carol invites Bob; without SMTP the server logs the mail, which carries the link.
+    // Carol invites Bob; without SMTP the server logs the mail, which carries the link. She waits for the
+    // page to show its members, as a person does: rows arriving above the form move its button.
     await carol.getByRole('link', { name: 'Members' }).click();
+    await carol.getByRole('cell', { name: carolAccount.email }).waitFor();
     await carol.getByLabel('Email').fill(bobAccount.email);
     await carol.getByRole('button', { name: 'Send invitation' }).click();
     await carol.getByText(`Invitation mailed to ${bobAccount.email}.`).waitFor();

@@ -163,6 +163,9 @@ async function openPostgres(options: Extract<OpenDbOptions, { kind: 'postgres' }
     max: options.poolSize ?? 10,
     // TCP keepalive: a connection whose peer vanished (network partition) errors instead of hanging.
     keepAlive: true,
+    // A connection (or a free slot in the pool) not had within 10 s fails the request as unavailable
+    // (503, retry) instead of leaving it hanging: a connect can stall when the network drops packets.
+    connectionTimeoutMillis: 10_000,
     onConnect: async (client: pg.ClientBase) => {
       await client.query(`SET ROLE ${APP_ROLE}`);
     },
