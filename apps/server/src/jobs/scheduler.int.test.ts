@@ -151,6 +151,49 @@ describe('JobScheduler', () => {
     expect(row).toEqual({ status: 'succeeded', owner: 'alive', attempts: 2 });
   });
 
+  it('deletes claims older than a week that are over, except each job’s latest; hourly at most', async () => {
+    const now = new Date('2027-03-01T12:00:00Z');
+    const ago = (days: number) => new Date(now.getTime() - days * 86_400_000).toISOString();
+    const claims: [string, string, string, number][] = [
+      ['test.prune', ago(10), 'succeeded', 1], // old, over: deleted
+      ['test.prune', ago(9), 'failed', 1], // will be retried: kept
+      ['test.prune', ago(8.5), 'running', 1], // running (or abandoned, to be taken over): kept
+      ['test.prune', ago(8), 'failed', 3], // failed for good: deleted
+      ['test.prune', ago(2), 'succeeded', 1], // recent: kept
+      ['test.prune.alone', ago(30), 'succeeded', 1], // its job's latest claim: kept
+    ];
+    await database.db.system((tx) =>
+      tx.execute(sql`INSERT INTO scheduled_job_runs (job, due_at, status, attempts, owner, lease_until)
+        SELECT c->>0, (c->>1)::timestamptz, c->>2, (c->>3)::int, 'old', (c->>1)::timestamptz
+        FROM jsonb_array_elements(${JSON.stringify(claims)}::jsonb) c`),
+    );
+    const left = () =>
+      database.db.system((tx) =>
+        queryRows<{ job: string; due_at: string }>(
+          tx,
+          sql`SELECT job, due_at::text FROM scheduled_job_runs WHERE job LIKE 'test.prune%' ORDER BY job, due_at`,
+        ),
+      );
+    const scheduler = new JobScheduler(deps, [], { owner: 'pruner' });
+    await scheduler.tick(now);
+    const kept = (await left()).map((r) => `${r.job} ${new Date(r.due_at).toISOString()}`);
+    expect(kept).toEqual([
+      `test.prune ${ago(9)}`,
+      `test.prune ${ago(8.5)}`,
+      `test.prune ${ago(2)}`,
+      `test.prune.alone ${ago(30)}`,
+    ]);
+    // The next pass waits an hour.
+    await database.db.system((tx) =>
+      tx.execute(sql`INSERT INTO scheduled_job_runs (job, due_at, status, owner, lease_until)
+        VALUES ('test.prune', ${ago(20)}::timestamptz, 'succeeded', 'old', now())`),
+    );
+    await scheduler.tick(new Date(now.getTime() + 60_000));
+    expect(await left()).toHaveLength(5);
+    await scheduler.tick(new Date(now.getTime() + 3_600_000));
+    expect(await left()).toHaveLength(4);
+  });
+
   it('the application role cannot read or write the claims', async () => {
     const error = await database.db.db.execute(sql`SELECT count(*) FROM scheduled_job_runs`).then(
       () => undefined,

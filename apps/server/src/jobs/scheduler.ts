@@ -10,6 +10,10 @@ const DEFAULT_LEASE_MS = 5 * 60_000;
 const RETRY_DELAY_MS = 60_000;
 const MAX_ATTEMPTS = 3;
 const RETRY_SCAN_MS = 10_000;
+/** Finished claims are kept this long (what ran when, for an operator), then deleted, at most hourly. */
+const KEEP_CLAIMS_MS = 7 * 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
+const PRUNE_BATCH = 1000;
 
 export interface SchedulerOptions {
   /** How often due times are checked (default 1 s). */
@@ -38,6 +42,7 @@ export class JobScheduler {
   private readonly running = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private lastRetryScan = 0;
+  private lastPrune = 0;
   private ticking: Promise<void> | undefined;
 
   constructor(
@@ -109,7 +114,39 @@ export class JobScheduler {
       }
     }
     await Promise.all(started);
+    if (now.getTime() - this.lastPrune >= PRUNE_EVERY_MS) {
+      this.lastPrune = now.getTime();
+      const pruned = await this.prune(now);
+      if (pruned) this.deps.log.info({ pruned }, 'scheduled jobs: old claims deleted');
+    }
     return names;
+  }
+
+  /**
+   * Deletes the claims of due times older than a week that are over (succeeded, or failed for good),
+   * except each job's latest: a due time is only ever claimed again if it is the job's latest due time,
+   * so the claims older than a later one can go (two jobs run every minute: 2,880 rows a day otherwise).
+   * In batches, so an embedded database is not held by one long statement.
+   */
+  async prune(now: Date): Promise<number> {
+    const cutoff = new Date(now.getTime() - KEEP_CLAIMS_MS).toISOString();
+    let total = 0;
+    for (;;) {
+      const [row] = await this.deps.db.system((tx) =>
+        queryRows<{ n: number }>(
+          tx,
+          sql`WITH d AS (DELETE FROM scheduled_job_runs WHERE (job, due_at) IN (
+                SELECT r.job, r.due_at FROM scheduled_job_runs r
+                WHERE r.due_at < ${cutoff}::timestamptz
+                  AND (r.status = 'succeeded' OR (r.status = 'failed' AND r.attempts >= ${MAX_ATTEMPTS}))
+                  AND EXISTS (SELECT 1 FROM scheduled_job_runs n WHERE n.job = r.job AND n.due_at > r.due_at)
+                LIMIT ${PRUNE_BATCH}) RETURNING 1)
+              SELECT count(*)::int AS n FROM d`,
+        ),
+      );
+      total += row!.n;
+      if (row!.n < PRUNE_BATCH || this.abort.signal.aborted) return total;
+    }
   }
 
   private async claim(job: ScheduledJob, due: Date): Promise<boolean> {
