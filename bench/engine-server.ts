@@ -15,7 +15,11 @@ warmTokenizer();
 const db = await openDb(
   target.startsWith('postgres')
     ? { kind: 'postgres', url: target, poolSize: 20, migrate: false }
-    : { kind: 'pglite', dataDir: target },
+    : {
+        kind: 'pglite',
+        dataDir: target,
+        ...(process.env.BENCH_AUTOVACUUM === 'off' ? { autovacuumMs: false as const } : {}),
+      },
 );
 const unlimited = { userPerMinute: 1e9, orgPerMinute: 1e9 };
 // The product's own model port (integrations, price overrides, response cache) in front of the simulator.
