@@ -3,11 +3,12 @@
  * out of the way. Prints `READY <url>`. Usage: node --import tsx bench/engine-server.ts <postgres-url|pglite-dir>
  */
 import { readFileSync } from 'node:fs';
+import { loadConfig } from '@aiops/config';
 import { generateKey, parseKeyring, SecretBox } from '@aiops/core';
 import { openDb, queryRows } from '@aiops/db';
 import { Worker } from '@aiops/engine';
 import { warmTokenizer } from '@aiops/providers';
-import { buildApp } from '@aiops/server';
+import { buildApp, startTriggerLoop } from '@aiops/server';
 import { sql } from 'drizzle-orm';
 
 const target = process.argv[2]!;
@@ -23,9 +24,10 @@ const db = await openDb(
 );
 const unlimited = { userPerMinute: 1e9, orgPerMinute: 1e9 };
 // The product's own model port (integrations, price overrides, response cache) in front of the simulator.
+const secrets = new SecretBox(parseKeyring(`bench:${generateKey()}`));
 const app = await buildApp({
   db,
-  secrets: new SecretBox(parseKeyring(`bench:${generateKey()}`)),
+  secrets,
   logLevel: 'warn',
   settings: {
     rateLimits: {
@@ -44,6 +46,11 @@ await worker.start();
 // As `aiops start` does: runs started through this API go straight to this process's worker.
 app.engine.runs.useLocalWorker(worker);
 worker.reportTo(app.engine.watcher);
+// BENCH_OUTBOX=1: also the trigger and outbox loops `aiops start` runs beside its worker (events dispatched).
+const loops =
+  process.env.BENCH_OUTBOX === '1'
+    ? startTriggerLoop({ db, secrets, runs: app.engine.runs, log: app.log, config: loadConfig({}) })
+    : undefined;
 // The bench counts runs in the database (not only HTTP answers). Outside /api/v1, for the bench only.
 app.get<{ Params: { workflowId: string } }>('/bench/runs/:workflowId', async (request) => {
   const rows = await db.system((tx) =>
@@ -83,6 +90,7 @@ app.get('/bench/cpu', async () => {
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`READY ${url}\n`);
 process.on('SIGTERM', async () => {
+  await loops?.stop();
   await worker.stop(2000);
   await app.close();
   await db.close();

