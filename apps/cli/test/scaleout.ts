@@ -395,11 +395,20 @@ export interface RunCheck {
 
 const FINAL = new Set(['completed', 'failed', 'cancelled', 'timed_out']);
 
-/** Reads the acknowledged runs straight from PostgreSQL (as its superuser, not through the proxy). */
-export async function checkRuns(url: string, ids: string[]): Promise<RunCheck> {
+/** Runs `fn` with a connection of its own to `url` (as its superuser, not through the proxy), then closes it. */
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Reads the acknowledged runs straight from PostgreSQL (as its superuser, not through the proxy). */
+export async function checkRuns(url: string, ids: string[]): Promise<RunCheck> {
+  return withClient(url, async (c) => {
     const runs = await c.query<{ id: string; status: string }>(
       'SELECT id, status FROM workflow_executions WHERE id = ANY($1::uuid[])',
       [ids],
@@ -432,24 +441,18 @@ export async function checkRuns(url: string, ids: string[]): Promise<RunCheck> {
       byStatus,
       failedAttempts: failed.rows[0]?.n ?? 0,
     };
-  } finally {
-    await c.end();
-  }
+  });
 }
 
 /** Connections whose last statement was a LISTEN: one per process that listens, after every fault. */
 export async function listenConnections(url: string): Promise<number> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
+  return withClient(url, async (c) => {
     const r = await c.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_stat_activity
         WHERE datname = 'aiops' AND state = 'idle' AND query ILIKE 'LISTEN %'`,
     );
     return r.rows[0]?.n ?? 0;
-  } finally {
-    await c.end();
-  }
+  });
 }
 
 /**
@@ -457,9 +460,7 @@ export async function listenConnections(url: string): Promise<number> {
  * process stays unready, to tell a hung connection from a lock wait or a transaction left open.
  */
 export async function connectionActivity(url: string): Promise<string> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
+  return withClient(url, async (c) => {
     const r = await c.query<Record<string, unknown>>(
       `SELECT pid, client_port AS port, state, wait_event_type AS wait_type, wait_event AS wait,
               round(extract(epoch FROM now() - xact_start) * 1000) AS xact_ms,
@@ -467,9 +468,7 @@ export async function connectionActivity(url: string): Promise<string> {
          FROM pg_stat_activity WHERE datname = 'aiops' AND pid <> pg_backend_pid() ORDER BY client_port`,
     );
     return r.rows.map((row) => JSON.stringify(row)).join('\n');
-  } finally {
-    await c.end();
-  }
+  });
 }
 
 /** Waits until `check` is true (short polls), or throws after `ms`. */
