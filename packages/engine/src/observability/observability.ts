@@ -52,7 +52,7 @@ export class Observability {
   async exported(batch: StepOutcome[], finishedRuns: { runId: string }[]): Promise<void> {
     if (!this.otel) return;
     try {
-      const spans = batch.flatMap((o) => this.observers.get(o)?.records(o).spans ?? []);
+      const spans = batch.flatMap((o) => this.observers.get(o)?.records(o).spans() ?? []);
       const out = [];
       for (const s of spans)
         out.push({

@@ -53,6 +53,21 @@ export interface SpanRecord {
   links?: unknown;
 }
 
+/** A span collected while the attempt runs; its record is built when it is stored or exported. */
+interface Collected {
+  kind: SpanRecord['kind'];
+  status: SpanRecord['status'];
+  /** The record, under `spanId` when given (a model span derived from the attempt row has a derived id). */
+  record: (spanId?: string) => SpanRecord;
+}
+
+/** An attempt's log lines and the spans stored with them; `spans()` builds every span (for the export). */
+export interface Recorded {
+  logs: LogRecord[];
+  stored: SpanRecord[];
+  spans: () => SpanRecord[];
+}
+
 /** Stored span inputs and outputs are bounded: a larger value keeps a preview. */
 const MAX_VALUE_CHARS = 16_384;
 
@@ -73,19 +88,21 @@ const isMcp = (name: string) => name.includes('__') || name.startsWith('mcp');
  * written here: the worker hands `records(outcome)` to the statement that records the outcome.
  */
 export class StepObserver {
-  readonly spanId: string;
-  readonly parentSpanId: string;
+  private ownSpanId: string | undefined;
   private readonly logs: LogRecord[] = [];
-  private readonly spans: SpanRecord[] = [];
+  private readonly spans: Collected[] = [];
   private currentModelSpan: string | undefined;
-  private recorded: { logs: LogRecord[]; spans: SpanRecord[]; stored: SpanRecord[] } | undefined;
+  private recorded: Recorded | undefined;
 
   constructor(
     readonly step: ClaimedStep,
     private readonly traceIdOf: (runId: string) => Promise<string>,
-  ) {
-    this.spanId = stepSpanId(step.stepId, step.attempt);
-    this.parentSpanId = runSpanId(step.runId);
+  ) {}
+
+  /** The attempt's own span id (derived from the step and attempt, so computed only when used). */
+  get spanId(): string {
+    this.ownSpanId ??= stepSpanId(this.step.stepId, this.step.attempt);
+    return this.ownSpanId;
   }
 
   /** Adds a log line to this attempt (nodes and tools may call it). */
@@ -155,38 +172,16 @@ export class StepObserver {
     };
   }
 
+  /**
+   * A model call's span. Its record is built only when it is stored or exported: a step's only model call,
+   * successful and without tools, is derived from the attempt row instead (`records`), which is most steps.
+   */
   private modelSpan(spanId: string, req: ModelRequest, started: Date, res?: ModelResult, err?: unknown) {
     const ended = new Date();
-    const provider = req.model.includes(':') ? req.model.slice(0, req.model.indexOf(':')) : req.model;
-    const attributes: Record<string, unknown> = {
-      'gen_ai.operation.name': 'chat',
-      'gen_ai.provider.name': provider,
-      'gen_ai.request.model': req.model,
-      ...(req.temperature !== undefined ? { 'gen_ai.request.temperature': req.temperature } : {}),
-      ...(req.topP !== undefined ? { 'gen_ai.request.top_p': req.topP } : {}),
-      ...(req.maxTokens !== undefined ? { 'gen_ai.request.max_tokens': req.maxTokens } : {}),
-      ...(req.tools?.length ? { 'gen_ai.request.tools': req.tools.map((t) => t.name) } : {}),
-    };
-    if (res) {
-      Object.assign(attributes, {
-        'gen_ai.response.model': res.model,
-        'gen_ai.response.finish_reasons': [res.finishReason],
-        'gen_ai.usage.input_tokens': res.usage.inputTokens,
-        'gen_ai.usage.output_tokens': res.usage.outputTokens,
-        ...(res.usage.cachedInputTokens
-          ? { 'gen_ai.usage.cached_input_tokens': res.usage.cachedInputTokens }
-          : {}),
-        ...(res.usage.reasoningTokens ? { 'gen_ai.usage.reasoning_tokens': res.usage.reasoningTokens } : {}),
-        'aiops.usage.estimated': res.usage.estimated,
-        'aiops.cost_usd': res.costUsdDecimal ?? String(res.costUsd),
-        'aiops.cached': res.cached,
-        ...(res.toolCalls.length ? { 'aiops.tool_calls': res.toolCalls.length } : {}),
-      });
-    } else {
-      Object.assign(attributes, errorAttributes(err));
+    if (!res) {
       const code = isAppError(err) ? err.code : 'error';
       this.log(
-        code === 'budget_exceeded' ? 'error' : 'error',
+        'error',
         code === 'budget_exceeded'
           ? `Budget stop: ${messageOf(err)}`
           : `Model call ${req.model} failed: ${messageOf(err)}`,
@@ -194,28 +189,33 @@ export class StepObserver {
         spanId,
       );
     }
+    const messages = req.messages?.slice();
     this.spans.push({
-      ...this.base(spanId, this.spanId, started, ended),
-      name: `chat ${req.model}`,
       kind: 'model',
       status: res ? 'ok' : 'error',
-      ...(res ? {} : { status_message: messageOf(err) }),
-      model: res?.model ?? req.model,
-      ...(res
-        ? {
-            input_tokens: res.usage.inputTokens,
-            output_tokens: res.usage.outputTokens,
-            total_tokens: res.usage.totalTokens,
-            cost: res.costUsdDecimal ?? res.costUsd.toFixed(12),
-          }
-        : {}),
-      input: bounded({
-        ...(req.system !== undefined ? { system: req.system } : {}),
-        ...(req.messages?.length ? { messages: req.messages } : {}),
-        ...(req.prompt !== undefined ? { prompt: req.prompt } : {}),
+      record: (id = spanId) => ({
+        ...this.base(id, this.spanId, started, ended),
+        name: `chat ${req.model}`,
+        kind: 'model',
+        status: res ? 'ok' : 'error',
+        ...(res ? {} : { status_message: messageOf(err) }),
+        model: res?.model ?? req.model,
+        ...(res
+          ? {
+              input_tokens: res.usage.inputTokens,
+              output_tokens: res.usage.outputTokens,
+              total_tokens: res.usage.totalTokens,
+              cost: res.costUsdDecimal ?? res.costUsd.toFixed(12),
+            }
+          : {}),
+        input: bounded({
+          ...(req.system !== undefined ? { system: req.system } : {}),
+          ...(messages?.length ? { messages } : {}),
+          ...(req.prompt !== undefined ? { prompt: req.prompt } : {}),
+        }),
+        output: bounded(res ? (res.output !== undefined ? res.output : res.text) : undefined),
+        attributes: modelAttributes(req, res, err),
       }),
-      output: bounded(res ? (res.output !== undefined ? res.output : res.text) : undefined),
-      attributes,
     });
   }
 
@@ -229,7 +229,7 @@ export class StepObserver {
     err?: unknown,
   ) {
     const mcp = isMcp(name);
-    this.spans.push({
+    const record: SpanRecord = {
       ...this.base(spanId, parent, started, new Date()),
       name: `execute_tool ${name}`,
       kind: mcp ? 'mcp' : 'tool',
@@ -242,7 +242,8 @@ export class StepObserver {
         'gen_ai.tool.name': name,
         ...(err === undefined ? {} : errorAttributes(err)),
       },
-    });
+    };
+    this.spans.push({ kind: record.kind, status: record.status, record: () => record });
   }
 
   private base(spanId: string, parent: string, started: Date, ended: Date) {
@@ -266,11 +267,10 @@ export class StepObserver {
    * lifecycle-lines.ts): they are not stored. A waiting attempt has no attempt row yet, so its two lines are
    * stored.
    */
-  records(o: StepOutcome): { logs: LogRecord[]; spans: SpanRecord[]; stored: SpanRecord[] } {
+  records(o: StepOutcome): Recorded {
     if (this.recorded) return this.recorded;
     const node = `${o.nodeType} ${o.step.nodeId}`;
     const at = (d: Date) => d.toISOString();
-    const duration = o.finishedAt.getTime() - o.startedAt.getTime();
     if (o.kind === 'waiting') {
       const started: LogRecord = {
         run_id: o.step.runId,
@@ -296,47 +296,53 @@ export class StepObserver {
         at: at(o.finishedAt),
       });
     }
-    const childRunId = o.wait?.kind === 'subworkflow' ? o.wait.runId : undefined;
-    this.spans.unshift({
-      run_id: o.step.runId,
-      step_id: o.step.stepId,
-      attempt: o.step.attempt,
-      node_id: o.step.nodeId,
-      span_id: this.spanId,
-      parent_span_id: this.parentSpanId,
-      name: node,
-      kind: o.nodeType === 'subworkflow' ? 'subworkflow' : 'step',
-      status: o.kind === 'completed' ? 'ok' : o.kind === 'failed' ? 'error' : 'unset',
-      ...(o.error ? { status_message: o.error.message } : {}),
-      start_time: at(o.startedAt),
-      end_time: at(o.finishedAt),
-      duration_ms: duration,
-      ...(o.model ? { model: o.model } : {}),
-      ...(o.usage
-        ? {
-            input_tokens: o.usage.inputTokens,
-            output_tokens: o.usage.outputTokens,
-            total_tokens: o.usage.totalTokens,
-          }
-        : {}),
-      ...(o.cost ? { cost: o.cost } : {}),
-      attributes: {
-        'aiops.node.type': o.nodeType,
-        'aiops.step.attempt': o.step.attempt,
-        'aiops.step.outcome': o.kind,
-        ...(o.error ? { 'error.type': o.error.code } : {}),
-        ...(o.retryDelayMs !== undefined ? { 'aiops.retry_delay_ms': o.retryDelayMs } : {}),
-        ...(typeof childRunId === 'string' ? { 'aiops.child_run_id': childRunId } : {}),
-        ...(o.agentId ? { 'aiops.agent.id': o.agentId, 'aiops.agent.version': o.agentVersion } : {}),
-      },
-    });
     // What the attempt row already says is not stored again: the step's span, and the model call of a step
     // that made exactly one, successful and without tools (`runTrace` derives both, with the same ids).
-    const models = this.spans.filter((s) => s.kind === 'model');
-    const derivable = models.length === 1 && models[0]!.status === 'ok' && this.spans.length === 2;
-    const stored = this.spans.filter((s) => s.span_id !== this.spanId && !(derivable && s.kind === 'model'));
-    if (derivable) models[0]!.span_id = modelSpanId(o.step.stepId, o.step.attempt);
-    this.recorded = { logs: this.logs, spans: this.spans, stored };
+    // Their records are built only for the OpenTelemetry export.
+    const only = this.spans.length === 1 ? this.spans[0]! : undefined;
+    const derived = only?.kind === 'model' && only.status === 'ok' ? only : undefined;
+    const stored = derived ? [] : this.spans.map((c) => c.record());
+    const stepSpan = (): SpanRecord => {
+      const childRunId = o.wait?.kind === 'subworkflow' ? o.wait.runId : undefined;
+      return {
+        run_id: o.step.runId,
+        step_id: o.step.stepId,
+        attempt: o.step.attempt,
+        node_id: o.step.nodeId,
+        span_id: this.spanId,
+        parent_span_id: runSpanId(o.step.runId),
+        name: node,
+        kind: o.nodeType === 'subworkflow' ? 'subworkflow' : 'step',
+        status: o.kind === 'completed' ? 'ok' : o.kind === 'failed' ? 'error' : 'unset',
+        ...(o.error ? { status_message: o.error.message } : {}),
+        start_time: at(o.startedAt),
+        end_time: at(o.finishedAt),
+        duration_ms: o.finishedAt.getTime() - o.startedAt.getTime(),
+        ...(o.model ? { model: o.model } : {}),
+        ...(o.usage
+          ? {
+              input_tokens: o.usage.inputTokens,
+              output_tokens: o.usage.outputTokens,
+              total_tokens: o.usage.totalTokens,
+            }
+          : {}),
+        ...(o.cost ? { cost: o.cost } : {}),
+        attributes: {
+          'aiops.node.type': o.nodeType,
+          'aiops.step.attempt': o.step.attempt,
+          'aiops.step.outcome': o.kind,
+          ...(o.error ? { 'error.type': o.error.code } : {}),
+          ...(o.retryDelayMs !== undefined ? { 'aiops.retry_delay_ms': o.retryDelayMs } : {}),
+          ...(typeof childRunId === 'string' ? { 'aiops.child_run_id': childRunId } : {}),
+          ...(o.agentId ? { 'aiops.agent.id': o.agentId, 'aiops.agent.version': o.agentVersion } : {}),
+        },
+      };
+    };
+    const spans = () => [
+      stepSpan(),
+      ...(derived ? [derived.record(modelSpanId(o.step.stepId, o.step.attempt))] : stored),
+    ];
+    this.recorded = { logs: this.logs, stored, spans };
     return this.recorded;
   }
 }
@@ -349,4 +355,37 @@ function errorContext(e: unknown): Record<string, unknown> {
 
 function errorAttributes(e: unknown): Record<string, unknown> {
   return { 'error.type': isAppError(e) ? e.code : ((e as Error)?.name ?? 'Error') };
+}
+
+/** A model call's span attributes: OpenTelemetry's GenAI conventions, plus our cost and cache flag. */
+function modelAttributes(
+  req: ModelRequest,
+  res: ModelResult | undefined,
+  err: unknown,
+): Record<string, unknown> {
+  const provider = req.model.includes(':') ? req.model.slice(0, req.model.indexOf(':')) : req.model;
+  const attributes: Record<string, unknown> = {
+    'gen_ai.operation.name': 'chat',
+    'gen_ai.provider.name': provider,
+    'gen_ai.request.model': req.model,
+    ...(req.temperature !== undefined ? { 'gen_ai.request.temperature': req.temperature } : {}),
+    ...(req.topP !== undefined ? { 'gen_ai.request.top_p': req.topP } : {}),
+    ...(req.maxTokens !== undefined ? { 'gen_ai.request.max_tokens': req.maxTokens } : {}),
+    ...(req.tools?.length ? { 'gen_ai.request.tools': req.tools.map((t) => t.name) } : {}),
+  };
+  if (!res) return Object.assign(attributes, errorAttributes(err));
+  return Object.assign(attributes, {
+    'gen_ai.response.model': res.model,
+    'gen_ai.response.finish_reasons': [res.finishReason],
+    'gen_ai.usage.input_tokens': res.usage.inputTokens,
+    'gen_ai.usage.output_tokens': res.usage.outputTokens,
+    ...(res.usage.cachedInputTokens
+      ? { 'gen_ai.usage.cached_input_tokens': res.usage.cachedInputTokens }
+      : {}),
+    ...(res.usage.reasoningTokens ? { 'gen_ai.usage.reasoning_tokens': res.usage.reasoningTokens } : {}),
+    'aiops.usage.estimated': res.usage.estimated,
+    'aiops.cost_usd': res.costUsdDecimal ?? String(res.costUsd),
+    'aiops.cached': res.cached,
+    ...(res.toolCalls.length ? { 'aiops.tool_calls': res.toolCalls.length } : {}),
+  });
 }
