@@ -1,6 +1,6 @@
-import { index, jsonb, pgTable, text, uuid, varchar } from 'drizzle-orm/pg-core';
+import { index, pgTable, text, uuid, varchar } from 'drizzle-orm/pg-core';
 import { apiKeys } from './api-keys.ts';
-import { createdAt, id, tenantPolicy } from './columns.ts';
+import { createdAt, id, jsonb, tenantPolicy } from './columns.ts';
 import { organizations } from './organizations.ts';
 import { users } from './users.ts';
 

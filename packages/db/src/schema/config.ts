@@ -1,16 +1,6 @@
 import { sql } from 'drizzle-orm';
-import {
-  bigserial,
-  check,
-  index,
-  jsonb,
-  pgPolicy,
-  pgTable,
-  primaryKey,
-  uuid,
-  varchar,
-} from 'drizzle-orm/pg-core';
-import { createdAt, tenantPolicy, updatedAt } from './columns.ts';
+import { bigserial, check, index, pgPolicy, pgTable, primaryKey, uuid, varchar } from 'drizzle-orm/pg-core';
+import { createdAt, jsonb, tenantPolicy, updatedAt } from './columns.ts';
 import { organizations } from './organizations.ts';
 import { users } from './users.ts';
 

@@ -4,7 +4,6 @@ import {
   check,
   index,
   integer,
-  jsonb,
   numeric,
   pgTable,
   text,
@@ -13,7 +12,7 @@ import {
   varchar,
 } from 'drizzle-orm/pg-core';
 import { agents } from './agents.ts';
-import { createdAt, id, oneOf, tenantPolicy, tstz, updatedAt } from './columns.ts';
+import { createdAt, id, jsonb, oneOf, tenantPolicy, tstz, updatedAt } from './columns.ts';
 import { agentExecutions, workflowExecutions } from './executions.ts';
 import { organizations } from './organizations.ts';
 import { users } from './users.ts';

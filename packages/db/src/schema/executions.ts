@@ -5,7 +5,6 @@ import {
   check,
   index,
   integer,
-  jsonb,
   numeric,
   pgTable,
   text,
@@ -14,7 +13,7 @@ import {
   varchar,
 } from 'drizzle-orm/pg-core';
 import { apiKeys } from './api-keys.ts';
-import { createdAt, id, oneOf, tenantPolicy, tstz, updatedAt } from './columns.ts';
+import { createdAt, id, jsonb, oneOf, tenantPolicy, tstz, updatedAt } from './columns.ts';
 import { organizations } from './organizations.ts';
 import { users } from './users.ts';
 import { workflows } from './workflows.ts';

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { check, index, integer, pgTable, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
 import { agents } from './agents.ts';
-import { createdAt, id, oneOf, tenantPolicy, tstz, updatedAt } from './columns.ts';
+import { createdAt, id, jsonb, oneOf, tenantPolicy, tstz, updatedAt } from './columns.ts';
 import { organizations } from './organizations.ts';
 
 export const EXTERNAL_AGENT_STATES = ['unknown', 'online', 'offline', 'error'] as const;

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, jsonb, pgTable, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
-import { createdAt, id, tenantPolicy, updatedAt } from './columns.ts';
+import { check, index, integer, pgTable, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { createdAt, id, jsonb, tenantPolicy, updatedAt } from './columns.ts';
 import { organizations } from './organizations.ts';
 
 /** One model an alias routes to: `provider:model`, and the integration to use (default one when absent). */

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { check, index, jsonb, pgTable, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
-import { createdAt, id, oneOf, tenantPolicy, tstz } from './columns.ts';
+import { check, index, pgTable, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { createdAt, id, jsonb, oneOf, tenantPolicy, tstz } from './columns.ts';
 import { ROLES, type Role } from './memberships.ts';
 import { organizations } from './organizations.ts';
 import { users } from './users.ts';

@@ -4,14 +4,13 @@ import {
   date,
   index,
   integer,
-  jsonb,
   numeric,
   pgPolicy,
   pgTable,
   uniqueIndex,
   varchar,
 } from 'drizzle-orm/pg-core';
-import { createdAt, currentOrgId, id, oneOf, tstz, updatedAt } from './columns.ts';
+import { createdAt, currentOrgId, id, jsonb, oneOf, tstz, updatedAt } from './columns.ts';
 
 export const SUBSCRIPTION_TIERS = ['starter', 'professional', 'business', 'enterprise'] as const;
 export type SubscriptionTier = (typeof SUBSCRIPTION_TIERS)[number];

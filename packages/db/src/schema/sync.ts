@@ -6,13 +6,12 @@ import {
   customType,
   index,
   integer,
-  jsonb,
   pgTable,
   text,
   uuid,
   varchar,
 } from 'drizzle-orm/pg-core';
-import { createdAt, id, oneOf, tenantPolicy, tstz, updatedAt } from './columns.ts';
+import { createdAt, id, jsonb, oneOf, tenantPolicy, tstz, updatedAt } from './columns.ts';
 import { organizations } from './organizations.ts';
 import { users } from './users.ts';
 

@@ -1,16 +1,6 @@
 import { sql } from 'drizzle-orm';
-import {
-  boolean,
-  check,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  text,
-  uniqueIndex,
-  varchar,
-} from 'drizzle-orm/pg-core';
-import { createdAt, id, oneOf, tstz, updatedAt } from './columns.ts';
+import { boolean, check, index, integer, pgTable, text, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
+import { createdAt, id, jsonb, oneOf, tstz, updatedAt } from './columns.ts';
 
 export const AUTH_PROVIDERS = ['email', 'google', 'microsoft', 'github'] as const;
 export type AuthProvider = (typeof AUTH_PROVIDERS)[number];
