@@ -15,6 +15,7 @@ import {
 } from './listen.ts';
 import { type DataDirLock, lockDataDir } from './lock.ts';
 import { expectedMigrations, type MigrationStatus, migratePgliteClient, migratePostgres } from './migrate.ts';
+import { releasePooledClientsOnFailure } from './pg-transaction.ts';
 import { type Turns, takeTurns } from './pglite-turns.ts';
 import { startAutovacuum, type VacuumPass } from './pglite-vacuum.ts';
 import * as schema from './schema/index.ts';
@@ -158,6 +159,7 @@ async function openPostgres(options: Extract<OpenDbOptions, { kind: 'postgres' }
   // The role is set before the pool hands a new connection out (pg-pool awaits `onConnect`). Set from the
   // 'connect' event instead, it raced the first query: pg warned "client.query() when the client is
   // already executing a query" under load, and that query could run before SET ROLE.
+  releasePooledClientsOnFailure();
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
