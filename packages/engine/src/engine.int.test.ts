@@ -51,6 +51,19 @@ describe(`engine on ${testBackend()}`, () => {
     expect(a.totalTokens).toBe(a.inputTokens + a.outputTokens);
     expect(Number(run.totalTokensUsed)).toBe(detail.attempts.reduce((s, x) => s + x.totalTokens, 0));
   });
+  it('keeps an output that is a string of JSON text a string (run, step and attempt)', async () => {
+    // Drizzle's jsonb parsed such strings once more: "42" came back as the number 42.
+    for (const text of ['42', 'true', '{"a":1}']) {
+      const { run, detail } = await h.run({
+        name: `text ${text}`,
+        nodes: [echo('a', text)],
+        connections: [],
+      });
+      expect(run.outputData).toBe(text);
+      expect(detail.steps.find((s) => s.nodeId === 'a')?.output).toBe(text);
+      expect(detail.attempts[0]?.output).toBe(text);
+    }
+  });
 });
 
 describe(`control flow on ${testBackend()}`, () => {
