@@ -1,6 +1,6 @@
 import { notFound } from '@aiops/core';
-import { type Database, type Executor, workflowExecutions } from '@aiops/db';
-import { getTableColumns, type SQL, sql } from 'drizzle-orm';
+import { type Database, type Executor, queryRows, workflowExecutions } from '@aiops/db';
+import { getTableColumns, sql } from 'drizzle-orm';
 import type { RunRow } from './run-rows.ts';
 
 interface Pending {
@@ -61,13 +61,24 @@ export class RunReader {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Every column of a run, selected by name from a row source and decoded as Drizzle decodes the table's. */
-const RUN_FIELDS = Object.fromEntries(
-  Object.entries(getTableColumns(workflowExecutions)).map(([key, column]) => [
-    key,
-    sql`${sql.identifier(column.name)}`.mapWith(column),
-  ]),
-) as Record<string, SQL>;
+/** Every column of a run: its property, its name in the row, and the column that decodes it. */
+const RUN_COLUMNS = Object.entries(getTableColumns(workflowExecutions)).map(
+  ([key, column]) => [key, column.name, column] as const,
+);
+
+/**
+ * A run's row as Drizzle decodes the table's (null stays null, every other value through its column), by
+ * one loop over the columns: a Drizzle select of the 40 columns spent more in building the query and in
+ * its generic row mapper than in the rest of the read.
+ */
+function decodeRun(raw: Record<string, unknown>): RunRow {
+  const row: Record<string, unknown> = {};
+  for (const [key, name, column] of RUN_COLUMNS) {
+    const value = raw[name];
+    row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return row as unknown as RunRow;
+}
 
 /**
  * Runs by id in one statement, without a transaction (`aiops_read_runs`, migration 0044): the runs of
@@ -80,8 +91,9 @@ export async function readRuns(
   ids: string[],
 ): Promise<RunRow[]> {
   if (!ids.length) return [];
-  const rows = await ex
-    .select(RUN_FIELDS)
-    .from(sql`aiops_read_runs(${organizationId}::uuid, ${`{${ids.join(',')}}`}::uuid[])`);
-  return rows as unknown as RunRow[];
+  const rows = await queryRows<Record<string, unknown>>(
+    ex,
+    sql`SELECT * FROM aiops_read_runs(${organizationId}::uuid, ${`{${ids.join(',')}}`}::uuid[])`,
+  );
+  return rows.map(decodeRun);
 }

@@ -51,25 +51,23 @@ describe(`waiting for a run on ${testBackend()}`, () => {
       await fence;
       await unlisten();
     };
-    // Runs are read in one statement (`readRuns`: db.select(…).from(aiops_read_runs(…))): hook that read.
+    // Runs are read in one statement (`readRuns`: SELECT * FROM aiops_read_runs(…)): hook that read.
     const db = new Proxy(h.db, {
       get(target, prop, receiver) {
         if (prop !== 'db') return Reflect.get(target, prop, receiver);
         const real = target.db;
         return new Proxy(real, {
           get(d, p, r) {
-            if (p !== 'select') return Reflect.get(d, p, r);
-            return (fields: Parameters<typeof real.select>[0]) => ({
-              from: async (source: Parameters<ReturnType<typeof real.select>['from']>[0]) => {
-                const rows = await real.select(fields!).from(source);
-                if (!hooked) {
-                  hooked = true;
-                  await finishDuringRead();
-                  hookDone = Date.now();
-                }
-                return rows;
-              },
-            });
+            if (p !== 'execute') return Reflect.get(d, p, r);
+            return async (query: Parameters<typeof real.execute>[0]) => {
+              const result = await real.execute(query);
+              if (!hooked && JSON.stringify(query).includes('aiops_read_runs')) {
+                hooked = true;
+                await finishDuringRead();
+                hookDone = Date.now();
+              }
+              return result;
+            };
           },
         });
       },
