@@ -156,10 +156,10 @@ async function openPglite(options: Extract<OpenDbOptions, { kind: 'pglite' }>): 
 
 async function openPostgres(options: Extract<OpenDbOptions, { kind: 'postgres' }>): Promise<Database> {
   if (options.migrate !== false) await migratePostgres(options.url);
+  releasePooledClientsOnFailure();
   // The role is set before the pool hands a new connection out (pg-pool awaits `onConnect`). Set from the
   // 'connect' event instead, it raced the first query: pg warned "client.query() when the client is
   // already executing a query" under load, and that query could run before SET ROLE.
-  releasePooledClientsOnFailure();
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,

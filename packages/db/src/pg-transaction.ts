@@ -13,6 +13,12 @@ interface SessionFields {
 
 type Transaction = (tx: NodePgTransaction<never, never>) => Promise<unknown>;
 
+// Drizzle's classes, constructed as its own `transaction()` constructs them (their types hide the arguments).
+const Session = NodePgSession as unknown as new (...args: unknown[]) => unknown;
+const Tx = NodePgTransaction as unknown as new (
+  ...args: unknown[]
+) => NodePgTransaction<never, never> & { getTransactionConfigSQL(c: PgTransactionConfig): SQL };
+
 let installed = false;
 
 /**
@@ -36,10 +42,6 @@ export function releasePooledClientsOnFailure(): void {
   proto.transaction = async function (this: SessionFields, fn: Transaction, config?: PgTransactionConfig) {
     if (!(this.client instanceof pg.Pool)) return original.call(this, fn, config);
     const client = await this.client.connect();
-    const Session = NodePgSession as unknown as new (...args: unknown[]) => unknown;
-    const Tx = NodePgTransaction as unknown as new (
-      ...args: unknown[]
-    ) => NodePgTransaction<never, never> & { getTransactionConfigSQL(c: PgTransactionConfig): SQL };
     const session = new Session(client, this.dialect, this.schema, this.options);
     const tx = new Tx(this.dialect, session, this.schema);
     let broken: Error | undefined;

@@ -302,49 +302,51 @@ export class StepObserver {
     const only = this.spans.length === 1 ? this.spans[0]! : undefined;
     const derived = only?.kind === 'model' && only.status === 'ok' ? only : undefined;
     const stored = derived ? [] : this.spans.map((c) => c.record());
-    const stepSpan = (): SpanRecord => {
-      const childRunId = o.wait?.kind === 'subworkflow' ? o.wait.runId : undefined;
-      return {
-        run_id: o.step.runId,
-        step_id: o.step.stepId,
-        attempt: o.step.attempt,
-        node_id: o.step.nodeId,
-        span_id: this.spanId,
-        parent_span_id: runSpanId(o.step.runId),
-        name: node,
-        kind: o.nodeType === 'subworkflow' ? 'subworkflow' : 'step',
-        status: o.kind === 'completed' ? 'ok' : o.kind === 'failed' ? 'error' : 'unset',
-        ...(o.error ? { status_message: o.error.message } : {}),
-        start_time: at(o.startedAt),
-        end_time: at(o.finishedAt),
-        duration_ms: o.finishedAt.getTime() - o.startedAt.getTime(),
-        ...(o.model ? { model: o.model } : {}),
-        ...(o.usage
-          ? {
-              input_tokens: o.usage.inputTokens,
-              output_tokens: o.usage.outputTokens,
-              total_tokens: o.usage.totalTokens,
-            }
-          : {}),
-        ...(o.cost ? { cost: o.cost } : {}),
-        attributes: {
-          'aiops.node.type': o.nodeType,
-          'aiops.step.attempt': o.step.attempt,
-          'aiops.step.outcome': o.kind,
-          ...(o.error ? { 'error.type': o.error.code } : {}),
-          ...(o.retryDelayMs !== undefined ? { 'aiops.retry_delay_ms': o.retryDelayMs } : {}),
-          ...(typeof childRunId === 'string' ? { 'aiops.child_run_id': childRunId } : {}),
-          ...(o.agentId ? { 'aiops.agent.id': o.agentId, 'aiops.agent.version': o.agentVersion } : {}),
-        },
-      };
-    };
     const spans = () => [
-      stepSpan(),
+      stepSpanRecord(o, this.spanId),
       ...(derived ? [derived.record(modelSpanId(o.step.stepId, o.step.attempt))] : stored),
     ];
     this.recorded = { logs: this.logs, stored, spans };
     return this.recorded;
   }
+}
+
+/** The step attempt's own span, from how it ended (only exported: the attempt row stands for it). */
+function stepSpanRecord(o: StepOutcome, spanId: string): SpanRecord {
+  const childRunId = o.wait?.kind === 'subworkflow' ? o.wait.runId : undefined;
+  return {
+    run_id: o.step.runId,
+    step_id: o.step.stepId,
+    attempt: o.step.attempt,
+    node_id: o.step.nodeId,
+    span_id: spanId,
+    parent_span_id: runSpanId(o.step.runId),
+    name: `${o.nodeType} ${o.step.nodeId}`,
+    kind: o.nodeType === 'subworkflow' ? 'subworkflow' : 'step',
+    status: o.kind === 'completed' ? 'ok' : o.kind === 'failed' ? 'error' : 'unset',
+    ...(o.error ? { status_message: o.error.message } : {}),
+    start_time: o.startedAt.toISOString(),
+    end_time: o.finishedAt.toISOString(),
+    duration_ms: o.finishedAt.getTime() - o.startedAt.getTime(),
+    ...(o.model ? { model: o.model } : {}),
+    ...(o.usage
+      ? {
+          input_tokens: o.usage.inputTokens,
+          output_tokens: o.usage.outputTokens,
+          total_tokens: o.usage.totalTokens,
+        }
+      : {}),
+    ...(o.cost ? { cost: o.cost } : {}),
+    attributes: {
+      'aiops.node.type': o.nodeType,
+      'aiops.step.attempt': o.step.attempt,
+      'aiops.step.outcome': o.kind,
+      ...(o.error ? { 'error.type': o.error.code } : {}),
+      ...(o.retryDelayMs !== undefined ? { 'aiops.retry_delay_ms': o.retryDelayMs } : {}),
+      ...(typeof childRunId === 'string' ? { 'aiops.child_run_id': childRunId } : {}),
+      ...(o.agentId ? { 'aiops.agent.id': o.agentId, 'aiops.agent.version': o.agentVersion } : {}),
+    },
+  };
 }
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 2_000);
