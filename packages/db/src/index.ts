@@ -13,6 +13,7 @@ export {
   type TenantScope,
 } from './open.ts';
 export type { VacuumPass } from './pglite-vacuum.ts';
+export type { PreparedQuery } from './prepared.ts';
 export { currentOrgId } from './schema/columns.ts';
 export * from './schema/index.ts';
 export { dumpMigratedPglite, migrationsHash } from './template.ts';

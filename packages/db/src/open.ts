@@ -18,6 +18,7 @@ import { expectedMigrations, type MigrationStatus, migratePgliteClient, migrateP
 import { releasePooledClientsOnFailure } from './pg-transaction.ts';
 import { type Turns, takeTurns } from './pglite-turns.ts';
 import { startAutovacuum, type VacuumPass } from './pglite-vacuum.ts';
+import { type PreparedQuery, pglitePrepared, postgresPrepared } from './prepared.ts';
 import * as schema from './schema/index.ts';
 import { type AppDb, type BackendKind, queryRows, type Tx } from './types.ts';
 
@@ -65,6 +66,11 @@ export interface DatabaseStatus {
 export interface Database {
   readonly kind: BackendKind;
   readonly db: AppDb;
+  /**
+   * Runs one statement by itself (autocommit) as a named prepared statement: each connection parses it
+   * once. For the engine's hot statements outside transactions (`prepared.ts`).
+   */
+  readonly prepared: PreparedQuery;
   readonly embeddings: EmbeddingStore;
   /**
    * `scope` is the organization id, or the organization and the user acting (`app.user_id`: the user's
@@ -146,11 +152,17 @@ async function openPglite(options: Extract<OpenDbOptions, { kind: 'pglite' }>): 
     // No parameters reach a VACUUM statement: its message names the table at most.
     process.emitWarning(`embedded database: autovacuum failed: ${e instanceof Error ? e.message : e}`),
   );
-  const database = await makeDatabase('pglite', db, pgliteListener(client), async () => {
-    await autovacuum.stop();
-    await client.close();
-    lock?.release();
-  });
+  const database = await makeDatabase(
+    'pglite',
+    db,
+    pglitePrepared(client, turns),
+    pgliteListener(client),
+    async () => {
+      await autovacuum.stop();
+      await client.close();
+      lock?.release();
+    },
+  );
   return { ...database, backup, vacuum: autovacuum.runNow };
 }
 
@@ -186,6 +198,7 @@ async function openPostgres(options: Extract<OpenDbOptions, { kind: 'postgres' }
   return makeDatabase(
     'postgres',
     db,
+    postgresPrepared(pool),
     listener,
     async () => {
       await listener.close();
@@ -198,6 +211,7 @@ async function openPostgres(options: Extract<OpenDbOptions, { kind: 'postgres' }
 async function makeDatabase(
   kind: BackendKind,
   db: AppDb,
+  prepared: PreparedQuery,
   listener: Listener,
   close: () => Promise<void>,
   poolStats?: Database['poolStats'],
@@ -212,6 +226,7 @@ async function makeDatabase(
   return {
     kind,
     db,
+    prepared,
     embeddings,
     system,
     withTenant(scope, fn) {

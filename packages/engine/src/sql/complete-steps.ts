@@ -1,4 +1,4 @@
-import { type Executor, queryRows, type Tx } from '@aiops/db';
+import type { PreparedQuery, Tx } from '@aiops/db';
 import { type SQL, sql } from 'drizzle-orm';
 import type { ClaimedStep } from './claim-steps.ts';
 import { selectForBatch } from './plans.ts';
@@ -54,10 +54,10 @@ export interface FlushResult {
  * 0007): each step's final state where this worker still holds its lease, its attempt row, successors
  * decided (branches whose connections did not fire skipped), failed and completed runs with their output,
  * the workflows' counters, and continuation (ready successors leased to this worker, up to
- * `continueUpTo`). One round trip, one commit.
+ * `continueUpTo`). One round trip, one commit, as a prepared statement (parsed once per connection).
  */
 export async function completeSteps(
-  ex: Executor,
+  run: PreparedQuery,
   workerId: string,
   outcomes: StepOutcome[],
   continueUpTo: number,
@@ -118,14 +118,13 @@ export async function completeSteps(
         ]
       : []),
   ];
-  const [row] = await queryRows<{
+  const [row] = await run<{
     r: {
       confirmed: Record<string, string>;
       continued: ClaimedStep[];
       finished: { id: string; status: string }[];
     };
   }>(
-    ex,
     withBatchWrites(
       sql`aiops_complete_steps(${workerId}, ${JSON.stringify(rows)}::jsonb, ${continueUpTo}, ${leaseMs})`,
       outcomes.length,

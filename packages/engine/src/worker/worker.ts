@@ -356,7 +356,7 @@ export class Worker implements LocalExecutor {
         try {
           const free = Math.max(0, this.running ? this.options.concurrency - this.executing : 0);
           const result = await completeSteps(
-            this.db.db,
+            this.db.prepared,
             this.options.workerId,
             batch,
             free,
