@@ -13,9 +13,9 @@ export {
   type TenantScope,
 } from './open.ts';
 export type { VacuumPass } from './pglite-vacuum.ts';
-export type { PreparedQuery } from './prepared.ts';
 export { currentOrgId } from './schema/columns.ts';
 export * from './schema/index.ts';
+export type { RunStatement } from './statement.ts';
 export { dumpMigratedPglite, migrationsHash } from './template.ts';
 export type { AppDb, BackendKind, Executor, Schema, Tx } from './types.ts';
 export { queryRows } from './types.ts';

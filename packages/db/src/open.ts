@@ -18,8 +18,8 @@ import { expectedMigrations, type MigrationStatus, migratePgliteClient, migrateP
 import { releasePooledClientsOnFailure } from './pg-transaction.ts';
 import { type Turns, takeTurns } from './pglite-turns.ts';
 import { startAutovacuum, type VacuumPass } from './pglite-vacuum.ts';
-import { type PreparedQuery, pglitePrepared, postgresPrepared } from './prepared.ts';
 import * as schema from './schema/index.ts';
+import { pgliteStatements, postgresStatements, type RunStatement } from './statement.ts';
 import { type AppDb, type BackendKind, queryRows, type Tx } from './types.ts';
 
 /** The role the application works as (created by migration 0000). Row-level security applies to it. */
@@ -67,10 +67,10 @@ export interface Database {
   readonly kind: BackendKind;
   readonly db: AppDb;
   /**
-   * Runs one statement by itself (autocommit) as a named prepared statement: each connection parses it
-   * once. For the engine's hot statements outside transactions (`prepared.ts`).
+   * Runs one statement by itself (autocommit), outside any transaction: the engine's hot statements. On
+   * PGlite a prepared statement, parsed once (`statement.ts`).
    */
-  readonly prepared: PreparedQuery;
+  readonly statement: RunStatement;
   readonly embeddings: EmbeddingStore;
   /**
    * `scope` is the organization id, or the organization and the user acting (`app.user_id`: the user's
@@ -155,7 +155,7 @@ async function openPglite(options: Extract<OpenDbOptions, { kind: 'pglite' }>): 
   const database = await makeDatabase(
     'pglite',
     db,
-    pglitePrepared(client, turns),
+    pgliteStatements(client, turns),
     pgliteListener(client),
     async () => {
       await autovacuum.stop();
@@ -198,7 +198,7 @@ async function openPostgres(options: Extract<OpenDbOptions, { kind: 'postgres' }
   return makeDatabase(
     'postgres',
     db,
-    postgresPrepared(pool),
+    postgresStatements(pool),
     listener,
     async () => {
       await listener.close();
@@ -211,7 +211,7 @@ async function openPostgres(options: Extract<OpenDbOptions, { kind: 'postgres' }
 async function makeDatabase(
   kind: BackendKind,
   db: AppDb,
-  prepared: PreparedQuery,
+  statement: RunStatement,
   listener: Listener,
   close: () => Promise<void>,
   poolStats?: Database['poolStats'],
@@ -226,7 +226,7 @@ async function makeDatabase(
   return {
     kind,
     db,
-    prepared,
+    statement,
     embeddings,
     system,
     withTenant(scope, fn) {

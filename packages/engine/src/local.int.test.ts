@@ -1,6 +1,6 @@
-import { type Database, queryRows, workflowExecutions } from '@aiops/db';
+import { type Database, queryRows, type Tx, workflowExecutions } from '@aiops/db';
 import { testBackend } from '@aiops/testing';
-import { inArray, sql } from 'drizzle-orm';
+import { inArray, type SQL, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertRuns, type NewRun } from './sql/create-run.ts';
 import { type EngineHarness, engineHarness } from './test-support.ts';
@@ -81,7 +81,7 @@ describe(`runs leased at creation to a worker that dies on ${testBackend()}`, ()
         timeoutMs: 60_000,
         maxRetries: 0,
       };
-      const { leased } = await insertRuns({ db: tx } as unknown as Database, [run, { ...run }], new Date(), {
+      const { leased } = await insertRuns(inTx(tx), [run, { ...run }], new Date(), {
         workerId: 'dead-worker',
         limit: 8,
         leaseMs: 300,
@@ -153,12 +153,11 @@ describe(`runs leased at creation to a worker that dies on ${testBackend()}`, ()
       });
       // A lease of one step: one of the first two runs is leased, the other left to the queue; the third
       // shares the second's concurrency key, so it waits its turn.
-      const { outcomes } = await insertRuns(
-        { db: tx } as unknown as Database,
-        [run(null, 0), run('k', 1), run('k', 2)],
-        new Date(),
-        { workerId: 'dead-worker', limit: 1, leaseMs: 60_000 },
-      );
+      const { outcomes } = await insertRuns(inTx(tx), [run(null, 0), run('k', 1), run('k', 2)], new Date(), {
+        workerId: 'dead-worker',
+        limit: 1,
+        leaseMs: 60_000,
+      });
       const ids = outcomes.map((o) => (o.kind === 'created' ? o.id : ''));
       const rows = await tx.select().from(workflowExecutions).where(inArray(workflowExecutions.id, ids));
       return { outcomes, rows };
@@ -174,3 +173,6 @@ describe(`runs leased at creation to a worker that dies on ${testBackend()}`, ()
     for (const run of created) expect(run).toEqual(rows.find((r) => r.id === run?.id));
   });
 });
+
+/** insertRuns' database handle running its statement in `tx` (to read what that transaction wrote). */
+const inTx = (tx: Tx) => ({ statement: (q: SQL) => queryRows(tx, q) }) as unknown as Database;

@@ -1,5 +1,5 @@
 import { notFound } from '@aiops/core';
-import { type Database, type Executor, queryRows, workflowExecutions } from '@aiops/db';
+import { type Database, workflowExecutions } from '@aiops/db';
 import { getTableColumns, sql } from 'drizzle-orm';
 import type { RunRow } from './run-rows.ts';
 
@@ -44,7 +44,7 @@ export class RunReader {
       const batch = ids.map((id) => [id, queue.get(id)!] as const);
       for (const id of ids) queue.delete(id);
       try {
-        const rows = await readRuns(this.db.db, organizationId, ids);
+        const rows = await readRuns(this.db, organizationId, ids);
         const byId = new Map(rows.map((r) => [r.id, r]));
         for (const [id, waiting] of batch) {
           const row = byId.get(id);
@@ -81,18 +81,17 @@ function decodeRun(raw: Record<string, unknown>): RunRow {
 }
 
 /**
- * Runs by id in one statement, without a transaction (`aiops_read_runs`, migration 0044): the runs of
- * `organizationId`, or of any organization when it is null (the worker's final rows; a tenant set on
- * `ex` still limits them to its own). Ids that match no visible run are left out.
+ * Runs by id in one statement, without a transaction (`aiops_read_runs`, migration 0044; `db.statement`,
+ * on PGlite a prepared statement parsed once): the runs of `organizationId`, or of any organization when it is null
+ * (the worker's final rows). Ids that match no visible run are left out.
  */
 export async function readRuns(
-  ex: Executor,
+  db: Pick<Database, 'statement'>,
   organizationId: string | null,
   ids: string[],
 ): Promise<RunRow[]> {
   if (!ids.length) return [];
-  const rows = await queryRows<Record<string, unknown>>(
-    ex,
+  const rows = await db.statement<Record<string, unknown>>(
     sql`SELECT * FROM aiops_read_runs(${organizationId}::uuid, ${`{${ids.join(',')}}`}::uuid[])`,
   );
   return rows.map(decodeRun);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { workflowExecutions } from '@aiops/db';
+import { queryRows, type Tx, workflowExecutions } from '@aiops/db';
 import { testBackend } from '@aiops/testing';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,22 +54,16 @@ describe(`waiting for a run on ${testBackend()}`, () => {
     // Runs are read in one statement (`readRuns`: SELECT * FROM aiops_read_runs(…)): hook that read.
     const db = new Proxy(h.db, {
       get(target, prop, receiver) {
-        if (prop !== 'db') return Reflect.get(target, prop, receiver);
-        const real = target.db;
-        return new Proxy(real, {
-          get(d, p, r) {
-            if (p !== 'execute') return Reflect.get(d, p, r);
-            return async (query: Parameters<typeof real.execute>[0]) => {
-              const result = await real.execute(query);
-              if (!hooked && JSON.stringify(query).includes('aiops_read_runs')) {
-                hooked = true;
-                await finishDuringRead();
-                hookDone = Date.now();
-              }
-              return result;
-            };
-          },
-        });
+        if (prop !== 'statement') return Reflect.get(target, prop, receiver);
+        return async <T>(query: Parameters<typeof target.statement>[0]) => {
+          const result = await target.statement<T>(query);
+          if (!hooked && JSON.stringify(query).includes('aiops_read_runs')) {
+            hooked = true;
+            await finishDuringRead();
+            hookDone = Date.now();
+          }
+          return result;
+        };
       },
     });
     // No poll within the wait: only a notification can end it early.
@@ -141,7 +135,7 @@ describe(`waiting for a run on ${testBackend()}`, () => {
     let transactions = 0;
     const db = new Proxy(h.db, {
       get(target, prop, receiver) {
-        if (prop === 'db') statements++;
+        if (prop === 'statement') statements++;
         if (prop === 'withTenant' || prop === 'system') transactions++;
         return Reflect.get(target, prop, receiver);
       },
@@ -164,17 +158,22 @@ describe(`waiting for a run on ${testBackend()}`, () => {
     const [selected] = await h.db.withTenant(h.orgId, (tx) =>
       tx.select().from(workflowExecutions).where(eq(workflowExecutions.id, runId)),
     );
-    const [read] = await readRuns(h.db.db, h.orgId, [runId]);
+    const [read] = await readRuns(h.db, h.orgId, [runId]);
     expect(read).toEqual(selected);
     expect(read!.completedAt).toBeInstanceOf(Date);
     // Any organization's runs for the worker (no tenant, no organization given); none of another's.
     const other = randomUUID();
-    expect((await readRuns(h.db.db, null, [runId, randomUUID()])).map((r) => r.id)).toEqual([runId]);
-    expect(await readRuns(h.db.db, other, [runId])).toEqual([]);
-    // Inside another tenant's transaction, the tenant wins over what the caller asks.
-    expect(await h.db.withTenant(other, (tx) => readRuns(tx, null, [runId]))).toEqual([]);
-    expect(await h.db.withTenant(other, (tx) => readRuns(tx, h.orgId, [runId]))).toEqual([]);
-    expect(await h.db.withTenant(h.orgId, (tx) => readRuns(tx, null, [runId]))).toHaveLength(1);
+    expect((await readRuns(h.db, null, [runId, randomUUID()])).map((r) => r.id)).toEqual([runId]);
+    expect(await readRuns(h.db, other, [runId])).toEqual([]);
+    // The function inside another tenant's transaction: the tenant wins over what the caller asks.
+    const ids = (tx: Tx, org: string | null) =>
+      queryRows<{ id: string }>(
+        tx,
+        sql`SELECT id FROM aiops_read_runs(${org}::uuid, ${`{${runId}}`}::uuid[])`,
+      );
+    expect(await h.db.withTenant(other, (tx) => ids(tx, null))).toEqual([]);
+    expect(await h.db.withTenant(other, (tx) => ids(tx, h.orgId))).toEqual([]);
+    expect(await h.db.withTenant(h.orgId, (tx) => ids(tx, null))).toEqual([{ id: runId }]);
   });
 
   it('answers the current row at once when asked not to wait', async () => {

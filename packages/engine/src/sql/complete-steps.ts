@@ -1,4 +1,4 @@
-import type { PreparedQuery, Tx } from '@aiops/db';
+import type { RunStatement, Tx } from '@aiops/db';
 import { type SQL, sql } from 'drizzle-orm';
 import type { ClaimedStep } from './claim-steps.ts';
 import { selectForBatch } from './plans.ts';
@@ -54,10 +54,10 @@ export interface FlushResult {
  * 0007): each step's final state where this worker still holds its lease, its attempt row, successors
  * decided (branches whose connections did not fire skipped), failed and completed runs with their output,
  * the workflows' counters, and continuation (ready successors leased to this worker, up to
- * `continueUpTo`). One round trip, one commit, as a prepared statement (parsed once per connection).
+ * `continueUpTo`). One round trip, one commit (`db.statement`: on PGlite a statement parsed once).
  */
 export async function completeSteps(
-  run: PreparedQuery,
+  run: RunStatement,
   workerId: string,
   outcomes: StepOutcome[],
   continueUpTo: number,

@@ -116,8 +116,8 @@ export async function insertRuns(
   const runsJson = JSON.stringify(runRows);
   const stepsJson = JSON.stringify(stepRows);
   // now() is the transaction's start, the same in the function: the runs' created_at.
-  const [row] = await queryRows<{ r: Created; at: unknown }>(
-    db.db,
+  // One statement by itself (db.statement: on PGlite a prepared statement, parsed once).
+  const [row] = await db.statement<{ r: Created; at: unknown }>(
     lease
       ? sql`SELECT aiops_create_and_lease(${runsJson}::jsonb, ${stepsJson}::jsonb, ${now.toISOString()}::timestamptz,
               ${lease.workerId}, ${lease.limit}, ${lease.leaseMs}) AS r, now() AS at`

@@ -356,7 +356,7 @@ export class Worker implements LocalExecutor {
         try {
           const free = Math.max(0, this.running ? this.options.concurrency - this.executing : 0);
           const result = await completeSteps(
-            this.db.prepared,
+            this.db.statement,
             this.options.workerId,
             batch,
             free,
@@ -398,7 +398,7 @@ export class Worker implements LocalExecutor {
   /** The rows of runs this worker has just finished (committed, final): one read for a batch. */
   private async finalRows(ids: string[]): Promise<RunRow[]> {
     try {
-      return await readRuns(this.db.db, null, ids);
+      return await readRuns(this.db, null, ids);
     } catch (err) {
       this.log.warn({ err, runs: ids.length }, 'reading finished runs failed; their waiters read them');
       return [];
