@@ -7,7 +7,8 @@ import type { Turns } from './pglite-turns.ts';
 
 /**
  * Runs one statement by itself (its own transaction, committed when the promise resolves), for the
- * engine's hot statements. Parameters are strings, numbers, booleans, bigints, Dates or null (JSON goes as
+ * engine's hot statements: fixed texts with their values as parameters (on PGlite each distinct text stays
+ * prepared for the life of the connection). Parameters are strings, numbers, booleans, bigints, Dates or null (JSON goes as
  * a string with a `::jsonb` cast in the text). Rows come back as Drizzle's raw queries return them
  * (timestamps as strings, json and jsonb parsed); an error is the driver's own (SQLSTATE in `code`), which
  * does not list the statement's parameters in its message as Drizzle's wrapper does.
@@ -15,18 +16,11 @@ import type { Turns } from './pglite-turns.ts';
 export type RunStatement = <T>(query: SQL) => Promise<T[]>;
 
 const dialect = new PgDialect();
-const names = new Map<string, string>();
 
-/** The statement's text and name (`aiops_` and a hash of the text), and its parameters as text. */
-function statement(query: SQL): { name: string; text: string; values: (string | null)[] } {
+/** The statement's text, and its parameters as text. */
+function textOf(query: SQL): { text: string; values: (string | null)[] } {
   const { sql: text, params } = dialect.sqlToQuery(query);
-  let name = names.get(text);
-  if (!name) {
-    name = `aiops_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
-    if (names.size > 1_000) names.clear();
-    names.set(text, name);
-  }
-  return { name, text, values: params.map(asText) };
+  return { text, values: params.map(asText) };
 }
 
 function asText(v: unknown): string | null {
@@ -38,14 +32,15 @@ function asText(v: unknown): string | null {
 }
 
 /**
- * PGlite: a prepared statement named after the text, in a turn of its own (`takeTurns`). The first call of a text parses it (Parse,
- * Sync); every call then sends Bind, Describe, Execute and Sync as one message buffer. PGlite's `query()`
- * instead parses and plans the statement at every call and enters the database six times (Parse,
- * Describe, Bind, Describe, Execute, Sync), each a separate await: for a step of a sequential run on
- * PGlite that was about a fifth of its completion's time.
+ * PGlite: a prepared statement named after the text (`aiops_` and a hash of it), in a turn of its own
+ * (`takeTurns`). The first call of a text parses it (Parse, Sync); every call then sends Bind, Describe,
+ * Execute and Sync as one message buffer. PGlite's `query()` instead parses and plans the statement at
+ * every call and enters the database six times (Parse, Describe, Bind, Describe, Execute, Sync), each a
+ * separate await: for a step of a sequential run on PGlite that was about a fifth of its completion's time.
  */
 export function pgliteStatements(client: PGlite, turns: Turns): RunStatement {
-  const prepared = new Set<string>();
+  /** Name by text, for the texts this connection has prepared. */
+  const prepared = new Map<string, string>();
   // As Drizzle's PGlite driver reads rows: timestamps, dates and intervals as PostgreSQL prints them.
   const asIs = (v: string) => v;
   const parsers = {
@@ -57,13 +52,15 @@ export function pgliteStatements(client: PGlite, turns: Turns): RunStatement {
   };
   const s = protocol.serialize;
   return async <T>(query: SQL) => {
-    const { name, text, values } = statement(query);
+    const { text, values } = textOf(query);
     return turns.exclusive(async () => {
-      if (!prepared.has(name)) {
+      let name = prepared.get(text);
+      if (!name) {
         // Prepared by a call of its own: a statement that does not parse is not remembered, and one that
         // parses but fails at execution is (asking to parse it again would fail: it already exists).
+        name = `aiops_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
         await client.execProtocol(concat([s.parse({ name, text }), s.sync()]));
-        prepared.add(name);
+        prepared.set(text, name);
       }
       const result = await client.execProtocol(
         concat([s.bind({ statement: name, values }), s.describe({ type: 'P' }), s.execute({}), s.sync()]),
@@ -109,8 +106,8 @@ const pgTypes = {
  */
 export function postgresStatements(pool: pg.Pool): RunStatement {
   return async <T>(query: SQL) => {
-    const { sql: text, params } = dialect.sqlToQuery(query);
-    const result = await pool.query({ text, values: params.map(asText), types: pgTypes });
+    const { text, values } = textOf(query);
+    const result = await pool.query({ text, values, types: pgTypes });
     return result.rows as T[];
   };
 }

@@ -82,8 +82,8 @@ function decodeRun(raw: Record<string, unknown>): RunRow {
 
 /**
  * Runs by id in one statement, without a transaction (`aiops_read_runs`, migration 0044; `db.statement`,
- * on PGlite a prepared statement parsed once): the runs of `organizationId`, or of any organization when it is null
- * (the worker's final rows). Ids that match no visible run are left out.
+ * on PGlite a prepared statement parsed once): the runs of `organizationId`, or of any organization when
+ * it is null (the worker's final rows). Ids that match no visible run are left out.
  */
 export async function readRuns(
   db: Pick<Database, 'statement'>,
