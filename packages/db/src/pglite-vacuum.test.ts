@@ -76,16 +76,18 @@ describe('the embedded database vacuums itself (PGlite has no autovacuum)', () =
     });
     try {
       await churn(db, 'probe_timed');
+      // A pass may also come between the churn's insert (past the insert threshold) and its updates, so
+      // the table is vacuumed once or twice; either way by itself, and its dead rows end up gone.
       await expect
         .poll(
           async () => {
             await flushStats(db);
-            return (await stats(db, 'probe_timed')).vacuums;
+            const { vacuums, dead } = await stats(db, 'probe_timed');
+            return { vacuumed: vacuums >= 1, dead };
           },
           { timeout: 20_000, interval: 250 },
         )
-        .toBe(1);
-      expect((await stats(db, 'probe_timed')).dead).toBe(0);
+        .toEqual({ vacuumed: true, dead: 0 });
     } finally {
       await db.close();
     }
